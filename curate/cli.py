@@ -1,0 +1,264 @@
+"""The `curate` command line: one subcommand per stage, plus `run` for the whole job."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from curate import storage
+from curate.config import ConfigError, PipelineConfig, load_config
+from curate.dataset import DatasetError, iter_rows, locate, shard_files
+from curate.sources import SUPPORTED_EXTENSIONS
+from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED, read_manifest
+
+app = typer.Typer(
+    help="Turn documents into text-rich multi-image instruction data (Parquet).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="YAML or TOML config; flags override it.")
+OutputOpt = typer.Option(..., "--output", "-o", help="Output folder (local, gs:// or s3://).")
+WorkersOpt = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes.")
+ProgressOpt = typer.Option(True, "--progress/--no-progress", help="Show a progress bar locally.")
+
+
+def _split_beam_args(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Inputs come first; from the first `--option` on, everything is passed to Beam."""
+    for i, token in enumerate(tokens):
+        if token.startswith("-"):
+            return tokens[:i], tokens[i:]
+    return tokens, []
+
+
+def _config(path: Path | None, overrides: dict[str, Any]) -> PipelineConfig:
+    try:
+        return load_config(path, overrides)
+    except ConfigError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+
+
+def _expand(inputs: list[str]) -> list[str]:
+    if not inputs:
+        console.print("[red]error:[/red] give at least one input file, folder or glob")
+        raise typer.Exit(2)
+    found = list(storage.expand_inputs(inputs, SUPPORTED_EXTENSIONS))
+    if not found:
+        kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        console.print(f"[red]error:[/red] no documents ({kinds}) found in: {' '.join(inputs)}")
+        raise typer.Exit(2)
+    return found
+
+
+def _execute(build, beam_args: list[str], workers: int, total: int | None, show: bool):
+    from curate.pipelines.launch import run_graph  # Beam import only when a job runs
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not show or total is None:
+        return run_graph(build, beam_args, workers)
+    columns = (TextColumn("documents"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("documents", total=total)
+        return run_graph(build, beam_args, workers, lambda done: bar.update(task, completed=done))
+
+
+def _report(output: str, report) -> None:
+    table = Table(title=f"curate counters ({report.runner}, {report.seconds:.1f} s)")
+    table.add_column("counter")
+    table.add_column("value", justify="right")
+    for name, value in report.counters.items():
+        table.add_row(name, str(value))
+    console.print(table)
+    console.print(f"output: {output}  (inspect it with: curate inspect {output})")
+
+
+@app.command(context_settings=PASS_THROUGH)
+def run(
+    inputs: list[str] = typer.Argument(
+        None, help="PDF files, folders or globs; then any Beam options (--runner ...)."
+    ),
+    output: str = OutputOpt,
+    config: Path | None = ConfigOpt,
+    dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
+    min_images: int | None = typer.Option(None, help="Fewest images per sample [default: 2]."),
+    max_images: int | None = typer.Option(None, help="Most images per sample [default: 4]."),
+    qa_per_image: int | None = typer.Option(None, help="Extractive questions per image [2]."),
+    shard_mb: float | None = typer.Option(None, help="Target Parquet shard size in MB [256]."),
+    workers: int = WorkersOpt,
+    progress: bool = ProgressOpt,
+) -> None:
+    """Run the whole job: documents -> pages -> multi-image samples -> QA -> Parquet shards."""
+    from curate.pipelines.graph import build_run
+
+    inputs, beam_args = _split_beam_args(inputs or [])
+    cfg = _config(
+        config,
+        {
+            "render.dpi": dpi,
+            "samples.min_images": min_images,
+            "samples.max_images": max_images,
+            "generator.max_qa_per_image": qa_per_image,
+            "writer.target_shard_mb": shard_mb,
+        },
+    )
+    uris = _expand(inputs)
+    output = storage.normalize_uri(output)
+    console.print(f"curate run: {len(uris)} document(s) -> {output}")
+    report = _execute(
+        lambda p, progress_dir: build_run(p, uris, output, cfg, progress_dir),
+        beam_args,
+        workers,
+        len(uris),
+        progress,
+    )
+    _report(output, report)
+
+
+@app.command(context_settings=PASS_THROUGH)
+def render(
+    inputs: list[str] = typer.Argument(None, help="PDF files, folders or globs; then Beam options."),
+    output: str = OutputOpt,
+    config: Path | None = ConfigOpt,
+    dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
+    workers: int = WorkersOpt,
+    progress: bool = ProgressOpt,
+) -> None:
+    """Render documents into page records: OUTPUT/pages/*.parquet (image, text, boxes)."""
+    from curate.pipelines.graph import build_render
+
+    inputs, beam_args = _split_beam_args(inputs or [])
+    cfg = _config(config, {"render.dpi": dpi})
+    uris = _expand(inputs)
+    output = storage.normalize_uri(output)
+    report = _execute(
+        lambda p, progress_dir: build_render(p, uris, output, cfg, progress_dir),
+        beam_args,
+        workers,
+        len(uris),
+        progress,
+    )
+    _report(output, report)
+
+
+@app.command(context_settings=PASS_THROUGH)
+def generate(
+    tokens: list[str] = typer.Argument(
+        None, metavar="DATASET [BEAM_OPTIONS]...", help="Output of `curate render` or `curate run`."
+    ),
+    output: str = OutputOpt,
+    config: Path | None = ConfigOpt,
+    min_images: int | None = typer.Option(None, help="Fewest images per sample [default: 2]."),
+    max_images: int | None = typer.Option(None, help="Most images per sample [default: 4]."),
+    qa_per_image: int | None = typer.Option(None, help="Extractive questions per image [2]."),
+    workers: int = WorkersOpt,
+) -> None:
+    """Write QA for an existing dataset: pages are grouped into samples first."""
+    from curate.pipelines.graph import build_generate
+
+    paths, beam_args = _split_beam_args(tokens or [])
+    if len(paths) != 1:
+        console.print("[red]error:[/red] give exactly one dataset path")
+        raise typer.Exit(2)
+    try:
+        pattern, kind = locate(paths[0])
+    except DatasetError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    cfg = _config(
+        config,
+        {
+            "samples.min_images": min_images,
+            "samples.max_images": max_images,
+            "generator.max_qa_per_image": qa_per_image,
+        },
+    )
+    output = storage.normalize_uri(output)
+    console.print(f"curate generate: {kind} from {pattern} -> {output}")
+    report = _execute(
+        lambda p, _: build_generate(p, pattern, kind, output, cfg), beam_args, workers, None, False
+    )
+    _report(output, report)
+
+
+@app.command()
+def inspect(
+    output: str = typer.Argument(..., help="An output folder of `curate run` or `curate render`."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+) -> None:
+    """Show counts, schema version, drop and failure reasons, and one sample, readably."""
+    out = Console()
+    output = storage.normalize_uri(output)
+    try:
+        manifest = read_manifest(output)
+    except FileNotFoundError:
+        console.print(f"[red]error:[/red] no manifest.json in {output}; is it a curate output?")
+        raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(json.dumps(manifest))
+        return
+    out.print(
+        f"[bold]{output}[/bold]  kind={manifest['kind']}  schema={manifest['schema_version']}  "
+        f"curate={manifest['curate_version']}  config={manifest['config_hash']}"
+    )
+    table = Table(title="counts")
+    table.add_column("what")
+    table.add_column("n", justify="right")
+    for name, value in manifest["counts"].items():
+        table.add_row(name, str(value))
+    for section in ("dropped_by_reason", "failures_by_reason"):
+        for reason, value in manifest.get(section, {}).items():
+            table.add_row(f"{section.split('_by_')[0]}: {reason}", str(value))
+    out.print(table)
+    for folder, shards in manifest["shards"].items():
+        size = sum(s["bytes"] for s in shards) / 2**20
+        out.print(f"{folder}/: {len(shards)} shard(s), {sum(s['rows'] for s in shards)} rows, {size:.1f} MB")
+    _print_first_sample(out, output)
+    _print_first_failures(out, output)
+
+
+def _print_first_sample(out: Console, output: str) -> None:
+    for file in shard_files(output, DATA.folder):
+        for row in iter_rows(file):
+            out.rule(f"sample {row['sample_id']}")
+            out.print(f"source: {row['source_uri']}  pages: {[i + 1 for i in row['page_indices']]}")
+            sizes = ", ".join(f"{w}x{h}" for w, h in row["image_sizes"])
+            out.print(f"images: {row['num_images']} ({sizes})  generator: {row['generator']}")
+            for turn in row["conversations"]:
+                style = "cyan" if turn["role"] == "user" else "green"
+                out.print(f"[{style}]{turn['role']:>9}[/{style}]: {turn['content']}", highlight=False)
+            return
+
+
+def _print_first_failures(out: Console, output: str, limit: int = 5) -> None:
+    shown = 0
+    for folder in (DEAD_LETTER.folder, DROPPED.folder):
+        for file in shard_files(output, folder):
+            for row in iter_rows(file, columns=None):
+                if shown == 0:
+                    out.rule("first dead-letter and dropped rows")
+                if shown >= limit:
+                    return
+                reason = row.get("reason") or row.get("drop_reason")
+                detail = row.get("detail") or row.get("drop_detail") or ""
+                out.print(f"{folder}: {reason}: {row.get('source_uri')}: {detail.splitlines()[0] if detail else ''}")
+                shown += 1
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,132 @@
+"""Typed, validated options for every stage; read from YAML/TOML, overridden by CLI flags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RenderOptions(_Options):
+    """How documents become page images and text."""
+
+    dpi: float = Field(144, gt=0, le=1200, description="Render resolution.")
+    max_pixels_per_page: int = Field(
+        40_000_000, gt=0, description="Pages larger than this are rendered at a lower DPI."
+    )
+    max_pages_per_document: int = Field(
+        2000, gt=0, description="Pages past this are not rendered; a failure row says so."
+    )
+    max_file_mb: float = Field(512, gt=0, description="Larger files go to the dead-letter output.")
+    document_timeout_s: float = Field(
+        600, gt=0, description="Stop rendering a document after this long; the rest is recorded."
+    )
+    min_text_chars: int = Field(
+        16, ge=0, description="Pages with fewer usable native characters are flagged for OCR."
+    )
+
+
+class SampleOptions(_Options):
+    """How consecutive pages of a document are grouped into multi-image samples."""
+
+    min_images: int = Field(2, ge=1, le=64)
+    max_images: int = Field(4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> SampleOptions:
+        if self.min_images > self.max_images:
+            raise ValueError(
+                f"min_images ({self.min_images}) must not exceed max_images ({self.max_images})"
+            )
+        return self
+
+
+class GeneratorOptions(_Options):
+    """Which generator writes the conversations, and how many questions it asks."""
+
+    backend: Literal["template"] = "template"
+    max_qa_per_image: int = Field(2, ge=0, le=50)
+    cross_image_questions: int = Field(1, ge=0, le=20)
+    seed: int = 0
+
+
+class WriterOptions(_Options):
+    """How Parquet output is sharded."""
+
+    target_shard_mb: float = Field(256, gt=0, description="Approximate size of one shard.")
+    row_group_size: int = Field(64, gt=0, description="Rows per Parquet row group.")
+    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+
+
+class PipelineConfig(_Options):
+    """Everything that decides what `curate run` produces."""
+
+    render: RenderOptions = RenderOptions()
+    samples: SampleOptions = SampleOptions()
+    generator: GeneratorOptions = GeneratorOptions()
+    writer: WriterOptions = WriterOptions()
+
+    def fingerprint(self) -> str:
+        """A hash of the options that shape the output, recorded in the manifest."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class ConfigError(ValueError):
+    """A config file or flag value was rejected; the message says which and why."""
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        else:
+            raise ConfigError(f"config file must end in .yaml, .yml or .toml: {path}")
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot parse {path}: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (render:, samples:, ...)")
+    return data
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    section, _, key = dotted.partition(".")
+    data.setdefault(section, {})[key] = value
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for problem in err.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "config"
+        got = problem.get("input")
+        suffix = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  {where}: {problem['msg']}{suffix}")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> PipelineConfig:
+    """Config file (optional) with dotted `section.key` overrides from flags on top."""
+    data = _read_file(Path(path)) if path else {}
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, dotted, value)
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None

@@ -1,0 +1,1 @@
+"""Beam wiring: stage logic from the rest of the package, as PTransforms. Only here imports Beam."""

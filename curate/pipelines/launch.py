@@ -1,0 +1,106 @@
+"""Run a pipeline graph on a named runner, with local progress and counters at the end.
+
+Local runs use Beam's FnApiRunner, named explicitly: Beam's default runner would first try to
+download the Prism binary. `--runner ...` among the Beam arguments overrides this.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from curate.pipelines.progress import count_done
+
+
+@dataclass
+class RunReport:
+    counters: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    runner: str = ""
+
+
+def names_runner(beam_args: list[str]) -> bool:
+    return any(arg == "--runner" or arg.startswith("--runner=") for arg in beam_args)
+
+
+def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
+    options = PipelineOptions(beam_args, save_main_session=False)
+    if not names_runner(beam_args):
+        direct = options.view_as(DirectOptions)
+        direct.direct_num_workers = workers
+        direct.direct_running_mode = "multi_processing" if workers > 1 else "in_memory"
+    return options
+
+
+def run_graph(
+    build: Callable[[beam.Pipeline, str | None], None],
+    beam_args: list[str] | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Build the graph with `build(pipeline, progress_dir)`, run it, and gather counters.
+
+    `progress(done)` is called about twice a second on local runs with the number of finished
+    documents.
+    """
+    beam_args = list(beam_args or [])
+    local = not names_runner(beam_args)
+    options = pipeline_options(beam_args, workers)
+    progress_dir = tempfile.mkdtemp(prefix="curate-progress-") if local and progress else None
+    started = time.monotonic()
+    try:
+        pipeline = beam.Pipeline(runner=FnApiRunner(), options=options) if local else beam.Pipeline(options=options)
+        build(pipeline, progress_dir)
+        result = _run_with_progress(pipeline, progress, progress_dir)
+    finally:
+        if progress_dir:
+            shutil.rmtree(progress_dir, ignore_errors=True)
+    report = RunReport(seconds=time.monotonic() - started, runner=type(pipeline.runner).__name__)
+    report.counters = collect_counters(result)
+    return report
+
+
+def _run_with_progress(pipeline, progress, progress_dir):
+    if not progress_dir:
+        result = pipeline.run()
+        result.wait_until_finish()
+        return result
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["result"] = pipeline.run()
+            outcome["result"].wait_until_finish()
+        except BaseException as err:  # re-raised in the caller's thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        progress(count_done(progress_dir))
+        worker.join(0.5)
+    progress(count_done(progress_dir))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def collect_counters(result) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    try:
+        counters = result.metrics().query()["counters"]
+    except Exception:  # some runners report no metrics
+        return {}
+    for counter in counters:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] += int(value or 0)
+    return dict(sorted(totals.items()))

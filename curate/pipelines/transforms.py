@@ -1,0 +1,110 @@
+"""The stages as Beam transforms: each DoFn calls plain stage logic and routes its results.
+
+Main outputs carry records on; the `failures` tag carries Failure rows to the dead-letter
+output and the `dropped` tag carries samples with a drop_reason. Heavy objects belong in
+`setup()`, and every DoFn keeps only picklable options as state.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from curate.config import GeneratorOptions, RenderOptions, SampleOptions
+from curate.generators import generate_qa
+from curate.pipelines.progress import mark_done
+from curate.samples import assemble_sample, window_key
+from curate.schemas import Failure, PageRecord, SampleRecord, reasons
+from curate.sources import render_document
+
+FAILURES = "failures"
+DROPPED = "dropped"
+NAMESPACE = "curate"
+
+
+def _count(name: str, value: int = 1) -> None:
+    Metrics.counter(NAMESPACE, name).inc(value)
+
+
+class RenderDocuments(beam.DoFn):
+    """Input URI -> page records; unreadable inputs and pages -> failures."""
+
+    def __init__(self, options: RenderOptions, progress_dir: str | None = None):
+        self.options = options
+        self.progress_dir = progress_dir
+
+    def process(self, uri: str):
+        _count("documents")
+        for item in render_document(uri, self.options):
+            if isinstance(item, Failure):
+                _count(f"failures.{item.reason}")
+                yield beam.pvalue.TaggedOutput(FAILURES, item)
+            else:
+                _count("pages")
+                if item.needs_ocr:
+                    _count("pages.needs_ocr")
+                yield item
+        mark_done(self.progress_dir)
+
+
+class AssembleSamples(beam.PTransform):
+    """Pages -> one sample per window of consecutive pages; too-small windows -> dropped."""
+
+    def __init__(self, options: SampleOptions):
+        super().__init__()
+        self.options = options
+
+    def expand(self, pages):
+        options = self.options
+        return (
+            pages
+            | "KeyByWindow" >> beam.Map(lambda page: (window_key(page, options), page))
+            | "GroupWindows" >> beam.GroupByKey()
+            | "Assemble" >> beam.ParDo(_AssembleWindow(options)).with_outputs(DROPPED, main="samples")
+        )
+
+
+class _AssembleWindow(beam.DoFn):
+    def __init__(self, options: SampleOptions):
+        self.options = options
+
+    def process(self, keyed: tuple[str, list[PageRecord]]):
+        sample = assemble_sample(keyed[1], self.options)
+        if sample.drop_reason:
+            _count(f"dropped.{sample.drop_reason}")
+            yield beam.pvalue.TaggedOutput(DROPPED, sample)
+        else:
+            yield sample
+
+
+class GenerateQA(beam.DoFn):
+    """Sample -> sample with conversations; no usable QA -> dropped; an error -> failures."""
+
+    def __init__(self, options: GeneratorOptions):
+        self.options = options
+
+    def process(self, sample: SampleRecord):
+        try:
+            result = generate_qa(sample, self.options)
+        except Exception as err:  # one bad sample must not stop the job
+            _count(f"failures.{reasons.GENERATOR_ERROR}")
+            yield beam.pvalue.TaggedOutput(
+                FAILURES,
+                Failure(
+                    item_id=sample.sample_id,
+                    source_uri=sample.source_uri,
+                    stage="generate",
+                    reason=reasons.GENERATOR_ERROR,
+                    detail=f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}",
+                ),
+            )
+            return
+        if result.drop_reason:
+            _count(f"dropped.{result.drop_reason}")
+            yield beam.pvalue.TaggedOutput(DROPPED, result)
+        else:
+            _count("samples")
+            _count("qa_turns", len(result.qa))
+            yield result

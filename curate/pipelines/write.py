@@ -1,0 +1,123 @@
+"""Sharded, deterministic Parquet writes and the run manifest, as Beam transforms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.pvalue import AsSingleton
+
+from curate import __version__
+from curate.config import PipelineConfig, WriterOptions
+from curate.schemas import SCHEMA_VERSION, schema_for_kind
+from curate.writers.parquet import (
+    ShardInfo,
+    ShardSpec,
+    estimated_bytes,
+    finish_shards,
+    shard_count,
+    shard_index,
+    shard_infos_as_dicts,
+    shard_path,
+    write_manifest,
+    write_shard,
+)
+
+
+class WriteShards(beam.PTransform):
+    """Records -> `<output>/<folder>/<prefix>-NNNNN-of-MMMMM.parquet`.
+
+    Emits one element, `(folder, [shard entries])`, for the manifest.
+    """
+
+    def __init__(self, output: str, spec: ShardSpec, to_row: Callable, options: WriterOptions):
+        super().__init__()
+        self.output, self.spec, self.to_row, self.options = output, spec, to_row, options
+
+    def expand(self, records):
+        output, spec, options = self.output, self.spec, self.options
+        schema = schema_for_kind(spec.kind)
+        rows = records | "ToRow" >> beam.Map(self.to_row)
+        count = AsSingleton(
+            rows
+            | "Size" >> beam.Map(estimated_bytes)
+            | "TotalSize" >> beam.CombineGlobally(sum)
+            | "ShardCount" >> beam.Map(shard_count, options)
+        )
+
+        def write(keyed: tuple[int, Any], n: int) -> ShardInfo:
+            index, shard_rows = keyed
+            return write_shard(shard_rows, schema, shard_path(output, spec, index, n), options)
+
+        def finish(infos: list[ShardInfo], n: int) -> tuple[str, list[dict]]:
+            done = finish_shards(output, spec, schema, n, infos, options)
+            return spec.folder, shard_infos_as_dicts(done, output)
+
+        return (
+            rows
+            | "AssignShard" >> beam.Map(lambda row, n: (shard_index(row, n), row), n=count)
+            | "GroupShards" >> beam.GroupByKey()
+            | "WriteShard" >> beam.Map(write, n=count)
+            | "CollectShards" >> beam.combiners.ToList()
+            | "FinishShards" >> beam.Map(finish, n=count)
+        )
+
+
+def count_as(name: str):
+    """A transform: PCollection -> one ("counts", {name: n})."""
+    return beam.combiners.Count.Globally() | beam.Map(lambda n: ("counts", {name: n}))
+
+
+def count_reasons(name: str, reason_of: Callable[[Any], str]):
+    """A transform: PCollection -> one (name, {reason: n})."""
+
+    def as_dict(pairs: list[tuple[str, int]]) -> tuple[str, dict[str, int]]:
+        return name, dict(sorted(pairs))
+
+    return (
+        beam.Map(reason_of)
+        | beam.combiners.Count.PerElement()
+        | beam.combiners.ToList()
+        | beam.Map(as_dict)
+    )
+
+
+def build_manifest(parts: list[tuple[str, Any]], kind: str, config: PipelineConfig) -> dict:
+    """Merge the (key, value) parts gathered in the pipeline into the manifest document."""
+    manifest: dict[str, Any] = {
+        "curate_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "config_hash": config.fingerprint(),
+        "config": config.model_dump(mode="json"),
+        "counts": {},
+        "shards": {},
+    }
+    for key, value in parts:
+        if key == "counts":
+            manifest["counts"].update(value)
+        elif key in ("dropped_by_reason", "failures_by_reason"):
+            manifest[key] = value
+        else:  # a shard folder
+            manifest["shards"][key] = value
+    manifest.setdefault("dropped_by_reason", {})
+    manifest.setdefault("failures_by_reason", {})
+    return manifest
+
+
+class WriteManifest(beam.PTransform):
+    """Flattened (key, value) parts -> `<output>/manifest.json`, written once at the end."""
+
+    def __init__(self, output: str, kind: str, config: PipelineConfig):
+        super().__init__()
+        self.output, self.kind, self.config = output, kind, config
+
+    def expand(self, parts):
+        output, kind, config = self.output, self.kind, self.config
+        return (
+            parts
+            | "GatherParts" >> beam.combiners.ToList()
+            | "WriteManifest"
+            >> beam.Map(lambda items: write_manifest(output, build_manifest(items, kind, config)))
+        )

@@ -1,0 +1,75 @@
+"""Group consecutive pages of one document into multi-image samples.
+
+Windows are planned from the page count alone, so every page knows its window without seeing
+the others: a Beam GroupByKey on (doc_id, window) then holds at most `max_images` pages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from curate.config import SampleOptions
+from curate.schemas import ContextItem, PageRecord, SampleRecord, reasons, stable_id
+
+
+def plan_windows(page_count: int, options: SampleOptions) -> list[tuple[int, int]]:
+    """Split pages [0, page_count) into contiguous windows of near-equal size <= max_images.
+
+    Balanced sizes (9 pages, max 4 -> 3+3+3) avoid a short tail window that would fall under
+    min_images; only documents shorter than min_images produce a too-small window.
+    """
+    if page_count <= 0:
+        return []
+    count = math.ceil(page_count / options.max_images)
+    base, extra = divmod(page_count, count)
+    windows, start = [], 0
+    for i in range(count):
+        size = base + (1 if i < extra else 0)
+        windows.append((start, start + size))
+        start += size
+    return windows
+
+
+def window_start(page: PageRecord, options: SampleOptions) -> int:
+    """The first page index of the window this page belongs to."""
+    for start, end in plan_windows(page.page_count, options):
+        if start <= page.page_index < end:
+            return start
+    return page.page_index  # page_index beyond page_count: a window of its own
+
+
+def window_key(page: PageRecord, options: SampleOptions) -> str:
+    return f"{page.doc_id}:{window_start(page, options):06d}"
+
+
+def assemble_sample(pages: Iterable[PageRecord], options: SampleOptions) -> SampleRecord:
+    """One sample from the pages of one window, in document order.
+
+    A window with fewer than min_images pages comes back with drop_reason set, so it is kept in
+    the dropped output rather than lost.
+    """
+    ordered = sorted(pages, key=lambda p: p.page_index)
+    first = ordered[0]
+    sample = SampleRecord(
+        sample_id=stable_id(first.doc_id, *(p.page_id for p in ordered)),
+        doc_id=first.doc_id,
+        source_uri=first.source_uri,
+        source_sha256=first.source_sha256,
+        source_type=first.source_type,
+        page_ids=[p.page_id for p in ordered],
+        page_indices=[p.page_index for p in ordered],
+        images=[p.image_bytes for p in ordered],
+        image_names=[p.image_name for p in ordered],
+        image_sizes=[(p.width, p.height) for p in ordered],
+        image_blocks=[list(p.text_blocks) for p in ordered],
+        context=[
+            ContextItem(kind=c.kind, text=c.text, image_index=i)
+            for i, p in enumerate(ordered)
+            for c in p.context
+        ],
+    )
+    if len(ordered) < options.min_images:
+        sample.drop_reason = reasons.TOO_FEW_IMAGES
+        sample.drop_detail = f"{len(ordered)} image(s) < samples.min_images={options.min_images}"
+    return sample

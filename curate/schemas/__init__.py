@@ -1,0 +1,51 @@
+"""Records, their versioned Arrow schemas, and the reason strings. The bottom layer."""
+
+from curate.schemas.arrow import (
+    FAILURE_SCHEMA,
+    PAGE_SCHEMA,
+    SAMPLE_SCHEMA,
+    SCHEMA_VERSION,
+    failure_from_row,
+    failure_to_row,
+    page_from_row,
+    page_to_row,
+    sample_from_row,
+    sample_to_row,
+    schema_for_kind,
+)
+from curate.schemas.records import (
+    IMAGE_PLACEHOLDER,
+    ContextItem,
+    Failure,
+    PageRecord,
+    QAItem,
+    SampleRecord,
+    Scores,
+    TextBlock,
+    Turn,
+    stable_id,
+)
+
+__all__ = [
+    "FAILURE_SCHEMA",
+    "IMAGE_PLACEHOLDER",
+    "PAGE_SCHEMA",
+    "SAMPLE_SCHEMA",
+    "SCHEMA_VERSION",
+    "ContextItem",
+    "Failure",
+    "PageRecord",
+    "QAItem",
+    "SampleRecord",
+    "Scores",
+    "TextBlock",
+    "Turn",
+    "failure_from_row",
+    "failure_to_row",
+    "page_from_row",
+    "page_to_row",
+    "sample_from_row",
+    "sample_to_row",
+    "schema_for_kind",
+    "stable_id",
+]

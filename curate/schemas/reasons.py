@@ -1,0 +1,37 @@
+"""Every drop and failure reason string, defined once.
+
+Dropped rows (`drop_reason`) are valid data we chose not to keep; failures (dead-letter
+`reason`) are inputs we could not process. Both are written out, never silently lost.
+"""
+
+# --- failures: an input or stage could not be processed (dead-letter output) ---
+UNSUPPORTED_FORMAT = "unsupported_format"
+FILE_NOT_FOUND = "file_not_found"
+FILE_TOO_LARGE = "file_too_large"
+CORRUPT_DOCUMENT = "corrupt_document"
+ENCRYPTED_DOCUMENT = "encrypted_document"
+EMPTY_DOCUMENT = "empty_document"
+TOO_MANY_PAGES = "too_many_pages"
+PAGE_RENDER_ERROR = "page_render_error"
+DOCUMENT_TIMEOUT = "document_timeout"
+GENERATOR_ERROR = "generator_error"
+
+# --- drops: a valid record filtered out (dropped output) ---
+TOO_FEW_IMAGES = "too_few_images"
+NO_QA_GENERATED = "no_qa_generated"
+
+FAILURE_REASONS = frozenset(
+    {
+        UNSUPPORTED_FORMAT,
+        FILE_NOT_FOUND,
+        FILE_TOO_LARGE,
+        CORRUPT_DOCUMENT,
+        ENCRYPTED_DOCUMENT,
+        EMPTY_DOCUMENT,
+        TOO_MANY_PAGES,
+        PAGE_RENDER_ERROR,
+        DOCUMENT_TIMEOUT,
+        GENERATOR_ERROR,
+    }
+)
+DROP_REASONS = frozenset({TOO_FEW_IMAGES, NO_QA_GENERATED})

@@ -1,0 +1,146 @@
+"""The records that flow between stages: plain dataclasses, cheap to pickle for Beam workers.
+
+Coordinates are pixels of the rendered image (origin top-left), so native, OCR and DOM text
+boxes line up with the image a model sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+TEXT_SOURCES = ("native", "ocr", "dom", "none")
+IMAGE_PLACEHOLDER = "<image>"
+
+
+def stable_id(*parts: str, length: int = 16) -> str:
+    """A short, deterministic id: re-running a job gives every record the same id."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+@dataclass
+class TextBlock:
+    """One line of text with its box (x0, y0, x1, y1) in image pixels."""
+
+    text: str
+    bbox: tuple[float, float, float, float]
+    source: str = "native"
+    confidence: float = 1.0
+
+
+@dataclass
+class ContextItem:
+    """Human-written context (title, speaker notes, alt text, caption) attached to a page."""
+
+    kind: str
+    text: str
+    image_index: int = -1  # which image of a sample it belongs to; -1 on a page record
+
+
+@dataclass
+class PageRecord:
+    """One rendered page, slide or viewport tile, with its text and where it came from."""
+
+    page_id: str
+    doc_id: str
+    source_uri: str
+    source_sha256: str
+    source_type: str
+    page_index: int
+    page_count: int
+    render_dpi: float
+    width: int
+    height: int
+    image_bytes: bytes
+    image_format: str = "png"
+    text_blocks: list[TextBlock] = field(default_factory=list)
+    text_source: str = "none"
+    needs_ocr: bool = False
+    context: list[ContextItem] = field(default_factory=list)
+    phash: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(block.text for block in self.text_blocks)
+
+    @property
+    def image_name(self) -> str:
+        return f"{self.page_id}.{self.image_format}"
+
+
+@dataclass
+class Scores:
+    """Difficulty scores (see docs/schema.md); None until a scorer has run."""
+
+    ifd: float | None = None
+    vfd: float | None = None
+    mifd: float | None = None
+    ffd: float | None = None
+
+
+@dataclass
+class QAItem:
+    """One question-answer pair and how it was made.
+
+    `image_index` is the 0-based image the answer is grounded in, or -1 when it needs several.
+    `evidence` is the text line the answer was taken from.
+    """
+
+    kind: str  # extractive | self_explain | cross_image | caption
+    question: str
+    answer: str
+    image_index: int = -1
+    evidence: str = ""
+    generator: str = ""
+    prompt_version: str = ""
+    scores: Scores = field(default_factory=Scores)
+
+
+@dataclass
+class Turn:
+    role: str  # user | assistant
+    content: str
+
+
+@dataclass
+class SampleRecord:
+    """A multi-image sample: consecutive pages of one document plus their conversation."""
+
+    sample_id: str
+    doc_id: str
+    source_uri: str
+    source_sha256: str
+    source_type: str
+    page_ids: list[str]
+    page_indices: list[int]
+    images: list[bytes]
+    image_names: list[str]
+    image_sizes: list[tuple[int, int]]
+    image_blocks: list[list[TextBlock]]
+    context: list[ContextItem] = field(default_factory=list)
+    qa: list[QAItem] = field(default_factory=list)
+    conversations: list[Turn] = field(default_factory=list)
+    scores: Scores = field(default_factory=Scores)
+    generator: str = ""
+    drop_reason: str | None = None
+    drop_detail: str | None = None
+
+    @property
+    def num_images(self) -> int:
+        return len(self.images)
+
+    @property
+    def image_texts(self) -> list[str]:
+        return ["\n".join(block.text for block in blocks) for blocks in self.image_blocks]
+
+
+@dataclass
+class Failure:
+    """An input or item that a stage could not process; written to the dead-letter output."""
+
+    item_id: str
+    source_uri: str
+    stage: str
+    reason: str
+    detail: str = ""

@@ -1,0 +1,28 @@
+"""Route an input to the source that understands it, by file extension."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from curate.config import RenderOptions
+from curate.schemas import Failure, PageRecord, reasons
+from curate.sources.pdf import PDF_EXTENSIONS, render_pdf_pages
+
+SUPPORTED_EXTENSIONS = frozenset(PDF_EXTENSIONS)
+
+
+def render_document(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
+    extension = os.path.splitext(uri)[1].lower()
+    if extension in PDF_EXTENSIONS:
+        yield from render_pdf_pages(uri, options)
+        return
+    supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+    yield Failure(
+        item_id=uri,
+        source_uri=uri,
+        stage="render",
+        reason=reasons.UNSUPPORTED_FORMAT,
+        detail=f"no source handles {extension or 'files without an extension'}; "
+        f"supported: {supported}",
+    )

@@ -1,0 +1,1 @@
+"""Writers put records on disk: sharded Parquet with a manifest."""
