@@ -25,6 +25,14 @@ from curate.writers.parquet import (
 )
 
 
+def _sum_pairs(pairs) -> tuple[int, int]:
+    total_bytes = total_rows = 0
+    for size, rows in pairs:
+        total_bytes += size
+        total_rows += rows
+    return total_bytes, total_rows
+
+
 class WriteShards(beam.PTransform):
     """Records -> `<output>/<folder>/<prefix>-NNNNN-of-MMMMM.parquet`.
 
@@ -41,9 +49,9 @@ class WriteShards(beam.PTransform):
         rows = records | "ToRow" >> beam.Map(self.to_row)
         count = AsSingleton(
             rows
-            | "Size" >> beam.Map(estimated_bytes)
-            | "TotalSize" >> beam.CombineGlobally(sum)
-            | "ShardCount" >> beam.Map(shard_count, options)
+            | "Size" >> beam.Map(lambda row: (estimated_bytes(row), 1))
+            | "TotalSize" >> beam.CombineGlobally(_sum_pairs)
+            | "ShardCount" >> beam.Map(lambda totals: shard_count(*totals, options))
         )
 
         def write(keyed: tuple[int, Any], n: int) -> ShardInfo:

@@ -70,8 +70,10 @@ def estimated_bytes(row: dict[str, Any]) -> int:
     return size
 
 
-def shard_count(total_bytes: int, options: WriterOptions) -> int:
-    return max(1, math.ceil(total_bytes / (options.target_shard_mb * 2**20)))
+def shard_count(total_bytes: int, rows: int, options: WriterOptions) -> int:
+    """Enough shards to meet the size target, but never more shards than rows."""
+    wanted = math.ceil(total_bytes / (options.target_shard_mb * 2**20))
+    return max(1, min(wanted, rows))
 
 
 def shard_index(row: dict[str, Any], count: int) -> int:

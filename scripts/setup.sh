@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install curate with everything it needs on Debian (root) with Python 3.11, into ./.venv.
+#   bash scripts/setup.sh           # the pipeline
+#   bash scripts/setup.sh --test    # the pipeline plus the test tools
+# Safe to re-run: installed pieces are skipped quickly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+for arg in "$@"; do
+  case "$arg" in
+    --test) extras="test" ;;
+    *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
+  esac
+done
+
+export DEBIAN_FRONTEND=noninteractive
+# System packages curate uses; installed only when missing, so a re-run is quick.
+apt_packages=()
+python3 -c "import venv, ensurepip" 2>/dev/null || apt_packages+=(python3-venv python3-pip)
+if ((${#apt_packages[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+spec="."
+[ -n "$extras" ] && spec=".[${extras}]"
+.venv/bin/python -m pip install -q -e "$spec"
+echo "curate installed in .venv (run: .venv/bin/curate --help)"

@@ -1,0 +1,107 @@
+"""Documents made by the tests, with text we know, and the bad inputs users will meet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pymupdf
+from PIL import Image, ImageDraw
+
+REPORT_PAGES = [
+    ["Harbour Authority Annual Review", "Fiscal year: 2024", "Ships handled: 1,284",
+     "Cargo volume rose by 6.5% compared with the previous year at the main terminal."],
+    ["Berth Occupancy", "Berth North South", "Container: 81% and 77%",
+     "The dredging programme finished in March and cost 4.2 million dollars overall."],
+    ["Safety Record", "Lost-time incidents: 3", "Inspections: 112",
+     "Night shifts now use 14 additional floodlights along the eastern quay wall."],
+    ["Outlook", "Planned berths: 2", "Budget: 9.8 million dollars",
+     "A new crane order of 3 units is expected to arrive before the winter season."],
+    ["Appendix", "Contact: harbour office", "Phone: 555-0142",
+     "All figures in this review were audited by an independent firm in 2025."],
+]
+
+
+def write_text_pdf(path: Path, pages: list[list[str]] = REPORT_PAGES) -> Path:
+    """A PDF with a real text layer: the first line of each page is a large heading."""
+    doc = pymupdf.open()
+    for lines in pages:
+        page = doc.new_page()
+        y = 72
+        for i, line in enumerate(lines):
+            size = 22 if i == 0 else 11
+            page.insert_text((72, y), line, fontsize=size)
+            y += size * 2.2
+    doc.save(path)
+    return path
+
+
+def write_table_pdf(path: Path) -> Path:
+    """A page with a ruled table laid out as separate cells, like most report tables."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), "Fleet Summary", fontsize=22)
+    rows = [["Vessel", "Length", "Crew", "Built"], ["Aurora", "112", "14", "2009"],
+            ["Borealis", "98", "11", "2014"], ["Cygnus", "131", "17", "2019"]]
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            page.insert_text((72 + c * 110, 130 + r * 22), cell, fontsize=11)
+    page.insert_text((72, 250), "Crew numbers include the master and the chief engineer.", fontsize=11)
+    doc.save(path)
+    return path
+
+
+def text_image(text: str, size=(900, 300)) -> bytes:
+    image = Image.new("RGB", size, "white")
+    ImageDraw.Draw(image).text((40, 120), text, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_image_only_pdf(path: Path, pages: int = 2) -> Path:
+    """A 'scan': pages that are only pictures of text, with no text layer."""
+    doc = pymupdf.open()
+    for i in range(pages):
+        page = doc.new_page()
+        page.insert_image(page.rect + (36, 36, -36, -400), stream=text_image(f"Scanned page {i + 1}"))
+    doc.save(path)
+    return path
+
+
+def write_encrypted_pdf(path: Path) -> Path:
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Confidential minutes", fontsize=12)
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="user", owner_pw="owner")
+    return path
+
+
+def write_corrupt_pdf(path: Path) -> Path:
+    path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    return path
+
+
+def write_zero_page_pdf(path: Path) -> Path:
+    path.write_bytes(
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return path
+
+
+def write_huge_page_pdf(path: Path) -> Path:
+    """One 200 x 200 inch page: 829 megapixels at 144 DPI if nothing caps it."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=14400, height=14400)
+    page.insert_text((720, 720), "Site plan, sheet A1", fontsize=300)
+    doc.save(path)
+    return path
+
+
+def write_bad_inputs(folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "encrypted": write_encrypted_pdf(folder / "encrypted.pdf"),
+        "corrupt": write_corrupt_pdf(folder / "corrupt.pdf"),
+        "zero_pages": write_zero_page_pdf(folder / "zero-pages.pdf"),
+    }

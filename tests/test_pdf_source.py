@@ -1,0 +1,128 @@
+import io
+
+import pymupdf
+import pytest
+from PIL import Image
+
+from curate.config import RenderOptions
+from curate.schemas import Failure, PageRecord, reasons
+from curate.sources import render_document
+from documents import (
+    REPORT_PAGES,
+    write_corrupt_pdf,
+    write_encrypted_pdf,
+    write_huge_page_pdf,
+    write_image_only_pdf,
+    write_text_pdf,
+    write_zero_page_pdf,
+)
+
+
+def _render(path, **options):
+    items = list(render_document(str(path), RenderOptions(**options)))
+    pages = [i for i in items if isinstance(i, PageRecord)]
+    failures = [i for i in items if isinstance(i, Failure)]
+    return pages, failures
+
+
+def test_pages_have_images_text_and_boxes_inside_the_image(tmp_path):
+    pages, failures = _render(write_text_pdf(tmp_path / "r.pdf"), dpi=100)
+    assert failures == []
+    assert [p.page_index for p in pages] == list(range(len(REPORT_PAGES)))
+    for page, lines in zip(pages, REPORT_PAGES, strict=True):
+        image = Image.open(io.BytesIO(page.image_bytes))
+        assert image.format == "PNG" and image.size == (page.width, page.height)
+        assert page.width == pytest.approx(595 * 100 / 72, abs=1)
+        assert [b.text for b in page.text_blocks] == lines
+        assert page.text_source == "native" and not page.needs_ocr
+        for block in page.text_blocks:
+            x0, y0, x1, y1 = block.bbox
+            assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height
+    # the heading is drawn first and biggest: its box is the tallest on the page
+    first = pages[0].text_blocks
+    assert max(first, key=lambda b: b.bbox[3] - b.bbox[1]).text == REPORT_PAGES[0][0]
+
+
+def test_ids_and_hash_are_stable_across_renders(tmp_path):
+    path = write_text_pdf(tmp_path / "r.pdf")
+    first, _ = _render(path)
+    second, _ = _render(path)
+    assert [p.page_id for p in first] == [p.page_id for p in second]
+    assert [p.image_bytes for p in first] == [p.image_bytes for p in second]
+    assert len({p.page_id for p in first}) == len(first)
+
+
+def test_image_only_pages_are_flagged_for_ocr(tmp_path):
+    pages, failures = _render(write_image_only_pdf(tmp_path / "scan.pdf"))
+    assert failures == [] and len(pages) == 2
+    assert all(p.needs_ocr and p.text_source == "none" and not p.text_blocks for p in pages)
+
+
+def test_rotated_page_boxes_follow_the_rendered_image(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), "Rotated heading text", fontsize=20)
+    page.set_rotation(90)
+    doc.save(tmp_path / "rot.pdf")
+    (page,), _ = _render(tmp_path / "rot.pdf", dpi=72)
+    assert (page.width, page.height) == (842, 595)  # A4 landscape after rotation
+    x0, y0, x1, y1 = page.text_blocks[0].bbox
+    assert 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height
+    assert (y1 - y0) > (x1 - x0)  # horizontal text on a 90-degree page runs vertically
+
+
+@pytest.mark.parametrize(
+    ("writer", "reason"),
+    [
+        (write_encrypted_pdf, reasons.ENCRYPTED_DOCUMENT),
+        (write_corrupt_pdf, reasons.CORRUPT_DOCUMENT),
+        (write_zero_page_pdf, reasons.EMPTY_DOCUMENT),
+    ],
+)
+def test_bad_documents_become_failures_not_exceptions(tmp_path, writer, reason):
+    pages, failures = _render(writer(tmp_path / "bad.pdf"))
+    assert pages == []
+    assert [f.reason for f in failures] == [reason]
+    assert failures[0].source_uri.endswith("bad.pdf") and failures[0].detail
+
+
+def test_missing_unsupported_and_oversized_files(tmp_path):
+    _, failures = _render(tmp_path / "nope.pdf")
+    assert [f.reason for f in failures] == [reasons.FILE_NOT_FOUND]
+    (tmp_path / "notes.txt").write_text("hello")
+    _, failures = _render(tmp_path / "notes.txt")
+    assert [f.reason for f in failures] == [reasons.UNSUPPORTED_FORMAT]
+    assert ".pdf" in failures[0].detail
+    _, failures = _render(write_text_pdf(tmp_path / "r.pdf"), max_file_mb=0.0001)
+    assert [f.reason for f in failures] == [reasons.FILE_TOO_LARGE]
+
+
+def test_huge_page_is_rendered_under_the_pixel_cap(tmp_path):
+    (page,), failures = _render(write_huge_page_pdf(tmp_path / "plan.pdf"), max_pixels_per_page=4_000_000)
+    assert failures == []
+    assert page.width * page.height <= 4_000_000
+    assert page.render_dpi < 144
+    assert page.text_blocks[0].text == "Site plan, sheet A1"
+
+
+def test_page_cap_renders_the_first_pages_and_records_the_rest(tmp_path):
+    pages, failures = _render(write_text_pdf(tmp_path / "r.pdf"), max_pages_per_document=2)
+    assert [p.page_index for p in pages] == [0, 1]
+    assert [f.reason for f in failures] == [reasons.TOO_MANY_PAGES]
+    assert "first 2 of 5" in failures[0].detail
+
+
+def test_document_timeout_stops_and_says_what_was_skipped(tmp_path):
+    pages, failures = _render(write_text_pdf(tmp_path / "r.pdf"), document_timeout_s=1e-9)
+    assert pages == []
+    assert [f.reason for f in failures] == [reasons.DOCUMENT_TIMEOUT]
+    assert "pages 0..4 not rendered" in failures[0].detail
+
+
+def test_shared_corpus_pdfs_render_every_page(shared_corpus):
+    for path in sorted((shared_corpus / "pdf").glob("*.pdf")):
+        expected = pymupdf.open(path).page_count
+        pages, failures = _render(path, dpi=72)
+        assert failures == [], path
+        assert [p.page_index for p in pages] == list(range(expected))
+        assert sum(len(p.text) for p in pages) > 500, path  # both have real text layers

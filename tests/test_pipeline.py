@@ -1,0 +1,145 @@
+"""End to end: real Beam jobs through the CLI, on real PDFs, read back with pyarrow and datasets."""
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.schemas import SCHEMA_VERSION, reasons
+from documents import write_bad_inputs, write_image_only_pdf, write_table_pdf, write_text_pdf
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def curate(*args: str) -> str:
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    write_text_pdf(folder / "review.pdf")
+    write_table_pdf(folder / "fleet.pdf")
+    write_image_only_pdf(folder / "scan.pdf", pages=3)
+    write_bad_inputs(folder / "bad")
+    (folder / "bad" / "notes.txt").write_text("not a document")  # skipped in folder walks
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_output(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    curate("run", corpus, "--output", out, "--no-progress", "--dpi", "72")
+    return out
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.parquet"))
+    }
+
+
+def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
+    manifest = json.loads((run_output / "manifest.json").read_text())
+    assert manifest["schema_version"] == SCHEMA_VERSION and manifest["kind"] == "samples"
+    counts = manifest["counts"]
+    assert counts["documents"] == 6  # 3 good + encrypted + corrupt + zero pages
+    assert counts["pages"] == 5 + 1 + 3
+    assert manifest["failures_by_reason"] == {
+        reasons.CORRUPT_DOCUMENT: 1, reasons.EMPTY_DOCUMENT: 1, reasons.ENCRYPTED_DOCUMENT: 1,
+    }
+    # fleet.pdf has 1 page (< min_images=2); the scan has no text for QA
+    assert manifest["dropped_by_reason"] == {reasons.TOO_FEW_IMAGES: 1, reasons.NO_QA_GENERATED: 1}
+    data = pq.read_table(run_output / "data").to_pylist()
+    assert len(data) == counts["samples"] == 2  # review.pdf: 5 pages -> 3 + 2
+    dropped = pq.read_table(run_output / "dropped").to_pylist()
+    assert sorted(r["drop_reason"] for r in dropped) == sorted(manifest["dropped_by_reason"])
+    assert all(r["images"] for r in dropped), "dropped samples keep their images"
+    failures = pq.read_table(run_output / "dead_letter").to_pylist()
+    assert {Path(f["source_uri"]).name: f["reason"] for f in failures} == {
+        "corrupt.pdf": reasons.CORRUPT_DOCUMENT,
+        "zero-pages.pdf": reasons.EMPTY_DOCUMENT,
+        "encrypted.pdf": reasons.ENCRYPTED_DOCUMENT,
+    }
+    for folder, shards in manifest["shards"].items():
+        assert sum(s["rows"] for s in shards) == len(pq.read_table(run_output / folder))
+
+
+def test_datasets_loads_the_output_and_decodes_every_image(run_output):
+    ds = datasets.load_dataset("parquet", data_files=str(run_output / "data" / "*.parquet"), split="train")
+    assert len(ds) == 2
+    for row in ds:
+        assert len(row["images"]) == row["num_images"] >= 2
+        for image, (width, height) in zip(row["images"], row["image_sizes"], strict=True):
+            image.load()
+            assert image.size == (width, height)
+        for qa in row["qa"]:
+            if qa["kind"] == "extractive":
+                assert qa["answer"] in row["image_texts"][qa["image_index"]]
+
+
+def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_output, tmp_path):
+    curate("run", corpus, "--output", tmp_path / "again", "--no-progress", "--dpi", "72")
+    assert digests(tmp_path / "again") == digests(run_output)
+    curate("run", corpus, "--output", tmp_path / "two", "--no-progress", "--dpi", "72", "--workers", "2")
+    assert digests(tmp_path / "two") == digests(run_output)
+
+
+def test_render_then_generate_equals_run(corpus, run_output, tmp_path):
+    curate("render", corpus, "--output", tmp_path / "pages", "--no-progress", "--dpi", "72")
+    pages = pq.read_table(tmp_path / "pages" / "pages")
+    assert len(pages) == 9 and pages.schema.metadata[b"curate.kind"] == b"pages"
+    curate("generate", tmp_path / "pages", "--output", tmp_path / "gen")
+    assert digests(tmp_path / "gen" / "data") == digests(run_output / "data")
+    # and regenerating from the samples themselves gives the same conversations again
+    curate("generate", tmp_path / "gen", "--output", tmp_path / "regen")
+    assert digests(tmp_path / "regen" / "data") == digests(run_output / "data")
+
+
+def test_small_shard_target_gives_a_full_deterministic_set_and_removes_stale_shards(corpus, tmp_path):
+    out = tmp_path / "out"
+    curate("run", corpus, "--output", out, "--no-progress", "--dpi", "72", "--shard-mb", "100")
+    (out / "data" / "train-00007-of-00009.parquet").write_bytes(b"stale")
+    big = pq.read_table(out / "data" / "train-00000-of-00001.parquet")
+    curate("run", corpus, "--output", out, "--no-progress", "--dpi", "72", "--shard-mb", "0.00001")
+    names = sorted(p.name for p in (out / "data").glob("*.parquet"))
+    assert names == [f"train-{i:05d}-of-00002.parquet" for i in range(2)]
+    assert sum(len(pq.read_table(out / "data" / n)) for n in names) == len(big)
+
+
+def test_inspect_prints_counts_schema_and_a_readable_sample(run_output):
+    text = curate("inspect", run_output)
+    assert f"schema={SCHEMA_VERSION}" in text
+    assert "failures: encrypted_document" in text
+    assert "<image>" in text and "assistant" in text
+    assert json.loads(curate("inspect", run_output, "--json"))["counts"]["samples"] == 2
+
+
+def test_local_runs_never_reach_for_prism_and_beam_options_pass_through(corpus, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    out = curate("run", corpus / "review.pdf", "--output", tmp_path / "o", "--no-progress",
+                 "--job_name=curate-test", "--direct_num_workers", "1")
+    assert "FnApiRunner" in out
+    logs = caplog.text.lower()
+    assert "prism" not in logs and "github" not in logs
+
+
+def test_bad_flags_and_paths_fail_with_clear_messages(tmp_path):
+    result = runner.invoke(app, ["run", str(tmp_path), "--output", str(tmp_path / "o"), "--dpi", "-1"])
+    assert result.exit_code == 2 and "render.dpi" in result.output
+    result = runner.invoke(app, ["run", str(tmp_path), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no documents" in result.output
+    result = runner.invoke(app, ["generate", str(tmp_path), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "curate render" in result.output
+    result = runner.invoke(app, ["inspect", str(tmp_path)])
+    assert result.exit_code == 2 and "manifest.json" in result.output
