@@ -33,6 +33,8 @@ def names_runner(beam_args: list[str]) -> bool:
 
 
 def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
+    if not any(arg.startswith("--default_sdk_harness_log_level") for arg in beam_args):
+        beam_args = [*beam_args, "--default_sdk_harness_log_level=ERROR"]  # local workers are chatty
     options = PipelineOptions(beam_args, save_main_session=False)
     if not names_runner(beam_args):
         direct = options.view_as(DirectOptions)
