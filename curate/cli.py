@@ -32,6 +32,10 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="YAML or TOML config; flag
 OutputOpt = typer.Option(..., "--output", "-o", help="Output folder (local, gs:// or s3://).")
 WorkersOpt = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes.")
 ProgressOpt = typer.Option(True, "--progress/--no-progress", help="Show a progress bar locally.")
+OcrModeOpt = typer.Option(
+    None, "--ocr", help="auto: only pages without usable text [default]; always; never."
+)
+OcrEngineOpt = typer.Option(None, "--ocr-engine", help="rapidocr [default], tesseract, paddleocr.")
 
 
 def _split_beam_args(tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -46,6 +50,21 @@ def _config(path: Path | None, overrides: dict[str, Any]) -> PipelineConfig:
     try:
         return load_config(path, overrides)
     except ConfigError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+
+
+def _check_ocr(cfg: PipelineConfig, beam_args: list[str]) -> None:
+    """Load the OCR engine once up front on local runs, so a missing engine is one clear line."""
+    from curate.pipelines.launch import names_runner
+
+    if cfg.ocr.mode == "never" or names_runner(beam_args):
+        return
+    from curate.ocr import OcrUnavailable, load_engine
+
+    try:
+        load_engine(cfg.ocr.model_copy(update={"threads": 1}))
+    except OcrUnavailable as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
 
@@ -87,7 +106,7 @@ def _report(output: str, report) -> None:
 @app.command(context_settings=PASS_THROUGH)
 def run(
     inputs: list[str] = typer.Argument(
-        None, help="PDF files, folders or globs; then any Beam options (--runner ...)."
+        None, help="PDFs, images, folders or globs; then any Beam options (--runner ...)."
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
@@ -96,10 +115,12 @@ def run(
     max_images: int | None = typer.Option(None, help="Most images per sample [default: 4]."),
     qa_per_image: int | None = typer.Option(None, help="Extractive questions per image [2]."),
     shard_mb: float | None = typer.Option(None, help="Target Parquet shard size in MB [256]."),
+    ocr: str | None = OcrModeOpt,
+    ocr_engine: str | None = OcrEngineOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
 ) -> None:
-    """Run the whole job: documents -> pages -> multi-image samples -> QA -> Parquet shards."""
+    """Run the whole job: documents -> pages (+OCR) -> multi-image samples -> QA -> Parquet."""
     from curate.pipelines.graph import build_run
 
     inputs, beam_args = _split_beam_args(inputs or [])
@@ -111,13 +132,16 @@ def run(
             "samples.max_images": max_images,
             "generator.max_qa_per_image": qa_per_image,
             "writer.target_shard_mb": shard_mb,
+            "ocr.mode": ocr,
+            "ocr.engine": ocr_engine,
         },
     )
     uris = _expand(inputs)
+    _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
     console.print(f"curate run: {len(uris)} document(s) -> {output}")
     report = _execute(
-        lambda p, progress_dir: build_run(p, uris, output, cfg, progress_dir),
+        lambda p, progress_dir: build_run(p, uris, output, cfg, progress_dir, workers),
         beam_args,
         workers,
         len(uris),
@@ -128,26 +152,69 @@ def run(
 
 @app.command(context_settings=PASS_THROUGH)
 def render(
-    inputs: list[str] = typer.Argument(None, help="PDF files, folders or globs; then Beam options."),
+    inputs: list[str] = typer.Argument(None, help="PDFs, images, folders or globs; then Beam options."),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
     dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
+    ocr: str | None = OcrModeOpt,
+    ocr_engine: str | None = OcrEngineOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
 ) -> None:
-    """Render documents into page records: OUTPUT/pages/*.parquet (image, text, boxes)."""
+    """Render documents into page records (+OCR): OUTPUT/pages/*.parquet (image, text, boxes)."""
     from curate.pipelines.graph import build_render
 
     inputs, beam_args = _split_beam_args(inputs or [])
-    cfg = _config(config, {"render.dpi": dpi})
+    cfg = _config(config, {"render.dpi": dpi, "ocr.mode": ocr, "ocr.engine": ocr_engine})
     uris = _expand(inputs)
+    _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
     report = _execute(
-        lambda p, progress_dir: build_render(p, uris, output, cfg, progress_dir),
+        lambda p, progress_dir: build_render(p, uris, output, cfg, progress_dir, workers),
         beam_args,
         workers,
         len(uris),
         progress,
+    )
+    _report(output, report)
+
+
+def _locate(path_tokens: list[str], kinds: tuple[str, ...]) -> tuple[str, str]:
+    if len(path_tokens) != 1:
+        console.print("[red]error:[/red] give exactly one dataset path")
+        raise typer.Exit(2)
+    try:
+        pattern, kind = locate(path_tokens[0])
+    except DatasetError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    if kind not in kinds:
+        console.print(f"[red]error:[/red] {path_tokens[0]} holds {kind}; this command reads {' or '.join(kinds)}")
+        raise typer.Exit(2)
+    return pattern, kind
+
+
+@app.command(name="ocr", context_settings=PASS_THROUGH)
+def ocr_command(
+    tokens: list[str] = typer.Argument(
+        None, metavar="PAGES [BEAM_OPTIONS]...", help="Output of `curate render`."
+    ),
+    output: str = OutputOpt,
+    config: Path | None = ConfigOpt,
+    mode: str | None = typer.Option(None, "--mode", help="auto [default], always, never."),
+    engine: str | None = OcrEngineOpt,
+    workers: int = WorkersOpt,
+) -> None:
+    """OCR existing page records: pages without usable text get OCR text lines with boxes."""
+    from curate.pipelines.graph import build_ocr
+
+    paths, beam_args = _split_beam_args(tokens or [])
+    pattern, _ = _locate(paths, ("pages",))
+    cfg = _config(config, {"ocr.mode": mode, "ocr.engine": engine})
+    _check_ocr(cfg, beam_args)
+    output = storage.normalize_uri(output)
+    report = _execute(
+        lambda p, _: build_ocr(p, pattern, output, cfg, workers), beam_args, workers, None, False
     )
     _report(output, report)
 
@@ -168,14 +235,7 @@ def generate(
     from curate.pipelines.graph import build_generate
 
     paths, beam_args = _split_beam_args(tokens or [])
-    if len(paths) != 1:
-        console.print("[red]error:[/red] give exactly one dataset path")
-        raise typer.Exit(2)
-    try:
-        pattern, kind = locate(paths[0])
-    except DatasetError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+    pattern, kind = _locate(paths, ("pages", "samples"))
     cfg = _config(
         config,
         {

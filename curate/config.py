@@ -30,8 +30,37 @@ class RenderOptions(_Options):
     document_timeout_s: float = Field(
         600, gt=0, description="Stop rendering a document after this long; the rest is recorded."
     )
+    max_image_pixels: int = Field(
+        200_000_000, gt=0, description="Image inputs larger than this are refused (bombs)."
+    )
     min_text_chars: int = Field(
         16, ge=0, description="Pages with fewer usable native characters are flagged for OCR."
+    )
+
+
+class OcrOptions(_Options):
+    """Which pages get OCR, and with which engine.
+
+    `auto` OCRs a page only when its native text is unusable: fewer than
+    `render.min_text_chars` non-space characters, or mostly U+FFFD (broken font maps).
+    Image inputs and scanned pages have no native text, so they are always OCR'd in `auto`.
+    """
+
+    mode: Literal["auto", "always", "never"] = "auto"
+    engine: Literal["rapidocr", "tesseract", "paddleocr"] = "rapidocr"
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    det_limit_side_len: int = Field(
+        960, ge=64, le=4096, description="Text detection runs with the long side scaled to this."
+    )
+    threads: int | None = Field(
+        None, ge=1, le=256, description="Threads per engine; default: cores / local workers."
+    )
+    rotation: Literal["auto", "never"] = Field(
+        "auto", description="Detect 90/180/270-degree scans (pages without native text)."
+    )
+    min_confidence: float = Field(0.5, ge=0, le=1, description="Drop recognised lines below this.")
+    max_pixels: int = Field(
+        60_000_000, gt=0, description="Larger images go to the dead-letter output."
     )
 
 
@@ -71,13 +100,15 @@ class PipelineConfig(_Options):
     """Everything that decides what `curate run` produces."""
 
     render: RenderOptions = RenderOptions()
+    ocr: OcrOptions = OcrOptions()
     samples: SampleOptions = SampleOptions()
     generator: GeneratorOptions = GeneratorOptions()
     writer: WriterOptions = WriterOptions()
 
     def fingerprint(self) -> str:
         """A hash of the options that shape the output, recorded in the manifest."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        shaping = self.model_dump(mode="json", exclude={"ocr": {"threads"}})  # threads: speed only
+        canonical = json.dumps(shaping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import pymupdf
@@ -24,15 +26,7 @@ REPORT_PAGES = [
 
 def write_text_pdf(path: Path, pages: list[list[str]] = REPORT_PAGES) -> Path:
     """A PDF with a real text layer: the first line of each page is a large heading."""
-    doc = pymupdf.open()
-    for lines in pages:
-        page = doc.new_page()
-        y = 72
-        for i, line in enumerate(lines):
-            size = 22 if i == 0 else 11
-            page.insert_text((72, y), line, fontsize=size)
-            y += size * 2.2
-    doc.save(path)
+    path.write_bytes(write_text_pdf_bytes(pages))
     return path
 
 
@@ -59,12 +53,40 @@ def text_image(text: str, size=(900, 300)) -> bytes:
     return buffer.getvalue()
 
 
-def write_image_only_pdf(path: Path, pages: int = 2) -> Path:
-    """A 'scan': pages that are only pictures of text, with no text layer."""
+def rasterize_pages(pages: list[list[str]], dpi: int = 144) -> list[bytes]:
+    """PNG pictures of text pages: what a scanner would give, with no text layer."""
+    source = pymupdf.open(stream=write_text_pdf_bytes(pages), filetype="pdf")
+    return [page.get_pixmap(dpi=dpi).tobytes("png") for page in source]
+
+
+def write_text_pdf_bytes(pages: list[list[str]]) -> bytes:
     doc = pymupdf.open()
-    for i in range(pages):
+    for lines in pages:
         page = doc.new_page()
-        page.insert_image(page.rect + (36, 36, -36, -400), stream=text_image(f"Scanned page {i + 1}"))
+        y = 72
+        for i, line in enumerate(lines):
+            size = 22 if i == 0 else 11
+            page.insert_text((72, y), line, fontsize=size)
+            y += size * 2.2
+    return doc.tobytes()
+
+
+def write_scan_pdf(path: Path, pages: list[list[str]] = REPORT_PAGES[:3]) -> Path:
+    """A 'scanned' PDF: each page is only a picture of known text, with no text layer."""
+    doc = pymupdf.open()
+    for png in rasterize_pages(pages):
+        page = doc.new_page()
+        page.insert_image(page.rect, stream=png)
+    doc.save(path)
+    return path
+
+
+def write_image_only_pdf(path: Path, pages: int = 2) -> Path:
+    """Pages that are only pictures, with no text in them at all (photos, blank scans)."""
+    doc = pymupdf.open()
+    for _ in range(pages):
+        page = doc.new_page()
+        page.insert_image(page.rect + (36, 36, -36, -400), stream=text_image(""))
     doc.save(path)
     return path
 
@@ -96,6 +118,15 @@ def write_huge_page_pdf(path: Path) -> Path:
     page.insert_text((720, 720), "Site plan, sheet A1", fontsize=300)
     doc.save(path)
     return path
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A PNG whose header claims a huge size: a decompression bomb, caught before decoding."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def write_bad_inputs(folder: Path) -> dict[str, Path]:

@@ -12,7 +12,13 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.schemas import SCHEMA_VERSION, reasons
-from documents import write_bad_inputs, write_image_only_pdf, write_table_pdf, write_text_pdf
+from documents import (
+    write_bad_inputs,
+    write_image_only_pdf,
+    write_scan_pdf,
+    write_table_pdf,
+    write_text_pdf,
+)
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -29,7 +35,8 @@ def corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")
     write_text_pdf(folder / "review.pdf")
     write_table_pdf(folder / "fleet.pdf")
-    write_image_only_pdf(folder / "scan.pdf", pages=3)
+    write_scan_pdf(folder / "scan.pdf")  # 3 pictures of text: read by OCR
+    write_image_only_pdf(folder / "blank.pdf", pages=2)  # pictures with no text at all
     write_bad_inputs(folder / "bad")
     (folder / "bad" / "notes.txt").write_text("not a document")  # skipped in folder walks
     return folder
@@ -53,15 +60,15 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     manifest = json.loads((run_output / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["kind"] == "samples"
     counts = manifest["counts"]
-    assert counts["documents"] == 6  # 3 good + encrypted + corrupt + zero pages
-    assert counts["pages"] == 5 + 1 + 3
+    assert counts["documents"] == 7  # 4 readable + encrypted + corrupt + zero pages
+    assert counts["pages"] == 5 + 1 + 3 + 2
     assert manifest["failures_by_reason"] == {
         reasons.CORRUPT_DOCUMENT: 1, reasons.EMPTY_DOCUMENT: 1, reasons.ENCRYPTED_DOCUMENT: 1,
     }
-    # fleet.pdf has 1 page (< min_images=2); the scan has no text for QA
+    # fleet.pdf has 1 page (< min_images=2); blank.pdf has no text to ask about
     assert manifest["dropped_by_reason"] == {reasons.TOO_FEW_IMAGES: 1, reasons.NO_QA_GENERATED: 1}
     data = pq.read_table(run_output / "data").to_pylist()
-    assert len(data) == counts["samples"] == 2  # review.pdf: 5 pages -> 3 + 2
+    assert len(data) == counts["samples"] == 3  # review.pdf: 5 pages -> 3 + 2; scan.pdf: 3
     dropped = pq.read_table(run_output / "dropped").to_pylist()
     assert sorted(r["drop_reason"] for r in dropped) == sorted(manifest["dropped_by_reason"])
     assert all(r["images"] for r in dropped), "dropped samples keep their images"
@@ -77,7 +84,7 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
 
 def test_datasets_loads_the_output_and_decodes_every_image(run_output):
     ds = datasets.load_dataset("parquet", data_files=str(run_output / "data" / "*.parquet"), split="train")
-    assert len(ds) == 2
+    assert len(ds) == 3
     for row in ds:
         assert len(row["images"]) == row["num_images"] >= 2
         for image, (width, height) in zip(row["images"], row["image_sizes"], strict=True):
@@ -86,6 +93,17 @@ def test_datasets_loads_the_output_and_decodes_every_image(run_output):
         for qa in row["qa"]:
             if qa["kind"] == "extractive":
                 assert qa["answer"] in row["image_texts"][qa["image_index"]]
+
+
+def test_scanned_pages_get_ocr_text_and_grounded_qa(run_output):
+    (scan,) = [r for r in pq.read_table(run_output / "data").to_pylist() if r["source_uri"].endswith("scan.pdf")]
+    blocks = [b for page in scan["image_blocks"] for b in page]
+    assert blocks and {b["source"] for b in blocks} == {"ocr"}
+    assert "Harbour Authority Annual Review" in scan["image_texts"][0]
+    extractive = [q for q in scan["qa"] if q["kind"] == "extractive"]
+    assert extractive
+    for qa in extractive:
+        assert qa["answer"] in scan["image_texts"][qa["image_index"]]
 
 
 def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_output, tmp_path):
@@ -98,12 +116,23 @@ def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_o
 def test_render_then_generate_equals_run(corpus, run_output, tmp_path):
     curate("render", corpus, "--output", tmp_path / "pages", "--no-progress", "--dpi", "72")
     pages = pq.read_table(tmp_path / "pages" / "pages")
-    assert len(pages) == 9 and pages.schema.metadata[b"curate.kind"] == b"pages"
+    assert len(pages) == 11 and pages.schema.metadata[b"curate.kind"] == b"pages"
     curate("generate", tmp_path / "pages", "--output", tmp_path / "gen")
     assert digests(tmp_path / "gen" / "data") == digests(run_output / "data")
     # and regenerating from the samples themselves gives the same conversations again
     curate("generate", tmp_path / "gen", "--output", tmp_path / "regen")
     assert digests(tmp_path / "regen" / "data") == digests(run_output / "data")
+
+
+def test_render_without_ocr_then_ocr_then_generate_equals_run(corpus, run_output, tmp_path):
+    curate("render", corpus, "--output", tmp_path / "raw", "--no-progress", "--dpi", "72", "--ocr", "never")
+    raw = pq.read_table(tmp_path / "raw" / "pages").to_pylist()
+    assert {r["text_source"] for r in raw if r["needs_ocr"]} == {"none"}
+    curate("ocr", tmp_path / "raw", "--output", tmp_path / "read")
+    read = pq.read_table(tmp_path / "read" / "pages").to_pylist()
+    assert {r["text_source"] for r in read if r["source_uri"].endswith("scan.pdf")} == {"ocr"}
+    curate("generate", tmp_path / "read", "--output", tmp_path / "gen")
+    assert digests(tmp_path / "gen" / "data") == digests(run_output / "data")
 
 
 def test_small_shard_target_gives_a_full_deterministic_set_and_removes_stale_shards(corpus, tmp_path):
@@ -113,7 +142,8 @@ def test_small_shard_target_gives_a_full_deterministic_set_and_removes_stale_sha
     big = pq.read_table(out / "data" / "train-00000-of-00001.parquet")
     curate("run", corpus, "--output", out, "--no-progress", "--dpi", "72", "--shard-mb", "0.00001")
     names = sorted(p.name for p in (out / "data").glob("*.parquet"))
-    assert names == [f"train-{i:05d}-of-00002.parquet" for i in range(2)]
+    rows = len(big)  # a tiny target gives one shard per row, never more shards than rows
+    assert rows > 1 and names == [f"train-{i:05d}-of-{rows:05d}.parquet" for i in range(rows)]
     assert sum(len(pq.read_table(out / "data" / n)) for n in names) == len(big)
 
 
@@ -122,7 +152,7 @@ def test_inspect_prints_counts_schema_and_a_readable_sample(run_output):
     assert f"schema={SCHEMA_VERSION}" in text
     assert "failures: encrypted_document" in text
     assert "<image>" in text and "assistant" in text
-    assert json.loads(curate("inspect", run_output, "--json"))["counts"]["samples"] == 2
+    assert json.loads(curate("inspect", run_output, "--json"))["counts"]["samples"] == 3
 
 
 def test_local_runs_never_reach_for_prism_and_beam_options_pass_through(corpus, tmp_path, caplog):
@@ -141,5 +171,8 @@ def test_bad_flags_and_paths_fail_with_clear_messages(tmp_path):
     assert result.exit_code == 2 and "no documents" in result.output
     result = runner.invoke(app, ["generate", str(tmp_path), "--output", str(tmp_path / "o")])
     assert result.exit_code == 2 and "curate render" in result.output
+    doc = write_text_pdf(tmp_path / "doc.pdf")
+    result = runner.invoke(app, ["run", str(doc), "-o", str(tmp_path / "o"), "--ocr-engine", "paddleocr"])
+    assert result.exit_code == 2 and "rapidocr" in result.output
     result = runner.invoke(app, ["inspect", str(tmp_path)])
     assert result.exit_code == 2 and "manifest.json" in result.output

@@ -14,6 +14,7 @@ from curate.pipelines.transforms import (
     FAILURES,
     AssembleSamples,
     GenerateQA,
+    OcrPages,
     RenderDocuments,
 )
 from curate.pipelines.write import WriteManifest, WriteShards, count_as, count_reasons
@@ -27,7 +28,23 @@ from curate.schemas import (
 from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED as DROPPED_SPEC, PAGES
 
 
-def _render(p: beam.Pipeline, inputs: list[str], config: PipelineConfig, progress_dir: str | None):
+def _ocr(pages, config: PipelineConfig, workers: int):
+    """Pages -> pages with OCR text where needed; unreadable images -> failures."""
+    if config.ocr.mode == "never":
+        return pages, []
+    done = pages | "OCR" >> beam.ParDo(OcrPages(config.ocr, workers)).with_outputs(
+        FAILURES, main="pages"
+    )
+    return done.pages, [done[FAILURES]]
+
+
+def _render(
+    p: beam.Pipeline,
+    inputs: list[str],
+    config: PipelineConfig,
+    progress_dir: str | None,
+    workers: int = 1,
+):
     uris = p | "Inputs" >> beam.Create(inputs)
     rendered = (
         uris
@@ -39,11 +56,13 @@ def _render(p: beam.Pipeline, inputs: list[str], config: PipelineConfig, progres
     )
     # A document fans out into many pages: spread them over workers before the heavy steps.
     pages = rendered.pages | "SpreadPages" >> beam.Reshuffle()
+    pages, ocr_failures = _ocr(pages, config, workers)
+    failures = [rendered[FAILURES], *ocr_failures] | "RenderFailures" >> beam.Flatten()
     counts = [
         uris | "CountDocuments" >> count_as("documents"),
         pages | "CountPages" >> count_as("pages"),
     ]
-    return pages, rendered[FAILURES], counts
+    return pages, failures, counts
 
 
 def _generate_and_write(
@@ -81,9 +100,10 @@ def build_run(
     output: str,
     config: PipelineConfig,
     progress_dir: str | None = None,
+    workers: int = 1,
 ) -> None:
-    """Documents -> pages -> samples -> QA -> sharded Parquet, dropped rows and dead letters."""
-    pages, failures, counts = _render(p, inputs, config, progress_dir)
+    """Documents -> pages (+OCR) -> samples -> QA -> sharded Parquet, drops and dead letters."""
+    pages, failures, counts = _render(p, inputs, config, progress_dir, workers)
     assembled = pages | "Samples" >> AssembleSamples(config.samples)
     _generate_and_write(
         assembled.samples, [assembled[DROPPED]], [failures], counts, output, config
@@ -96,11 +116,29 @@ def build_render(
     output: str,
     config: PipelineConfig,
     progress_dir: str | None = None,
+    workers: int = 1,
 ) -> None:
-    """Documents -> page records in `<output>/pages/`, plus dead letters and a manifest."""
-    pages, failures, counts = _render(p, inputs, config, progress_dir)
+    """Documents -> page records (+OCR) in `<output>/pages/`, dead letters and a manifest."""
+    pages, failures, counts = _render(p, inputs, config, progress_dir, workers)
     parts = [
         *counts,
+        failures | "CountFailures" >> count_as("failures"),
+        failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
+        pages | "WritePages" >> WriteShards(output, PAGES, page_to_row, config.writer),
+        failures | "WriteDeadLetter" >> WriteShards(output, DEAD_LETTER, failure_to_row, config.writer),
+    ]
+    parts | "AllParts" >> beam.Flatten() | "Manifest" >> WriteManifest(output, "pages", config)
+
+
+def build_ocr(
+    p: beam.Pipeline, dataset_pattern: str, output: str, config: PipelineConfig, workers: int = 1
+) -> None:
+    """Existing page records -> page records with OCR text where needed."""
+    pages = p | "ReadParquet" >> beam.io.ReadFromParquet(dataset_pattern) | beam.Map(page_from_row)
+    pages, failures = _ocr(pages | "SpreadPages" >> beam.Reshuffle(), config, workers)
+    failures = failures[0] if failures else p | "NoFailures" >> beam.Create([])
+    parts = [
+        pages | "CountPages" >> count_as("pages"),
         failures | "CountFailures" >> count_as("failures"),
         failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
         pages | "WritePages" >> WriteShards(output, PAGES, page_to_row, config.writer),

@@ -12,8 +12,11 @@ import traceback
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from curate.config import GeneratorOptions, RenderOptions, SampleOptions
+import os
+
+from curate.config import GeneratorOptions, OcrOptions, RenderOptions, SampleOptions
 from curate.generators import generate_qa
+from curate.ocr import OcrInputError, load_engine, needs_ocr, ocr_page
 from curate.pipelines.progress import mark_done
 from curate.samples import assemble_sample, window_key
 from curate.schemas import Failure, PageRecord, SampleRecord, reasons
@@ -47,6 +50,47 @@ class RenderDocuments(beam.DoFn):
                     _count("pages.needs_ocr")
                 yield item
         mark_done(self.progress_dir)
+
+
+class OcrPages(beam.DoFn):
+    """Pages without usable text (or all, with mode=always) -> pages with OCR text lines.
+
+    The engine is loaded once per worker in setup(); its threads default to the machine's
+    cores divided by the local worker processes, so workers do not oversubscribe the CPU.
+    """
+
+    def __init__(self, options: OcrOptions, local_workers: int = 1):
+        self.options = options
+        self.local_workers = local_workers
+        self.engine = None
+
+    def setup(self):
+        options = self.options
+        if options.threads is None:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+            options = options.model_copy(update={"threads": max(1, (cores or 1) // self.local_workers)})
+        self.engine = load_engine(options)
+
+    def process(self, page: PageRecord):
+        if not needs_ocr(page, self.options.mode):
+            yield page
+            return
+        try:
+            result = ocr_page(page, self.engine, self.options)
+        except OcrInputError as err:
+            yield self._failure(page, err.reason, str(err))
+            return
+        except Exception as err:  # an engine error on one page must not stop the job
+            yield self._failure(page, reasons.OCR_ERROR, f"{type(err).__name__}: {err}")
+            return
+        _count("pages.ocr")
+        yield result
+
+    def _failure(self, page: PageRecord, reason: str, detail: str):
+        _count(f"failures.{reason}")
+        return beam.pvalue.TaggedOutput(
+            FAILURES, Failure(page.page_id, page.source_uri, "ocr", reason, detail)
+        )
 
 
 class AssembleSamples(beam.PTransform):

@@ -15,6 +15,9 @@ TOO_MANY_PAGES = "too_many_pages"
 PAGE_RENDER_ERROR = "page_render_error"
 DOCUMENT_TIMEOUT = "document_timeout"
 GENERATOR_ERROR = "generator_error"
+CORRUPT_IMAGE = "corrupt_image"
+IMAGE_TOO_LARGE = "image_too_large"
+OCR_ERROR = "ocr_error"
 
 # --- drops: a valid record filtered out (dropped output) ---
 TOO_FEW_IMAGES = "too_few_images"
@@ -32,6 +35,9 @@ FAILURE_REASONS = frozenset(
         PAGE_RENDER_ERROR,
         DOCUMENT_TIMEOUT,
         GENERATOR_ERROR,
+        CORRUPT_IMAGE,
+        IMAGE_TOO_LARGE,
+        OCR_ERROR,
     }
 )
 DROP_REASONS = frozenset({TOO_FEW_IMAGES, NO_QA_GENERATED})

@@ -7,15 +7,19 @@ from collections.abc import Iterator
 
 from curate.config import RenderOptions
 from curate.schemas import Failure, PageRecord, reasons
+from curate.sources.image import IMAGE_EXTENSIONS, read_image_pages
 from curate.sources.pdf import PDF_EXTENSIONS, render_pdf_pages
 
-SUPPORTED_EXTENSIONS = frozenset(PDF_EXTENSIONS)
+SUPPORTED_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS
 
 
 def render_document(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
     extension = os.path.splitext(uri)[1].lower()
     if extension in PDF_EXTENSIONS:
         yield from render_pdf_pages(uri, options)
+        return
+    if extension in IMAGE_EXTENSIONS:
+        yield from read_image_pages(uri, options)
         return
     supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
     yield Failure(

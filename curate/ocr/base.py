@@ -1,0 +1,45 @@
+"""The engine interface, and loading an engine by name."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+import numpy as np
+
+from curate.config import OcrOptions
+from curate.schemas import TextBlock
+
+ENGINES = {
+    "rapidocr": "curate.ocr.rapid:RapidOcrEngine",
+    "tesseract": "curate.ocr.tesseract:TesseractEngine",
+    "paddleocr": "curate.ocr.paddle:PaddleOcrEngine",
+}
+
+
+class OcrUnavailable(RuntimeError):
+    """The engine cannot run here; the message says what to install or which engine to use."""
+
+
+class OcrInputError(ValueError):
+    """The image cannot be OCR'd (corrupt, too large); `reason` is a dead-letter reason."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def recognize(self, image: np.ndarray) -> list[TextBlock]:
+        """Text lines of an RGB uint8 image (H, W, 3), boxes in that image's pixels."""
+
+    def detect_rotation(self, image: np.ndarray) -> int:
+        """Clockwise degrees (0, 90, 180, 270) that turn the image upright."""
+
+
+def load_engine(options: OcrOptions) -> OcrEngine:
+    module_name, _, class_name = ENGINES[options.engine].partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name)(options)
