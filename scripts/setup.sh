@@ -9,14 +9,19 @@ cd "$(dirname "$0")/.."
 extras=""
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="test" ;;
+    --test) extras="tesseract,test" ;;
     *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
   esac
 done
 
 export DEBIAN_FRONTEND=noninteractive
 # System packages curate uses; installed only when missing, so a re-run is quick.
+#   tesseract-ocr: the Tesseract OCR engine; libgl1, libglib2.0-0: OpenCV (used by RapidOCR)
+wanted=(tesseract-ocr libgl1 libglib2.0-0)
 apt_packages=()
+for pkg in "${wanted[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || apt_packages+=("$pkg")
+done
 python3 -c "import venv, ensurepip" 2>/dev/null || apt_packages+=(python3-venv python3-pip)
 if ((${#apt_packages[@]})); then
   apt-get update -qq
@@ -27,7 +32,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-spec="."
+spec=".[tesseract]"
 [ -n "$extras" ] && spec=".[${extras}]"
 .venv/bin/python -m pip install -q -e "$spec"
 echo "curate installed in .venv (run: .venv/bin/curate --help)"
