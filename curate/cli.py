@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,81 @@ OcrModeOpt = typer.Option(
     None, "--ocr", help="auto: only pages without usable text [default]; always; never."
 )
 OcrEngineOpt = typer.Option(None, "--ocr-engine", help="rapidocr [default], tesseract, paddleocr.")
+GeneratorOpt = typer.Option(
+    None, "--generator", "-g", help="template [default, offline] or llm (OpenAI-compatible)."
+)
+LLMUrlOpt = typer.Option(
+    None, "--llm-base-url", help="OpenAI-compatible endpoint; unset: curate starts SmolLM2 locally."
+)
+LLMModelOpt = typer.Option(None, "--llm-model", help="Model name at the endpoint.")
+LLMKeyOpt = typer.Option(
+    None, "--llm-api-key", help="API key (default: $OPENAI_API_KEY). Never logged or stored."
+)
+LLMConcurrencyOpt = typer.Option(None, "--llm-concurrency", help="Requests in flight per worker [4].")
+
+
+def _llm_overrides(generator, base_url, model, api_key, concurrency) -> dict[str, Any]:
+    return {
+        "generator.backend": generator,
+        "generator.llm": {
+            k: v
+            for k, v in {
+                "base_url": base_url,
+                "model": model,
+                "api_key": api_key,
+                "concurrency": concurrency,
+            }.items()
+            if v is not None
+        }
+        or None,
+    }
+
+
+@contextmanager
+def _llm_endpoint(cfg: PipelineConfig, output: str, beam_args: list[str]):
+    """The config with a ready LLM endpoint: the user's, or SmolLM2 started here and stopped after."""
+    if cfg.generator.backend != "llm":
+        yield cfg
+        return
+    from curate.generators.embedded import MODEL_NAME, EmbeddedServer, EmbeddedServerError
+    from curate.pipelines.launch import names_runner
+
+    llm = cfg.generator.llm
+    updates: dict[str, Any] = {}
+    if llm.cache_dir is None:
+        updates["cache_dir"] = storage.join(output, "llm_cache")
+    if llm.base_url:
+        if not llm.model:
+            console.print("[red]error:[/red] --llm-model is required with --llm-base-url")
+            raise typer.Exit(2)
+        if llm.structured_output == "auto":
+            updates["structured_output"] = "json_schema"
+        yield _with_llm(cfg, updates)
+        return
+    if names_runner(beam_args):
+        console.print(
+            "[red]error:[/red] remote workers cannot reach a local LLM; pass --llm-base-url "
+            "(an OpenAI-compatible endpoint such as vLLM) for non-local runners"
+        )
+        raise typer.Exit(2)
+    updates["model"] = llm.model or MODEL_NAME
+    if llm.structured_output == "auto":
+        updates["structured_output"] = "json_object_schema"
+    try:
+        server = EmbeddedServer().start()
+    except EmbeddedServerError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    console.print(f"started the local LLM ({updates['model']}) at {server.base_url}")
+    try:
+        yield _with_llm(cfg, {**updates, "base_url": server.base_url})
+    finally:
+        server.stop()
+
+
+def _with_llm(cfg: PipelineConfig, updates: dict[str, Any]) -> PipelineConfig:
+    llm = cfg.generator.llm.model_copy(update=updates)
+    return cfg.model_copy(update={"generator": cfg.generator.model_copy(update={"llm": llm})})
 
 
 def _split_beam_args(tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -100,6 +176,16 @@ def _report(output: str, report) -> None:
     for name, value in report.counters.items():
         table.add_row(name, str(value))
     console.print(table)
+    counters = report.counters
+    if "llm.requests" in counters or "llm.cache_hits" in counters:
+        requests, hits = counters.get("llm.requests", 0), counters.get("llm.cache_hits", 0)
+        rate = hits / (requests + hits) if requests + hits else 0.0
+        console.print(
+            f"LLM: {requests} requests, {hits} cache hits ({rate:.0%} hit rate), "
+            f"{counters.get('llm.prompt_tokens', 0)} prompt + "
+            f"{counters.get('llm.completion_tokens', 0)} completion tokens, "
+            f"estimated cost ${counters.get('llm.cost_micro_usd', 0) / 1e6:.4f}"
+        )
     console.print(f"output: {output}  (inspect it with: curate inspect {output})")
 
 
@@ -117,6 +203,11 @@ def run(
     shard_mb: float | None = typer.Option(None, help="Target Parquet shard size in MB [256]."),
     ocr: str | None = OcrModeOpt,
     ocr_engine: str | None = OcrEngineOpt,
+    generator: str | None = GeneratorOpt,
+    llm_base_url: str | None = LLMUrlOpt,
+    llm_model: str | None = LLMModelOpt,
+    llm_api_key: str | None = LLMKeyOpt,
+    llm_concurrency: int | None = LLMConcurrencyOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
 ) -> None:
@@ -134,19 +225,21 @@ def run(
             "writer.target_shard_mb": shard_mb,
             "ocr.mode": ocr,
             "ocr.engine": ocr_engine,
+            **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
         },
     )
     uris = _expand(inputs)
     _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
     console.print(f"curate run: {len(uris)} document(s) -> {output}")
-    report = _execute(
-        lambda p, progress_dir: build_run(p, uris, output, cfg, progress_dir, workers),
-        beam_args,
-        workers,
-        len(uris),
-        progress,
-    )
+    with _llm_endpoint(cfg, output, beam_args) as job_cfg:
+        report = _execute(
+            lambda p, progress_dir: build_run(p, uris, output, job_cfg, progress_dir, workers),
+            beam_args,
+            workers,
+            len(uris),
+            progress,
+        )
     _report(output, report)
 
 
@@ -229,6 +322,11 @@ def generate(
     min_images: int | None = typer.Option(None, help="Fewest images per sample [default: 2]."),
     max_images: int | None = typer.Option(None, help="Most images per sample [default: 4]."),
     qa_per_image: int | None = typer.Option(None, help="Extractive questions per image [2]."),
+    generator: str | None = GeneratorOpt,
+    llm_base_url: str | None = LLMUrlOpt,
+    llm_model: str | None = LLMModelOpt,
+    llm_api_key: str | None = LLMKeyOpt,
+    llm_concurrency: int | None = LLMConcurrencyOpt,
     workers: int = WorkersOpt,
 ) -> None:
     """Write QA for an existing dataset: pages are grouped into samples first."""
@@ -242,13 +340,19 @@ def generate(
             "samples.min_images": min_images,
             "samples.max_images": max_images,
             "generator.max_qa_per_image": qa_per_image,
+            **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
         },
     )
     output = storage.normalize_uri(output)
     console.print(f"curate generate: {kind} from {pattern} -> {output}")
-    report = _execute(
-        lambda p, _: build_generate(p, pattern, kind, output, cfg), beam_args, workers, None, False
-    )
+    with _llm_endpoint(cfg, output, beam_args) as job_cfg:
+        report = _execute(
+            lambda p, _: build_generate(p, pattern, kind, output, job_cfg),
+            beam_args,
+            workers,
+            None,
+            False,
+        )
     _report(output, report)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 
 class _Options(BaseModel):
@@ -79,13 +79,61 @@ class SampleOptions(_Options):
         return self
 
 
+class Price(_Options):
+    """USD per million tokens."""
+
+    input: float = Field(0, ge=0)
+    output: float = Field(0, ge=0)
+
+
+DEFAULT_PRICES = {
+    "SmolLM2-135M-Instruct": Price(input=0, output=0),
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+    "gpt-4o": Price(input=2.50, output=10.00),
+}
+
+
+class LLMOptions(_Options):
+    """An OpenAI-compatible endpoint; with no base_url, curate starts SmolLM2 locally.
+
+    The API key comes from `api_key` (flag or config) or the environment variable named by
+    `api_key_env`; it is never logged, hashed into the manifest, or written to output.
+    """
+
+    base_url: str | None = None
+    model: str | None = Field(None, description="Model name; the embedded server's by default.")
+    api_key: SecretStr | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    structured_output: Literal["auto", "json_schema", "json_object_schema", "json_object", "none"] = Field(
+        "auto",
+        description="json_schema: OpenAI/vLLM style; json_object_schema: llama.cpp style; "
+        "auto picks llama.cpp style for the embedded server, OpenAI style otherwise.",
+    )
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_tokens: int = Field(512, gt=0)
+    timeout_s: float = Field(120, gt=0)
+    max_retries: int = Field(4, ge=0, le=20, description="On 429, 5xx and timeouts.")
+    invalid_output_retries: int = Field(1, ge=0, le=5, description="Re-asks on unparsable JSON.")
+    concurrency: int = Field(4, ge=1, le=256, description="Requests in flight per worker.")
+    cache_dir: str | None = Field(None, description="Request cache; default <output>/llm_cache.")
+    max_text_chars: int = Field(3000, gt=0, description="Image text shown to the LLM per image.")
+    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    tasks: list[Literal["caption", "extractive", "multi_image"]] = Field(
+        default_factory=lambda: ["caption", "extractive", "multi_image"]
+    )
+
+
 class GeneratorOptions(_Options):
     """Which generator writes the conversations, and how many questions it asks."""
 
-    backend: Literal["template"] = "template"
+    backend: Literal["template", "llm"] = "template"
     max_qa_per_image: int = Field(2, ge=0, le=50)
     cross_image_questions: int = Field(1, ge=0, le=20)
     seed: int = 0
+    fuzzy_threshold: float = Field(
+        90, ge=50, le=100, description="Grounding: partial-match score (0-100) an answer needs."
+    )
+    llm: LLMOptions = LLMOptions()
 
 
 class WriterOptions(_Options):
@@ -107,7 +155,14 @@ class PipelineConfig(_Options):
 
     def fingerprint(self) -> str:
         """A hash of the options that shape the output, recorded in the manifest."""
-        shaping = self.model_dump(mode="json", exclude={"ocr": {"threads"}})  # threads: speed only
+        # threads and concurrency change speed only; secrets never enter the manifest
+        shaping = self.model_dump(
+            mode="json",
+            exclude={
+                "ocr": {"threads"},
+                "generator": {"llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}},
+            },
+        )
         canonical = json.dumps(shaping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -135,8 +190,14 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
-    section, _, key = dotted.partition(".")
-    data.setdefault(section, {})[key] = value
+    """Set `section.key[.subkey]`; a dict value is merged into what the file already set."""
+    *path, key = dotted.split(".")
+    for part in path:
+        data = data.setdefault(part, {})
+    if isinstance(value, dict) and isinstance(data.get(key), dict):
+        data[key] = {**data[key], **value}
+    else:
+        data[key] = value
 
 
 def _describe(err: ValidationError) -> str:

@@ -6,6 +6,13 @@ from collections.abc import Sequence
 
 from curate.schemas import IMAGE_PLACEHOLDER, QAItem, Turn
 
+# The follow-up question of every self-explain turn, varied deterministically per sample.
+EXPLAIN_QUESTIONS = (
+    "How do you know? Point to where the answer appears.",
+    "Explain where that answer comes from.",
+    "Which part of the images supports that answer?",
+)
+
 
 def build_conversation(qa: Sequence[QAItem], num_images: int) -> list[Turn]:
     """User/assistant turns, one `<image>` placeholder per image at the start of the first turn."""

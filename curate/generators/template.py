@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from curate.config import GeneratorOptions
-from curate.generators.conversation import build_conversation
+from curate.generators.conversation import EXPLAIN_QUESTIONS, build_conversation
 from curate.generators.grounding import is_grounded, normalize
 from curate.generators.layout import headings, tables
 from curate.schemas import QAItem, SampleRecord, TextBlock, reasons, stable_id
@@ -22,11 +22,6 @@ PROMPT_VERSION = "template-v1"
 
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z][^:]{1,40}):\s*(?P<value>\S.{0,80})$")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
-_EXPLAIN_QUESTIONS = (
-    "How do you know? Point to where the answer appears.",
-    "Explain where that answer comes from.",
-    "Which part of the images supports that answer?",
-)
 
 
 @dataclass
@@ -201,7 +196,7 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
             qa.append(
                 QAItem(
                     kind="self_explain",
-                    question=rng.choice(_EXPLAIN_QUESTIONS),
+                    question=rng.choice(EXPLAIN_QUESTIONS),
                     answer=f'The answer "{candidate.answer}" is on image {n}, line '
                     f'{candidate.line + 1}, {where}: "{block.text}". {candidate.reason}',
                     image_index=image,

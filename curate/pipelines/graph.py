@@ -17,7 +17,7 @@ from curate.pipelines.transforms import (
     OcrPages,
     RenderDocuments,
 )
-from curate.pipelines.write import WriteManifest, WriteShards, count_as, count_reasons
+from curate.pipelines.write import SumUsage, WriteManifest, WriteShards, count_as, count_reasons
 from curate.schemas import (
     failure_to_row,
     page_from_row,
@@ -73,8 +73,12 @@ def _generate_and_write(
     output: str,
     config: PipelineConfig,
 ) -> None:
-    generated = samples | "Generate" >> beam.ParDo(GenerateQA(config.generator)).with_outputs(
-        FAILURES, DROPPED, main="samples"
+    batch = config.generator.llm.concurrency * 2 if config.generator.backend == "llm" else 16
+    generated = (
+        samples
+        | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=batch)
+        | "Generate"
+        >> beam.ParDo(GenerateQA(config.generator)).with_outputs(FAILURES, DROPPED, main="samples")
     )
     all_dropped = [*dropped, generated[DROPPED]] | "AllDropped" >> beam.Flatten()
     all_failures = [*failures, generated[FAILURES]] | "AllFailures" >> beam.Flatten()
@@ -86,6 +90,11 @@ def _generate_and_write(
         all_failures | "CountFailures" >> count_as("failures"),
         all_dropped | "DropReasons" >> count_reasons("dropped_by_reason", lambda s: s.drop_reason),
         all_failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
+        [kept, generated[DROPPED]] | "Generated" >> beam.Flatten() | "Usage" >> SumUsage(),
+        [kept, generated[DROPPED]]
+        | "GeneratedForRejects" >> beam.Flatten()
+        | "Rejected" >> beam.FlatMap(lambda s: [q.reject_reason for q in s.rejected_qa])
+        | "RejectReasons" >> count_reasons("rejected_qa_by_reason", lambda reason: reason),
         kept | "WriteData" >> WriteShards(output, DATA, sample_to_row, config.writer),
         all_dropped | "WriteDropped" >> WriteShards(output, DROPPED_SPEC, sample_to_row, config.writer),
         all_failures
@@ -134,7 +143,7 @@ def build_ocr(
     p: beam.Pipeline, dataset_pattern: str, output: str, config: PipelineConfig, workers: int = 1
 ) -> None:
     """Existing page records -> page records with OCR text where needed."""
-    pages = p | "ReadParquet" >> beam.io.ReadFromParquet(dataset_pattern) | beam.Map(page_from_row)
+    pages = p | "ReadParquet" >> beam.io.ReadFromParquet(dataset_pattern) | "ToPages" >> beam.Map(page_from_row)
     pages, failures = _ocr(pages | "SpreadPages" >> beam.Reshuffle(), config, workers)
     failures = failures[0] if failures else p | "NoFailures" >> beam.Create([])
     parts = [

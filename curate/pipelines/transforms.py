@@ -124,31 +124,67 @@ class _AssembleWindow(beam.DoFn):
 
 
 class GenerateQA(beam.DoFn):
-    """Sample -> sample with conversations; no usable QA -> dropped; an error -> failures."""
+    """Batches of samples -> samples with conversations, dropped samples, or failures.
+
+    For the llm backend the client is created once per worker in setup(), and a batch is
+    worked on by `llm.concurrency` threads, which bounds the requests in flight per worker.
+    """
 
     def __init__(self, options: GeneratorOptions):
         self.options = options
+        self.client = None
+        self.pool = None
 
-    def process(self, sample: SampleRecord):
+    def setup(self):
+        if self.options.backend == "llm":
+            from concurrent.futures import ThreadPoolExecutor
+
+            from curate.generators.llm_client import LLMClient
+
+            llm = self.options.llm
+            self.client = LLMClient(llm, llm.cache_dir, llm.structured_output)
+            self.pool = ThreadPoolExecutor(llm.concurrency, thread_name_prefix="curate-llm")
+
+    def teardown(self):
+        if self.pool:
+            self.pool.shutdown(wait=False)
+
+    def _generate(self, sample: SampleRecord):
         try:
-            result = generate_qa(sample, self.options)
-        except Exception as err:  # one bad sample must not stop the job
-            _count(f"failures.{reasons.GENERATOR_ERROR}")
+            return generate_qa(sample, self.options, self.client)
+        except Exception as err:  # routed per sample below; one bad sample must not stop the job
+            return err
+
+    def process(self, batch: list[SampleRecord]):
+        outcomes = self.pool.map(self._generate, batch) if self.pool else map(self._generate, batch)
+        for sample, outcome in zip(batch, outcomes, strict=True):
+            yield from self._route(sample, outcome)
+
+    def _route(self, sample: SampleRecord, outcome):
+        if isinstance(outcome, Exception):
+            reason = getattr(outcome, "reason", reasons.GENERATOR_ERROR)
+            detail = str(outcome) if hasattr(outcome, "reason") else (
+                f"{type(outcome).__name__}: {outcome}\n"
+                + "".join(traceback.format_exception(outcome, limit=3))
+            )
+            _count(f"failures.{reason}")
             yield beam.pvalue.TaggedOutput(
-                FAILURES,
-                Failure(
-                    item_id=sample.sample_id,
-                    source_uri=sample.source_uri,
-                    stage="generate",
-                    reason=reasons.GENERATOR_ERROR,
-                    detail=f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}",
-                ),
+                FAILURES, Failure(sample.sample_id, sample.source_uri, "generate", reason, detail)
             )
             return
-        if result.drop_reason:
-            _count(f"dropped.{result.drop_reason}")
-            yield beam.pvalue.TaggedOutput(DROPPED, result)
+        if outcome.llm_usage:
+            usage = outcome.llm_usage
+            _count("llm.requests", usage.requests)
+            _count("llm.cache_hits", usage.cache_hits)
+            _count("llm.prompt_tokens", usage.prompt_tokens)
+            _count("llm.completion_tokens", usage.completion_tokens)
+            _count("llm.cost_micro_usd", round(usage.cost_usd * 1e6))
+        for rejected in outcome.rejected_qa:
+            _count(f"qa.rejected.{rejected.reject_reason}")
+        if outcome.drop_reason:
+            _count(f"dropped.{outcome.drop_reason}")
+            yield beam.pvalue.TaggedOutput(DROPPED, outcome)
         else:
             _count("samples")
-            _count("qa_turns", len(result.qa))
-            yield result
+            _count("qa_turns", len(outcome.qa))
+            yield outcome

@@ -10,7 +10,9 @@ from apache_beam.pvalue import AsSingleton
 
 from curate import __version__
 from curate.config import PipelineConfig, WriterOptions
-from curate.schemas import SCHEMA_VERSION, schema_for_kind
+from dataclasses import asdict
+
+from curate.schemas import SCHEMA_VERSION, LLMUsage, schema_for_kind
 from curate.writers.parquet import (
     ShardInfo,
     ShardSpec,
@@ -91,6 +93,27 @@ def count_reasons(name: str, reason_of: Callable[[Any], str]):
     )
 
 
+class SumUsage(beam.PTransform):
+    """Samples -> one ("llm", totals) part: requests, cache hits, tokens and cost of the run."""
+
+    def expand(self, samples):
+        def totals(usages) -> tuple[str, dict]:
+            total = LLMUsage()
+            for usage in usages:
+                total.add(usage)
+            looked_up = total.requests + total.cache_hits
+            summary = asdict(total)
+            summary["cache_hit_rate"] = round(total.cache_hits / looked_up, 4) if looked_up else None
+            return "llm", summary
+
+        return (
+            samples
+            | "Usages" >> beam.FlatMap(lambda s: [s.llm_usage] if s.llm_usage else [])
+            | "AllUsages" >> beam.combiners.ToList()
+            | "Totals" >> beam.Map(totals)
+        )
+
+
 def build_manifest(parts: list[tuple[str, Any]], kind: str, config: PipelineConfig) -> dict:
     """Merge the (key, value) parts gathered in the pipeline into the manifest document."""
     manifest: dict[str, Any] = {
@@ -105,12 +128,14 @@ def build_manifest(parts: list[tuple[str, Any]], kind: str, config: PipelineConf
     for key, value in parts:
         if key == "counts":
             manifest["counts"].update(value)
-        elif key in ("dropped_by_reason", "failures_by_reason"):
+        elif key in ("dropped_by_reason", "failures_by_reason", "rejected_qa_by_reason", "llm"):
             manifest[key] = value
         else:  # a shard folder
             manifest["shards"][key] = value
     manifest.setdefault("dropped_by_reason", {})
     manifest.setdefault("failures_by_reason", {})
+    if not (manifest.get("llm") or {}).get("requests") and not (manifest.get("llm") or {}).get("cache_hits"):
+        manifest.pop("llm", None)
     return manifest
 
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 from curate.schemas.records import (
     ContextItem,
     Failure,
+    LLMUsage,
     PageRecord,
     QAItem,
     SampleRecord,
@@ -24,7 +25,7 @@ from curate.schemas.records import (
 )
 
 # Bump the minor version for added nullable fields, the major for anything that breaks readers.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: rejected_qa, llm_usage, qa.reject_reason
 
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 TEXT_BLOCK = pa.struct(
@@ -53,6 +54,16 @@ QA_ITEM = pa.struct(
         ("generator", pa.string()),
         ("prompt_version", pa.string()),
         ("scores", SCORES),
+        ("reject_reason", pa.string()),
+    ]
+)
+LLM_USAGE = pa.struct(
+    [
+        ("requests", pa.int64()),
+        ("cache_hits", pa.int64()),
+        ("prompt_tokens", pa.int64()),
+        ("completion_tokens", pa.int64()),
+        ("cost_usd", pa.float64()),
     ]
 )
 TURN = pa.struct([("role", pa.string()), ("content", pa.string())])
@@ -95,6 +106,8 @@ _SAMPLE_FIELDS = [
     ("qa", pa.list_(QA_ITEM)),
     ("scores", SCORES),
     ("generator", pa.string()),
+    ("rejected_qa", pa.list_(QA_ITEM)),
+    ("llm_usage", LLM_USAGE),
     ("num_images", pa.int32()),
     ("drop_reason", pa.string()),
     ("drop_detail", pa.string()),
@@ -228,6 +241,10 @@ def _scores_from(value: dict[str, Any] | None) -> Scores:
     return Scores(**value) if value else Scores()
 
 
+def _qa_from(row: dict[str, Any]) -> QAItem:
+    return QAItem(**{**row, "scores": _scores_from(row.get("scores"))})
+
+
 def sample_to_row(sample: SampleRecord) -> dict[str, Any]:
     return {
         "sample_id": sample.sample_id,
@@ -249,6 +266,8 @@ def sample_to_row(sample: SampleRecord) -> dict[str, Any]:
         "qa": [asdict(q) for q in sample.qa],
         "scores": asdict(sample.scores),
         "generator": sample.generator,
+        "rejected_qa": [asdict(q) for q in sample.rejected_qa],
+        "llm_usage": asdict(sample.llm_usage) if sample.llm_usage else None,
         "num_images": sample.num_images,
         "drop_reason": sample.drop_reason,
         "drop_detail": sample.drop_detail,
@@ -271,9 +290,9 @@ def sample_from_row(row: dict[str, Any]) -> SampleRecord:
         image_blocks=[_blocks_from_rows(blocks) for blocks in row["image_blocks"] or []],
         context=[ContextItem(**c) for c in row["context"] or []],
         conversations=[Turn(**t) for t in row["conversations"] or []],
-        qa=[
-            QAItem(**{**q, "scores": _scores_from(q.get("scores"))}) for q in row["qa"] or []
-        ],
+        qa=[_qa_from(q) for q in row["qa"] or []],
+        rejected_qa=[_qa_from(q) for q in row.get("rejected_qa") or []],
+        llm_usage=LLMUsage(**row["llm_usage"]) if row.get("llm_usage") else None,
         scores=_scores_from(row.get("scores")),
         generator=row["generator"] or "",
         drop_reason=row.get("drop_reason"),

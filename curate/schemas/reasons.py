@@ -18,6 +18,8 @@ GENERATOR_ERROR = "generator_error"
 CORRUPT_IMAGE = "corrupt_image"
 IMAGE_TOO_LARGE = "image_too_large"
 OCR_ERROR = "ocr_error"
+LLM_ERROR = "llm_error"
+LLM_INVALID_OUTPUT = "llm_invalid_output"
 
 # --- drops: a valid record filtered out (dropped output) ---
 TOO_FEW_IMAGES = "too_few_images"
@@ -38,6 +40,15 @@ FAILURE_REASONS = frozenset(
         CORRUPT_IMAGE,
         IMAGE_TOO_LARGE,
         OCR_ERROR,
+        LLM_ERROR,
+        LLM_INVALID_OUTPUT,
     }
 )
+# --- QA-level rejections: kept in the sample's `rejected_qa` with this reason ---
+UNGROUNDED = "ungrounded"
+DUPLICATE_QUESTION = "duplicate_question"
+NOT_MULTI_IMAGE = "not_multi_image"
+EMPTY_ANSWER = "empty_answer"
+
 DROP_REASONS = frozenset({TOO_FEW_IMAGES, NO_QA_GENERATED})
+QA_REJECT_REASONS = frozenset({UNGROUNDED, DUPLICATE_QUESTION, NOT_MULTI_IMAGE, EMPTY_ANSWER})

@@ -95,6 +95,25 @@ class QAItem:
     generator: str = ""
     prompt_version: str = ""
     scores: Scores = field(default_factory=Scores)
+    reject_reason: str | None = None  # set on items kept in SampleRecord.rejected_qa
+
+
+@dataclass
+class LLMUsage:
+    """What the LLM calls for one sample cost; cached calls count tokens but not requests."""
+
+    requests: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: LLMUsage) -> None:
+        self.requests += other.requests
+        self.cache_hits += other.cache_hits
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
 
 
 @dataclass
@@ -123,6 +142,8 @@ class SampleRecord:
     conversations: list[Turn] = field(default_factory=list)
     scores: Scores = field(default_factory=Scores)
     generator: str = ""
+    rejected_qa: list[QAItem] = field(default_factory=list)
+    llm_usage: LLMUsage | None = None
     drop_reason: str | None = None
     drop_detail: str | None = None
 
