@@ -48,6 +48,10 @@ LLMKeyOpt = typer.Option(
     None, "--llm-api-key", help="API key (default: $OPENAI_API_KEY). Never logged or stored."
 )
 LLMConcurrencyOpt = typer.Option(None, "--llm-concurrency", help="Requests in flight per worker [4].")
+ImageFolderOpt = typer.Option(None, "--image-folder", help="Images of a LLaVA-format JSON input.")
+ModelOpt = typer.Option(
+    None, "--model", "-m", help="Reference model: local folder or hub id [offline defaults, see docs]."
+)
 
 
 def _llm_overrides(generator, base_url, model, api_key, concurrency) -> dict[str, Any]:
@@ -208,10 +212,17 @@ def run(
     llm_model: str | None = LLMModelOpt,
     llm_api_key: str | None = LLMKeyOpt,
     llm_concurrency: int | None = LLMConcurrencyOpt,
+    score_metrics: str | None = typer.Option(
+        None, "--score", help="Also score: ifd, vfd, mifd, ffd, a comma list, or all."
+    ),
+    filter_metric: str | None = typer.Option(
+        None, "--filter", help="Also filter on this metric (settings: filter: in the config)."
+    ),
+    model: str | None = ModelOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
 ) -> None:
-    """Run the whole job: documents -> pages (+OCR) -> multi-image samples -> QA -> Parquet."""
+    """Run the whole job: documents -> pages (+OCR) -> samples -> QA (-> scores -> filter) -> Parquet."""
     from curate.pipelines.graph import build_run
 
     inputs, beam_args = _split_beam_args(inputs or [])
@@ -226,15 +237,21 @@ def run(
             "ocr.mode": ocr,
             "ocr.engine": ocr_engine,
             **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
+            "scoring.metrics": _metrics(score_metrics),
+            "scoring.model": model,
+            "filter.metric": filter_metric,
         },
     )
+    if cfg.filter.metric and cfg.filter.metric not in cfg.scoring.metrics:
+        cfg = cfg.model_copy(update={"scoring": cfg.scoring.model_copy(update={"metrics": [*cfg.scoring.metrics, cfg.filter.metric]})})
+    scoring_model = _scoring_model(cfg)
     uris = _expand(inputs)
     _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
     console.print(f"curate run: {len(uris)} document(s) -> {output}")
     with _llm_endpoint(cfg, output, beam_args) as job_cfg:
         report = _execute(
-            lambda p, progress_dir: build_run(p, uris, output, job_cfg, progress_dir, workers),
+            lambda p, progress_dir: build_run(p, uris, output, job_cfg, progress_dir, workers, scoring_model),
             beam_args,
             workers,
             len(uris),
@@ -353,6 +370,126 @@ def generate(
             None,
             False,
         )
+    _report(output, report)
+
+
+METRICS = ("ifd", "vfd", "mifd", "ffd")
+
+
+def _metrics(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    metrics = list(METRICS) if value == "all" else [m.strip() for m in value.split(",") if m.strip()]
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        console.print(f"[red]error:[/red] unknown metric {unknown}; choose from {', '.join(METRICS)} or all")
+        raise typer.Exit(2)
+    return metrics
+
+
+def _scoring_model(cfg: PipelineConfig) -> str | None:
+    metrics = cfg.scoring.metrics
+    if not metrics:
+        return None
+    from curate.filters.scoring import resolve_model
+
+    try:
+        return resolve_model(cfg.scoring.model, metrics)
+    except ValueError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+
+
+def _dataset_source(path: str, image_folder: str | None) -> tuple[str, str | None]:
+    """(source, image folder): a LLaVA JSON with its images, or our samples Parquet."""
+    if path.endswith((".json", ".jsonl")):
+        if not image_folder:
+            console.print("[red]error:[/red] a LLaVA JSON dataset needs --image-folder")
+            raise typer.Exit(2)
+        return storage.normalize_uri(path), storage.normalize_uri(image_folder)
+    pattern, _ = _locate([path], ("samples",))
+    return pattern, None
+
+
+
+
+@app.command(context_settings=PASS_THROUGH)
+def score(
+    tokens: list[str] = typer.Argument(
+        None, metavar="DATASET [BEAM_OPTIONS]...", help="curate samples, or a LLaVA-format .json."
+    ),
+    output: str = OutputOpt,
+    config: Path | None = ConfigOpt,
+    metric: str = typer.Option("all", "--metric", help="ifd, vfd, mifd, ffd, a comma list, or all."),
+    model: str | None = ModelOpt,
+    image_folder: str | None = ImageFolderOpt,
+    workers: int = WorkersOpt,
+) -> None:
+    """Add difficulty scores (IFD, VFD, mIFD, FFD) per turn and per sample."""
+    from curate.pipelines.graph import build_score_filter
+
+    paths, beam_args = _split_beam_args(tokens or [])
+    if len(paths) != 1:
+        console.print("[red]error:[/red] give exactly one dataset path")
+        raise typer.Exit(2)
+    source, folder = _dataset_source(paths[0], image_folder)
+    cfg = _config(config, {"scoring.metrics": _metrics(metric), "scoring.model": model, "filter.metric": None})
+    cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"metric": None})})
+    resolved = _scoring_model(cfg)
+    output = storage.normalize_uri(output)
+    console.print(f"curate score: {', '.join(cfg.scoring.metrics)} with {resolved} -> {output}")
+    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, None, False)
+    _report(output, report)
+
+
+@app.command(name="filter", context_settings=PASS_THROUGH)
+def filter_command(
+    tokens: list[str] = typer.Argument(
+        None, metavar="DATASET [BEAM_OPTIONS]...", help="Scored curate samples, or a LLaVA-format .json."
+    ),
+    output: str = OutputOpt,
+    config: Path | None = ConfigOpt,
+    metric: str = typer.Option(..., "--metric", help="ifd, vfd, mifd or ffd."),
+    max_score: float | None = typer.Option(None, "--max", help="Drop scores above this [1.0]."),
+    min_score: float | None = typer.Option(None, "--min", help="Drop scores below this."),
+    keep_top: float | None = typer.Option(None, "--keep-top", help="Then keep this top fraction [0.3]."),
+    keep_all: bool = typer.Option(False, "--keep-all", help="No top fraction: keep all in range."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Score with this model first."),
+    image_folder: str | None = ImageFolderOpt,
+    workers: int = WorkersOpt,
+) -> None:
+    """Keep samples by a difficulty score (Cherry-style: drop > 1, then keep the top 30%).
+
+    Our Parquet is filtered on its existing scores; with --model, or for a LLaVA JSON input,
+    the metric is computed first. Dropped rows go to OUTPUT/dropped/ with their reason.
+    """
+    from curate.pipelines.graph import build_score_filter
+
+    paths, beam_args = _split_beam_args(tokens or [])
+    if len(paths) != 1:
+        console.print("[red]error:[/red] give exactly one dataset path")
+        raise typer.Exit(2)
+    (chosen,) = _metrics(metric) or [None]
+    source, folder = _dataset_source(paths[0], image_folder)
+    rescore = model is not None or folder is not None
+    cfg = _config(
+        config,
+        {
+            "filter.metric": chosen,
+            "filter.max": max_score,
+            "filter.min": min_score,
+            "filter.keep_top": keep_top,
+            "scoring.metrics": [chosen] if rescore else [],
+            "scoring.model": model,
+        },
+    )
+    if keep_all:
+        cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"keep_top": None})})
+    resolved = _scoring_model(cfg)
+    output = storage.normalize_uri(output)
+    f = cfg.filter
+    console.print(f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> {output}")
+    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, None, False)
     _report(output, report)
 
 

@@ -136,6 +136,43 @@ class GeneratorOptions(_Options):
     llm: LLMOptions = LLMOptions()
 
 
+Metric = Literal["ifd", "vfd", "mifd", "ffd"]
+
+
+class ScoringOptions(_Options):
+    """Difficulty scoring with a reference model (docs/scoring.md); off when metrics is empty."""
+
+    metrics: list[Metric] = Field(default_factory=list)
+    model: str | None = Field(
+        None,
+        description="Local folder or hub id; default: .models/smollm2 for ifd, "
+        ".models/tiny-idefics3 when an image metric is asked for.",
+    )
+    batch_size: int = Field(16, ge=1, le=4096, description="Samples per RunInference batch.")
+    batch_tokens: int = Field(8192, ge=64, description="Padded tokens per forward.")
+    max_length: int = Field(2048, ge=16, description="Longest sequence; context is cut first.")
+    device: str | None = Field(None, description="cpu, cuda, cuda:1; default: cuda if available.")
+    accelerator: str | None = Field(
+        None,
+        description="Beam resource hint for the scoring step, e.g. "
+        "'type:nvidia-l4;count:1;install-nvidia-driver' on Dataflow.",
+    )
+    share_model_across_processes: bool = Field(
+        False, description="One model per VM instead of per process (GPU workers)."
+    )
+
+
+class FilterOptions(_Options):
+    """Cherry_LLM-style selection: drop scores above `max`, then keep the top fraction."""
+
+    metric: Metric | None = None
+    max: float | None = Field(1.0, description="Drop rows scoring above this (ratio > 1: no help).")
+    min: float | None = None
+    keep_top: float | None = Field(
+        0.3, gt=0, le=1, description="Then keep this top fraction by score; null keeps all."
+    )
+
+
 class WriterOptions(_Options):
     """How Parquet output is sharded."""
 
@@ -151,6 +188,8 @@ class PipelineConfig(_Options):
     ocr: OcrOptions = OcrOptions()
     samples: SampleOptions = SampleOptions()
     generator: GeneratorOptions = GeneratorOptions()
+    scoring: ScoringOptions = ScoringOptions()
+    filter: FilterOptions = FilterOptions()
     writer: WriterOptions = WriterOptions()
 
     def fingerprint(self) -> str:
@@ -160,6 +199,7 @@ class PipelineConfig(_Options):
             mode="json",
             exclude={
                 "ocr": {"threads"},
+                "scoring": {"device", "batch_size", "batch_tokens", "accelerator", "share_model_across_processes"},
                 "generator": {"llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}},
             },
         )

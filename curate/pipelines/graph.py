@@ -13,9 +13,11 @@ from curate.pipelines.transforms import (
     DROPPED,
     FAILURES,
     AssembleSamples,
+    FilterSamples,
     GenerateQA,
     OcrPages,
     RenderDocuments,
+    ScoreSamples,
 )
 from curate.pipelines.write import SumUsage, WriteManifest, WriteShards, count_as, count_reasons
 from curate.schemas import (
@@ -65,24 +67,24 @@ def _render(
     return pages, failures, counts
 
 
-def _generate_and_write(
-    samples,
-    dropped: list,
-    failures: list,
-    counts: list,
-    output: str,
-    config: PipelineConfig,
+def _score_and_filter(samples, dropped: list, config: PipelineConfig, scoring_model: str | None):
+    """Optional steps: difficulty scores on every sample, then the filter on one metric."""
+    if config.scoring.metrics:
+        samples = samples | "Scoring" >> ScoreSamples(config.scoring, scoring_model)
+    if config.filter.metric:
+        filtered = samples | "Filter" >> FilterSamples(config.filter)
+        samples, dropped = filtered.kept, [*dropped, filtered[DROPPED]]
+    return samples, dropped
+
+
+def _write_samples(
+    kept, dropped: list, failures: list, counts: list, output: str, config: PipelineConfig, p
 ) -> None:
-    batch = config.generator.llm.concurrency * 2 if config.generator.backend == "llm" else 16
-    generated = (
-        samples
-        | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=batch)
-        | "Generate"
-        >> beam.ParDo(GenerateQA(config.generator)).with_outputs(FAILURES, DROPPED, main="samples")
-    )
-    all_dropped = [*dropped, generated[DROPPED]] | "AllDropped" >> beam.Flatten()
-    all_failures = [*failures, generated[FAILURES]] | "AllFailures" >> beam.Flatten()
-    kept = generated.samples
+    """Kept samples, dropped samples and failures to their shards, then the manifest."""
+    empty = p | "Nothing" >> beam.Create([])
+    all_dropped = [empty, *dropped] | "AllDropped" >> beam.Flatten()
+    all_failures = [empty, *failures] | "AllFailures" >> beam.Flatten()
+    produced = [kept, all_dropped] | "Produced" >> beam.Flatten()
     parts = [
         *counts,
         kept | "CountSamples" >> count_as("samples"),
@@ -90,9 +92,8 @@ def _generate_and_write(
         all_failures | "CountFailures" >> count_as("failures"),
         all_dropped | "DropReasons" >> count_reasons("dropped_by_reason", lambda s: s.drop_reason),
         all_failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
-        [kept, generated[DROPPED]] | "Generated" >> beam.Flatten() | "Usage" >> SumUsage(),
-        [kept, generated[DROPPED]]
-        | "GeneratedForRejects" >> beam.Flatten()
+        produced | "Usage" >> SumUsage(),
+        produced
         | "Rejected" >> beam.FlatMap(lambda s: [q.reject_reason for q in s.rejected_qa])
         | "RejectReasons" >> count_reasons("rejected_qa_by_reason", lambda reason: reason),
         kept | "WriteData" >> WriteShards(output, DATA, sample_to_row, config.writer),
@@ -103,6 +104,30 @@ def _generate_and_write(
     parts | "AllParts" >> beam.Flatten() | "Manifest" >> WriteManifest(output, "samples", config)
 
 
+def _generate_and_write(
+    samples,
+    dropped: list,
+    failures: list,
+    counts: list,
+    output: str,
+    config: PipelineConfig,
+    scoring_model: str | None = None,
+) -> None:
+    batch = config.generator.llm.concurrency * 2 if config.generator.backend == "llm" else 16
+    generated = (
+        samples
+        | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=batch)
+        | "Generate"
+        >> beam.ParDo(GenerateQA(config.generator)).with_outputs(FAILURES, DROPPED, main="samples")
+    )
+    kept, dropped = _score_and_filter(
+        generated.samples, [*dropped, generated[DROPPED]], config, scoring_model
+    )
+    _write_samples(
+        kept, dropped, [*failures, generated[FAILURES]], counts, output, config, samples.pipeline
+    )
+
+
 def build_run(
     p: beam.Pipeline,
     inputs: list[str],
@@ -110,12 +135,13 @@ def build_run(
     config: PipelineConfig,
     progress_dir: str | None = None,
     workers: int = 1,
+    scoring_model: str | None = None,
 ) -> None:
-    """Documents -> pages (+OCR) -> samples -> QA -> sharded Parquet, drops and dead letters."""
+    """Documents -> pages (+OCR) -> samples -> QA (-> scores -> filter) -> Parquet, drops, dead letters."""
     pages, failures, counts = _render(p, inputs, config, progress_dir, workers)
     assembled = pages | "Samples" >> AssembleSamples(config.samples)
     _generate_and_write(
-        assembled.samples, [assembled[DROPPED]], [failures], counts, output, config
+        assembled.samples, [assembled[DROPPED]], [failures], counts, output, config, scoring_model
     )
 
 
@@ -173,3 +199,27 @@ def build_generate(
     else:
         samples, dropped, counts = rows | "ToSamples" >> beam.Map(sample_from_row), [], []
     _generate_and_write(samples, dropped, [], counts, output, config)
+
+
+def read_samples(p: beam.Pipeline, source: str, image_folder: str | None = None):
+    """Samples from our Parquet (a glob pattern) or from a LLaVA-format JSON with its images."""
+    if image_folder is not None:
+        from curate.llava import llava_to_sample, read_llava_records
+
+        records = read_llava_records(source)  # text only; images are read by the workers
+        return (
+            p
+            | "LlavaRecords" >> beam.Create(records)
+            | "ToSamples" >> beam.Map(llava_to_sample, image_folder, source)
+        )
+    return p | "ReadParquet" >> beam.io.ReadFromParquet(source) | "ToSamples" >> beam.Map(sample_from_row)
+
+
+def build_score_filter(
+    p, source: str, output: str, config: PipelineConfig, model: str | None, image_folder: str | None = None
+) -> None:
+    """Existing samples -> scored (when scoring.metrics is set) -> filtered (when filter.metric
+    is set): kept rows to data/, dropped rows with their reason to dropped/."""
+    samples = read_samples(p, source, image_folder)
+    kept, dropped = _score_and_filter(samples, [], config, model)
+    _write_samples(kept, dropped, [], [], output, config, p)

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import traceback
 
+from dataclasses import replace
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import ModelHandler
 
 import os
 
-from curate.config import GeneratorOptions, OcrOptions, RenderOptions, SampleOptions
+from curate.config import (
+    FilterOptions,
+    GeneratorOptions,
+    OcrOptions,
+    RenderOptions,
+    SampleOptions,
+    ScoringOptions,
+)
 from curate.generators import generate_qa
 from curate.ocr import OcrInputError, load_engine, needs_ocr, ocr_page
 from curate.pipelines.progress import mark_done
 from curate.samples import assemble_sample, window_key
-from curate.schemas import Failure, PageRecord, SampleRecord, reasons
+from curate.schemas import Failure, PageRecord, SampleRecord, Scores, reasons
 from curate.sources import render_document
 
 FAILURES = "failures"
@@ -188,3 +198,105 @@ class GenerateQA(beam.DoFn):
             _count("samples")
             _count("qa_turns", len(outcome.qa))
             yield outcome
+
+
+class ScoringModelHandler(ModelHandler):
+    """RunInference handler: the reference model is loaded once per worker (or per VM with
+    share_model_across_processes), and batches of samples are scored together."""
+
+    def __init__(self, options: ScoringOptions, model: str):
+        self.options = options
+        self.model_name = model
+
+    def load_model(self):
+        from curate.filters.scoring import ScoringModel
+
+        return ScoringModel(
+            self.model_name,
+            device=self.options.device,
+            max_length=self.options.max_length,
+            batch_tokens=self.options.batch_tokens,
+        )
+
+    def run_inference(self, batch, model, inference_args=None):
+        from curate.filters.scoring import score_samples
+
+        try:
+            scored = score_samples(model, list(batch), self.options.metrics)
+        except Exception:  # find the bad sample: score one by one, mark what fails
+            scored = []
+            for sample in batch:
+                try:
+                    scored.extend(score_samples(model, [sample], self.options.metrics))
+                except Exception as err:
+                    _count(f"failures.{reasons.SCORING_ERROR}")
+                    note = f"{reasons.SCORING_ERROR}: {type(err).__name__}: {err}"[:500]
+                    scored.append(replace(sample, scores=Scores(note=note)))
+        for sample in scored:
+            _count("samples.scored")
+            for item in sample.qa:
+                if item.scores.note:
+                    _count(f"scores.missing.{item.scores.note}")
+        return scored
+
+    def batch_elements_kwargs(self):
+        return {"min_batch_size": 1, "max_batch_size": self.options.batch_size}
+
+    def share_model_across_processes(self) -> bool:
+        return self.options.share_model_across_processes
+
+
+class ScoreSamples(beam.PTransform):
+    """Samples -> samples with difficulty scores, via RunInference (GPU hint when configured)."""
+
+    def __init__(self, options: ScoringOptions, model: str):
+        super().__init__()
+        self.options, self.model = options, model
+
+    def expand(self, samples):
+        from apache_beam.ml.inference.base import RunInference
+
+        inference = RunInference(ScoringModelHandler(self.options, self.model))
+        if self.options.accelerator:
+            inference = inference.with_resource_hints(accelerator=self.options.accelerator)
+        return samples | "Score" >> inference
+
+
+class FilterSamples(beam.PTransform):
+    """Scored samples -> kept samples, plus dropped ones (tag `dropped`) with their reason.
+
+    The top-fraction threshold needs every eligible score, so it is a global combine used as a
+    side input; only floats are gathered, never samples.
+    """
+
+    def __init__(self, options: FilterOptions):
+        super().__init__()
+        self.options = options
+
+    def expand(self, samples):
+        from curate.filters.select import decide, eligible, score_of, top_threshold
+
+        options = self.options
+        threshold = (
+            samples
+            | "EligibleScores" >> beam.FlatMap(
+                lambda s: [score_of(s, options.metric)] if eligible(score_of(s, options.metric), options) is None else []
+            )
+            | "AllScores" >> beam.combiners.ToList()
+            | "Threshold" >> beam.Map(lambda scores: top_threshold(scores, options.keep_top))
+        )
+
+        def route(sample, cut):
+            reason = decide(sample, options, cut)
+            if reason is None:
+                _count("filter.kept")
+                yield sample
+            else:
+                _count(f"dropped.{reason}")
+                yield beam.pvalue.TaggedOutput(
+                    DROPPED, replace(sample, drop_reason=reason, drop_detail=f"{options.metric}={score_of(sample, options.metric)}")
+                )
+
+        return samples | "Decide" >> beam.FlatMap(route, cut=beam.pvalue.AsSingleton(threshold)).with_outputs(
+            DROPPED, main="kept"
+        )

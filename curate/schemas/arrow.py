@@ -42,7 +42,13 @@ CONTEXT_ITEM = pa.struct(
 # A struct rather than an Arrow map: `datasets` cannot represent maps, and `scores.mifd` is
 # what users filter on.
 SCORES = pa.struct(
-    [("ifd", pa.float64()), ("vfd", pa.float64()), ("mifd", pa.float64()), ("ffd", pa.float64())]
+    [
+        ("ifd", pa.float64()),
+        ("vfd", pa.float64()),
+        ("mifd", pa.float64()),
+        ("ffd", pa.float64()),
+        ("note", pa.string()),
+    ]
 )
 QA_ITEM = pa.struct(
     [

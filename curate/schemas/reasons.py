@@ -1,7 +1,9 @@
 """Every drop and failure reason string, defined once.
 
 Dropped rows (`drop_reason`) are valid data we chose not to keep; failures (dead-letter
-`reason`) are inputs we could not process. Both are written out, never silently lost.
+`reason`) are inputs we could not process; QA-level rejections are kept inside the sample
+(`rejected_qa[].reject_reason`). All are written out, never silently lost. docs/schema.md
+describes each one.
 """
 
 # --- failures: an input or stage could not be processed (dead-letter output) ---
@@ -14,41 +16,38 @@ EMPTY_DOCUMENT = "empty_document"
 TOO_MANY_PAGES = "too_many_pages"
 PAGE_RENDER_ERROR = "page_render_error"
 DOCUMENT_TIMEOUT = "document_timeout"
-GENERATOR_ERROR = "generator_error"
 CORRUPT_IMAGE = "corrupt_image"
 IMAGE_TOO_LARGE = "image_too_large"
 OCR_ERROR = "ocr_error"
+GENERATOR_ERROR = "generator_error"
 LLM_ERROR = "llm_error"
 LLM_INVALID_OUTPUT = "llm_invalid_output"
-
-# --- drops: a valid record filtered out (dropped output) ---
-TOO_FEW_IMAGES = "too_few_images"
-NO_QA_GENERATED = "no_qa_generated"
+SCORING_ERROR = "scoring_error"
 
 FAILURE_REASONS = frozenset(
     {
-        UNSUPPORTED_FORMAT,
-        FILE_NOT_FOUND,
-        FILE_TOO_LARGE,
-        CORRUPT_DOCUMENT,
-        ENCRYPTED_DOCUMENT,
-        EMPTY_DOCUMENT,
-        TOO_MANY_PAGES,
-        PAGE_RENDER_ERROR,
-        DOCUMENT_TIMEOUT,
-        GENERATOR_ERROR,
-        CORRUPT_IMAGE,
-        IMAGE_TOO_LARGE,
-        OCR_ERROR,
-        LLM_ERROR,
-        LLM_INVALID_OUTPUT,
+        UNSUPPORTED_FORMAT, FILE_NOT_FOUND, FILE_TOO_LARGE, CORRUPT_DOCUMENT, ENCRYPTED_DOCUMENT,
+        EMPTY_DOCUMENT, TOO_MANY_PAGES, PAGE_RENDER_ERROR, DOCUMENT_TIMEOUT, CORRUPT_IMAGE,
+        IMAGE_TOO_LARGE, OCR_ERROR, GENERATOR_ERROR, LLM_ERROR, LLM_INVALID_OUTPUT, SCORING_ERROR,
     }
 )
+
+# --- drops: a valid sample filtered out (dropped output) ---
+TOO_FEW_IMAGES = "too_few_images"
+NO_QA_GENERATED = "no_qa_generated"
+SCORE_MISSING = "score_missing"
+SCORE_ABOVE_MAX = "score_above_max"
+SCORE_BELOW_MIN = "score_below_min"
+BELOW_TOP_FRACTION = "below_top_fraction"
+
+DROP_REASONS = frozenset(
+    {TOO_FEW_IMAGES, NO_QA_GENERATED, SCORE_MISSING, SCORE_ABOVE_MAX, SCORE_BELOW_MIN, BELOW_TOP_FRACTION}
+)
+
 # --- QA-level rejections: kept in the sample's `rejected_qa` with this reason ---
 UNGROUNDED = "ungrounded"
 DUPLICATE_QUESTION = "duplicate_question"
 NOT_MULTI_IMAGE = "not_multi_image"
 EMPTY_ANSWER = "empty_answer"
 
-DROP_REASONS = frozenset({TOO_FEW_IMAGES, NO_QA_GENERATED})
 QA_REJECT_REASONS = frozenset({UNGROUNDED, DUPLICATE_QUESTION, NOT_MULTI_IMAGE, EMPTY_ANSWER})

@@ -77,6 +77,7 @@ class Scores:
     vfd: float | None = None
     mifd: float | None = None
     ffd: float | None = None
+    note: str | None = None  # why a score is missing (empty_answer, too_long, ...)
 
 
 @dataclass

