@@ -169,7 +169,14 @@ class ScoringModel:
         """Mean NLL per scored span of every pass, batched by length and by shared images."""
         results: list[dict[str, float]] = [{} for _ in passes]
         runnable = [i for i, p in enumerate(passes) if p.note is None]
-        text_only = sorted((i for i in runnable if not passes[i].image_inputs), key=lambda i: len(passes[i].ids))
+        # identical text passes (a common short answer's direct pass, say) run once
+        first_of: dict[tuple, int] = {}
+        repeats: dict[int, int] = {}
+        for i in runnable:
+            if not passes[i].image_inputs:
+                key = (tuple(passes[i].ids), tuple((n, tuple(v)) for n, v in sorted(passes[i].spans.items())))
+                repeats[i] = first_of.setdefault(key, i)
+        text_only = sorted((i for i in first_of.values()), key=lambda i: len(passes[i].ids))
         batch: list[int] = []
         for i in text_only:
             longest = max([len(passes[j].ids) for j in batch] + [len(passes[i].ids)])
@@ -187,6 +194,9 @@ class ScoringModel:
             group.sort(key=lambda i: len(passes[i].ids))
             for start in range(0, len(group), 8):
                 self._forward(passes, group[start : start + 8], results)
+        for i, first in repeats.items():
+            if i != first:
+                results[i] = dict(results[first])
         return results
 
     def _forward(self, passes: Sequence[Pass], rows: list[int], results: list[dict[str, float]]) -> None:
@@ -201,12 +211,24 @@ class ScoringModel:
         needed = sorted({p - 1 for i in rows for positions in passes[i].spans.values() for p in positions if p > 0})
         if not needed:
             return
-        kwargs = {"input_ids": input_ids.to(self.device), "attention_mask": attention.to(self.device)}
-        if passes[rows[0]].image_inputs:
-            for key, value in passes[rows[0]].image_inputs.items():
-                kwargs[key] = torch.cat([passes[i].image_inputs[key] for i in rows]).to(self.device)
-        keep = torch.tensor(needed, dtype=torch.long, device=self.device)
+        images = bool(passes[rows[0]].image_inputs)
+        # Rows share the chat template's opening (system prompt, role markers): run it once and
+        # reuse its key/value cache for every row. Exact; it only skips repeated work.
+        shared = 0 if images else min(_common_prefix([passes[i].ids for i in rows]), needed[0])
+        kwargs = {"attention_mask": attention.to(self.device)}
         with torch.inference_mode():
+            if shared >= 8 and len(rows) > 1:
+                prefix = input_ids[:1, :shared].to(self.device)
+                cache = self.model(input_ids=prefix, use_cache=True).past_key_values
+                cache.batch_repeat_interleave(len(rows))
+                kwargs.update(past_key_values=cache, input_ids=input_ids[:, shared:].to(self.device))
+            else:
+                shared = 0
+                kwargs["input_ids"] = input_ids.to(self.device)
+            if images:
+                for key in passes[rows[0]].image_inputs:
+                    kwargs[key] = torch.cat([passes[i].image_inputs[key] for i in rows]).to(self.device)
+            keep = torch.tensor([p - shared for p in needed], dtype=torch.long, device=self.device)
             logits = self.model(**kwargs, logits_to_keep=keep).logits.float()
         log_probs = torch.log_softmax(logits, dim=-1)
         column = {p: c for c, p in enumerate(needed)}
@@ -218,6 +240,14 @@ class ScoringModel:
                 cols = torch.tensor([column[p - 1] for p in positions], device=self.device)
                 targets = input_ids[r, positions].to(self.device)
                 results[i][name] = float(-log_probs[r, cols, targets].mean())
+
+
+def _common_prefix(rows: list[list[int]]) -> int:
+    first, length = rows[0], min(len(r) for r in rows)
+    for i in range(length):
+        if any(r[i] != first[i] for r in rows):
+            return i
+    return length
 
 
 def _open_image(data: bytes):
