@@ -64,6 +64,37 @@ class OcrOptions(_Options):
     )
 
 
+class DedupOptions(_Options):
+    """Exact and near-duplicate pages across the whole corpus (docs/filters.md)."""
+
+    enabled: bool = True
+    hash: Literal["phash", "dhash"] = "phash"
+    threshold: int = Field(
+        24, ge=0, le=64, description="Near-duplicates: Hamming distance between 256-bit hashes "
+        "(pages whose texts also agree)."
+    )
+    threshold_without_text: int = Field(
+        10, ge=0, le=64, description="The stricter distance for pages without text (scans, photos)."
+    )
+
+
+class QualityOptions(_Options):
+    """Cheap filters; each one has its own drop reason and can be switched off (null/false)."""
+
+    blank_pages: bool = Field(True, description="Drop near-uniform pages with (almost) no text.")
+    blank_max_std: float = Field(4.0, ge=0, description="Pixel std-dev at or below: blank.")
+    min_chars_per_megapixel: float | None = Field(
+        None, ge=0, description="Text-rich threshold on pages, e.g. 200; null: off."
+    )
+    min_question_chars: int | None = Field(8, ge=0)
+    max_question_chars: int | None = Field(600, ge=1)
+    min_answer_chars: int | None = Field(1, ge=0)
+    max_answer_chars: int | None = Field(2000, ge=1)
+    languages: list[str] | None = Field(
+        None, description="Allow-list of ISO 639-1 codes (langdetect, offline); null: off."
+    )
+
+
 class SampleOptions(_Options):
     """How consecutive pages of a document are grouped into multi-image samples."""
 
@@ -186,6 +217,8 @@ class PipelineConfig(_Options):
 
     render: RenderOptions = RenderOptions()
     ocr: OcrOptions = OcrOptions()
+    dedup: DedupOptions = DedupOptions()
+    quality: QualityOptions = QualityOptions()
     samples: SampleOptions = SampleOptions()
     generator: GeneratorOptions = GeneratorOptions()
     scoring: ScoringOptions = ScoringOptions()

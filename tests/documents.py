@@ -71,7 +71,17 @@ def write_text_pdf_bytes(pages: list[list[str]]) -> bytes:
     return doc.tobytes()
 
 
-def write_scan_pdf(path: Path, pages: list[list[str]] = REPORT_PAGES[:3]) -> Path:
+SCAN_PAGES = [
+    ["Customs Inspection Log", "Inspector: R. Almeida", "Containers opened: 27",
+     "Two shipments of machine parts were held for missing certificates of origin."],
+    ["Pilot Boarding Summary", "Pilots on duty: 9", "Average boarding time: 14 minutes",
+     "Strong westerly winds delayed four boardings at the outer anchorage in November."],
+    ["Dredging Survey", "Survey vessel: Tern", "Channel depth: 15.2 metres",
+     "Silt build-up near the northern breakwater exceeded the forecast by 8 percent."],
+]
+
+
+def write_scan_pdf(path: Path, pages: list[list[str]] = SCAN_PAGES) -> Path:
     """A 'scanned' PDF: each page is only a picture of known text, with no text layer."""
     doc = pymupdf.open()
     for png in rasterize_pages(pages):

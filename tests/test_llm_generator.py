@@ -91,6 +91,17 @@ def test_errors_that_persist_become_a_reasoned_failure(fake, sample):
     assert err.value.reason == reasons.LLM_ERROR and "503" in str(err.value)
 
 
+def test_tolerant_parsing_of_llm_replies():
+    from curate.generators.llm_client import parse_json_object
+
+    assert parse_json_object('Sure:\n```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json_object('{"answer": "two\nlines"}') == {"answer": "two\nlines"}  # raw newline
+    cut = '{"qa": [{"q": "x}", "a": "1"}, {"q": "y", "a": "unfinish'
+    assert parse_json_object(cut) == {"qa": [{"q": "x}", "a": "1"}]}  # complete items are kept
+    with pytest.raises(ValueError):
+        parse_json_object("no json here")
+
+
 def test_malformed_json_gets_a_bounded_retry_then_a_failure(fake, sample):
     fake.script = [("content", "Sure, here you go: not json")]
     result = _generate(sample, _options(fake))

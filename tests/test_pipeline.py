@@ -34,9 +34,10 @@ def curate(*args: str) -> str:
 def corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")
     write_text_pdf(folder / "review.pdf")
+    write_text_pdf(folder / "zz-review-copy.pdf")  # the same document again: exact duplicates
     write_table_pdf(folder / "fleet.pdf")
     write_scan_pdf(folder / "scan.pdf")  # 3 pictures of text: read by OCR
-    write_image_only_pdf(folder / "blank.pdf", pages=2)  # pictures with no text at all
+    write_image_only_pdf(folder / "blank.pdf", pages=2)  # blank pictures: dropped before OCR
     write_bad_inputs(folder / "bad")
     (folder / "bad" / "notes.txt").write_text("not a document")  # skipped in folder walks
     return folder
@@ -60,13 +61,20 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     manifest = json.loads((run_output / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["kind"] == "samples"
     counts = manifest["counts"]
-    assert counts["documents"] == 7  # 4 readable + encrypted + corrupt + zero pages
-    assert counts["pages"] == 5 + 1 + 3 + 2
+    assert counts["documents"] == 8  # 5 readable + encrypted + corrupt + zero pages
+    assert counts["pages"] == 5 + 5 + 1 + 3 + 2
+    assert manifest["dropped_pages_by_reason"] == {reasons.EXACT_DUPLICATE: 5, reasons.BLANK_PAGE: 2}
+    assert counts["pages_kept"] == 16 - 7
+    dropped_pages = pq.read_table(run_output / "dropped_pages").to_pylist()
+    copies = [p for p in dropped_pages if p["drop_reason"] == reasons.EXACT_DUPLICATE]
+    assert {Path(p["source_uri"]).name for p in copies} == {"zz-review-copy.pdf"}
+    kept_ids = {i for r in pq.read_table(run_output / "data").to_pylist() for i in r["page_ids"]}
+    assert {p["duplicate_of"] for p in copies} <= kept_ids  # each points at a page that was kept
     assert manifest["failures_by_reason"] == {
         reasons.CORRUPT_DOCUMENT: 1, reasons.EMPTY_DOCUMENT: 1, reasons.ENCRYPTED_DOCUMENT: 1,
     }
-    # fleet.pdf has 1 page (< min_images=2); blank.pdf has no text to ask about
-    assert manifest["dropped_by_reason"] == {reasons.TOO_FEW_IMAGES: 1, reasons.NO_QA_GENERATED: 1}
+    # fleet.pdf has 1 page (< min_images=2)
+    assert manifest["dropped_by_reason"] == {reasons.TOO_FEW_IMAGES: 1}
     data = pq.read_table(run_output / "data").to_pylist()
     assert len(data) == counts["samples"] == 3  # review.pdf: 5 pages -> 3 + 2; scan.pdf: 3
     dropped = pq.read_table(run_output / "dropped").to_pylist()
@@ -99,7 +107,7 @@ def test_scanned_pages_get_ocr_text_and_grounded_qa(run_output):
     (scan,) = [r for r in pq.read_table(run_output / "data").to_pylist() if r["source_uri"].endswith("scan.pdf")]
     blocks = [b for page in scan["image_blocks"] for b in page]
     assert blocks and {b["source"] for b in blocks} == {"ocr"}
-    assert "Harbour Authority Annual Review" in scan["image_texts"][0]
+    assert "Customs Inspection Log" in scan["image_texts"][0]
     extractive = [q for q in scan["qa"] if q["kind"] == "extractive"]
     assert extractive
     for qa in extractive:
@@ -116,7 +124,7 @@ def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_o
 def test_render_then_generate_equals_run(corpus, run_output, tmp_path):
     curate("render", corpus, "--output", tmp_path / "pages", "--no-progress", "--dpi", "72")
     pages = pq.read_table(tmp_path / "pages" / "pages")
-    assert len(pages) == 11 and pages.schema.metadata[b"curate.kind"] == b"pages"
+    assert len(pages) == 9 and pages.schema.metadata[b"curate.kind"] == b"pages"
     curate("generate", tmp_path / "pages", "--output", tmp_path / "gen")
     assert digests(tmp_path / "gen" / "data") == digests(run_output / "data")
     # and regenerating from the samples themselves gives the same conversations again

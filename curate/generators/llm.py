@@ -71,6 +71,12 @@ MULTI_IMAGE_SCHEMA = {
 }
 
 
+def _with_max_items(schema: dict, items: int) -> dict:
+    (key,) = schema["required"]
+    array = {**schema["properties"][key], "maxItems": items}
+    return {**schema, "properties": {key: array}}
+
+
 def _title(sample: SampleRecord) -> str:
     for item in sample.context:
         if item.kind == "title":
@@ -116,7 +122,9 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
     rng = random.Random(stable_id(str(options.seed), sample.sample_id))
     title = _title(sample)
 
-    def ask(task: str, schema: dict, **values: object) -> dict:
+    def ask(task: str, schema: dict, items: int | None = None, **values: object) -> dict:
+        if items is not None:  # ask for no more than we keep: short replies are not cut off
+            schema = _with_max_items(schema, items)
         data, spent = client.complete_json(prompt_version(task), render_messages(task, **values), schema)
         usage.add(spent)
         return data
@@ -140,7 +148,8 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             else:
                 out.accept(entry)
         if "extractive" in llm.tasks and options.max_qa_per_image > 0:
-            data = ask("extractive", EXTRACTIVE_SCHEMA, title=title, context=context, text=shown, count=options.max_qa_per_image)
+            data = ask("extractive", EXTRACTIVE_SCHEMA, options.max_qa_per_image, title=title,
+                       context=context, text=shown, count=options.max_qa_per_image)
             lines = text.splitlines()
             for raw in (data.get("qa") or [])[: options.max_qa_per_image]:
                 question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
@@ -163,8 +172,8 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             f"Image {i + 1}:\n{t[: llm.max_text_chars // sample.num_images]}"
             for i, t in enumerate(sample.image_texts)
         )
-        data = ask("multi_image", MULTI_IMAGE_SCHEMA, title=title, images=images,
-                   count=options.cross_image_questions, num_images=sample.num_images)
+        data = ask("multi_image", MULTI_IMAGE_SCHEMA, options.cross_image_questions, title=title,
+                   images=images, count=options.cross_image_questions, num_images=sample.num_images)
         for raw in (data.get("questions") or [])[: options.cross_image_questions]:
             question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
             rationale = _as_text(raw.get("rationale"))

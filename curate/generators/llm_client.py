@@ -67,7 +67,7 @@ def parse_json_object(content: str) -> dict[str, Any]:
             candidates.append(text[: cut + 1] + closers)
     for candidate in candidates:
         try:
-            value = json.loads(candidate)
+            value = json.loads(candidate, strict=False)  # raw newlines inside strings are common
         except json.JSONDecodeError:
             continue
         if isinstance(value, dict):

@@ -13,11 +13,15 @@ from curate.pipelines.transforms import (
     DROPPED,
     FAILURES,
     AssembleSamples,
+    DeduplicatePages,
     FilterSamples,
     GenerateQA,
+    HashAndScreenPages,
     OcrPages,
     RenderDocuments,
     ScoreSamples,
+    ScreenPagesAfterOcr,
+    ScreenSamplesBeforeGeneration,
 )
 from curate.pipelines.write import SumUsage, WriteManifest, WriteShards, count_as, count_reasons
 from curate.schemas import (
@@ -27,7 +31,8 @@ from curate.schemas import (
     sample_from_row,
     sample_to_row,
 )
-from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED as DROPPED_SPEC, PAGES
+from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED_PAGES, PAGES
+from curate.writers.parquet import DROPPED as DROPPED_SPEC
 
 
 def _ocr(pages, config: PipelineConfig, workers: int):
@@ -57,14 +62,47 @@ def _render(
         )
     )
     # A document fans out into many pages: spread them over workers before the heavy steps.
-    pages = rendered.pages | "SpreadPages" >> beam.Reshuffle()
-    pages, ocr_failures = _ocr(pages, config, workers)
+    rendered_pages = rendered.pages | "SpreadPages" >> beam.Reshuffle()
+    pages, ocr_failures, dropped_pages = _screen_pages(rendered_pages, config, workers)
     failures = [rendered[FAILURES], *ocr_failures] | "RenderFailures" >> beam.Flatten()
     counts = [
         uris | "CountDocuments" >> count_as("documents"),
-        pages | "CountPages" >> count_as("pages"),
+        rendered_pages | "CountPages" >> count_as("pages"),
+        pages | "CountPagesKept" >> count_as("pages_kept"),
     ]
-    return pages, failures, counts
+    return pages, failures, counts, dropped_pages
+
+
+def _screen_pages(pages, config: PipelineConfig, workers: int):
+    """Blank pages and duplicates out before OCR; thin text out after it.
+
+    Returns (kept pages, [OCR failures], [dropped page collections]).
+    """
+    screened = pages | "HashAndScreen" >> beam.ParDo(
+        HashAndScreenPages(config.dedup, config.quality)
+    ).with_outputs(DROPPED, main="pages")
+    pages, dropped = screened.pages, [screened[DROPPED]]
+    if config.dedup.enabled:
+        unique = pages | "Dedup" >> DeduplicatePages(config.dedup)
+        pages, dropped = unique.pages, [*dropped, unique[DROPPED]]
+    pages, failures = _ocr(pages, config, workers)
+    if config.quality.min_chars_per_megapixel is not None:
+        dense = pages | "TextDensity" >> beam.ParDo(ScreenPagesAfterOcr(config.quality)).with_outputs(
+            DROPPED, main="pages"
+        )
+        pages, dropped = dense.pages, [*dropped, dense[DROPPED]]
+    return pages, failures, dropped
+
+
+def _write_dropped_pages(dropped_pages: list, output: str, config: PipelineConfig, p) -> list:
+    """Dropped pages to `dropped_pages/` (kind=pages), plus their manifest parts."""
+    empty = p | "NoDroppedPages" >> beam.Create([])
+    pages = [empty, *dropped_pages] | "AllDroppedPages" >> beam.Flatten()
+    return [
+        pages | "CountDroppedPages" >> count_as("dropped_pages"),
+        pages | "DroppedPageReasons" >> count_reasons("dropped_pages_by_reason", lambda page: page.drop_reason),
+        pages | "WriteDroppedPages" >> WriteShards(output, DROPPED_PAGES, page_to_row, config.writer),
+    ]
 
 
 def _score_and_filter(samples, dropped: list, config: PipelineConfig, scoring_model: str | None):
@@ -113,12 +151,19 @@ def _generate_and_write(
     config: PipelineConfig,
     scoring_model: str | None = None,
 ) -> None:
+    if config.quality.languages:
+        screened = samples | "Language" >> beam.ParDo(
+            ScreenSamplesBeforeGeneration(config.quality)
+        ).with_outputs(DROPPED, main="samples")
+        samples, dropped = screened.samples, [*dropped, screened[DROPPED]]
     batch = config.generator.llm.concurrency * 2 if config.generator.backend == "llm" else 16
     generated = (
         samples
         | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=batch)
         | "Generate"
-        >> beam.ParDo(GenerateQA(config.generator)).with_outputs(FAILURES, DROPPED, main="samples")
+        >> beam.ParDo(GenerateQA(config.generator, config.quality)).with_outputs(
+            FAILURES, DROPPED, main="samples"
+        )
     )
     kept, dropped = _score_and_filter(
         generated.samples, [*dropped, generated[DROPPED]], config, scoring_model
@@ -138,7 +183,8 @@ def build_run(
     scoring_model: str | None = None,
 ) -> None:
     """Documents -> pages (+OCR) -> samples -> QA (-> scores -> filter) -> Parquet, drops, dead letters."""
-    pages, failures, counts = _render(p, inputs, config, progress_dir, workers)
+    pages, failures, counts, dropped_pages = _render(p, inputs, config, progress_dir, workers)
+    counts = [*counts, *_write_dropped_pages(dropped_pages, output, config, p)]
     assembled = pages | "Samples" >> AssembleSamples(config.samples)
     _generate_and_write(
         assembled.samples, [assembled[DROPPED]], [failures], counts, output, config, scoring_model
@@ -154,9 +200,10 @@ def build_render(
     workers: int = 1,
 ) -> None:
     """Documents -> page records (+OCR) in `<output>/pages/`, dead letters and a manifest."""
-    pages, failures, counts = _render(p, inputs, config, progress_dir, workers)
+    pages, failures, counts, dropped_pages = _render(p, inputs, config, progress_dir, workers)
     parts = [
         *counts,
+        *_write_dropped_pages(dropped_pages, output, config, p),
         failures | "CountFailures" >> count_as("failures"),
         failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
         pages | "WritePages" >> WriteShards(output, PAGES, page_to_row, config.writer),

@@ -18,9 +18,11 @@ from apache_beam.ml.inference.base import ModelHandler
 import os
 
 from curate.config import (
+    DedupOptions,
     FilterOptions,
     GeneratorOptions,
     OcrOptions,
+    QualityOptions,
     RenderOptions,
     SampleOptions,
     ScoringOptions,
@@ -140,8 +142,9 @@ class GenerateQA(beam.DoFn):
     worked on by `llm.concurrency` threads, which bounds the requests in flight per worker.
     """
 
-    def __init__(self, options: GeneratorOptions):
+    def __init__(self, options: GeneratorOptions, quality: QualityOptions | None = None):
         self.options = options
+        self.quality = quality
         self.client = None
         self.pool = None
 
@@ -182,6 +185,12 @@ class GenerateQA(beam.DoFn):
                 FAILURES, Failure(sample.sample_id, sample.source_uri, "generate", reason, detail)
             )
             return
+        if self.quality is not None:
+            from curate.filters.quality import filter_qa_lengths
+
+            outcome = filter_qa_lengths(outcome, self.quality)
+            if not outcome.drop_reason and not any(q.kind == "extractive" for q in outcome.qa):
+                outcome = replace(outcome, drop_reason=reasons.NO_QA_GENERATED, drop_detail="every turn was outside the length bounds")
         if outcome.llm_usage:
             usage = outcome.llm_usage
             _count("llm.requests", usage.requests)
@@ -299,4 +308,133 @@ class FilterSamples(beam.PTransform):
 
         return samples | "Decide" >> beam.FlatMap(route, cut=beam.pvalue.AsSingleton(threshold)).with_outputs(
             DROPPED, main="kept"
+        )
+
+
+class HashAndScreenPages(beam.DoFn):
+    """Pages -> pages with a perceptual hash; blank pages -> `dropped` (before any OCR)."""
+
+    def __init__(self, dedup: DedupOptions, quality: QualityOptions):
+        self.dedup, self.quality = dedup, quality
+
+    def process(self, page: PageRecord):
+        from curate.filters.dedup import perceptual_hash
+        from curate.filters.quality import page_before_ocr
+
+        reason = page_before_ocr(page, self.quality)
+        if reason:
+            _count(f"dropped_pages.{reason}")
+            yield beam.pvalue.TaggedOutput(DROPPED, replace(page, drop_reason=reason))
+            return
+        if self.dedup.enabled:
+            page = replace(page, phash=perceptual_hash(page.image_bytes, self.dedup.hash))
+        yield page
+
+
+def _pair_info(info: tuple) -> tuple:
+    """(page id, rank, image digest): what clustering needs, without hash and text."""
+    page_id, _, _, rank, digest = info
+    return page_id, rank, digest
+
+
+class DeduplicatePages(beam.PTransform):
+    """Pages -> one page per cluster of exact or near-duplicate images; the others go to the
+    `dropped` tag with `duplicate_of` pointing at the kept page (curate/filters/dedup.py).
+
+    Pages meet only in band buckets (GroupByKey on band values); only verified duplicate pairs
+    are gathered in one place, never the pages or all hashes.
+    """
+
+    def __init__(self, options: DedupOptions):
+        super().__init__()
+        self.options = options
+
+    def expand(self, pages):
+        import hashlib
+
+        from curate.filters.dedup import band_keys, candidate_pairs, clusters, representatives
+
+        from curate.generators.grounding import normalize
+
+        threshold = self.options.threshold
+        strict = min(self.options.threshold_without_text, threshold)
+
+        def member(page: PageRecord):
+            digest = hashlib.sha256(page.image_bytes).hexdigest()[:16]
+            rank = (-page.width * page.height, page.source_uri)
+            info = (page.page_id, page.phash, normalize(page.text)[:2000], rank, digest)
+            return [(key, info) for key in band_keys(page.phash, threshold)]
+
+        def pairs(bucket):
+            _, infos = bucket
+            infos = list(infos)
+            if len(infos) < 2:
+                return
+            by_id = {info[0]: info for info in infos}
+            for a, b in candidate_pairs([i[:3] for i in infos], threshold, strict):
+                yield _pair_info(by_id[a]), _pair_info(by_id[b])
+
+        def decide(all_pairs):
+            rank = {info[0]: tuple(info[1]) for pair in all_pairs for info in pair}
+            digest = {info[0]: info[2] for pair in all_pairs for info in pair}
+            kept = representatives(clusters((a[0], b[0]) for a, b in all_pairs), rank)
+            return {page: (keep, digest[page] == digest[keep]) for page, keep in kept.items()}
+
+        decisions = (
+            pages
+            | "BandKeys" >> beam.FlatMap(member)
+            | "Buckets" >> beam.GroupByKey()
+            | "Candidates" >> beam.FlatMap(pairs)
+            | "AllPairs" >> beam.combiners.ToList()
+            | "Clusters" >> beam.Map(decide)
+        )
+
+        def mark(page: PageRecord, duplicates):
+            if page.page_id not in duplicates:
+                yield page
+                return
+            keep, exact = duplicates[page.page_id]
+            reason = reasons.EXACT_DUPLICATE if exact else reasons.NEAR_DUPLICATE
+            _count(f"dropped_pages.{reason}")
+            yield beam.pvalue.TaggedOutput(DROPPED, replace(page, drop_reason=reason, duplicate_of=keep))
+
+        return pages | "Mark" >> beam.FlatMap(mark, duplicates=beam.pvalue.AsSingleton(decisions)).with_outputs(
+            DROPPED, main="pages"
+        )
+
+
+class ScreenPagesAfterOcr(beam.DoFn):
+    """Pages whose text is too thin for text-rich data -> `dropped` (text density)."""
+
+    def __init__(self, quality: QualityOptions):
+        self.quality = quality
+
+    def process(self, page: PageRecord):
+        from curate.filters.quality import page_after_ocr
+
+        reason = page_after_ocr(page, self.quality)
+        if reason:
+            _count(f"dropped_pages.{reason}")
+            yield beam.pvalue.TaggedOutput(DROPPED, replace(page, drop_reason=reason))
+        else:
+            yield page
+
+
+class ScreenSamplesBeforeGeneration(beam.DoFn):
+    """Samples outside the language allow-list -> `dropped`, before any LLM call is paid for."""
+
+    def __init__(self, quality: QualityOptions):
+        self.quality = quality
+
+    def process(self, sample: SampleRecord):
+        from curate.filters.quality import detect_language, language_allowed
+
+        if language_allowed(sample, self.quality):
+            yield sample
+            return
+        _count(f"dropped.{reasons.LANGUAGE_NOT_ALLOWED}")
+        detected = detect_language("\n".join(sample.image_texts)[:5000])
+        yield beam.pvalue.TaggedOutput(
+            DROPPED,
+            replace(sample, drop_reason=reasons.LANGUAGE_NOT_ALLOWED, drop_detail=f"detected {detected}"),
         )

@@ -128,7 +128,7 @@ def build_manifest(parts: list[tuple[str, Any]], kind: str, config: PipelineConf
     for key, value in parts:
         if key == "counts":
             manifest["counts"].update(value)
-        elif key in ("dropped_by_reason", "failures_by_reason", "rejected_qa_by_reason", "llm"):
+        elif key in ("dropped_by_reason", "failures_by_reason", "rejected_qa_by_reason", "llm", "dropped_pages_by_reason"):
             manifest[key] = value
         else:  # a shard folder
             manifest["shards"][key] = value

@@ -96,6 +96,8 @@ _PAGE_FIELDS = [
     ("needs_ocr", pa.bool_()),
     ("context", pa.list_(CONTEXT_ITEM)),
     ("phash", pa.string()),
+    ("drop_reason", pa.string()),
+    ("duplicate_of", pa.string()),
 ]
 
 _SAMPLE_FIELDS = [
@@ -216,6 +218,8 @@ def page_to_row(page: PageRecord) -> dict[str, Any]:
         "needs_ocr": page.needs_ocr,
         "context": [asdict(c) for c in page.context],
         "phash": page.phash,
+        "drop_reason": page.drop_reason,
+        "duplicate_of": page.duplicate_of,
     }
 
 
@@ -240,6 +244,8 @@ def page_from_row(row: dict[str, Any]) -> PageRecord:
         needs_ocr=row["needs_ocr"],
         context=[ContextItem(**c) for c in row["context"] or []],
         phash=row.get("phash"),
+        drop_reason=row.get("drop_reason"),
+        duplicate_of=row.get("duplicate_of"),
     )
 
 

@@ -39,9 +39,20 @@ SCORE_MISSING = "score_missing"
 SCORE_ABOVE_MAX = "score_above_max"
 SCORE_BELOW_MIN = "score_below_min"
 BELOW_TOP_FRACTION = "below_top_fraction"
+LANGUAGE_NOT_ALLOWED = "language_not_allowed"
+
+# --- page drops: pages filtered out before samples are built (dropped_pages output) ---
+EXACT_DUPLICATE = "exact_duplicate"
+NEAR_DUPLICATE = "near_duplicate"
+BLANK_PAGE = "blank_page"
+LOW_TEXT_DENSITY = "low_text_density"
 
 DROP_REASONS = frozenset(
-    {TOO_FEW_IMAGES, NO_QA_GENERATED, SCORE_MISSING, SCORE_ABOVE_MAX, SCORE_BELOW_MIN, BELOW_TOP_FRACTION}
+    {
+        TOO_FEW_IMAGES, NO_QA_GENERATED, SCORE_MISSING, SCORE_ABOVE_MAX, SCORE_BELOW_MIN,
+        BELOW_TOP_FRACTION, LANGUAGE_NOT_ALLOWED, EXACT_DUPLICATE, NEAR_DUPLICATE, BLANK_PAGE,
+        LOW_TEXT_DENSITY,
+    }
 )
 
 # --- QA-level rejections: kept in the sample's `rejected_qa` with this reason ---
@@ -49,5 +60,9 @@ UNGROUNDED = "ungrounded"
 DUPLICATE_QUESTION = "duplicate_question"
 NOT_MULTI_IMAGE = "not_multi_image"
 EMPTY_ANSWER = "empty_answer"
+QUESTION_LENGTH = "question_length"
+ANSWER_LENGTH = "answer_length"
 
-QA_REJECT_REASONS = frozenset({UNGROUNDED, DUPLICATE_QUESTION, NOT_MULTI_IMAGE, EMPTY_ANSWER})
+QA_REJECT_REASONS = frozenset(
+    {UNGROUNDED, DUPLICATE_QUESTION, NOT_MULTI_IMAGE, EMPTY_ANSWER, QUESTION_LENGTH, ANSWER_LENGTH}
+)

@@ -59,6 +59,8 @@ class PageRecord:
     needs_ocr: bool = False
     context: list[ContextItem] = field(default_factory=list)
     phash: str | None = None
+    drop_reason: str | None = None
+    duplicate_of: str | None = None  # the page kept in place of this near/exact duplicate
 
     @property
     def text(self) -> str:

@@ -39,6 +39,7 @@ DATA = ShardSpec("data", "train", "samples")
 DROPPED = ShardSpec("dropped", "dropped", "samples")
 DEAD_LETTER = ShardSpec("dead_letter", "failures", "failures")
 PAGES = ShardSpec("pages", "pages", "pages")
+DROPPED_PAGES = ShardSpec("dropped_pages", "dropped-pages", "pages")
 
 
 @dataclass

@@ -1,0 +1,105 @@
+"""Cheap quality filters: one small check per reason, each can be switched off.
+
+Page checks return a drop reason or None; QA checks split items into kept and rejected.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from curate.config import QualityOptions
+from curate.generators.conversation import build_conversation
+from curate.schemas import PageRecord, QAItem, SampleRecord, reasons
+
+BLANK_MAX_CHARS = 5
+
+
+def is_blank(page: PageRecord, options: QualityOptions) -> bool:
+    """Near-uniform pixels and (almost) no text: an empty page, a separator slide, a footer tile."""
+    if len("".join(page.text.split())) > BLANK_MAX_CHARS:
+        return False
+    with Image.open(io.BytesIO(page.image_bytes)) as image:
+        image.draft("L", (512, 512))
+        pixels = np.asarray(image.convert("L").resize((256, 256)), dtype=np.float32)
+    return float(pixels.std()) <= options.blank_max_std
+
+
+def text_density(page: PageRecord) -> float:
+    """Non-space characters of text per megapixel of image."""
+    chars = len("".join(page.text.split()))
+    return chars / max(page.width * page.height / 1e6, 1e-9)
+
+
+def page_before_ocr(page: PageRecord, options: QualityOptions) -> str | None:
+    """Checked before OCR, so a blank scan costs no OCR."""
+    if options.blank_pages and is_blank(page, options):
+        return reasons.BLANK_PAGE
+    return None
+
+
+def page_after_ocr(page: PageRecord, options: QualityOptions) -> str | None:
+    if options.min_chars_per_megapixel is not None and text_density(page) < options.min_chars_per_megapixel:
+        return reasons.LOW_TEXT_DENSITY
+    return None
+
+
+def _length_reason(item: QAItem, options: QualityOptions) -> str | None:
+    q, a = len(item.question.strip()), len(item.answer.strip())
+    if (options.min_question_chars is not None and q < options.min_question_chars) or (
+        options.max_question_chars is not None and q > options.max_question_chars
+    ):
+        return reasons.QUESTION_LENGTH
+    if (options.min_answer_chars is not None and a < options.min_answer_chars) or (
+        options.max_answer_chars is not None and a > options.max_answer_chars
+    ):
+        return reasons.ANSWER_LENGTH
+    return None
+
+
+def filter_qa_lengths(sample: SampleRecord, options: QualityOptions) -> SampleRecord:
+    """Move turns out of the length bounds to rejected_qa; an extractive turn and its
+    self-explain follow-up leave together, so the pairing stays intact."""
+    kept, rejected = [], list(sample.rejected_qa)
+    skip_next = False
+    for i, item in enumerate(sample.qa):
+        if skip_next:
+            skip_next = False
+            rejected.append(replace(item, reject_reason=rejected[-1].reject_reason))
+            continue
+        reason = _length_reason(item, options)
+        if reason:
+            rejected.append(replace(item, reject_reason=reason))
+            follows = i + 1 < len(sample.qa) and sample.qa[i + 1].kind == "self_explain"
+            skip_next = item.kind == "extractive" and follows
+        else:
+            kept.append(item)
+    if len(kept) == len(sample.qa):
+        return sample
+    return replace(
+        sample, qa=kept, rejected_qa=rejected, conversations=build_conversation(kept, sample.num_images)
+    )
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text (langdetect, offline, seeded), or None when too short."""
+    if len(text.strip()) < 20:
+        return None
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0
+    try:
+        return detect(text)
+    except LangDetectException:
+        return None
+
+
+def language_allowed(sample: SampleRecord, options: QualityOptions) -> bool:
+    if not options.languages:
+        return True
+    language = detect_language("\n".join(sample.image_texts)[:5000])
+    allowed = {code.lower() for code in options.languages}
+    return language is None or language.split("-")[0] in allowed or language in allowed
