@@ -36,6 +36,9 @@ class RenderOptions(_Options):
     min_text_chars: int = Field(
         16, ge=0, description="Pages with fewer usable native characters are flagged for OCR."
     )
+    conversion_timeout_s: float = Field(
+        180, gt=0, description="Slide decks: LibreOffice conversion to PDF gives up after this."
+    )
 
 
 class OcrOptions(_Options):

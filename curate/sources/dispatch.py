@@ -9,14 +9,18 @@ from curate.config import RenderOptions
 from curate.schemas import Failure, PageRecord, reasons
 from curate.sources.image import IMAGE_EXTENSIONS, read_image_pages
 from curate.sources.pdf import PDF_EXTENSIONS, render_pdf_pages
+from curate.sources.slides import SLIDE_EXTENSIONS, render_slide_pages
 
-SUPPORTED_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS
+SUPPORTED_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS | SLIDE_EXTENSIONS
 
 
 def render_document(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
     extension = os.path.splitext(uri)[1].lower()
     if extension in PDF_EXTENSIONS:
         yield from render_pdf_pages(uri, options)
+        return
+    if extension in SLIDE_EXTENSIONS:
+        yield from render_slide_pages(uri, options)
         return
     if extension in IMAGE_EXTENSIONS:
         yield from read_image_pages(uri, options)

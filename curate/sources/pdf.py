@@ -14,7 +14,7 @@ import pymupdf
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.schemas import Failure, PageRecord, TextBlock, reasons, stable_id
+from curate.schemas import ContextItem, Failure, PageRecord, TextBlock, reasons, stable_id
 
 PDF_EXTENSIONS = frozenset({".pdf"})
 STAGE = "render"
@@ -48,6 +48,22 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
     except Exception as err:  # PyMuPDF raises several types for damaged files
         yield failure(reasons.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}")
         return
+    yield from render_open_document(doc, uri, sha256, options)
+
+
+def render_open_document(
+    doc: pymupdf.Document,
+    uri: str,
+    sha256: str,
+    options: RenderOptions,
+    source_type: str = "pdf",
+    context: dict[int, list[ContextItem]] | None = None,
+) -> Iterator[PageRecord | Failure]:
+    """Pages of an opened PDF, with the provenance of the original input (a PDF, or a deck
+    converted to PDF) and optional human-written context per page index."""
+
+    def failure(reason: str, detail: str, item_id: str = uri) -> Failure:
+        return Failure(item_id=item_id, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
 
     with doc:
         if doc.needs_pass and not doc.authenticate(""):
@@ -76,7 +92,10 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
                 return
             page_id = f"{doc_id}-{index:05d}"
             try:
-                yield _render_page(doc, index, options, uri, sha256, doc_id, page_id)
+                page = _render_page(doc, index, options, uri, sha256, doc_id, page_id)
+                page.source_type = source_type
+                page.context = list((context or {}).get(index, []))
+                yield page
             except Exception as err:
                 yield failure(reasons.PAGE_RENDER_ERROR, f"page {index}: {err}", item_id=page_id)
 

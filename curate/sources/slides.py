@@ -1,0 +1,121 @@
+"""Slide decks (.pptx, .ppt, .odp): headless LibreOffice converts to PDF, then the PDF path
+renders it. For .pptx, python-pptx adds slide titles, speaker notes and picture alt text as
+human-written context, the "human" half of hybrid generation.
+
+Each conversion runs with its own LibreOffice profile (parallel workers would otherwise fight
+over one), under a timeout that kills the whole process group, in a temporary folder that is
+always removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+
+from curate import storage
+from curate.config import RenderOptions
+from curate.schemas import ContextItem, Failure, PageRecord, reasons
+from curate.sources.pdf import render_open_document
+
+SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp"})
+STAGE = "render"
+
+
+def soffice_binary() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_to_pdf(deck: Path, out_dir: Path, timeout_s: float) -> Path:
+    """The deck as a PDF in out_dir; raises TimeoutError or RuntimeError with LibreOffice's words."""
+    binary = soffice_binary()
+    if binary is None:
+        raise RuntimeError("LibreOffice is not installed (Debian: apt-get install libreoffice-impress)")
+    profile = out_dir / "profile"
+    command = [
+        binary, "--headless", "--norestore", "--nolockcheck",
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--convert-to", "pdf", "--outdir", str(out_dir), str(deck),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # soffice forks; take the whole group down
+        process.communicate()
+        raise TimeoutError(f"LibreOffice did not finish within {timeout_s:g} s") from None
+    pdf = out_dir / f"{deck.stem}.pdf"
+    if process.returncode != 0 or not pdf.exists():
+        said = [line for line in output.splitlines() if line.strip() and "javaldx" not in line]
+        raise RuntimeError(f"LibreOffice could not convert it: {' '.join(said)[-300:] or f'exit {process.returncode}'}")
+    return pdf
+
+
+def pptx_context(deck: Path) -> dict[int, list[ContextItem]]:
+    """Per slide index: its title, speaker notes and picture alt text (python-pptx, .pptx only)."""
+    from pptx import Presentation
+
+    context: dict[int, list[ContextItem]] = {}
+    for index, slide in enumerate(Presentation(str(deck)).slides):
+        items = []
+        title = slide.shapes.title
+        if title is not None and title.has_text_frame and title.text_frame.text.strip():
+            items.append(ContextItem("title", " ".join(title.text_frame.text.split())))
+        if slide.has_notes_slide:
+            notes = slide.notes_slide.notes_text_frame
+            if notes is not None and notes.text.strip():
+                items.append(ContextItem("notes", notes.text.strip()))
+        for shape in slide.shapes:
+            description = shape._element.xpath("./p:nvPicPr/p:cNvPr/@descr")
+            if description and description[0].strip():
+                items.append(ContextItem("alt_text", description[0].strip()))
+        context[index] = items
+    return context
+
+
+def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
+    def failure(reason: str, detail: str) -> Failure:
+        return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
+
+    try:
+        size = storage.file_size(uri)
+    except FileNotFoundError:
+        yield failure(reasons.FILE_NOT_FOUND, "the input does not exist")
+        return
+    if size > options.max_file_mb * 2**20:
+        yield failure(reasons.FILE_TOO_LARGE, f"{size / 2**20:.1f} MB exceeds render.max_file_mb")
+        return
+    sha256 = storage.sha256_of(uri)
+    with tempfile.TemporaryDirectory(prefix="curate-slides-") as work:
+        work_dir = Path(work)
+        deck = work_dir / f"deck{Path(uri).suffix.lower()}"
+        with storage.open_file(uri) as source, open(deck, "wb") as target:
+            shutil.copyfileobj(source, target)
+        try:
+            pdf = convert_to_pdf(deck, work_dir, options.conversion_timeout_s)
+        except TimeoutError as err:
+            yield failure(reasons.CONVERSION_TIMEOUT, str(err))
+            return
+        except RuntimeError as err:
+            yield failure(reasons.CONVERSION_FAILED, str(err))
+            return
+        context: dict[int, list[ContextItem]] = {}
+        if deck.suffix == ".pptx":
+            try:
+                context = pptx_context(deck)
+            except Exception:  # LibreOffice read it; missing notes are no reason to lose the deck
+                context = {}
+        try:
+            doc = pymupdf.open(pdf)
+        except Exception as err:
+            yield failure(reasons.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}")
+            return
+        yield from render_open_document(doc, uri, sha256, options, "slides", context)

@@ -1,0 +1,78 @@
+"""Slide decks through headless LibreOffice, with python-pptx context."""
+
+import io
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from PIL import Image
+from pptx import Presentation
+from pptx.util import Inches
+
+from curate.config import RenderOptions
+from curate.schemas import Failure, PageRecord, reasons
+from curate.sources import render_document
+
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+
+
+def make_deck(path, titles=("Fleet Review", "Berth Plan", "Crane Photos")):
+    deck = Presentation()
+    for i, title in enumerate(titles):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text = f"Point {i + 1}: berth {i + 3} handles {120 + i} ships a year"
+        if i == 1:
+            slide.notes_slide.notes_text_frame.text = "Mention the dredging delay in March."
+        if i == 2:
+            buffer = io.BytesIO()
+            Image.new("RGB", (64, 48), "orange").save(buffer, format="PNG")
+            buffer.seek(0)
+            picture = slide.shapes.add_picture(buffer, Inches(6), Inches(4), Inches(2))
+            picture._element.nvPicPr.cNvPr.set("descr", "Two cranes at the north quay")
+    deck.save(path)
+    return path
+
+
+def _render(path, **options):
+    items = list(render_document(str(path), RenderOptions(dpi=72, **options)))
+    return [i for i in items if isinstance(i, PageRecord)], [i for i in items if isinstance(i, Failure)]
+
+
+def test_one_page_per_slide_with_titles_notes_and_alt_text(tmp_path):
+    pages, failures = _render(make_deck(tmp_path / "deck.pptx"))
+    assert failures == [] and len(pages) == 3
+    assert all(p.source_type == "slides" and p.source_uri.endswith("deck.pptx") for p in pages)
+    assert "Fleet Review" in pages[0].text and "121 ships" in pages[1].text
+    context = [{c.kind: c.text for c in p.context} for p in pages]
+    assert context[0] == {"title": "Fleet Review"}
+    assert context[1]["notes"] == "Mention the dredging delay in March."
+    assert context[2]["alt_text"] == "Two cranes at the north quay"
+
+
+def test_shared_corpus_decks_have_a_page_per_slide(shared_corpus):
+    for deck in sorted((shared_corpus / "slides").glob("*.pptx")):
+        slides = len(Presentation(str(deck)).slides)
+        pages, failures = _render(deck)
+        assert failures == [], deck
+        assert [p.page_index for p in pages] == list(range(slides)), deck
+
+
+def test_corrupt_decks_and_timeouts_go_to_the_dead_letter_output(tmp_path):
+    (tmp_path / "broken.pptx").write_bytes(b"PK\x03\x04 not really a deck" * 50)
+    pages, failures = _render(tmp_path / "broken.pptx")
+    assert pages == [] and [f.reason for f in failures] == [reasons.CONVERSION_FAILED]
+    assert "could not convert" in failures[0].detail
+    pages, failures = _render(make_deck(tmp_path / "slow.pptx"), conversion_timeout_s=0.05)
+    assert pages == [] and [f.reason for f in failures] == [reasons.CONVERSION_TIMEOUT]
+    left = subprocess.run(["pgrep", "-f", "curate-slides-"], capture_output=True, text=True).stdout
+    assert left.strip() == "", "the timed-out LibreOffice was not killed"
+
+
+def test_parallel_conversions_do_not_collide(tmp_path):
+    decks = [make_deck(tmp_path / f"deck{i}.pptx", (f"Deck {i} A", f"Deck {i} B")) for i in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(_render, decks))
+    for i, (pages, failures) in enumerate(results):
+        assert failures == [] and len(pages) == 2 and f"Deck {i} A" in pages[0].text
