@@ -48,6 +48,11 @@ LLMKeyOpt = typer.Option(
     None, "--llm-api-key", help="API key (default: $OPENAI_API_KEY). Never logged or stored."
 )
 LLMConcurrencyOpt = typer.Option(None, "--llm-concurrency", help="Requests in flight per worker [4].")
+AllowPrivateOpt = typer.Option(
+    None, "--allow-private-hosts/--no-allow-private-hosts",
+    help="Webpages: allow private, loopback and link-local addresses (local test servers).",
+)
+CrawlDepthOpt = typer.Option(None, "--crawl-depth", help="Webpages: links followed from each URL [0].")
 ImageFolderOpt = typer.Option(None, "--image-folder", help="Images of a LLaVA-format JSON input.")
 ModelOpt = typer.Option(
     None, "--model", "-m", help="Reference model: local folder or hub id [offline defaults, see docs]."
@@ -196,7 +201,7 @@ def _report(output: str, report) -> None:
 @app.command(context_settings=PASS_THROUGH)
 def run(
     inputs: list[str] = typer.Argument(
-        None, help="PDFs, images, folders or globs; then any Beam options (--runner ...)."
+        None, help="PDFs, decks, images, folders, globs, URLs or .urls files; then Beam options."
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
@@ -207,6 +212,8 @@ def run(
     shard_mb: float | None = typer.Option(None, help="Target Parquet shard size in MB [256]."),
     ocr: str | None = OcrModeOpt,
     ocr_engine: str | None = OcrEngineOpt,
+    allow_private_hosts: bool | None = AllowPrivateOpt,
+    crawl_depth: int | None = CrawlDepthOpt,
     generator: str | None = GeneratorOpt,
     llm_base_url: str | None = LLMUrlOpt,
     llm_model: str | None = LLMModelOpt,
@@ -236,6 +243,8 @@ def run(
             "writer.target_shard_mb": shard_mb,
             "ocr.mode": ocr,
             "ocr.engine": ocr_engine,
+            "web.allow_private_hosts": allow_private_hosts,
+            "web.max_depth": crawl_depth,
             **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
             "scoring.metrics": _metrics(score_metrics),
             "scoring.model": model,
@@ -268,6 +277,8 @@ def render(
     dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
     ocr: str | None = OcrModeOpt,
     ocr_engine: str | None = OcrEngineOpt,
+    allow_private_hosts: bool | None = AllowPrivateOpt,
+    crawl_depth: int | None = CrawlDepthOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
 ) -> None:
@@ -275,7 +286,16 @@ def render(
     from curate.pipelines.graph import build_render
 
     inputs, beam_args = _split_beam_args(inputs or [])
-    cfg = _config(config, {"render.dpi": dpi, "ocr.mode": ocr, "ocr.engine": ocr_engine})
+    cfg = _config(
+        config,
+        {
+            "render.dpi": dpi,
+            "ocr.mode": ocr,
+            "ocr.engine": ocr_engine,
+            "web.allow_private_hosts": allow_private_hosts,
+            "web.max_depth": crawl_depth,
+        },
+    )
     uris = _expand(inputs)
     _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)

@@ -41,6 +41,30 @@ class RenderOptions(_Options):
     )
 
 
+class WebOptions(_Options):
+    """Webpages: crawl limits, politeness, timeouts, the SSRF guard, and how pages are tiled."""
+
+    viewport_width: int = Field(1280, ge=200, le=8000)
+    tile_height: int = Field(1600, ge=200, le=20000, description="One image per tile.")
+    tile_overlap: int = Field(64, ge=0, description="Pixels repeated between tiles.")
+    max_page_height: int = Field(20000, ge=200, description="Screenshots stop here (infinite scroll).")
+    max_depth: int = Field(0, ge=0, le=10, description="Links followed from each seed.")
+    max_pages: int = Field(50, ge=1, description="Pages rendered per seed.")
+    politeness_delay_s: float = Field(1.0, ge=0, description="Between requests to one host.")
+    navigation_timeout_s: float = Field(15, gt=0, description="Per HTTP request.")
+    page_timeout_s: float = Field(60, gt=0, description="Per page, loading and rendering.")
+    max_bytes: int = Field(20_000_000, gt=0, description="Largest response read.")
+    respect_robots: bool = True
+    allow_private_hosts: bool = Field(
+        False, description="Fetch from private, loopback and link-local addresses (local servers)."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Private hosts or addresses allowed one by one."
+    )
+    user_agent: str = "curate/0.1 (dataset builder; +https://github.com/curate)"
+    chromium: str = "/usr/bin/chromium"
+
+
 class OcrOptions(_Options):
     """Which pages get OCR, and with which engine.
 
@@ -219,6 +243,7 @@ class PipelineConfig(_Options):
     """Everything that decides what `curate run` produces."""
 
     render: RenderOptions = RenderOptions()
+    web: WebOptions = WebOptions()
     ocr: OcrOptions = OcrOptions()
     dedup: DedupOptions = DedupOptions()
     quality: QualityOptions = QualityOptions()
@@ -235,6 +260,7 @@ class PipelineConfig(_Options):
             mode="json",
             exclude={
                 "ocr": {"threads"},
+                "web": {"allow_private_hosts", "allowed_hosts", "politeness_delay_s", "chromium"},
                 "scoring": {"device", "batch_size", "batch_tokens", "accelerator", "share_model_across_processes"},
                 "generator": {"llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}},
             },

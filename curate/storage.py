@@ -76,6 +76,15 @@ def expand_inputs(inputs: Iterable[str], extensions: frozenset[str]) -> Iterator
     clear dead-letter row instead of vanishing; directory walks only pick supported types.
     """
     for raw in inputs:
+        if raw.startswith(("http://", "https://")):  # a webpage to crawl
+            yield raw
+            continue
+        if raw.endswith(".urls"):  # a file listing URLs, one per line
+            with open_file(normalize_uri(raw), "rb") as handle:
+                for line in handle.read().decode("utf-8").splitlines():
+                    if line.strip() and not line.lstrip().startswith("#"):
+                        yield line.strip()
+            continue
         uri = normalize_uri(raw)
         fs, path = url_to_fs(uri)
         if any(ch in raw for ch in "*?["):

@@ -19,7 +19,14 @@ from curate.ocr import OcrInputError, OcrUnavailable, load_engine, ocr_page
 from curate.ocr.rotation import box_to_original, rotate_clockwise
 from curate.schemas import PageRecord, reasons
 from curate.sources import render_document
-from documents import REPORT_PAGES, png_claiming_size, rasterize_pages, write_scan_pdf, write_text_pdf
+from documents import (
+    REPORT_PAGES,
+    SCAN_PAGES,
+    png_claiming_size,
+    rasterize_pages,
+    write_scan_pdf,
+    write_text_pdf,
+)
 
 CER_BOUND = 0.08
 
@@ -104,7 +111,7 @@ def test_auto_leaves_text_layer_pages_untouched_and_reads_scans(tmp_path, rapid)
     assert all(needs_ocr(p, "always") for p in native)
     assert ocr_page(native[0], rapid, OcrOptions(mode="always")).text_source == "ocr"
     page = ocr_page(scans[0], rapid, options)
-    assert cer(page.text, "\n".join(REPORT_PAGES[0])) <= CER_BOUND
+    assert cer(page.text, "\n".join(SCAN_PAGES[0])) <= CER_BOUND
 
 
 @pytest.mark.parametrize(

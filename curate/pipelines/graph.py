@@ -45,6 +45,11 @@ def _ocr(pages, config: PipelineConfig, workers: int):
     return done.pages, [done[FAILURES]]
 
 
+def _web_if_needed(inputs: list[str], config: PipelineConfig):
+    """Web options when any input is a URL, so PDF-only jobs never start a browser."""
+    return config.web if any(uri.startswith(("http://", "https://")) for uri in inputs) else None
+
+
 def _render(
     p: beam.Pipeline,
     inputs: list[str],
@@ -57,7 +62,7 @@ def _render(
         uris
         | "SpreadDocuments" >> beam.Reshuffle()
         | "Render"
-        >> beam.ParDo(RenderDocuments(config.render, progress_dir)).with_outputs(
+        >> beam.ParDo(RenderDocuments(config.render, progress_dir, _web_if_needed(inputs, config))).with_outputs(
             FAILURES, main="pages"
         )
     )

@@ -26,6 +26,7 @@ from curate.config import (
     RenderOptions,
     SampleOptions,
     ScoringOptions,
+    WebOptions,
 )
 from curate.generators import generate_qa
 from curate.ocr import OcrInputError, load_engine, needs_ocr, ocr_page
@@ -44,15 +45,31 @@ def _count(name: str, value: int = 1) -> None:
 
 
 class RenderDocuments(beam.DoFn):
-    """Input URI -> page records; unreadable inputs and pages -> failures."""
+    """Input URI -> page records; unreadable inputs and pages -> failures.
 
-    def __init__(self, options: RenderOptions, progress_dir: str | None = None):
+    When the job has webpages, each worker starts one headless Chromium in setup() and closes
+    it in teardown().
+    """
+
+    def __init__(self, options: RenderOptions, progress_dir: str | None = None, web: WebOptions | None = None):
         self.options = options
         self.progress_dir = progress_dir
+        self.web = web
+        self.renderer = None
+
+    def setup(self):
+        if self.web is not None:
+            from curate.sources.web import WebRenderer
+
+            self.renderer = WebRenderer(self.web, self.options).__enter__()
+
+    def teardown(self):
+        if self.renderer is not None:
+            self.renderer.__exit__(None, None, None)
 
     def process(self, uri: str):
         _count("documents")
-        for item in render_document(uri, self.options):
+        for item in render_document(uri, self.options, self.renderer):
             if isinstance(item, Failure):
                 _count(f"failures.{item.reason}")
                 yield beam.pvalue.TaggedOutput(FAILURES, item)

@@ -1,0 +1,191 @@
+"""Webpages: a same-site crawl rendered by headless Chromium into tiled page records.
+
+Playwright drives the system Chromium (never a downloaded browser). One browser per worker; a
+new context per page. Every request goes through `Fetcher` (SSRF guard, robots.txt,
+politeness, timeouts). A page becomes a full-page screenshot, capped at `max_page_height` so
+infinite scroll ends, sliced into `tile_height` tiles with a small overlap: a long page is a
+multi-image sample. DOM text with boxes (no OCR needed), image alt text and figure captions are
+mapped onto the tiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import deque
+from collections.abc import Iterator
+from urllib.parse import urldefrag, urlsplit
+
+from PIL import Image
+
+from curate.config import RenderOptions, WebOptions
+from curate.schemas import ContextItem, Failure, PageRecord, TextBlock, reasons, stable_id
+from curate.sources.fetch import Fetcher, FetchRefused
+
+WEB_PREFIXES = ("http://", "https://")
+STAGE = "render"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+_DOM = """() => {
+  const out = {blocks: [], context: [], links: []};
+  const sx = window.scrollX, sy = window.scrollY;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\\s+/g, ' ').trim();
+    const el = node.parentElement;
+    if (!text || !el || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(el.tagName)) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) continue;
+    out.blocks.push([text, r.left + sx, r.top + sy, r.right + sx, r.bottom + sy]);
+  }
+  for (const img of document.images) {
+    const alt = (img.getAttribute('alt') || '').trim();
+    if (alt) { const r = img.getBoundingClientRect(); out.context.push(['alt_text', alt, r.top + sy + r.height / 2]); }
+  }
+  for (const caption of document.querySelectorAll('figcaption')) {
+    const text = caption.innerText.replace(/\\s+/g, ' ').trim();
+    if (text) { const r = caption.getBoundingClientRect(); out.context.push(['caption', text, r.top + sy + r.height / 2]); }
+  }
+  for (const a of document.querySelectorAll('a[href]')) out.links.push(a.href);
+  return out;
+}"""
+
+
+def is_url(uri: str) -> bool:
+    return uri.startswith(WEB_PREFIXES)
+
+
+def tile_ranges(height: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """Vertical [top, bottom) ranges covering the page, consecutive tiles sharing `overlap` px."""
+    step = max(1, tile - overlap)
+    ranges, top = [], 0
+    while True:
+        ranges.append((top, min(top + tile, height)))
+        if top + tile >= height:
+            return ranges
+        top += step
+
+
+class WebRenderer:
+    """`with WebRenderer(web, render) as renderer: renderer.crawl(url)`; one per worker."""
+
+    def __init__(self, web: WebOptions, render: RenderOptions):
+        self.web, self.render = web, render
+        self._playwright = self._browser = None
+        self.fetcher: Fetcher | None = None
+
+    def __enter__(self) -> WebRenderer:
+        from playwright.sync_api import sync_playwright
+
+        self.fetcher = Fetcher(self.web)
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(executable_path=self.web.chromium, args=LAUNCH_ARGS)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._browser:
+            self._browser.close()
+        if self._playwright:
+            self._playwright.stop()
+        if self.fetcher:
+            self.fetcher.close()
+
+    def crawl(self, seed: str) -> Iterator[PageRecord | Failure]:
+        """The seed and same-site pages it links to, breadth first, within depth and count limits."""
+        site = urlsplit(seed).netloc
+        queue, seen, rendered = deque([(urldefrag(seed)[0], 0)]), {urldefrag(seed)[0]}, 0
+        while queue and rendered < self.web.max_pages:
+            url, depth = queue.popleft()
+            if not self.fetcher.robots_allow(url):
+                yield Failure(url, url, STAGE, reasons.ROBOTS_DISALLOWED, "robots.txt disallows it; not fetched")
+                continue
+            outcome = self.render_url(url)
+            if isinstance(outcome, Failure):
+                yield outcome
+                continue
+            pages, links = outcome
+            rendered += 1
+            yield from pages
+            if depth < self.web.max_depth:
+                for link in links:
+                    link = urldefrag(link)[0]
+                    if link not in seen and is_url(link) and urlsplit(link).netloc == site:
+                        seen.add(link)
+                        queue.append((link, depth + 1))
+
+    def render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure:
+        refusals: dict[str, FetchRefused] = {}
+        documents: dict[str, tuple[int, bytes]] = {}
+
+        def route(route):
+            request = route.request
+            try:
+                fetched = self.fetcher.fetch(request.url, {"Accept": request.headers.get("accept", "*/*")})
+            except FetchRefused as refused:
+                refusals[request.url] = refused
+                route.abort("blockedbyclient")
+                return
+            if request.resource_type == "document":
+                documents[request.url] = (fetched.status, fetched.body)
+            headers = {k: v for k, v in fetched.headers.items() if k.lower() in ("content-type",)}
+            route.fulfill(status=fetched.status, headers=headers, body=fetched.body)
+
+        context = self._browser.new_context(
+            viewport={"width": self.web.viewport_width, "height": self.web.tile_height},
+            user_agent=self.web.user_agent, service_workers="block",
+        )
+        try:
+            page = context.new_page()
+            page.route("**/*", route)
+            try:
+                page.goto(url, timeout=self.web.page_timeout_s * 1000, wait_until="load")
+            except Exception as err:
+                refused = refusals.get(url)
+                if refused:
+                    return Failure(url, url, STAGE, refused.reason, str(refused))
+                return Failure(url, url, STAGE, reasons.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
+            status = documents.get(url, (200, b""))[0]
+            if status >= 400:  # an error page is not content
+                return Failure(url, url, STAGE, reasons.FETCH_ERROR, f"HTTP {status}")
+            height = min(int(page.evaluate("document.documentElement.scrollHeight")), self.web.max_page_height)
+            png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height})
+            dom = page.evaluate(_DOM)
+        except Exception as err:
+            return Failure(url, url, STAGE, reasons.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
+        finally:
+            context.close()
+        html = documents.get(url, (200, b""))[1]
+        return self._tiles(url, hashlib.sha256(html).hexdigest(), png, dom), dom["links"]
+
+    def _tiles(self, url: str, sha256: str, png: bytes, dom: dict) -> list[PageRecord]:
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        width, height = image.size
+        doc_id = stable_id(url, sha256)
+        ranges = tile_ranges(height, self.web.tile_height, self.web.tile_overlap)
+        pages = []
+        for index, (top, bottom) in enumerate(ranges):
+            blocks = []
+            for text, x0, y0, x1, y1 in dom["blocks"]:
+                if top <= (y0 + y1) / 2 < bottom:
+                    box = (max(0.0, x0), max(0.0, y0 - top), min(float(width), x1), min(float(bottom - top), y1 - top))
+                    blocks.append(TextBlock(text, box, "dom", 1.0))
+            blocks.sort(key=lambda b: (round(b.bbox[1] / 4), b.bbox[0]))
+            buffer = io.BytesIO()
+            image.crop((0, top, width, bottom)).save(buffer, format="PNG")
+            pages.append(
+                PageRecord(
+                    page_id=f"{doc_id}-{index:05d}", doc_id=doc_id, source_uri=url, source_sha256=sha256,
+                    source_type="web", page_index=index, page_count=len(ranges), render_dpi=96.0,
+                    width=width, height=bottom - top, image_bytes=buffer.getvalue(), text_blocks=blocks,
+                    text_source="dom" if blocks else "none",
+                    needs_ocr=len("".join(b.text for b in blocks)) < self.render.min_text_chars,
+                    context=[ContextItem(kind, text) for kind, text, y in dom["context"] if top <= y < bottom],
+                )
+            )
+        return pages

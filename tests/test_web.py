@@ -1,0 +1,175 @@
+"""Webpages from servers the test starts on 127.0.0.1: crawl, tiles, DOM text, and refusals."""
+
+import shutil
+import socket
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.config import RenderOptions, WebOptions
+from curate.schemas import Failure, PageRecord, reasons
+from curate.sources.fetch import FetchRefused, check_url
+from curate.sources.web import WebRenderer, tile_ranges
+
+pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed")
+
+INDEX = """<html><head><title>Harbour</title></head><body>
+<h1>Harbour Authority</h1><p>Ships handled this year: 1,284 vessels at the main terminal.</p>
+<figure><img src="crane.png" alt="Two cranes at the north quay" width="80" height="60">
+<figcaption>Figure 1: North quay cranes</figcaption></figure>
+<a href="long.html">Long report</a> <a href="/private/secret.html">Secret</a>
+<a href="http://example.invalid/elsewhere">Elsewhere</a></body></html>"""
+LONG = "<html><body><h1>Annual Report</h1>" + "".join(
+    f"<p style='margin:40px'>Section {i}: berth {i} handled {100 + i} ships.</p>" for i in range(40)
+) + "</body></html>"
+
+
+class Site:
+    """A local site that logs the paths it serves; /go and /meta redirect to private addresses."""
+
+    def __init__(self, root: Path):
+        self.paths: list[str] = []
+        site = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                site.paths.append(self.path)
+                targets = {"/go": "http://10.0.0.1/admin", "/meta": "http://169.254.169.254/latest/"}
+                if self.path in targets:
+                    self.send_response(302)
+                    self.send_header("Location", targets[self.path])
+                    self.end_headers()
+                    return
+                super().do_GET()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{path.lstrip('/')}"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    (root / "index.html").write_text(INDEX)
+    (root / "long.html").write_text(LONG)
+    (root / "private").mkdir()
+    (root / "private" / "secret.html").write_text("<p>secret</p>")
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    from PIL import Image
+
+    Image.new("RGB", (80, 60), "orange").save(root / "crane.png")
+    running = Site(root)
+    yield running
+    running.server.shutdown()
+
+
+OPTIONS = WebOptions(allowed_hosts=["127.0.0.1"], politeness_delay_s=0, max_depth=1, tile_height=800,
+                     viewport_width=1000, navigation_timeout_s=2, page_timeout_s=15)
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with WebRenderer(OPTIONS, RenderOptions()) as running:
+        yield running
+
+
+def test_crawl_renders_tiles_with_dom_text_and_human_context(site, renderer):
+    items = list(renderer.crawl(site.url("index.html")))
+    pages = [i for i in items if isinstance(i, PageRecord)]
+    failures = [i for i in items if isinstance(i, Failure)]
+    index = [p for p in pages if p.source_uri.endswith("index.html")]
+    long = [p for p in pages if p.source_uri.endswith("long.html")]
+    assert len(index) == 1 and len(long) >= 4
+    assert [p.page_index for p in long] == list(range(len(long))) and long[0].page_count == len(long)
+    assert all(p.height <= 800 and p.width == 1000 and p.source_type == "web" for p in pages)
+    assert "Harbour Authority" in index[0].text and index[0].text_source == "dom"
+    for block in index[0].text_blocks:
+        x0, y0, x1, y1 = block.bbox
+        assert 0 <= x0 < x1 <= 1000 and 0 <= y0 < y1 <= index[0].height
+    assert {(c.kind, c.text) for c in index[0].context} == {
+        ("alt_text", "Two cranes at the north quay"), ("caption", "Figure 1: North quay cranes")}
+    assert "Section 39" in " ".join(p.text for p in long)  # the whole long page is covered
+    # robots.txt: recorded, never fetched; other sites: never followed
+    assert [(f.reason, f.source_uri.endswith("/private/secret.html")) for f in failures] == [
+        (reasons.ROBOTS_DISALLOWED, True)]
+    assert not any(path.startswith("/private/") for path in site.paths)
+
+
+def test_error_pages_are_failures_not_data(site, renderer):
+    failure = renderer.render_url(site.url("missing.html"))
+    assert isinstance(failure, Failure) and failure.reason == reasons.FETCH_ERROR and "404" in failure.detail
+
+
+def test_server_that_never_answers_times_out_and_the_renderer_goes_on(site, renderer):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
+    try:
+        started = time.monotonic()
+        (failure,) = list(renderer.crawl(f"http://127.0.0.1:{silent.getsockname()[1]}/"))
+        assert failure.reason in (reasons.FETCH_TIMEOUT, reasons.FETCH_ERROR)
+        assert time.monotonic() - started < 30
+    finally:
+        silent.close()
+    assert any(isinstance(i, PageRecord) for i in renderer.crawl(site.url("long.html")))
+
+
+def test_private_addresses_are_refused_before_any_connection(site, renderer):
+    for path in ("go", "meta"):  # redirects to 10.0.0.1 and 169.254.169.254
+        (failure,) = list(renderer.crawl(site.url(path)))
+        assert failure.reason == reasons.SSRF_REFUSED and "private" in failure.detail
+    strict = WebOptions()
+    with pytest.raises(FetchRefused, match="allow-private-hosts"):
+        check_url(site.url("index.html"), strict)  # loopback without the flag
+    with pytest.raises(FetchRefused, match="only http"):
+        check_url("file:///etc/passwd", strict)
+    check_url(site.url("index.html"), WebOptions(allow_private_hosts=True))
+
+
+def test_tiles_cover_the_page_with_overlap():
+    assert tile_ranges(2000, 800, 64) == [(0, 800), (736, 1536), (1472, 2000)]
+    assert tile_ranges(500, 800, 64) == [(0, 500)]
+
+
+def test_shared_corpus_webpage(shared_corpus, renderer):
+    served = Site(shared_corpus / "web" / "wikipedia-microsoft-article")
+    try:
+        outcome = renderer.render_url(served.url("index.html"))
+    finally:
+        served.server.shutdown()
+    pages, links = outcome
+    assert len(links) > 100  # a real article: its /wiki/ links, which a deeper crawl would follow
+    # a long article: capped at max_page_height (20000 px), 800 px tiles with 64 px overlap
+    assert 2 <= len(pages) <= len(tile_ranges(20000, 800, 64))
+    assert "Microsoft Corporation" in " ".join(p.text for p in pages)  # the article, past the nav
+
+
+@pytest.mark.slow
+def test_run_mixes_webpages_and_pdfs_in_one_job(site, tmp_path):
+    from documents import write_text_pdf
+
+    pdf = write_text_pdf(tmp_path / "r.pdf")
+    runner = CliRunner()
+    # two worker processes: each starts its own browser in setup(), apart from this test's
+    result = runner.invoke(app, ["run", site.url("long.html"), str(pdf), "-o", str(tmp_path / "out"),
+                                 "--no-progress", "--allow-private-hosts", "--workers", "2"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(tmp_path / "out" / "data").to_pylist()
+    assert {r["source_type"] for r in rows} == {"web", "pdf"}
+    for row in rows:
+        for qa in row["qa"]:
+            if qa["kind"] == "extractive":
+                assert qa["answer"] in row["image_texts"][qa["image_index"]]
