@@ -4,7 +4,8 @@
 
 Decks are made here with python-pptx (8 slides each, titles, bullets, notes), plus the
 shared corpus decks when present. For each deck: LibreOffice conversion time, then rendering of
-the PDF (144 DPI, PNG, text with boxes). Webpages are not measured yet (the web source is open).
+the PDF (144 DPI, PNG, text with boxes). Webpages: a local site of long pages served on
+127.0.0.1, rendered per URL (fetch through the guard, screenshot, tiles, DOM text).
 """
 
 from __future__ import annotations
@@ -36,9 +37,40 @@ def make_deck(path: Path, slides: int = 8) -> Path:
     return path
 
 
+def web(root: Path, count: int) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from curate.config import WebOptions
+    from curate.sources.web import WebRenderer
+
+    root.mkdir()
+    for i in range(count):
+        paragraphs = "".join(f"<p style='margin:30px'>Page {i}, section {s}: {100 + s} units.</p>" for s in range(30))
+        (root / f"p{i}.html").write_text(f"<html><body><h1>Report {i}</h1>{paragraphs}</body></html>")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    options = WebOptions(allowed_hosts=["127.0.0.1"], politeness_delay_s=0, respect_robots=False)
+    try:
+        started = time.perf_counter()
+        with WebRenderer(options, RenderOptions()) as renderer:
+            launch = time.perf_counter() - started
+            started = time.perf_counter()
+            tiles = sum(len(renderer.render_url(f"http://127.0.0.1:{server.server_address[1]}/p{i}.html")[0]) for i in range(count))
+            seconds = time.perf_counter() - started
+        print(f"web: browser launch {launch:.2f} s; {count} URLs in {seconds:.1f} s = {count / seconds:.2f} URLs/s, "
+              f"{tiles} tiles ({tiles / seconds:.2f} tiles/s)")
+    finally:
+        server.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decks", type=int, default=6)
+    parser.add_argument("--urls", type=int, default=10)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="curate-src-bench-"))
     try:
@@ -59,6 +91,7 @@ def main() -> None:
         print(f"slides: {len(decks)} decks, {pages} pages, {total:.1f} s, {pages / total:.2f} pages/s")
         print(f"slides: conversion {convert_s / total:.0%} of the time ({convert_s / len(decks):.2f} s/deck), "
               f"rendering {render_s / total:.0%} ({pages / render_s:.1f} pages/s)")
+        web(work / "site", args.urls)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from urllib.parse import urldefrag, urlsplit
 
@@ -73,28 +74,49 @@ def tile_ranges(height: int, tile: int, overlap: int) -> list[tuple[int, int]]:
 
 
 class WebRenderer:
-    """`with WebRenderer(web, render) as renderer: renderer.crawl(url)`; one per worker."""
+    """`with WebRenderer(web, render) as renderer: renderer.crawl(url)`; one per worker.
+
+    Playwright's sync API belongs to the thread that started it, while Beam may call setup,
+    process and teardown from different threads. So the browser lives on a thread of its own,
+    and every browser call is handed to that thread.
+    """
 
     def __init__(self, web: WebOptions, render: RenderOptions):
         self.web, self.render = web, render
         self._playwright = self._browser = None
+        self._thread: ThreadPoolExecutor | None = None
         self.fetcher: Fetcher | None = None
 
-    def __enter__(self) -> WebRenderer:
-        from playwright.sync_api import sync_playwright
+    def _on_browser_thread(self, function, *args):
+        return self._thread.submit(function, *args).result()
 
+    def __enter__(self) -> WebRenderer:
         self.fetcher = Fetcher(self.web)
-        self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(executable_path=self.web.chromium, args=LAUNCH_ARGS)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="curate-browser")
+        self._on_browser_thread(self._start)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def _start(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(executable_path=self.web.chromium, args=LAUNCH_ARGS)
+
+    def _stop(self) -> None:
         if self._browser:
             self._browser.close()
         if self._playwright:
             self._playwright.stop()
-        if self.fetcher:
-            self.fetcher.close()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._thread:
+                self._on_browser_thread(self._stop)
+        finally:
+            if self._thread:
+                self._thread.shutdown()
+            if self.fetcher:
+                self.fetcher.close()
 
     def crawl(self, seed: str) -> Iterator[PageRecord | Failure]:
         """The seed and same-site pages it links to, breadth first, within depth and count limits."""
@@ -120,6 +142,10 @@ class WebRenderer:
                         queue.append((link, depth + 1))
 
     def render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure:
+        """One page's tiles and links, or a Failure; safe to call from any thread."""
+        return self._on_browser_thread(self._render_url, url)
+
+    def _render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure:
         refusals: dict[str, FetchRefused] = {}
         documents: dict[str, tuple[int, bytes]] = {}
 
