@@ -49,9 +49,11 @@ def web(root: Path, count: int) -> None:
     for i in range(count):
         paragraphs = "".join(f"<p style='margin:30px'>Page {i}, section {s}: {100 + s} units.</p>" for s in range(30))
         (root / f"p{i}.html").write_text(f"<html><body><h1>Report {i}</h1>{paragraphs}</body></html>")
-    handler = partial(SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     options = WebOptions(allowed_hosts=["127.0.0.1"], politeness_delay_s=0, respect_robots=False)
     try:
