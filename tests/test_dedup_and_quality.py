@@ -8,13 +8,12 @@ apart). We assert recall >= 0.85 and no template merge at all.
 import io
 import itertools
 import random
-from dataclasses import replace
 
 import pymupdf
 import pytest
 from PIL import Image
 
-from curate.config import DedupOptions, QualityOptions, SampleOptions
+from curate.config import DedupOptions, QualityOptions
 from curate.filters.dedup import (
     band_keys,
     candidate_pairs,

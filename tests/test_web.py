@@ -1,6 +1,5 @@
 """Webpages from servers the test starts on 127.0.0.1: crawl, tiles, DOM text, and refusals."""
 
-import shutil
 import socket
 import threading
 import time

@@ -206,9 +206,14 @@ def build_render(
 ) -> None:
     """Documents -> page records (+OCR) in `<output>/pages/`, dead letters and a manifest."""
     pages, failures, counts, dropped_pages = _render(p, inputs, config, progress_dir, workers)
+    counts = [*counts, *_write_dropped_pages(dropped_pages, output, config, p)]
+    _write_pages(pages, failures, counts, output, config)
+
+
+def _write_pages(pages, failures, counts: list, output: str, config: PipelineConfig) -> None:
+    """Page records to `pages/`, failures to `dead_letter/`, then the manifest (kind=pages)."""
     parts = [
         *counts,
-        *_write_dropped_pages(dropped_pages, output, config, p),
         failures | "CountFailures" >> count_as("failures"),
         failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
         pages | "WritePages" >> WriteShards(output, PAGES, page_to_row, config.writer),
@@ -224,14 +229,7 @@ def build_ocr(
     pages = p | "ReadParquet" >> beam.io.ReadFromParquet(dataset_pattern) | "ToPages" >> beam.Map(page_from_row)
     pages, failures = _ocr(pages | "SpreadPages" >> beam.Reshuffle(), config, workers)
     failures = failures[0] if failures else p | "NoFailures" >> beam.Create([])
-    parts = [
-        pages | "CountPages" >> count_as("pages"),
-        failures | "CountFailures" >> count_as("failures"),
-        failures | "FailureReasons" >> count_reasons("failures_by_reason", lambda f: f.reason),
-        pages | "WritePages" >> WriteShards(output, PAGES, page_to_row, config.writer),
-        failures | "WriteDeadLetter" >> WriteShards(output, DEAD_LETTER, failure_to_row, config.writer),
-    ]
-    parts | "AllParts" >> beam.Flatten() | "Manifest" >> WriteManifest(output, "pages", config)
+    _write_pages(pages, failures, [pages | "CountPages" >> count_as("pages")], output, config)
 
 
 def build_generate(

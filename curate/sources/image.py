@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, ImageSequence
 from curate import storage
 from curate.config import RenderOptions
 from curate.schemas import Failure, PageRecord, reasons, stable_id
+from curate.sources.checks import check_input_file
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"})
 STAGE = "render"
@@ -24,13 +25,9 @@ def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
     def failure(reason: str, detail: str) -> Failure:
         return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
 
-    try:
-        size = storage.file_size(uri)
-    except FileNotFoundError:
-        yield failure(reasons.FILE_NOT_FOUND, "the input does not exist")
-        return
-    if size > options.max_file_mb * 2**20:
-        yield failure(reasons.FILE_TOO_LARGE, f"{size / 2**20:.1f} MB exceeds render.max_file_mb")
+    problem = check_input_file(uri, options, STAGE)
+    if problem:
+        yield problem
         return
     with storage.open_file(uri) as handle:
         data = handle.read()

@@ -15,6 +15,7 @@ import pymupdf
 from curate import storage
 from curate.config import RenderOptions
 from curate.schemas import ContextItem, Failure, PageRecord, TextBlock, reasons, stable_id
+from curate.sources.checks import check_input_file
 
 PDF_EXTENSIONS = frozenset({".pdf"})
 STAGE = "render"
@@ -30,16 +31,9 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
     def failure(reason: str, detail: str, item_id: str = uri) -> Failure:
         return Failure(item_id=item_id, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
 
-    try:
-        size = storage.file_size(uri)
-    except FileNotFoundError:
-        yield failure(reasons.FILE_NOT_FOUND, "the input does not exist")
-        return
-    if size > options.max_file_mb * 1024 * 1024:
-        yield failure(
-            reasons.FILE_TOO_LARGE,
-            f"{size / 2**20:.1f} MB exceeds render.max_file_mb={options.max_file_mb:g}",
-        )
+    problem = check_input_file(uri, options, STAGE)
+    if problem:
+        yield problem
         return
 
     sha256 = storage.sha256_of(uri)

@@ -22,6 +22,7 @@ import pymupdf
 from curate import storage
 from curate.config import RenderOptions
 from curate.schemas import ContextItem, Failure, PageRecord, reasons
+from curate.sources.checks import check_input_file
 from curate.sources.pdf import render_open_document
 
 SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp"})
@@ -85,13 +86,9 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
     def failure(reason: str, detail: str) -> Failure:
         return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
 
-    try:
-        size = storage.file_size(uri)
-    except FileNotFoundError:
-        yield failure(reasons.FILE_NOT_FOUND, "the input does not exist")
-        return
-    if size > options.max_file_mb * 2**20:
-        yield failure(reasons.FILE_TOO_LARGE, f"{size / 2**20:.1f} MB exceeds render.max_file_mb")
+    problem = check_input_file(uri, options, STAGE)
+    if problem:
+        yield problem
         return
     sha256 = storage.sha256_of(uri)
     with tempfile.TemporaryDirectory(prefix="curate-slides-") as work:
