@@ -1,21 +1,20 @@
 """The stages as Beam transforms: each DoFn calls plain stage logic and routes its results.
 
 Main outputs carry records on; the `failures` tag carries Failure rows to the dead-letter
-output and the `dropped` tag carries samples with a drop_reason. Heavy objects belong in
-`setup()`, and every DoFn keeps only picklable options as state.
+output and the `dropped` tag carries pages or samples with a drop_reason. Heavy objects
+(browser, OCR engine, LLM client, scoring model) are built in `setup()`, and every DoFn keeps
+only picklable options as state.
 """
 
 from __future__ import annotations
 
+import os
 import traceback
-
 from dataclasses import replace
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler
-
-import os
 
 from curate.config import (
     DedupOptions,
