@@ -18,7 +18,8 @@ export DEBIAN_FRONTEND=noninteractive
 # System packages curate uses; installed only when missing, so a re-run is quick.
 #   tesseract-ocr: the Tesseract OCR engine; libgl1, libglib2.0-0: OpenCV (used by RapidOCR)
 #   libreoffice-impress: slide decks to PDF; fonts-noto-cjk: CJK text renders as text, not boxes
-wanted=(tesseract-ocr libgl1 libglib2.0-0 libreoffice-impress fonts-noto-cjk)
+#   chromium: webpages (Playwright drives /usr/bin/chromium; no browser is downloaded)
+wanted=(tesseract-ocr libgl1 libglib2.0-0 libreoffice-impress fonts-noto-cjk chromium)
 apt_packages=()
 for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || apt_packages+=("$pkg")
