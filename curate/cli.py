@@ -453,7 +453,8 @@ def score(
         console.print("[red]error:[/red] give exactly one dataset path")
         raise typer.Exit(2)
     source, folder = _dataset_source(paths[0], image_folder)
-    cfg = _config(config, {"scoring.metrics": _metrics(metric), "scoring.model": model, "filter.metric": None})
+    cfg = _config(config, {"scoring.metrics": _metrics(metric), "scoring.model": model})
+    # scoring only: a filter set in the config file is for `curate filter`, not here
     cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"metric": None})})
     resolved = _scoring_model(cfg)
     output = storage.normalize_uri(output)

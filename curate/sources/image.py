@@ -6,6 +6,7 @@ before any pixel is decoded, so a decompression bomb is refused, not loaded.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
         return
     with storage.open_file(uri) as handle:
         data = handle.read()
-    sha256 = storage.sha256_of(uri)
+    sha256 = hashlib.sha256(data).hexdigest()  # the bytes are in memory already
     doc_id = stable_id(uri, sha256)
     try:
         image = Image.open(io.BytesIO(data))
