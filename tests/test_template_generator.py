@@ -42,7 +42,12 @@ def assert_well_formed(sample):
             assert f"image {item.image_index + 1}, line" in follow.answer
     turns = sample.conversations
     assert [t.role for t in turns] == ["user", "assistant"] * len(sample.qa)
-    assert turns[0].content.count(IMAGE_PLACEHOLDER) == sample.num_images
+    # interleaved: an image's placeholder comes no later than the first question grounded in it
+    seen = 0
+    for item, user in zip(sample.qa, turns[0::2], strict=True):
+        seen += user.content.count(IMAGE_PLACEHOLDER)
+        assert seen >= item.image_index + 1, (item, user)
+    assert turns[0].content.count(IMAGE_PLACEHOLDER) >= 1
     assert sum(t.content.count(IMAGE_PLACEHOLDER) for t in turns) == sample.num_images
 
 

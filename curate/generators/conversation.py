@@ -1,7 +1,14 @@
-"""Turn QA items into the chat `conversations` column that trainers read."""
+"""Turn QA items into the chat `conversations` column that trainers read.
+
+Image placeholders are interleaved: each `<image>` stands where its image is first needed, so a
+question that walks through several images in sequence keeps them in that order (Cheetah/DEMON
+style) instead of front-loading every image. Placeholders always come in image order, so the
+k-th `<image>` is the k-th image of the sample, which is what LLaVA-style loaders assume.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from curate.schemas import IMAGE_PLACEHOLDER, QAItem, Turn
@@ -13,14 +20,69 @@ EXPLAIN_QUESTIONS = (
     "Which part of the images supports that answer?",
 )
 
+# How generated questions name an image ("image 2", "Image 3"); numbers are 1-based.
+IMAGE_MENTION = re.compile(r"\bimage\s+(\d+)\b", re.IGNORECASE)
+
+
+def place_images(questions: Sequence[tuple[str, int]], num_images: int) -> list[str]:
+    """Each (question, image_index) with `<image>` placeholders put where images are first needed.
+
+    - An image named in the text ("image 2") gets its placeholder just before that mention.
+    - A question grounded in one image (`image_index`) without naming it, or a question about
+      all images (`image_index` -1, none named), gets the placeholders at its start.
+    - Images before the one being placed are placed with it, so the order never changes; images
+      nobody asks about follow the last placed one.
+    """
+    placed = 0
+    out: list[str] = []
+    for question, image_index in questions:
+        mentions = [
+            (m.start(), int(m.group(1)))
+            for m in IMAGE_MENTION.finditer(question)
+            if 1 <= int(m.group(1)) <= num_images
+        ]
+        named = {n for _, n in mentions}
+        up_front = 0
+        if image_index >= 0 and image_index + 1 not in named:
+            up_front = image_index + 1
+        elif image_index < 0 and not named:
+            up_front = num_images
+        text = ""
+        if up_front > placed:
+            text, placed = f"{IMAGE_PLACEHOLDER}\n" * (up_front - placed), up_front
+        cursor = 0
+        for start, n in mentions:
+            if n > placed:
+                text += question[cursor:start] + f"{IMAGE_PLACEHOLDER} " * (n - placed)
+                cursor, placed = start, n
+        out.append(text + question[cursor:])
+    if 0 < placed < num_images:  # trailing images nobody asked about: right after the last one
+        rest = f" {IMAGE_PLACEHOLDER}" * (num_images - placed)
+        for i in range(len(out) - 1, -1, -1):
+            at = out[i].rfind(IMAGE_PLACEHOLDER)
+            if at >= 0:
+                end = at + len(IMAGE_PLACEHOLDER)
+                out[i] = out[i][:end] + rest + out[i][end:]
+                break
+    return out
+
 
 def build_conversation(qa: Sequence[QAItem], num_images: int) -> list[Turn]:
-    """User/assistant turns, one `<image>` placeholder per image at the start of the first turn."""
+    """User/assistant turns with exactly one `<image>` per image, in image order, interleaved."""
+    questions = place_images([(item.question, item.image_index) for item in qa], num_images)
     turns: list[Turn] = []
-    for i, item in enumerate(qa):
-        question = item.question
-        if i == 0:
-            question = "\n".join([IMAGE_PLACEHOLDER] * num_images + [question])
+    for question, item in zip(questions, qa, strict=True):
         turns.append(Turn(role="user", content=question))
         turns.append(Turn(role="assistant", content=item.answer))
     return turns
+
+
+def split_placeholders(text: str) -> list[str | None]:
+    """Text pieces with None where an `<image>` stands; empty pieces are left out."""
+    parts: list[str | None] = []
+    for i, piece in enumerate(text.split(IMAGE_PLACEHOLDER)):
+        if i:
+            parts.append(None)
+        if piece:
+            parts.append(piece)
+    return parts
