@@ -550,6 +550,67 @@ def inspect(
     _print_first_failures(out, output)
 
 
+@app.command(name="export")
+def export_command(
+    dataset: str = typer.Argument(..., help="An output folder of `curate run` (or a samples *.parquet glob)."),
+    fmt: str = typer.Option(..., "--format", "-f", help="hf, llava, sharegpt or messages (docs/export.md)."),
+    output: str = OutputOpt,
+    tiles: bool = typer.Option(False, "--tiles", help="Add Leopard adaptive-resolution tile columns."),
+    tile_size: int = typer.Option(364, "--tile-size", min=16, help="Tile side v in pixels."),
+    max_tiles: int = typer.Option(50, "--max-tiles", min=1, help="Tile budget M per sample."),
+    to_hub: str | None = typer.Option(None, "--to-hub", help="Also upload to this Hub dataset repo (user/name)."),
+    private: bool = typer.Option(False, "--private", help="With --to-hub: create the repo private."),
+    revision: str | None = typer.Option(None, "--revision", help="With --to-hub: branch to commit to [main]."),
+) -> None:
+    """Write a dataset in a training format (plus a dataset card), validate it, optionally upload it."""
+    from curate.export import ExportError, ExportOptions, export_dataset
+    from curate.export.hub import upload_folder
+
+    options = ExportOptions(tiles=tiles, tile_size=tile_size, max_tiles=max_tiles)
+    try:
+        with console.status(f"exporting {dataset} as {fmt} ..."):
+            report = export_dataset(dataset, output, fmt, options, repo_id=to_hub)
+    except (ExportError, DatasetError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    result = report.result
+    console.print(f"{fmt}: {result.samples} samples, {result.images} images -> {result.output}")
+    for reason, count in sorted(result.skipped.items()):
+        console.print(f"  skipped {count} sample(s): {reason}")
+    if report.errors:
+        for error in report.errors[:20]:
+            console.print(f"[red]invalid:[/red] {error}")
+        console.print(f"[red]error:[/red] the export breaks {len(report.errors)} rule(s) of the {fmt} format")
+        raise typer.Exit(1)
+    console.print(f"validated against the {fmt} format's rules")
+    if to_hub:
+        try:
+            with console.status(f"uploading to {to_hub} ..."):
+                uploaded = upload_folder(result.output, to_hub, private=private, revision=revision)
+        except ExportError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        console.print(f"uploaded {len(uploaded.files)} files in one commit: {uploaded.commit_url}")
+
+
+@app.command(name="report")
+def report_command(
+    output: str = typer.Argument(..., help="An output folder of `curate run`."),
+    to: str | None = typer.Option(None, "--to", help="Where to write the HTML [OUTPUT/report.html]."),
+    samples: int = typer.Option(24, "--samples", min=0, help="Samples shown in the gallery."),
+) -> None:
+    """Write a static HTML report (counts, drop reasons, score charts, a gallery); no server needed."""
+    from curate.report import write_report
+
+    try:
+        with console.status("building the report ..."):
+            path = write_report(output, to, samples)
+    except FileNotFoundError:
+        console.print(f"[red]error:[/red] no manifest.json in {output}; pass the output folder of `curate run`")
+        raise typer.Exit(2) from None
+    console.print(f"report: {path}  (open it in a browser)")
+
+
 def _print_first_sample(out: Console, output: str) -> None:
     for file in shard_files(output, DATA.folder):
         for row in iter_rows(file):

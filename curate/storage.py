@@ -99,3 +99,14 @@ def expand_inputs(inputs: Iterable[str], extensions: frozenset[str]) -> Iterator
 
 def _has_extension(path: str, extensions: frozenset[str]) -> bool:
     return os.path.splitext(path)[1].lower() in extensions
+
+
+def move(source: str, target: str) -> None:
+    fs, path = url_to_fs(source)
+    fs.mv(path, url_to_fs(target)[1])
+
+
+def remove(uri: str) -> None:
+    fs, path = url_to_fs(uri)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)

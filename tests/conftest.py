@@ -15,3 +15,34 @@ def shared_corpus() -> Path:
     if not SHARED_CORPUS.is_dir():
         pytest.skip("../shared/corpus is not present")
     return SHARED_CORPUS
+
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_SCORER = REPO / ".models" / "tiny-idefics3"
+
+
+@pytest.fixture(scope="session")
+def curated_output(tmp_path_factory) -> Path:
+    """One scored `curate run` over the shipped examples plus a duplicate, a blank and bad inputs.
+
+    Shared by the export, report and notebook tests: multi-image samples, scores, dropped pages
+    and dead-letter rows, like a real run's output.
+    """
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+    from documents import write_bad_inputs, write_image_only_pdf
+
+    corpus = tmp_path_factory.mktemp("examples")
+    for pdf in sorted((REPO / "examples").glob("*.pdf")):
+        (corpus / pdf.name).write_bytes(pdf.read_bytes())
+    (corpus / "zz-copy.pdf").write_bytes((REPO / "examples" / "northwind-quarterly-report.pdf").read_bytes())
+    write_image_only_pdf(corpus / "blank.pdf", pages=2)
+    write_bad_inputs(corpus / "bad")
+    out = tmp_path_factory.mktemp("curated")
+    args = ["run", str(corpus), "--output", str(out), "--no-progress", "--dpi", "72"]
+    if TINY_SCORER.is_dir():
+        args += ["--score", "all", "--model", str(TINY_SCORER)]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out

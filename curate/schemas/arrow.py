@@ -130,20 +130,20 @@ _FAILURE_FIELDS = [
 ]
 
 
-def _hf_feature(arrow_type: pa.DataType) -> Any:
+def hf_feature(arrow_type: pa.DataType) -> Any:
     """The `datasets` feature spec for an Arrow type; `{bytes, path}` structs become Image."""
     if arrow_type.equals(IMAGE):
         return {"_type": "Image"}
     if pa.types.is_fixed_size_list(arrow_type):
         return {
-            "feature": _hf_feature(arrow_type.value_type),
+            "feature": hf_feature(arrow_type.value_type),
             "length": arrow_type.list_size,
             "_type": "List",
         }
     if pa.types.is_list(arrow_type):
-        return {"feature": _hf_feature(arrow_type.value_type), "_type": "List"}
+        return {"feature": hf_feature(arrow_type.value_type), "_type": "List"}
     if pa.types.is_struct(arrow_type):
-        return {f.name: _hf_feature(f.type) for f in arrow_type}
+        return {f.name: hf_feature(f.type) for f in arrow_type}
     names = {
         pa.string(): "string",
         pa.binary(): "binary",
@@ -157,7 +157,7 @@ def _hf_feature(arrow_type: pa.DataType) -> Any:
 
 
 def _schema(kind: str, fields: list[tuple[str, pa.DataType]]) -> pa.Schema:
-    features = {name: _hf_feature(t) for name, t in fields}
+    features = {name: hf_feature(t) for name, t in fields}
     metadata = {
         b"curate.kind": kind.encode(),
         b"curate.schema_version": SCHEMA_VERSION.encode(),

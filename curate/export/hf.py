@@ -1,0 +1,175 @@
+"""`hf`: Parquet shards that `datasets` loads with `images` as a list of `Image`, Hub-ready.
+
+Layout `data/train-NNNNN-of-NNNNN.parquet` (the Hub's default split naming) plus a dataset card.
+Besides curate's provenance and scores, each row has `conversations` (role/content with `<image>`
+placeholders) and `messages` (typed content parts), so TRL-style VLM trainers can read it as is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate import storage
+from curate.export.base import ExportedSample, ExportOptions, ExportResult, check_turns
+from curate.export.chat import to_messages
+from curate.export.tiles import tile_columns
+from curate.schemas import SampleRecord, Turn
+from curate.schemas.arrow import IMAGE, SCORES, TURN, hf_feature
+
+DATA_FOLDER = "data"
+MESSAGE_PART = pa.struct([("type", pa.string()), ("text", pa.string())])
+MESSAGE = pa.struct([("role", pa.string()), ("content", pa.list_(MESSAGE_PART))])
+_FIELDS = [
+    ("id", pa.string()),
+    ("images", pa.list_(IMAGE)),
+    ("conversations", pa.list_(TURN)),
+    ("messages", pa.list_(MESSAGE)),
+    ("num_images", pa.int32()),
+    ("image_texts", pa.list_(pa.string())),
+    ("source_uri", pa.string()),
+    ("doc_id", pa.string()),
+    ("page_indices", pa.list_(pa.int32())),
+    ("scores", SCORES),
+    ("generator", pa.string()),
+]
+_TILE_FIELDS = [
+    ("tile_grid", pa.list_(pa.list_(pa.int32(), 2))),
+    ("num_tiles", pa.int32()),
+    ("tile_size", pa.int32()),
+]
+
+
+def hf_schema(tiles: bool) -> pa.Schema:
+    fields = _FIELDS + (_TILE_FIELDS if tiles else [])
+    features = {name: hf_feature(arrow_type) for name, arrow_type in fields}
+    return pa.schema(fields, metadata={b"huggingface": json.dumps({"info": {"features": features}}).encode()})
+
+
+def to_row(sample: SampleRecord, options: ExportOptions) -> dict:
+    row = {
+        "id": sample.sample_id,
+        "images": [{"bytes": b, "path": n} for b, n in zip(sample.images, sample.image_names, strict=True)],
+        "conversations": [asdict(t) for t in sample.conversations],
+        "messages": to_messages(sample.conversations),
+        "num_images": sample.num_images,
+        "image_texts": sample.image_texts,
+        "source_uri": sample.source_uri,
+        "doc_id": sample.doc_id,
+        "page_indices": list(sample.page_indices),
+        "scores": asdict(sample.scores),
+        "generator": sample.generator,
+    }
+    if options.tiles:
+        row.update(tile_columns(sample.image_sizes, options.tile_size, options.max_tiles))
+    return row
+
+
+class _ShardedParquet:
+    """Rows -> shards of about `shard_mb`, renamed to `train-i-of-n` once n is known."""
+
+    def __init__(self, folder: str, schema: pa.Schema, shard_mb: float, batch_rows: int = 32):
+        self.folder, self.schema, self.limit = folder, schema, int(shard_mb * 1e6)
+        self.batch_rows, self.rows, self.parts = batch_rows, [], []
+        self.writer = self.handle = None
+        storage.makedirs(folder)
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.rows:
+            return
+        if self.writer is None:
+            path = storage.join(self.folder, f".part-{len(self.parts):05d}.parquet")
+            self.handle = storage.open_file(path, "wb")
+            self.writer = pq.ParquetWriter(self.handle, self.schema)
+            self.parts.append(path)
+        self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.rows = []
+        if self.handle.tell() >= self.limit:
+            self._close_part()
+
+    def _close_part(self) -> None:
+        self.writer.close()
+        self.handle.close()
+        self.writer = self.handle = None
+
+    def close(self) -> list[str]:
+        self._flush()
+        if self.writer is not None:
+            self._close_part()
+        if not self.parts:  # an empty dataset still gets one (empty) shard
+            path = storage.join(self.folder, ".part-00000.parquet")
+            with storage.open_file(path, "wb") as handle:
+                pq.ParquetWriter(handle, self.schema).close()
+            self.parts.append(path)
+        names = []
+        for i, part in enumerate(self.parts):
+            name = f"train-{i:05d}-of-{len(self.parts):05d}.parquet"
+            storage.move(part, storage.join(self.folder, name))
+            names.append(f"{DATA_FOLDER}/{name}")
+        return names
+
+
+class HfExporter:
+    name = "hf"
+    columns = [
+        ("id", "sample id"),
+        ("images", "list of Image"),
+        ("conversations", "`{role, content}` turns with `<image>` placeholders, interleaved"),
+        ("messages", "the same turns as typed content parts (`image` / `text`)"),
+        ("num_images, image_texts", "images per sample and each image's text (native, OCR or DOM)"),
+        ("source_uri, doc_id, page_indices", "provenance"),
+        ("scores", "IFD, VFD, mIFD, FFD (null when not scored)"),
+        ("generator", "which backend wrote the QA"),
+        ("tile_grid, num_tiles, tile_size", "with --tiles: Leopard adaptive-resolution grids per image"),
+    ]
+
+    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+        result = ExportResult(output, self.name)
+        for stale in storage.glob(storage.join(output, DATA_FOLDER, "*.parquet")):
+            storage.remove(stale)
+        shards = _ShardedParquet(storage.join(output, DATA_FOLDER), hf_schema(options.tiles), options.shard_mb)
+        for sample in samples:
+            shards.add(to_row(sample, options))
+            result.samples += 1
+            result.images += sample.num_images
+        result.files = shards.close()
+        return result
+
+    def _files(self, output: str) -> list[str]:
+        return storage.glob(storage.join(output, DATA_FOLDER, "train-*.parquet"))
+
+    def validate(self, output: str) -> list[str]:
+        files = self._files(output)
+        if not files:
+            return [f"no {DATA_FOLDER}/train-*.parquet shards"]
+        errors = []
+        for file in files:
+            with storage.open_file(file) as handle:
+                parquet = pq.ParquetFile(handle)
+                features = json.loads((parquet.schema_arrow.metadata or {}).get(b"huggingface", b"{}"))
+                images = features.get("info", {}).get("features", {}).get("images", {})
+                if images.get("feature", {}).get("_type") != "Image":
+                    errors.append(f"{file}: `images` is not declared as a list of datasets.Image")
+                for batch in parquet.iter_batches(batch_size=64, columns=["id", "images", "conversations"]):
+                    for row in batch.to_pylist():
+                        turns = [Turn(**t) for t in row["conversations"]]
+                        errors.extend(check_turns(row["id"], turns, len(row["images"])))
+        return errors
+
+    def read(self, output: str) -> Iterator[ExportedSample]:
+        for file in self._files(output):
+            with storage.open_file(file) as handle:
+                for batch in pq.ParquetFile(handle).iter_batches(batch_size=64, columns=["id", "images", "conversations"]):
+                    for row in batch.to_pylist():
+                        yield ExportedSample(
+                            row["id"], [i["bytes"] for i in row["images"]], [Turn(**t) for t in row["conversations"]]
+                        )
