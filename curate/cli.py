@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import storage
@@ -154,27 +154,46 @@ def _check_ocr(cfg: PipelineConfig, beam_args: list[str]) -> None:
         raise typer.Exit(2) from None
 
 
-def _expand(inputs: list[str]) -> list[str]:
+def _check_inputs(inputs: list[str]) -> list[str]:
+    """The input arguments, checked without listing them: folders and globs are listed by the
+    job itself (fileio.MatchAll), so a million-file bucket never becomes a list here."""
     if not inputs:
-        console.print("[red]error:[/red] give at least one input file, folder or glob")
+        console.print("[red]error:[/red] give at least one input file, folder, glob, URL or .urls file")
         raise typer.Exit(2)
-    found = list(storage.expand_inputs(inputs, SUPPORTED_EXTENSIONS))
-    if not found:
+    for raw in inputs:
+        try:
+            kind, uri = storage.route_input(raw)
+        except storage.StorageError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        if kind in ("file", "url_list") and not storage.exists(uri):
+            console.print(f"[red]error:[/red] no such file or folder: {raw}")
+            raise typer.Exit(2)
+    return list(inputs)
+
+
+def _clean_staging(output: str, cfg: PipelineConfig) -> None:
+    """Linked documents downloaded by crawls are rendered by now; their default staging goes."""
+    if cfg.web.staging_dir is None:
+        storage.remove(storage.join(output, "_staging"))
+
+
+def _no_documents(report, inputs: list[str]) -> None:
+    if not report.counters.get("documents"):
         kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
         console.print(f"[red]error:[/red] no documents ({kinds}) found in: {' '.join(inputs)}")
         raise typer.Exit(2)
-    return found
 
 
-def _execute(build, beam_args: list[str], workers: int, total: int | None, show: bool):
+def _execute(build, beam_args: list[str], workers: int, show: bool):
     from curate.pipelines.launch import run_graph  # Beam import only when a job runs
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not show or total is None:
+    if not show:
         return run_graph(build, beam_args, workers)
-    columns = (TextColumn("documents"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.completed} documents done"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("documents", total=total)
+        task = bar.add_task("documents", total=None)
         return run_graph(build, beam_args, workers, lambda done: bar.update(task, completed=done))
 
 
@@ -254,18 +273,19 @@ def run(
     if cfg.filter.metric and cfg.filter.metric not in cfg.scoring.metrics:
         cfg = cfg.model_copy(update={"scoring": cfg.scoring.model_copy(update={"metrics": [*cfg.scoring.metrics, cfg.filter.metric]})})
     scoring_model = _scoring_model(cfg)
-    uris = _expand(inputs)
+    uris = _check_inputs(inputs)
     _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
-    console.print(f"curate run: {len(uris)} document(s) -> {output}")
+    console.print(f"curate run: {' '.join(uris)} -> {output}")
     with _llm_endpoint(cfg, output, beam_args) as job_cfg:
         report = _execute(
             lambda p, progress_dir: build_run(p, uris, output, job_cfg, progress_dir, workers, scoring_model),
             beam_args,
             workers,
-            len(uris),
             progress,
         )
+    _clean_staging(output, cfg)
+    _no_documents(report, uris)
     _report(output, report)
 
 
@@ -296,16 +316,16 @@ def render(
             "web.max_depth": crawl_depth,
         },
     )
-    uris = _expand(inputs)
+    uris = _check_inputs(inputs)
     _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
     report = _execute(
         lambda p, progress_dir: build_render(p, uris, output, cfg, progress_dir, workers),
         beam_args,
         workers,
-        len(uris),
         progress,
     )
+    _clean_staging(output, cfg)
     _report(output, report)
 
 
@@ -344,7 +364,7 @@ def ocr_command(
     _check_ocr(cfg, beam_args)
     output = storage.normalize_uri(output)
     report = _execute(
-        lambda p, _: build_ocr(p, pattern, output, cfg, workers), beam_args, workers, None, False
+        lambda p, _: build_ocr(p, pattern, output, cfg, workers), beam_args, workers, False
     )
     _report(output, report)
 
@@ -387,7 +407,6 @@ def generate(
             lambda p, _: build_generate(p, pattern, kind, output, job_cfg),
             beam_args,
             workers,
-            None,
             False,
         )
     _report(output, report)
@@ -459,7 +478,7 @@ def score(
     resolved = _scoring_model(cfg)
     output = storage.normalize_uri(output)
     console.print(f"curate score: {', '.join(cfg.scoring.metrics)} with {resolved} -> {output}")
-    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, None, False)
+    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, False)
     _report(output, report)
 
 
@@ -510,7 +529,7 @@ def filter_command(
     output = storage.normalize_uri(output)
     f = cfg.filter
     console.print(f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> {output}")
-    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, None, False)
+    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, False)
     _report(output, report)
 
 

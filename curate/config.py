@@ -54,6 +54,14 @@ class WebOptions(_Options):
     navigation_timeout_s: float = Field(15, gt=0, description="Per HTTP request.")
     page_timeout_s: float = Field(60, gt=0, description="Per page, loading and rendering.")
     max_bytes: int = Field(20_000_000, gt=0, description="Largest response read.")
+    follow_documents: bool = Field(
+        True, description="Download PDFs and decks that crawled pages link to, and process them."
+    )
+    max_document_bytes: int = Field(100_000_000, gt=0, description="Largest linked document downloaded.")
+    max_documents: int = Field(50, ge=0, description="Linked documents downloaded per seed.")
+    staging_dir: str | None = Field(
+        None, description="Where linked documents are downloaded; null: OUTPUT/_staging/documents."
+    )
     respect_robots: bool = True
     allow_private_hosts: bool = Field(
         False, description="Fetch from private, loopback and link-local addresses (local servers)."
@@ -260,7 +268,7 @@ class PipelineConfig(_Options):
             mode="json",
             exclude={
                 "ocr": {"threads"},
-                "web": {"allow_private_hosts", "allowed_hosts", "politeness_delay_s", "chromium"},
+                "web": {"allow_private_hosts", "allowed_hosts", "politeness_delay_s", "chromium", "staging_dir"},
                 "scoring": {"device", "batch_size", "batch_tokens", "accelerator", "share_model_across_processes"},
                 "generator": {"llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}},
             },

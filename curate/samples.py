@@ -57,6 +57,7 @@ def assemble_sample(pages: Iterable[PageRecord], options: SampleOptions) -> Samp
         source_uri=first.source_uri,
         source_sha256=first.source_sha256,
         source_type=first.source_type,
+        linked_from=first.linked_from,
         page_ids=[p.page_id for p in ordered],
         page_indices=[p.page_index for p in ordered],
         images=[p.image_bytes for p in ordered],

@@ -1,14 +1,41 @@
-"""Reading and writing paths through fsspec, so local paths, gs:// and s3:// work the same."""
+"""Reading and writing paths through fsspec, so local paths, gs:// and s3:// work the same.
+
+Stage logic never calls `open()` on a path: everything goes through here, so any fsspec
+filesystem works, including `memory://`, which the tests use to prove it. (Beam's own
+`FileSystems` sees the same schemes through `curate.pipelines.filesystems`.)
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import posixpath
+import threading
+import uuid
 from collections.abc import Iterable, Iterator
 
-import fsspec
-from fsspec.core import url_to_fs
+from fsspec.core import url_to_fs as _url_to_fs
+
+# The extra that brings each cloud filesystem, for a clear message when it is missing.
+EXTRAS = {"gs": "curate[dataflow]", "gcs": "curate[dataflow]", "s3": "curate[aws]", "s3a": "curate[aws]"}
+
+
+class StorageError(ValueError):
+    """A path cannot be used; the message says what to install or change."""
+
+
+def url_to_fs(uri: str):
+    try:
+        return _url_to_fs(uri)
+    except ImportError as err:
+        scheme = uri.split("://", 1)[0]
+        extra = EXTRAS.get(scheme)
+        hint = f"pip install '{extra}'" if extra else f"install the fsspec implementation for {scheme}://"
+        raise StorageError(f"{scheme}:// paths need an extra package: {hint} ({err})") from None
+    except ValueError as err:
+        if "Protocol not known" in str(err):
+            raise StorageError(f"unknown storage scheme in {uri!r}; use a local path, gs://, s3:// or memory://") from None
+        raise
 
 
 def is_local(uri: str) -> bool:
@@ -27,7 +54,8 @@ def join(base: str, *parts: str) -> str:
 
 
 def open_file(uri: str, mode: str = "rb"):
-    return fsspec.open(uri, mode).open()
+    fs, path = url_to_fs(uri)
+    return fs.open(path, mode)
 
 
 def file_size(uri: str) -> int:
@@ -54,12 +82,25 @@ def sha256_of(uri: str, chunk_size: int = 1 << 20) -> str:
 
 
 def write_bytes_atomic(uri: str, data: bytes) -> None:
-    """Write to a temporary name, then rename: a killed worker never leaves a half file."""
+    """A reader sees the old file or the whole new one, never a half-written one.
+
+    Local files go to a temporary name unique to this process and thread, then `os.replace`
+    (atomic on POSIX), so concurrent writers of one key never clobber each other's temp file.
+    Object stores (gs://, s3://) already make an object visible only once fully uploaded.
+    """
     fs, path = url_to_fs(uri)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with fs.open(tmp, "wb") as handle:
+    if is_local(uri):
+        tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return
+    with fs.open(path, "wb") as handle:
         handle.write(data)
-    fs.mv(tmp, path)
 
 
 def glob(pattern: str) -> list[str]:
@@ -69,36 +110,43 @@ def glob(pattern: str) -> list[str]:
     return found if protocol in ("file", "local") else [f"{protocol}://{p}" for p in found]
 
 
-def expand_inputs(inputs: Iterable[str], extensions: frozenset[str]) -> Iterator[str]:
-    """Files named directly, plus supported files under directories and globs, sorted.
+def is_pattern(raw: str) -> bool:
+    return any(ch in raw for ch in "*?[")
 
-    Files named directly are yielded whatever their extension, so an unsupported one gets a
-    clear dead-letter row instead of vanishing; directory walks only pick supported types.
+
+def route_input(raw: str) -> tuple[str, str]:
+    """What an input argument is, without listing anything: (kind, uri).
+
+    kinds: `url` (a webpage), `url_list` (a `.urls` file), `pattern` (a glob, or a folder as
+    `folder/**`), `file` (named directly: kept whatever its extension, so an unsupported one
+    gets a clear dead-letter row instead of vanishing).
     """
-    for raw in inputs:
-        if raw.startswith(("http://", "https://")):  # a webpage to crawl
-            yield raw
-            continue
-        if raw.endswith(".urls"):  # a file listing URLs, one per line
-            with open_file(normalize_uri(raw), "rb") as handle:
-                for line in handle.read().decode("utf-8").splitlines():
-                    if line.strip() and not line.lstrip().startswith("#"):
-                        yield line.strip()
-            continue
-        uri = normalize_uri(raw)
-        fs, path = url_to_fs(uri)
-        if any(ch in raw for ch in "*?["):
-            yield from (p for p in glob(uri) if _has_extension(p, extensions))
-        elif fs.isdir(path):
-            for found in sorted(fs.find(path)):
-                if _has_extension(found, extensions):
-                    yield found if is_local(uri) else f"{uri.split('://')[0]}://{found}"
-        else:
-            yield uri
+    if raw.startswith(("http://", "https://")):
+        return "url", raw
+    uri = normalize_uri(raw)
+    if raw.endswith(".urls"):
+        return "url_list", uri
+    if is_pattern(raw):
+        return "pattern", uri
+    fs, path = url_to_fs(uri)
+    if fs.isdir(path):
+        return "pattern", join(uri, "**")
+    return "file", uri
 
 
-def _has_extension(path: str, extensions: frozenset[str]) -> bool:
+def iter_url_list(uri: str) -> Iterator[str]:
+    """The URLs of a `.urls` file, one per line; blank lines and # comments skipped."""
+    with open_file(uri, "rb") as handle:
+        for raw in handle:
+            line = raw.decode("utf-8").strip()
+            if line and not line.startswith("#"):
+                yield line
+
+
+def has_extension(path: str, extensions: frozenset[str]) -> bool:
     return os.path.splitext(path)[1].lower() in extensions
+
+
 
 
 def move(source: str, target: str) -> None:

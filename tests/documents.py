@@ -8,6 +8,8 @@ import zlib
 from pathlib import Path
 
 import pymupdf
+from pptx import Presentation
+from pptx.util import Inches
 from PIL import Image, ImageDraw
 
 REPORT_PAGES = [
@@ -146,3 +148,21 @@ def write_bad_inputs(folder: Path) -> dict[str, Path]:
         "corrupt": write_corrupt_pdf(folder / "corrupt.pdf"),
         "zero_pages": write_zero_page_pdf(folder / "zero-pages.pdf"),
     }
+
+
+def make_deck(path, titles=("Fleet Review", "Berth Plan", "Crane Photos")):
+    deck = Presentation()
+    for i, title in enumerate(titles):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.placeholders[1].text = f"Point {i + 1}: berth {i + 3} handles {120 + i} ships a year"
+        if i == 1:
+            slide.notes_slide.notes_text_frame.text = "Mention the dredging delay in March."
+        if i == 2:
+            buffer = io.BytesIO()
+            Image.new("RGB", (64, 48), "orange").save(buffer, format="PNG")
+            buffer.seek(0)
+            picture = slide.shapes.add_picture(buffer, Inches(6), Inches(4), Inches(2))
+            picture._element.nvPicPr.cNvPr.set("descr", "Two cranes at the north quay")
+    deck.save(path)
+    return path

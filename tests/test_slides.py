@@ -1,38 +1,18 @@
 """Slide decks through headless LibreOffice, with python-pptx context."""
 
-import io
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from PIL import Image
 from pptx import Presentation
-from pptx.util import Inches
 
 from curate.config import RenderOptions
 from curate.schemas import Failure, PageRecord, reasons
 from curate.sources import render_document
+from documents import make_deck
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-
-
-def make_deck(path, titles=("Fleet Review", "Berth Plan", "Crane Photos")):
-    deck = Presentation()
-    for i, title in enumerate(titles):
-        slide = deck.slides.add_slide(deck.slide_layouts[1])
-        slide.shapes.title.text = title
-        slide.placeholders[1].text = f"Point {i + 1}: berth {i + 3} handles {120 + i} ships a year"
-        if i == 1:
-            slide.notes_slide.notes_text_frame.text = "Mention the dredging delay in March."
-        if i == 2:
-            buffer = io.BytesIO()
-            Image.new("RGB", (64, 48), "orange").save(buffer, format="PNG")
-            buffer.seek(0)
-            picture = slide.shapes.add_picture(buffer, Inches(6), Inches(4), Inches(2))
-            picture._element.nvPicPr.cNvPr.set("descr", "Two cranes at the north quay")
-    deck.save(path)
-    return path
 
 
 def _render(path, **options):

@@ -11,3 +11,5 @@ try:
     import apache_beam  # noqa: F401
 finally:
     _root.setLevel(_level)
+
+from curate.pipelines import filesystems  # noqa: E402,F401 - registers memory:// with Beam

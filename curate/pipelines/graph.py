@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from curate import storage
 from curate.config import PipelineConfig
 from curate.pipelines.transforms import (
     DROPPED,
@@ -17,8 +18,12 @@ from curate.pipelines.transforms import (
     FilterSamples,
     GenerateQA,
     HashAndScreenPages,
+    LINKED,
+    ListInputs,
+    OnePerContent,
     OcrPages,
     RenderDocuments,
+    RenderLinkedDocuments,
     ScoreSamples,
     ScreenPagesAfterOcr,
     ScreenSamplesBeforeGeneration,
@@ -31,6 +36,7 @@ from curate.schemas import (
     sample_from_row,
     sample_to_row,
 )
+from curate.sources import SUPPORTED_EXTENSIONS
 from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED_PAGES, PAGES
 from curate.writers.parquet import DROPPED as DROPPED_SPEC
 
@@ -46,32 +52,50 @@ def _ocr(pages, config: PipelineConfig, workers: int):
 
 
 def _web_if_needed(inputs: list[str], config: PipelineConfig):
-    """Web options when any input is a URL, so PDF-only jobs never start a browser."""
-    return config.web if any(uri.startswith(("http://", "https://")) for uri in inputs) else None
+    """Web options when any input is a URL or a .urls file, so PDF-only jobs never start a browser."""
+    web = any(uri.startswith(("http://", "https://")) or uri.endswith(".urls") for uri in inputs)
+    return config.web if web else None
+
+
+def staging_dir(output: str, config: PipelineConfig) -> str:
+    """Where crawls download linked documents: web.staging_dir, or OUTPUT/_staging/documents."""
+    return config.web.staging_dir or storage.join(output, "_staging", "documents")
 
 
 def _render(
     p: beam.Pipeline,
     inputs: list[str],
+    output: str,
     config: PipelineConfig,
     progress_dir: str | None,
     workers: int = 1,
 ):
-    uris = p | "Inputs" >> beam.Create(inputs)
+    uris = p | "Inputs" >> beam.Create(inputs) | "ListInputs" >> ListInputs(SUPPORTED_EXTENSIONS)
+    web = _web_if_needed(inputs, config)
     rendered = (
         uris
         | "SpreadDocuments" >> beam.Reshuffle()
         | "Render"
-        >> beam.ParDo(RenderDocuments(config.render, progress_dir, _web_if_needed(inputs, config))).with_outputs(
-            FAILURES, main="pages"
+        >> beam.ParDo(RenderDocuments(config.render, progress_dir, web, staging_dir(output, config))).with_outputs(
+            FAILURES, LINKED, main="pages"
         )
     )
+    # Documents that crawled pages link to: once per content, then the PDF or slides source.
+    linked = rendered[LINKED] | "OnePerContent" >> OnePerContent()
+    linked_rendered = (
+        linked
+        | "SpreadLinked" >> beam.Reshuffle()
+        | "RenderLinked" >> beam.ParDo(RenderLinkedDocuments(config.render)).with_outputs(FAILURES, main="pages")
+    )
     # A document fans out into many pages: spread them over workers before the heavy steps.
-    rendered_pages = rendered.pages | "SpreadPages" >> beam.Reshuffle()
+    rendered_pages = (
+        (rendered.pages, linked_rendered.pages) | "AllRendered" >> beam.Flatten() | "SpreadPages" >> beam.Reshuffle()
+    )
     pages, ocr_failures, dropped_pages = _screen_pages(rendered_pages, config, workers)
-    failures = [rendered[FAILURES], *ocr_failures] | "RenderFailures" >> beam.Flatten()
+    failures = [rendered[FAILURES], linked_rendered[FAILURES], *ocr_failures] | "RenderFailures" >> beam.Flatten()
     counts = [
         uris | "CountDocuments" >> count_as("documents"),
+        linked | "CountLinked" >> count_as("linked_documents"),
         rendered_pages | "CountPages" >> count_as("pages"),
         pages | "CountPagesKept" >> count_as("pages_kept"),
     ]
@@ -188,7 +212,7 @@ def build_run(
     scoring_model: str | None = None,
 ) -> None:
     """Documents -> pages (+OCR) -> samples -> QA (-> scores -> filter) -> Parquet, drops, dead letters."""
-    pages, failures, counts, dropped_pages = _render(p, inputs, config, progress_dir, workers)
+    pages, failures, counts, dropped_pages = _render(p, inputs, output, config, progress_dir, workers)
     counts = [*counts, *_write_dropped_pages(dropped_pages, output, config, p)]
     assembled = pages | "Samples" >> AssembleSamples(config.samples)
     _generate_and_write(
@@ -205,7 +229,7 @@ def build_render(
     workers: int = 1,
 ) -> None:
     """Documents -> page records (+OCR) in `<output>/pages/`, dead letters and a manifest."""
-    pages, failures, counts, dropped_pages = _render(p, inputs, config, progress_dir, workers)
+    pages, failures, counts, dropped_pages = _render(p, inputs, output, config, progress_dir, workers)
     counts = [*counts, *_write_dropped_pages(dropped_pages, output, config, p)]
     _write_pages(pages, failures, counts, output, config)
 

@@ -13,9 +13,12 @@ import traceback
 from dataclasses import replace
 
 import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.fileio import EmptyMatchTreatment
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler
 
+from curate import storage
 from curate.config import (
     DedupOptions,
     FilterOptions,
@@ -31,16 +34,51 @@ from curate.generators import generate_qa
 from curate.ocr import OcrInputError, load_engine, needs_ocr, ocr_page
 from curate.pipelines.progress import mark_done
 from curate.samples import assemble_sample, window_key
-from curate.schemas import Failure, PageRecord, SampleRecord, Scores, reasons
-from curate.sources import render_document
+from curate.schemas import Failure, LinkedDocument, PageRecord, SampleRecord, Scores, reasons
+from curate.sources import render_document, render_linked_document
 
 FAILURES = "failures"
 DROPPED = "dropped"
+PATTERNS = "patterns"
+LINKED = "linked"
 NAMESPACE = "curate"
 
 
 def _count(name: str, value: int = 1) -> None:
     Metrics.counter(NAMESPACE, name).inc(value)
+
+
+class _RouteInputs(beam.DoFn):
+    """An input argument -> document URIs now (URLs, files, .urls lines) or a pattern to match."""
+
+    def process(self, raw: str):
+        kind, uri = storage.route_input(raw)
+        if kind == "pattern":
+            yield beam.pvalue.TaggedOutput(PATTERNS, uri)
+        elif kind == "url_list":
+            yield from storage.iter_url_list(uri)
+        else:
+            yield uri
+
+
+class ListInputs(beam.PTransform):
+    """Input arguments -> document URIs. Folders and globs are listed by fileio.MatchAll on the
+    workers, as a stream, so the launcher never builds a list of a large input set."""
+
+    def __init__(self, extensions: frozenset[str]):
+        super().__init__()
+        self.extensions = extensions
+
+    def expand(self, inputs):
+        extensions = self.extensions
+        routed = inputs | "Route" >> beam.ParDo(_RouteInputs()).with_outputs(PATTERNS, main="uris")
+        matched = (
+            routed[PATTERNS]
+            | "Match" >> fileio.MatchAll(EmptyMatchTreatment.ALLOW)
+            | "Paths" >> beam.Map(lambda metadata: metadata.path)
+            | "Supported" >> beam.Filter(storage.has_extension, extensions)
+        )
+        return (routed.uris, matched) | "AllInputs" >> beam.Flatten()
 
 
 class RenderDocuments(beam.DoFn):
@@ -50,10 +88,17 @@ class RenderDocuments(beam.DoFn):
     it in teardown().
     """
 
-    def __init__(self, options: RenderOptions, progress_dir: str | None = None, web: WebOptions | None = None):
+    def __init__(
+        self,
+        options: RenderOptions,
+        progress_dir: str | None = None,
+        web: WebOptions | None = None,
+        staging: str | None = None,
+    ):
         self.options = options
         self.progress_dir = progress_dir
         self.web = web
+        self.staging = staging
         self.renderer = None
 
     def setup(self):
@@ -68,16 +113,48 @@ class RenderDocuments(beam.DoFn):
 
     def process(self, uri: str):
         _count("documents")
-        for item in render_document(uri, self.options, self.renderer):
+        for item in render_document(uri, self.options, self.renderer, self.staging):
             if isinstance(item, Failure):
                 _count(f"failures.{item.reason}")
                 yield beam.pvalue.TaggedOutput(FAILURES, item)
+            elif isinstance(item, LinkedDocument):
+                _count("documents.linked")
+                yield beam.pvalue.TaggedOutput(LINKED, item)
             else:
                 _count("pages")
                 if item.needs_ocr:
                     _count("pages.needs_ocr")
                 yield item
         mark_done(self.progress_dir)
+
+
+class RenderLinkedDocuments(beam.DoFn):
+    """Documents a crawl downloaded -> their pages, with the linking page as provenance."""
+
+    def __init__(self, options: RenderOptions):
+        self.options = options
+
+    def process(self, doc: LinkedDocument):
+        for item in render_linked_document(doc, self.options):
+            if isinstance(item, Failure):
+                _count(f"failures.{item.reason}")
+                yield beam.pvalue.TaggedOutput(FAILURES, item)
+            else:
+                _count("pages")
+                yield item
+
+
+class OnePerContent(beam.PTransform):
+    """Linked documents -> one per content hash (the smallest URL wins, deterministically), so a
+    deck linked from ten pages, or under two URLs, is rendered once."""
+
+    def expand(self, docs):
+        return (
+            docs
+            | "ByHash" >> beam.Map(lambda doc: (doc.sha256, doc))
+            | "First" >> beam.CombinePerKey(lambda found: min(found, key=lambda d: (d.url, d.linked_from)))
+            | "Docs" >> beam.Values()
+        )
 
 
 class OcrPages(beam.DoFn):

@@ -25,7 +25,7 @@ from curate.schemas.records import (
 )
 
 # Bump the minor version for added nullable fields, the major for anything that breaks readers.
-SCHEMA_VERSION = "1.1"  # 1.1: rejected_qa, llm_usage, qa.reject_reason
+SCHEMA_VERSION = "1.2"  # 1.1: rejected_qa, llm_usage, qa.reject_reason; 1.2: linked_from
 
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 TEXT_BLOCK = pa.struct(
@@ -98,6 +98,7 @@ _PAGE_FIELDS = [
     ("phash", pa.string()),
     ("drop_reason", pa.string()),
     ("duplicate_of", pa.string()),
+    ("linked_from", pa.string()),
 ]
 
 _SAMPLE_FIELDS = [
@@ -119,6 +120,7 @@ _SAMPLE_FIELDS = [
     ("num_images", pa.int32()),
     ("drop_reason", pa.string()),
     ("drop_detail", pa.string()),
+    ("linked_from", pa.string()),
 ]
 
 _FAILURE_FIELDS = [
@@ -220,6 +222,7 @@ def page_to_row(page: PageRecord) -> dict[str, Any]:
         "phash": page.phash,
         "drop_reason": page.drop_reason,
         "duplicate_of": page.duplicate_of,
+        "linked_from": page.linked_from,
     }
 
 
@@ -246,6 +249,7 @@ def page_from_row(row: dict[str, Any]) -> PageRecord:
         phash=row.get("phash"),
         drop_reason=row.get("drop_reason"),
         duplicate_of=row.get("duplicate_of"),
+        linked_from=row.get("linked_from"),
     )
 
 
@@ -283,6 +287,7 @@ def sample_to_row(sample: SampleRecord) -> dict[str, Any]:
         "num_images": sample.num_images,
         "drop_reason": sample.drop_reason,
         "drop_detail": sample.drop_detail,
+        "linked_from": sample.linked_from,
     }
 
 
@@ -309,6 +314,7 @@ def sample_from_row(row: dict[str, Any]) -> SampleRecord:
         generator=row["generator"] or "",
         drop_reason=row.get("drop_reason"),
         drop_detail=row.get("drop_detail"),
+        linked_from=row.get("linked_from"),
     )
 
 

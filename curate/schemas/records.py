@@ -61,6 +61,7 @@ class PageRecord:
     phash: str | None = None
     drop_reason: str | None = None
     duplicate_of: str | None = None  # the page kept in place of this near/exact duplicate
+    linked_from: str | None = None  # the webpage that linked this document (crawl discovery)
 
     @property
     def text(self) -> str:
@@ -149,6 +150,7 @@ class SampleRecord:
     llm_usage: LLMUsage | None = None
     drop_reason: str | None = None
     drop_detail: str | None = None
+    linked_from: str | None = None  # the webpage that linked the source document, if crawled
 
     @property
     def num_images(self) -> int:
@@ -157,6 +159,18 @@ class SampleRecord:
     @property
     def image_texts(self) -> list[str]:
         return ["\n".join(block.text for block in blocks) for blocks in self.image_blocks]
+
+
+@dataclass
+class LinkedDocument:
+    """A PDF or deck a crawl found linked from a page, downloaded once to a staging location."""
+
+    url: str
+    linked_from: str
+    staged_uri: str  # content-addressed: <staging>/<sha256><extension>
+    sha256: str
+    size: int
+    content_type: str = ""
 
 
 @dataclass

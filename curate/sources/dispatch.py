@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 
 from curate.config import RenderOptions
-from curate.schemas import Failure, PageRecord, reasons
+from curate.schemas import Failure, LinkedDocument, PageRecord, reasons, stable_id
 from curate.sources.image import IMAGE_EXTENSIONS, read_image_pages
 from curate.sources.pdf import PDF_EXTENSIONS, render_pdf_pages
 from curate.sources.slides import SLIDE_EXTENSIONS, render_slide_pages
@@ -16,13 +17,17 @@ SUPPORTED_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS | SLIDE_EXTENSIONS
 
 
 def render_document(
-    uri: str, options: RenderOptions, web: WebRenderer | None = None
-) -> Iterator[PageRecord | Failure]:
-    """Pages of one input; URLs need a running WebRenderer (one per worker)."""
+    uri: str, options: RenderOptions, web: WebRenderer | None = None, staging: str | None = None
+) -> Iterator[PageRecord | Failure | LinkedDocument]:
+    """Pages of one input; URLs need a running WebRenderer (one per worker).
+
+    A crawl also yields the documents its pages link to (LinkedDocument, downloaded into
+    `staging`); `render_linked_document` turns each into pages.
+    """
     if is_url(uri):
         if web is None:
             raise ValueError("webpages need a WebRenderer; use curate.sources.web.WebRenderer")
-        yield from web.crawl(uri)
+        yield from web.crawl(uri, staging)
         return
     extension = os.path.splitext(uri)[1].lower()
     if extension in PDF_EXTENSIONS:
@@ -43,3 +48,21 @@ def render_document(
         detail=f"no source handles {extension or 'files without an extension'}; "
         f"supported: {supported}",
     )
+
+
+def render_linked_document(doc: LinkedDocument, options: RenderOptions) -> Iterator[PageRecord | Failure]:
+    """Pages of a downloaded document, with its URL as source and the linking page as provenance.
+
+    Ids come from the URL and the content hash, not the staging path, so they do not depend on
+    where the job stages its downloads.
+    """
+    doc_id = stable_id(doc.url, doc.sha256)
+    via = f" (linked from {doc.linked_from})" if doc.linked_from else ""
+    for item in render_document(doc.staged_uri, options):
+        if isinstance(item, Failure):
+            yield replace(item, item_id=doc.url if item.item_id == doc.staged_uri else item.item_id, source_uri=doc.url, detail=f"{item.detail}{via}")
+        else:
+            yield replace(
+                item, doc_id=doc_id, page_id=f"{doc_id}-{item.page_index:05d}", source_uri=doc.url,
+                linked_from=doc.linked_from or None,
+            )

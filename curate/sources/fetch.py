@@ -7,16 +7,21 @@ no private, loopback, link-local or reserved address unless explicitly allowed.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import socket
 import threading
 import time
 import urllib.robotparser
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from curate import storage
 from curate.config import WebOptions
 from curate.schemas import reasons
 
@@ -37,6 +42,14 @@ class Fetched:
     status: int
     headers: dict[str, str]
     body: bytes
+
+
+@dataclass
+class Downloaded:
+    uri: str
+    sha256: str
+    size: int
+    content_type: str
 
 
 def check_url(url: str, options: WebOptions) -> None:
@@ -87,8 +100,9 @@ class Fetcher:
         if wait > 0:
             time.sleep(wait)
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
-        """GET with manual redirects, each hop checked; raises FetchRefused with a reason."""
+    @contextmanager
+    def _stream(self, url: str, headers: dict[str, str] | None = None) -> Iterator[httpx.Response]:
+        """The final response of a GET, redirects followed by hand with every hop checked."""
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, self.options)
             self._polite(urlsplit(url).netloc)
@@ -97,12 +111,8 @@ class Fetcher:
                     if reply.is_redirect and "location" in reply.headers:
                         url = urljoin(url, reply.headers["location"])
                         continue
-                    body = bytearray()
-                    for chunk in reply.iter_bytes():
-                        body += chunk
-                        if len(body) > self.options.max_bytes:
-                            raise FetchRefused(reasons.FETCH_ERROR, f"larger than web.max_bytes={self.options.max_bytes}")
-                    return Fetched(str(reply.url), reply.status_code, dict(reply.headers), bytes(body))
+                    yield reply
+                    return
             except httpx.TimeoutException:
                 raise FetchRefused(
                     reasons.FETCH_TIMEOUT, f"no answer within {self.options.navigation_timeout_s:g} s: {url}"
@@ -110,6 +120,51 @@ class Fetcher:
             except httpx.HTTPError as err:
                 raise FetchRefused(reasons.FETCH_ERROR, f"{type(err).__name__}: {err}") from None
         raise FetchRefused(reasons.FETCH_ERROR, f"more than {MAX_REDIRECTS} redirects")
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
+        """GET into memory, at most web.max_bytes; raises FetchRefused with a reason."""
+        with self._stream(url, headers) as reply:
+            body = bytearray()
+            for chunk in reply.iter_bytes():
+                body += chunk
+                if len(body) > self.options.max_bytes:
+                    raise FetchRefused(reasons.FETCH_ERROR, f"larger than web.max_bytes={self.options.max_bytes}")
+            return Fetched(str(reply.url), reply.status_code, dict(reply.headers), bytes(body))
+
+    def download(self, url: str, folder: str, extension: str, max_bytes: int) -> Downloaded:
+        """Stream a file to `<folder>/<sha256><extension>`, refusing it past `max_bytes`.
+
+        The name is the content hash, so the same document downloaded by several workers or
+        under several URLs lands in one file; a partial download never takes that name.
+        """
+        storage.makedirs(folder)
+        part = storage.join(folder, f".part-{uuid.uuid4().hex}")
+        digest, size = hashlib.sha256(), 0
+        try:
+            with self._stream(url) as reply:
+                if reply.status_code >= 400:
+                    raise FetchRefused(reasons.FETCH_ERROR, f"HTTP {reply.status_code}")
+                declared = int(reply.headers.get("content-length") or 0)
+                if declared > max_bytes:
+                    raise FetchRefused(reasons.DOWNLOAD_TOO_LARGE, f"{declared} bytes > web.max_document_bytes={max_bytes}")
+                with storage.open_file(part, "wb") as out:
+                    for chunk in reply.iter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise FetchRefused(
+                                reasons.DOWNLOAD_TOO_LARGE, f"more than web.max_document_bytes={max_bytes} bytes"
+                            )
+                        digest.update(chunk)
+                        out.write(chunk)
+                content_type = reply.headers.get("content-type", "")
+            target = storage.join(folder, f"{digest.hexdigest()}{extension}")
+            if storage.exists(target):
+                storage.remove(part)
+            else:
+                storage.move(part, target)
+            return Downloaded(target, digest.hexdigest(), size, content_type)
+        finally:
+            storage.remove(part)
 
     def robots_allow(self, url: str) -> bool:
         if not self.options.respect_robots:

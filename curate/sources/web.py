@@ -6,22 +6,39 @@ politeness, timeouts). A page becomes a full-page screenshot, capped at `max_pag
 infinite scroll ends, sliced into `tile_height` tiles with a small overlap: a long page is a
 multi-image sample. DOM text with boxes (no OCR needed), image alt text and figure captions are
 mapped onto the tiles.
+
+Links to PDFs and slide decks (by extension, or by the Content-Type a page URL answers with) are
+downloaded once each, through the same Fetcher and robots.txt check, size-capped and streamed to
+a content-addressed staging file. The crawl yields them as `LinkedDocument`s, which the pipeline
+deduplicates by content hash and renders with the PDF or slides source.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
-from urllib.parse import urldefrag, urlsplit
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import unquote, urldefrag, urlsplit
 
 from PIL import Image
 
 from curate.config import RenderOptions, WebOptions
-from curate.schemas import ContextItem, Failure, PageRecord, TextBlock, reasons, stable_id
+from curate.schemas import ContextItem, Failure, LinkedDocument, PageRecord, TextBlock, reasons, stable_id
 from curate.sources.fetch import Fetcher, FetchRefused
+from curate.sources.pdf import PDF_EXTENSIONS
+from curate.sources.slides import SLIDE_EXTENSIONS
+
+DOCUMENT_EXTENSIONS = PDF_EXTENSIONS | SLIDE_EXTENSIONS
+DOCUMENT_TYPES = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+    "application/vnd.ms-powerpoint": ".ppt",
+    "application/vnd.oasis.opendocument.presentation": ".odp",
+}
 
 WEB_PREFIXES = ("http://", "https://")
 STAGE = "render"
@@ -60,6 +77,23 @@ _DOM = """() => {
 
 def is_url(uri: str) -> bool:
     return uri.startswith(WEB_PREFIXES)
+
+
+def document_extension(url: str) -> str | None:
+    """`.pdf`, `.pptx`, ... when the URL's path names a document the pipeline can process."""
+    extension = os.path.splitext(unquote(urlsplit(url).path))[1].lower()
+    return extension if extension in DOCUMENT_EXTENSIONS else None
+
+
+def document_type(content_type: str) -> str | None:
+    return DOCUMENT_TYPES.get(content_type.split(";")[0].strip().lower())
+
+
+@dataclass
+class _DocumentResponse:
+    """A page URL that answered with a document's Content-Type instead of HTML."""
+
+    extension: str
 
 
 def tile_ranges(height: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -118,16 +152,32 @@ class WebRenderer:
             if self.fetcher:
                 self.fetcher.close()
 
-    def crawl(self, seed: str) -> Iterator[PageRecord | Failure]:
-        """The seed and same-site pages it links to, breadth first, within depth and count limits."""
+    def crawl(self, seed: str, staging: str | None = None) -> Iterator[PageRecord | Failure | LinkedDocument]:
+        """The seed and same-site pages it links to, breadth first, within depth and count limits.
+
+        Linked PDFs and decks are downloaded into `staging` (once per URL and per content) and
+        yielded as LinkedDocument; without `staging` or with web.follow_documents off they are
+        skipped.
+        """
         site = urlsplit(seed).netloc
-        queue, seen, rendered = deque([(urldefrag(seed)[0], 0)]), {urldefrag(seed)[0]}, 0
+        start = urldefrag(seed)[0]
+        queue, seen, rendered = deque([(start, 0, None)]), {start}, 0
+        downloads, hashes = 0, set()
+        follow = self.web.follow_documents and staging is not None
         while queue and rendered < self.web.max_pages:
-            url, depth = queue.popleft()
+            url, depth, parent = queue.popleft()
             if not self.fetcher.robots_allow(url):
                 yield Failure(url, url, STAGE, reasons.ROBOTS_DISALLOWED, "robots.txt disallows it; not fetched")
                 continue
-            outcome = self.render_url(url)
+            extension = document_extension(url)
+            outcome = None if extension else self.render_url(url)
+            if isinstance(outcome, _DocumentResponse):
+                extension = outcome.extension
+            if extension:
+                if follow and downloads < self.web.max_documents:
+                    downloads += 1
+                    yield from self._download(url, parent, extension, staging, hashes)
+                continue
             if isinstance(outcome, Failure):
                 yield outcome
                 continue
@@ -138,16 +188,33 @@ class WebRenderer:
                 for link in links:
                     link = urldefrag(link)[0]
                     if link not in seen and is_url(link) and urlsplit(link).netloc == site:
+                        if document_extension(link) and not follow:
+                            continue
                         seen.add(link)
-                        queue.append((link, depth + 1))
+                        queue.append((link, depth + 1, url))
 
-    def render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure:
+    def _download(
+        self, url: str, parent: str | None, extension: str, staging: str, hashes: set[str]
+    ) -> Iterator[LinkedDocument | Failure]:
+        via = f" (linked from {parent})" if parent else ""
+        try:
+            got = self.fetcher.download(url, staging, extension, self.web.max_document_bytes)
+        except FetchRefused as refused:
+            yield Failure(url, url, STAGE, refused.reason, f"{refused}{via}")
+            return
+        if got.sha256 in hashes:  # the same file under another URL: processed once
+            return
+        hashes.add(got.sha256)
+        yield LinkedDocument(url, parent or "", got.uri, got.sha256, got.size, got.content_type)
+
+    def render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
         """One page's tiles and links, or a Failure; safe to call from any thread."""
         return self._on_browser_thread(self._render_url, url)
 
-    def _render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure:
+    def _render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
         refusals: dict[str, FetchRefused] = {}
         documents: dict[str, tuple[int, bytes]] = {}
+        found: dict[str, str] = {}  # a navigation that answered with a PDF or deck
 
         def route(route):
             request = route.request
@@ -158,6 +225,11 @@ class WebRenderer:
                 route.abort("blockedbyclient")
                 return
             if request.resource_type == "document":
+                extension = document_type(fetched.headers.get("content-type", ""))
+                if extension and fetched.status < 400:
+                    found[request.url] = extension
+                    route.abort("aborted")
+                    return
                 documents[request.url] = (fetched.status, fetched.body)
             headers = {k: v for k, v in fetched.headers.items() if k.lower() in ("content-type",)}
             route.fulfill(status=fetched.status, headers=headers, body=fetched.body)
@@ -172,6 +244,8 @@ class WebRenderer:
             try:
                 page.goto(url, timeout=self.web.page_timeout_s * 1000, wait_until="load")
             except Exception as err:
+                if url in found:
+                    return _DocumentResponse(found[url])
                 refused = refusals.get(url)
                 if refused:
                     return Failure(url, url, STAGE, refused.reason, str(refused))
