@@ -12,7 +12,7 @@ import os
 import posixpath
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from fsspec.core import url_to_fs as _url_to_fs
 
