@@ -572,7 +572,11 @@ def inspect(
 @app.command(name="export")
 def export_command(
     dataset: str = typer.Argument(..., help="An output folder of `curate run` (or a samples *.parquet glob)."),
-    fmt: str = typer.Option(..., "--format", "-f", help="hf, llava, sharegpt or messages (docs/export.md)."),
+    fmt: str = typer.Option(
+        ..., "--format", "-f",
+        help="hf, llava, sharegpt, messages; seed projects: cauldron, leopard, llavar2, llava-interleave, "
+        "llamafactory, demon (docs/export.md).",
+    ),
     output: str = OutputOpt,
     tiles: bool = typer.Option(False, "--tiles", help="Add Leopard adaptive-resolution tile columns."),
     tile_size: int = typer.Option(364, "--tile-size", min=16, help="Tile side v in pixels."),
@@ -595,7 +599,7 @@ def export_command(
     result = report.result
     console.print(f"{fmt}: {result.samples} samples, {result.images} images -> {result.output}")
     for reason, count in sorted(result.skipped.items()):
-        console.print(f"  skipped {count} sample(s): {reason}")
+        console.print(f"  not expressible in {fmt}, left out: {count} x {reason} (docs/export.md)")
     if report.errors:
         for error in report.errors[:20]:
             console.print(f"[red]invalid:[/red] {error}")

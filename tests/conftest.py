@@ -46,3 +46,10 @@ def curated_output(tmp_path_factory) -> Path:
     result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def samples_by_id(curated_output):
+    from curate.export import read_samples
+
+    return {s.sample_id: s for s in read_samples(str(curated_output))}

@@ -9,16 +9,26 @@ from curate import storage
 from curate.dataset import iter_rows, locate
 from curate.export.base import ExportedSample, Exporter, ExportError, ExportOptions, ExportResult
 from curate.export.card import build_card
+from curate.export.cauldron import CauldronExporter
 from curate.export.chat import MessagesExporter, ShareGptExporter
+from curate.export.demon import DemonExporter
 from curate.export.hf import HfExporter
-from curate.export.llava import LlavaExporter
+from curate.export.leopard import LeopardExporter
+from curate.export.llamafactory import LlamaFactoryExporter
+from curate.export.llava import LlavaExporter, LlavaInterleaveExporter
+from curate.export.llavar2 import Llavar2Exporter
 from curate.schemas import SampleRecord
 from curate.schemas.arrow import sample_from_row
 from curate.stats import DatasetStats
 from curate.writers.parquet import read_manifest
 
 FORMATS: dict[str, type] = {
-    cls.name: cls for cls in (HfExporter, LlavaExporter, ShareGptExporter, MessagesExporter)
+    cls.name: cls
+    for cls in (
+        HfExporter, LlavaExporter, ShareGptExporter, MessagesExporter,  # general training formats
+        CauldronExporter, LeopardExporter, Llavar2Exporter, LlavaInterleaveExporter,  # seed projects
+        LlamaFactoryExporter, DemonExporter,
+    )
 }
 CARD_FILE = "README.md"
 

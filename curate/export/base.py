@@ -43,7 +43,7 @@ class ExportResult:
     samples: int = 0
     images: int = 0
     files: list[str] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)  # reason -> samples not exported
+    skipped: Counter = field(default_factory=Counter)  # reason -> items left out (samples, turns, images)
 
 
 @dataclass
@@ -57,12 +57,26 @@ class ExportedSample:
 
 class Exporter(Protocol):
     name: ClassVar[str]
+    columns: ClassVar[list[tuple[str, str]]]
 
     def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult: ...
 
     def validate(self, output: str) -> list[str]: ...
 
     def read(self, output: str) -> Iterator[ExportedSample]: ...
+
+    def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]: ...
+
+
+class BaseExporter:
+    """Defaults shared by the formats: a sample is stored as itself (images and turns)."""
+
+    name: ClassVar[str] = ""
+    columns: ClassVar[list[tuple[str, str]]] = []
+
+    def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
+        """What `read` gives back for this sample after `write`: the round-trip contract."""
+        return [ExportedSample(sample.sample_id, list(sample.images), list(sample.conversations))]
 
 
 # ------------------------------------------------------------------------- shared writers
@@ -129,6 +143,11 @@ def to_from_value(turns: Iterable[Turn]) -> list[dict[str, str]]:
 
 def from_from_value(turns: Iterable[dict[str, str]]) -> list[Turn]:
     return [Turn(FROM_TO_ROLE[t["from"]], t["value"]) for t in turns]
+
+
+def strip_placeholders(text: str) -> str:
+    """The text without `<image>` placeholders and the whitespace they leave."""
+    return " ".join(text.replace(IMAGE_PLACEHOLDER, " ").split())
 
 
 def placeholder_count(turns: Iterable[Turn]) -> int:

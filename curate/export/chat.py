@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from curate import storage
 from curate.export.base import (
+    BaseExporter,
     ExportedSample,
     ExportOptions,
     ExportResult,
@@ -54,7 +55,7 @@ def _iter_jsonl(uri: str) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-class _JsonLinesChat:
+class _JsonLinesChat(BaseExporter):
     name = ""
 
     def encode(self, turns: list[Turn]) -> tuple[str, list]:

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import storage
-from curate.export.base import ExportedSample, ExportOptions, ExportResult, check_turns
+from curate.export.base import BaseExporter, ExportedSample, ExportOptions, ExportResult, check_turns
 from curate.export.chat import to_messages
 from curate.export.tiles import tile_columns
 from curate.schemas import SampleRecord, Turn
@@ -69,7 +69,7 @@ def to_row(sample: SampleRecord, options: ExportOptions) -> dict:
     return row
 
 
-class _ShardedParquet:
+class ShardedParquet:
     """Rows -> shards of about `shard_mb`, renamed to `train-i-of-n` once n is known."""
 
     def __init__(self, folder: str, schema: pa.Schema, shard_mb: float, batch_rows: int = 32):
@@ -118,7 +118,7 @@ class _ShardedParquet:
         return names
 
 
-class HfExporter:
+class HfExporter(BaseExporter):
     name = "hf"
     columns = [
         ("id", "sample id"),
@@ -136,7 +136,7 @@ class HfExporter:
         result = ExportResult(output, self.name)
         for stale in storage.glob(storage.join(output, DATA_FOLDER, "*.parquet")):
             storage.remove(stale)
-        shards = _ShardedParquet(storage.join(output, DATA_FOLDER), hf_schema(options.tiles), options.shard_mb)
+        shards = ShardedParquet(storage.join(output, DATA_FOLDER), hf_schema(options.tiles), options.shard_mb)
         for sample in samples:
             shards.add(to_row(sample, options))
             result.samples += 1

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from curate import storage
 from curate.export.base import (
+    BaseExporter,
     ExportedSample,
     ExportOptions,
     ExportResult,
@@ -36,8 +37,9 @@ def image_paths(record: dict) -> list[str]:
     return [image] if isinstance(image, str) else list(image)
 
 
-class LlavaExporter:
+class LlavaExporter(BaseExporter):
     name = "llava"
+    single_as_string = True  # LLaVA-1.5's loader opens `image` as one path
     columns = [
         ("id", "sample id"),
         ("image", "path under images/ (a string for one image, a list for several)"),
@@ -53,7 +55,7 @@ class LlavaExporter:
                 paths = [images.add(n, b) for n, b in zip(sample.image_names, sample.images, strict=True)]
                 record = {
                     "id": sample.sample_id,
-                    "image": paths[0] if len(paths) == 1 else paths,
+                    "image": paths[0] if len(paths) == 1 and self.single_as_string else paths,
                     "conversations": to_from_value(sample.conversations),
                 }
                 if options.tiles:
@@ -75,8 +77,11 @@ class LlavaExporter:
                 errors.append(f"{rid}: duplicate id")
             ids.add(rid)
             paths = image_paths(record)
-            if isinstance(record.get("image"), list) and len(paths) == 1:
+            image = record.get("image")
+            if self.single_as_string and isinstance(image, list) and len(paths) == 1:
                 errors.append(f"{rid}: a single image must be a path string, not a list")
+            if not self.single_as_string and not isinstance(image, list):
+                errors.append(f"{rid}: `image` must be a list of paths (one per <image>), got {type(image).__name__}")
             for path in paths:
                 if not storage.exists(storage.join(output, "images", path)):
                     errors.append(f"{rid}: image {path} is missing from images/")
@@ -95,3 +100,16 @@ class LlavaExporter:
                 [read_bytes(storage.join(output, "images", p)) for p in image_paths(record)],
                 from_from_value(record["conversations"]),
             )
+
+
+class LlavaInterleaveExporter(LlavaExporter):
+    """`llava-interleave`: LLaVA-NeXT-Interleave JSON, `image` always a list of paths, with one
+    `<image>` per image where it belongs in the text (interleaved, in list order)."""
+
+    name = "llava-interleave"
+    single_as_string = False
+    columns = [
+        ("id", "sample id"),
+        ("image", "list of paths under images/, in `<image>` order"),
+        ("conversations", "`{from: human|gpt, value}` turns, `<image>` placeholders interleaved"),
+    ]
