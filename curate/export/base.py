@@ -90,6 +90,10 @@ class ImageFolder:
         self.written: set[str] = set()
         storage.makedirs(storage.join(output, folder))
 
+    def add_sample(self, sample: SampleRecord, prefix: str = "") -> list[str]:
+        """Every image of a sample, written once; the paths a record names, in image order."""
+        return [prefix + self.add(n, b) for n, b in zip(sample.image_names, sample.images, strict=True)]
+
     def add(self, name: str, data: bytes) -> str:
         """The path, relative to the output folder's image root, that a record should name."""
         relative = posixpath.normpath(name).lstrip("./")

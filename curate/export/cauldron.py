@@ -8,20 +8,14 @@ template places the images, so `<image>` placeholders are removed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import storage
-from curate.export.base import (
-    BaseExporter,
-    ExportedSample,
-    ExportOptions,
-    ExportResult,
-    strip_placeholders,
-)
-from curate.export.hf import DATA_FOLDER, ShardedParquet
+from curate.export.base import ExportedSample, ExportOptions, strip_placeholders
+from curate.export.hf import DATA_FOLDER, ParquetExporter
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 from curate.schemas.arrow import IMAGE, hf_feature
 
@@ -43,47 +37,32 @@ def _texts(sample: SampleRecord) -> list[dict[str, str]]:
     ]
 
 
-class CauldronExporter(BaseExporter):
+def _turns(texts: list[dict[str, str]]) -> list[Turn]:
+    return [t for text in texts for t in (Turn("user", text["user"]), Turn("assistant", text["assistant"]))]
+
+
+class CauldronExporter(ParquetExporter):
     name = "cauldron"
     columns = [
         ("images", "list of Image"),
         ("texts", "`{user, assistant, source}` per QA turn; no `<image>` tokens"),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
-        result = ExportResult(output, self.name)
-        for stale in storage.glob(storage.join(output, DATA_FOLDER, "*.parquet")):
-            storage.remove(stale)
-        shards = ShardedParquet(storage.join(output, DATA_FOLDER), schema(), options.shard_mb)
-        for sample in samples:
-            images = [{"bytes": b, "path": n} for b, n in zip(sample.images, sample.image_names, strict=True)]
-            shards.add({"images": images, "texts": _texts(sample)})
-            result.samples += 1
-            result.images += sample.num_images
-        result.files = shards.close()
-        return result
+    def schema(self, options: ExportOptions) -> pa.Schema:
+        return schema()
 
-    def _files(self, output: str) -> list[str]:
-        return storage.glob(storage.join(output, DATA_FOLDER, "train-*.parquet"))
-
-    def _rows(self, output: str) -> Iterator[dict]:
-        for file in self._files(output):
-            with storage.open_file(file) as handle:
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=64):
-                    yield from batch.to_pylist()
+    def row(self, sample: SampleRecord, options: ExportOptions) -> dict:
+        images = [{"bytes": b, "path": n} for b, n in zip(sample.images, sample.image_names, strict=True)]
+        return {"images": images, "texts": _texts(sample)}
 
     def validate(self, output: str) -> list[str]:
-        if not self._files(output):
+        if not self.files(output):
             return [f"no {DATA_FOLDER}/train-*.parquet shards"]
-        errors = []
-        with storage.open_file(self._files(output)[0]) as handle:
-            arrow = pq.read_schema(handle)
-        if [f.name for f in arrow] != ["images", "texts"]:
-            errors.append(f"columns must be exactly images, texts; got {[f.name for f in arrow]}")
-        features = json.loads((arrow.metadata or {}).get(b"huggingface", b"{}")).get("info", {}).get("features", {})
-        if features.get("images", {}).get("feature", {}).get("_type") != "Image":
-            errors.append("`images` is not declared as a list of datasets.Image")
-        for i, row in enumerate(self._rows(output)):
+        with storage.open_file(self.files(output)[0]) as handle:
+            names = [f.name for f in pq.read_schema(handle)]
+        errors = [] if names == ["images", "texts"] else [f"columns must be exactly images, texts; got {names}"]
+        errors += self.image_feature_errors(output)
+        for i, row in enumerate(self.rows(output)):
             if not row["images"]:
                 errors.append(f"row {i}: no images")
             if not row["texts"]:
@@ -96,10 +75,8 @@ class CauldronExporter(BaseExporter):
         return errors
 
     def read(self, output: str) -> Iterator[ExportedSample]:
-        for i, row in enumerate(self._rows(output)):
-            turns = [t for text in row["texts"] for t in (Turn("user", text["user"]), Turn("assistant", text["assistant"]))]
-            yield ExportedSample(str(i), [image["bytes"] for image in row["images"]], turns)
+        for i, row in enumerate(self.rows(output)):
+            yield ExportedSample(str(i), [image["bytes"] for image in row["images"]], _turns(row["texts"]))
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
-        turns = [t for text in _texts(sample) for t in (Turn("user", text["user"]), Turn("assistant", text["assistant"]))]
-        return [ExportedSample(sample.sample_id, list(sample.images), turns)]
+        return [ExportedSample(sample.sample_id, list(sample.images), _turns(_texts(sample)))]

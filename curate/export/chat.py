@@ -69,7 +69,7 @@ class _JsonLinesChat(BaseExporter):
         images = ImageFolder(output)
         with storage.open_file(storage.join(output, DATA_FILE), "wb") as out:
             for sample in samples:
-                paths = [images.add(n, b) for n, b in zip(sample.image_names, sample.images, strict=True)]
+                paths = images.add_sample(sample)
                 key, turns = self.encode(sample.conversations)
                 record = {"id": sample.sample_id, "images": paths, key: turns}
                 if options.tiles:

@@ -86,7 +86,7 @@ class DemonExporter(BaseExporter):
         try:
             handle.write(b'{"data": [\n')
             for sample in samples:
-                paths = [f"images/{images.add(n, b)}" for n, b in zip(sample.image_names, sample.images, strict=True)]
+                paths = images.add_sample(sample, prefix="images/")
                 for instance in instances(sample, paths):
                     handle.write((b",\n" if count else b"") + _dumps(instance))
                     count += 1

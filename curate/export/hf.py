@@ -118,7 +118,47 @@ class ShardedParquet:
         return names
 
 
-class HfExporter(BaseExporter):
+class ParquetExporter(BaseExporter):
+    """Formats stored as `data/train-*.parquet`: subclasses give the schema and one row per sample."""
+
+    def schema(self, options: ExportOptions) -> pa.Schema:
+        raise NotImplementedError
+
+    def row(self, sample: SampleRecord, options: ExportOptions) -> dict:
+        raise NotImplementedError
+
+    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+        result = ExportResult(output, self.name)
+        for stale in self.files(output):
+            storage.remove(stale)
+        shards = ShardedParquet(storage.join(output, DATA_FOLDER), self.schema(options), options.shard_mb)
+        for sample in samples:
+            shards.add(self.row(sample, options))
+            result.samples += 1
+            result.images += sample.num_images
+        result.files = shards.close()
+        return result
+
+    def files(self, output: str) -> list[str]:
+        return storage.glob(storage.join(output, DATA_FOLDER, "train-*.parquet"))
+
+    def rows(self, output: str, columns: list[str] | None = None) -> Iterator[dict]:
+        for file in self.files(output):
+            with storage.open_file(file) as handle:
+                for batch in pq.ParquetFile(handle).iter_batches(batch_size=64, columns=columns):
+                    yield from batch.to_pylist()
+
+    def image_feature_errors(self, output: str) -> list[str]:
+        """`images` must be declared as a list of datasets.Image, so the Hub viewer shows them."""
+        with storage.open_file(self.files(output)[0]) as handle:
+            metadata = pq.read_schema(handle).metadata or {}
+        features = json.loads(metadata.get(b"huggingface", b"{}")).get("info", {}).get("features", {})
+        if features.get("images", {}).get("feature", {}).get("_type") != "Image":
+            return ["`images` is not declared as a list of datasets.Image"]
+        return []
+
+
+class HfExporter(ParquetExporter):
     name = "hf"
     columns = [
         ("id", "sample id"),
@@ -132,44 +172,21 @@ class HfExporter(BaseExporter):
         ("tile_grid, num_tiles, tile_size", "with --tiles: Leopard adaptive-resolution grids per image"),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
-        result = ExportResult(output, self.name)
-        for stale in storage.glob(storage.join(output, DATA_FOLDER, "*.parquet")):
-            storage.remove(stale)
-        shards = ShardedParquet(storage.join(output, DATA_FOLDER), hf_schema(options.tiles), options.shard_mb)
-        for sample in samples:
-            shards.add(to_row(sample, options))
-            result.samples += 1
-            result.images += sample.num_images
-        result.files = shards.close()
-        return result
+    def schema(self, options: ExportOptions) -> pa.Schema:
+        return hf_schema(options.tiles)
 
-    def _files(self, output: str) -> list[str]:
-        return storage.glob(storage.join(output, DATA_FOLDER, "train-*.parquet"))
+    def row(self, sample: SampleRecord, options: ExportOptions) -> dict:
+        return to_row(sample, options)
 
     def validate(self, output: str) -> list[str]:
-        files = self._files(output)
-        if not files:
+        if not self.files(output):
             return [f"no {DATA_FOLDER}/train-*.parquet shards"]
-        errors = []
-        for file in files:
-            with storage.open_file(file) as handle:
-                parquet = pq.ParquetFile(handle)
-                features = json.loads((parquet.schema_arrow.metadata or {}).get(b"huggingface", b"{}"))
-                images = features.get("info", {}).get("features", {}).get("images", {})
-                if images.get("feature", {}).get("_type") != "Image":
-                    errors.append(f"{file}: `images` is not declared as a list of datasets.Image")
-                for batch in parquet.iter_batches(batch_size=64, columns=["id", "images", "conversations"]):
-                    for row in batch.to_pylist():
-                        turns = [Turn(**t) for t in row["conversations"]]
-                        errors.extend(check_turns(row["id"], turns, len(row["images"])))
+        errors = self.image_feature_errors(output)
+        for row in self.rows(output, ["id", "images", "conversations"]):
+            turns = [Turn(**t) for t in row["conversations"]]
+            errors.extend(check_turns(row["id"], turns, len(row["images"])))
         return errors
 
     def read(self, output: str) -> Iterator[ExportedSample]:
-        for file in self._files(output):
-            with storage.open_file(file) as handle:
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=64, columns=["id", "images", "conversations"]):
-                    for row in batch.to_pylist():
-                        yield ExportedSample(
-                            row["id"], [i["bytes"] for i in row["images"]], [Turn(**t) for t in row["conversations"]]
-                        )
+        for row in self.rows(output, ["id", "images", "conversations"]):
+            yield ExportedSample(row["id"], [i["bytes"] for i in row["images"]], [Turn(**t) for t in row["conversations"]])

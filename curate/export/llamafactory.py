@@ -52,7 +52,7 @@ class LlamaFactoryExporter(BaseExporter):
         images = ImageFolder(output)
         with JsonArrayWriter(storage.join(output, DATA_FILE)) as out:
             for sample in samples:
-                paths = [f"images/{images.add(n, b)}" for n, b in zip(sample.image_names, sample.images, strict=True)]
+                paths = images.add_sample(sample, prefix="images/")
                 out.write({"messages": [asdict(t) for t in sample.conversations], "images": paths})
                 result.samples += 1
                 result.images += len(paths)

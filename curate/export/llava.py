@@ -52,7 +52,7 @@ class LlavaExporter(BaseExporter):
         images = ImageFolder(output)
         with JsonArrayWriter(storage.join(output, DATA_FILE)) as out:
             for sample in samples:
-                paths = [images.add(n, b) for n, b in zip(sample.image_names, sample.images, strict=True)]
+                paths = images.add_sample(sample)
                 record = {
                     "id": sample.sample_id,
                     "image": paths[0] if len(paths) == 1 and self.single_as_string else paths,
