@@ -163,3 +163,29 @@ def test_concurrent_downloads_of_one_document_land_in_one_content_addressed_file
     assert len({r.uri for r in results}) == 1 and len(results) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{results[0].sha256}.pdf"]
     assert Path(results[0].uri).read_bytes() == body
+
+
+def test_inputs_are_listed_by_the_job_with_match_all(tmp_path):
+    import apache_beam as beam
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from curate.pipelines.transforms import ListInputs
+    from curate.sources import SUPPORTED_EXTENSIONS
+
+    (tmp_path / "docs" / "deep" / "deeper").mkdir(parents=True)
+    for name in ("a.pdf", "deep/b.PDF", "deep/deeper/c.pptx", "deep/notes.txt"):
+        (tmp_path / "docs" / name).write_bytes(b"x")
+    (tmp_path / "scans").mkdir()
+    for name in ("s1.png", "s2.png", "s3.jpg"):
+        (tmp_path / "scans" / name).write_bytes(b"x")
+    (tmp_path / "odd.xyz").write_bytes(b"x")
+    (tmp_path / "seeds.urls").write_text("# seeds\nhttps://example.org/a\n\nhttps://example.org/b\n")
+    inputs = [str(tmp_path / "docs"), str(tmp_path / "scans" / "*.png"), str(tmp_path / "odd.xyz"),
+              str(tmp_path / "seeds.urls"), "https://example.org/c"]
+    expected = [str(tmp_path / "docs" / n) for n in ("a.pdf", "deep/b.PDF", "deep/deeper/c.pptx")]
+    expected += [str(tmp_path / "scans" / n) for n in ("s1.png", "s2.png")]
+    expected += [str(tmp_path / "odd.xyz"), "https://example.org/a", "https://example.org/b", "https://example.org/c"]
+    with beam.Pipeline(runner=FnApiRunner()) as p:
+        listed = p | beam.Create(inputs) | ListInputs(SUPPORTED_EXTENSIONS)
+        assert_that(listed, equal_to(expected))
