@@ -178,8 +178,9 @@ def _clean_staging(output: str, cfg: PipelineConfig) -> None:
         storage.remove(storage.join(output, "_staging"))
 
 
-def _no_documents(report, inputs: list[str]) -> None:
-    if not report.counters.get("documents"):
+def _no_documents(output: str, inputs: list[str]) -> None:
+    """Inputs are listed inside the job, so an empty listing shows in the manifest's counts."""
+    if not read_manifest(output).get("counts", {}).get("documents"):
         kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
         console.print(f"[red]error:[/red] no documents ({kinds}) found in: {' '.join(inputs)}")
         raise typer.Exit(2)
@@ -285,7 +286,7 @@ def run(
             progress,
         )
     _clean_staging(output, cfg)
-    _no_documents(report, uris)
+    _no_documents(output, uris)
     _report(output, report)
 
 
