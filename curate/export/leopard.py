@@ -28,6 +28,7 @@ from curate.export.base import (
     ExportedSample,
     ExportOptions,
     ExportResult,
+    JsonArrayWriter,
     check_turns,
     from_from_value,
     read_json,
@@ -103,7 +104,8 @@ class LeopardExporter(BaseExporter):
     def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
         result = ExportResult(output, self.name, files=[SHARD_LIST, DATA_JSON])
         storage.makedirs(output)
-        shards, shard, entries = [], None, []
+        shards, shard = [], None
+        entries = JsonArrayWriter(storage.join(output, DATA_JSON))  # streamed: never a list in memory
         for sample in samples:
             plan = plan_tiles(sample.image_sizes, options.tile_size, options.max_tiles)
             if not fits_budget(plan, options.max_tiles):
@@ -117,8 +119,8 @@ class LeopardExporter(BaseExporter):
             _add(shard.tar, f"{key}.input_image", pickle.dumps(list(sample.images), protocol=4))
             _add(shard.tar, f"{key}.conversations", repr(to_from_value(sample.conversations)).encode("utf-8"))
             shard.count += 1
-            entries.append({"id": key, "image": list(sample.image_names), "num_tiles": plan.num_tiles,
-                            "tile_grid": [list(g) for g in plan.grids]})
+            entries.write({"id": key, "image": list(sample.image_names), "num_tiles": plan.num_tiles,
+                           "tile_grid": [list(g) for g in plan.grids]})
             result.samples += 1
             result.images += sample.num_images
         if shard is not None:
@@ -126,7 +128,7 @@ class LeopardExporter(BaseExporter):
         index = {"__kind__": "wids-shard-index-v1", "wids_version": 1, "name": "curate", "shardlist": shards,
                  "curate_tile_budget": options.max_tiles}
         storage.write_bytes_atomic(storage.join(output, SHARD_LIST), json.dumps(index, indent=1).encode())
-        storage.write_bytes_atomic(storage.join(output, DATA_JSON), json.dumps(entries).encode())
+        entries.close()
         result.files += [s["url"] for s in shards]
         return result
 
