@@ -71,7 +71,12 @@ def export_dataset(
             yield sample
 
     result = exporter.write(counted(), output, options)
-    manifest = read_manifest(source) if not source.endswith(".parquet") and "*" not in source else None
+    manifest = None
+    if not source.endswith(".parquet") and "*" not in source:
+        try:
+            manifest = read_manifest(source)
+        except FileNotFoundError:  # shards without a run's manifest: the card says less
+            manifest = None
     languages = ((manifest or {}).get("config", {}).get("quality") or {}).get("languages") or None
     card = build_card(stats, manifest, fmt, exporter.columns, repo_id=repo_id, language=languages)
     storage.write_bytes_atomic(storage.join(output, CARD_FILE), str(card).encode("utf-8"))
