@@ -1,8 +1,8 @@
 """Uploading an export folder to the Hugging Face Hub in one commit.
 
 `push_to_hub` re-encodes a `datasets.Dataset` in memory, which runs out of memory on large
-image sets. Instead the files already on disk are pre-uploaded (LFS files stream from disk, one
-at a time), then a single commit adds them all: a reader never sees a half-uploaded dataset, and
+image sets. Instead the files already on disk are pre-uploaded (LFS files stream from disk, a
+few at a time), then a single commit adds them all: a reader never sees a half-uploaded dataset, and
 a failed upload leaves the repository as it was. The token comes from `HF_TOKEN` or
 `hf auth login`; it is handed to huggingface_hub and never printed.
 """
