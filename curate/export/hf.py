@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import storage
+from curate.dataset import iter_rows
 from curate.export.base import BaseExporter, ExportedSample, ExportOptions, ExportResult, check_turns
 from curate.export.chat import to_messages
 from curate.export.tiles import tile_columns
@@ -143,10 +144,7 @@ class ParquetExporter(BaseExporter):
         return storage.glob(storage.join(output, DATA_FOLDER, "train-*.parquet"))
 
     def rows(self, output: str, columns: list[str] | None = None) -> Iterator[dict]:
-        for file in self.files(output):
-            with storage.open_file(file) as handle:
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=64, columns=columns):
-                    yield from batch.to_pylist()
+        return iter_rows(storage.join(output, DATA_FOLDER, "train-*.parquet"), columns)
 
     def image_feature_errors(self, output: str) -> list[str]:
         """`images` must be declared as a list of datasets.Image, so the Hub viewer shows them."""
