@@ -14,11 +14,10 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
-import psutil
+from measure import run_with_peak_rss
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -51,19 +50,7 @@ def make_dataset(folder: Path, count: int) -> None:
 
 def export(dataset: Path, target: Path, fmt: str) -> tuple[float, float]:
     """(seconds, peak RSS MB)."""
-    started = time.perf_counter()
-    process = subprocess.Popen([*CURATE, "export", str(dataset), "-f", fmt, "-o", str(target)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    handle, peak = psutil.Process(process.pid), 0
-    while process.poll() is None:
-        try:
-            peak = max(peak, handle.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
-    if process.returncode:
-        raise SystemExit(f"curate export -f {fmt} failed")
-    return time.perf_counter() - started, peak / 2**20
+    return run_with_peak_rss([*CURATE, "export", str(dataset), "-f", fmt, "-o", str(target)], interval_s=0.05)
 
 
 def main() -> None:

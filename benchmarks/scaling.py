@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import psutil
+from measure import run_with_peak_rss
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATE = [sys.executable, "-m", "curate.cli"]
@@ -35,21 +33,9 @@ def inputs(folder: Path, copies: int) -> int:
 
 
 def run(folder: Path, output: Path, workers: int) -> tuple[float, float]:
-    """(seconds, peak RSS MB of the process tree)."""
-    started = time.perf_counter()
-    process = subprocess.Popen([*CURATE, "run", str(folder), "-o", str(output), "--no-progress",
-                                "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    root, peak = psutil.Process(process.pid), 0
-    while process.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    if process.returncode:
-        raise SystemExit(f"curate run failed ({process.returncode})")
-    return time.perf_counter() - started, peak / 2**20
+    """(seconds, peak RSS MB of the process tree: launcher + workers)."""
+    return run_with_peak_rss([*CURATE, "run", str(folder), "-o", str(output), "--no-progress",
+                              "--workers", str(workers)], interval_s=0.2)
 
 
 def main() -> None:
