@@ -41,7 +41,8 @@ def make_dataset(folder: Path, count: int) -> None:
             for i in range(start, min(count, start + 16)):
                 seed = seeds[i % len(seeds)]
                 batch.append(sample_to_row(replace(
-                    seed, sample_id=f"{seed.sample_id}{i:06d}", image_names=[f"{i:06d}-{n}" for n in seed.image_names])))
+                    seed, sample_id=f"{seed.sample_id}{i:06d}",
+                    images=[replace(image, path=f"{i:06d}-{image.path}") for image in seed.images])))
             writer.write_table(pa.Table.from_pylist(batch, schema=SAMPLE_SCHEMA))
     manifest = json.loads((base / "manifest.json").read_text())
     manifest["counts"]["samples"] = count

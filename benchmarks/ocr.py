@@ -39,7 +39,7 @@ def reference_pages(limit: int, dpi: int) -> list[tuple[bytes, str]]:
     per_doc = max(1, limit // len(docs) + 1)
     for doc in docs:
         for page in list(render_document(str(doc), RenderOptions(dpi=dpi)))[:per_doc]:
-            pages.append((page.image_bytes, page.text))
+            pages.append((page.image.bytes, page.text))
     return pages[:limit]
 
 
@@ -64,13 +64,13 @@ def _work(args):
     else:
         from curate.config import OcrOptions
         from curate.ocr import load_engine, ocr_page
-        from curate.schemas import PageRecord
+        from curate.schemas import ImageData, PageRecord
 
         options = OcrOptions(engine=engine_name, threads=threads, rotation="never")
         engine = load_engine(options)
         texts = []
         for png in chunk:
-            page = PageRecord("b-0", "b", "/b", "0", "pdf", 0, 1, 144, 0, 0, png, needs_ocr=True)
+            page = PageRecord("b-0", "b", "/b", "0", "pdf", 0, 1, 144, 0, 0, ImageData(png, "b-0.png"), needs_ocr=True)
             texts.append(ocr_page(page, engine, options).text)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return texts, peak_mb
@@ -108,8 +108,7 @@ def available(engine: str) -> bool:
 def end_to_end(dpi: int) -> None:
     """curate run over text PDFs + scans: --ocr always vs auto, same inputs."""
     from curate.config import PipelineConfig
-    from curate.pipelines.graph import build_run
-    from curate.pipelines.launch import run_graph
+    from curate.jobs import Inputs, plan_job, run_job
 
     work = Path(tempfile.mkdtemp(prefix="curate-ocr-bench-"))
     try:
@@ -125,7 +124,7 @@ def end_to_end(dpi: int) -> None:
         for mode in ("always", "auto"):
             config = PipelineConfig.model_validate({"render": {"dpi": dpi}, "ocr": {"mode": mode}})
             started = time.perf_counter()
-            report = run_graph(lambda p, d: build_run(p, inputs, str(work / mode), config, d))
+            report = run_job(plan_job("run", Inputs(tuple(inputs)), str(work / mode), config))
             timings[mode] = time.perf_counter() - started
             print(f"e2e --ocr {mode:<6} pages={report.counters.get('pages', 0)} "
                   f"ocr_pages={report.counters.get('pages.ocr', 0)} seconds={timings[mode]:.1f}", flush=True)

@@ -53,13 +53,11 @@ def stage(paths: list[Path], dpi: float) -> int:
 
 
 def beam_job(paths: list[Path], dpi: float, workers: int, output: Path) -> int:
-    from curate.pipelines.graph import build_render
-    from curate.pipelines.launch import run_graph
+    from curate.jobs import Inputs, plan_job, run_job
 
     config = PipelineConfig.model_validate({"render": {"dpi": dpi}})
-    uris = [str(p) for p in paths]
-    report = run_graph(lambda p, d: build_render(p, uris, str(output), config, d), workers=workers)
-    return report.counters["pages"]
+    job = plan_job("render", Inputs(tuple(str(p) for p in paths)), str(output), config, workers)
+    return run_job(job).counters["pages"]
 
 
 def timed(label: str, fn, *args) -> float:

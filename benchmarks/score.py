@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.filters.scoring import Part, ScoringModel, score_samples
+from curate.scoring import Part, ScoringModel, score_samples
 from curate.generators import generate_qa
 from curate.samples import assemble_sample, plan_windows
 from curate.schemas import PageRecord

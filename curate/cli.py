@@ -15,10 +15,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import storage
-from curate.config import ConfigError, PipelineConfig, load_config
-from curate.dataset import DatasetError, iter_rows, locate, shard_files
-from curate.sources import SUPPORTED_EXTENSIONS
-from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED, read_manifest
+from curate.config import PipelineConfig, load_config
+from curate.dataset import iter_rows, locate, shard_files
+from curate.errors import CurateError
+from curate.plan import Dataset, Inputs, LlavaJson
+from curate.schemas import METRICS
+from curate.writers.manifest import read_manifest
+from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED
 
 app = typer.Typer(
     help="Turn documents into text-rich multi-image instruction data (Parquet).",
@@ -54,6 +57,9 @@ AllowPrivateOpt = typer.Option(
 )
 CrawlDepthOpt = typer.Option(None, "--crawl-depth", help="Webpages: links followed from each URL [0].")
 ImageFolderOpt = typer.Option(None, "--image-folder", help="Images of a LLaVA-format JSON input.")
+LocalOpt = typer.Option(
+    False, "--local", help="Run in this process without Beam (small jobs; same output)."
+)
 ModelOpt = typer.Option(
     None, "--model", "-m", help="Reference model: local folder or hub id [offline defaults, see docs]."
 )
@@ -76,53 +82,6 @@ def _llm_overrides(generator, base_url, model, api_key, concurrency) -> dict[str
     }
 
 
-@contextmanager
-def _llm_endpoint(cfg: PipelineConfig, output: str, beam_args: list[str]):
-    """The config with a ready LLM endpoint: the user's, or SmolLM2 started here and stopped after."""
-    if cfg.generator.backend != "llm":
-        yield cfg
-        return
-    from curate.generators.embedded import MODEL_NAME, EmbeddedServer, EmbeddedServerError
-    from curate.pipelines.launch import names_runner
-
-    llm = cfg.generator.llm
-    updates: dict[str, Any] = {}
-    if llm.cache_dir is None:
-        updates["cache_dir"] = storage.join(output, "llm_cache")
-    if llm.base_url:
-        if not llm.model:
-            console.print("[red]error:[/red] --llm-model is required with --llm-base-url")
-            raise typer.Exit(2)
-        if llm.structured_output == "auto":
-            updates["structured_output"] = "json_schema"
-        yield _with_llm(cfg, updates)
-        return
-    if names_runner(beam_args):
-        console.print(
-            "[red]error:[/red] remote workers cannot reach a local LLM; pass --llm-base-url "
-            "(an OpenAI-compatible endpoint such as vLLM) for non-local runners"
-        )
-        raise typer.Exit(2)
-    updates["model"] = llm.model or MODEL_NAME
-    if llm.structured_output == "auto":
-        updates["structured_output"] = "json_object_schema"
-    try:
-        server = EmbeddedServer().start()
-    except EmbeddedServerError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    console.print(f"started the local LLM ({updates['model']}) at {server.base_url}")
-    try:
-        yield _with_llm(cfg, {**updates, "base_url": server.base_url})
-    finally:
-        server.stop()
-
-
-def _with_llm(cfg: PipelineConfig, updates: dict[str, Any]) -> PipelineConfig:
-    llm = cfg.generator.llm.model_copy(update=updates)
-    return cfg.model_copy(update={"generator": cfg.generator.model_copy(update={"llm": llm})})
-
-
 def _split_beam_args(tokens: list[str]) -> tuple[list[str], list[str]]:
     """Inputs come first; from the first `--option` on, everything is passed to Beam."""
     for i, token in enumerate(tokens):
@@ -131,71 +90,54 @@ def _split_beam_args(tokens: list[str]) -> tuple[list[str], list[str]]:
     return tokens, []
 
 
+@contextmanager
+def _user_errors():
+    """An error the user can act on is one red line and exit status 2, not a traceback."""
+    try:
+        yield
+    except CurateError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+
+
 def _config(path: Path | None, overrides: dict[str, Any]) -> PipelineConfig:
-    try:
+    with _user_errors():
         return load_config(path, overrides)
-    except ConfigError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
 
 
-def _check_ocr(cfg: PipelineConfig, beam_args: list[str]) -> None:
-    """Load the OCR engine once up front on local runs, so a missing engine is one clear line."""
-    from curate.pipelines.launch import names_runner
+def _run(command: str, source, output: str, cfg: PipelineConfig, beam_args: list[str], workers: int,
+         show_progress: bool, local: bool) -> None:
+    """Plan the job, run it (Beam, or in this process with --local), print its counters."""
+    from curate.jobs import plan_job, run_job
+    from curate.plan import names_runner
 
-    if cfg.ocr.mode == "never" or names_runner(beam_args):
-        return
-    from curate.ocr import OcrUnavailable, load_engine
-
-    try:
-        load_engine(cfg.ocr.model_copy(update={"threads": 1}))
-    except OcrUnavailable as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-
-
-def _check_inputs(inputs: list[str]) -> list[str]:
-    """The input arguments, checked without listing them: folders and globs are listed by the
-    job itself (fileio.MatchAll), so a million-file bucket never becomes a list here."""
-    if not inputs:
-        console.print("[red]error:[/red] give at least one input file, folder, glob, URL or .urls file")
-        raise typer.Exit(2)
-    for raw in inputs:
-        try:
-            kind, uri = storage.route_input(raw)
-        except storage.StorageError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
-        if kind in ("file", "url_list") and not storage.exists(uri):
-            console.print(f"[red]error:[/red] no such file or folder: {raw}")
-            raise typer.Exit(2)
-    return list(inputs)
+    _show_curate_log()
+    with _user_errors():
+        job = plan_job(command, source, output, cfg, workers, remote=names_runner(beam_args))
+        runner = "local" if local else "beam"
+        if not show_progress:
+            report = run_job(job, runner, beam_args)
+        else:
+            columns = (TextColumn("{task.completed} documents done"), BarColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task("documents", total=None)
+                report = run_job(job, runner, beam_args, lambda done: bar.update(task, completed=done))
+    _report(job.output, report)
 
 
-def _clean_staging(output: str, cfg: PipelineConfig) -> None:
-    """Linked documents downloaded by crawls are rendered by now; their default staging goes."""
-    if cfg.web.staging_dir is None:
-        storage.remove(storage.join(output, "_staging"))
+class _ConsoleHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(self.format(record), highlight=False)
 
 
-def _no_documents(output: str, inputs: list[str]) -> None:
-    """Inputs are listed inside the job, so an empty listing shows in the manifest's counts."""
-    if not read_manifest(output).get("counts", {}).get("documents"):
-        kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        console.print(f"[red]error:[/red] no documents ({kinds}) found in: {' '.join(inputs)}")
-        raise typer.Exit(2)
-
-
-def _execute(build, beam_args: list[str], workers: int, show: bool):
-    from curate.pipelines.launch import run_graph  # Beam import only when a job runs
-
+def _show_curate_log() -> None:
+    """curate's own INFO messages (a local LLM started, ...) on the console; others' warnings."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not show:
-        return run_graph(build, beam_args, workers)
-    columns = (TextColumn("{task.completed} documents done"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("documents", total=None)
-        return run_graph(build, beam_args, workers, lambda done: bar.update(task, completed=done))
+    log = logging.getLogger("curate")
+    if not any(isinstance(h, _ConsoleHandler) for h in log.handlers):
+        log.addHandler(_ConsoleHandler())
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def _report(output: str, report) -> None:
@@ -216,6 +158,11 @@ def _report(output: str, report) -> None:
             f"estimated cost ${counters.get('llm.cost_micro_usd', 0) / 1e6:.4f}"
         )
     console.print(f"output: {output}  (inspect it with: curate inspect {output})")
+
+
+def _inputs(tokens: list[str] | None) -> tuple[Inputs, list[str]]:
+    uris, beam_args = _split_beam_args(tokens or [])
+    return Inputs(tuple(uris)), beam_args
 
 
 @app.command(context_settings=PASS_THROUGH)
@@ -248,11 +195,10 @@ def run(
     model: str | None = ModelOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
+    local: bool = LocalOpt,
 ) -> None:
     """Run the whole job: documents -> pages (+OCR) -> samples -> QA (-> scores -> filter) -> Parquet."""
-    from curate.pipelines.graph import build_run
-
-    inputs, beam_args = _split_beam_args(inputs or [])
+    source, beam_args = _inputs(inputs)
     cfg = _config(
         config,
         {
@@ -271,23 +217,8 @@ def run(
             "filter.metric": filter_metric,
         },
     )
-    if cfg.filter.metric and cfg.filter.metric not in cfg.scoring.metrics:
-        cfg = cfg.model_copy(update={"scoring": cfg.scoring.model_copy(update={"metrics": [*cfg.scoring.metrics, cfg.filter.metric]})})
-    scoring_model = _scoring_model(cfg)
-    uris = _check_inputs(inputs)
-    _check_ocr(cfg, beam_args)
-    output = storage.normalize_uri(output)
-    console.print(f"curate run: {' '.join(uris)} -> {output}")
-    with _llm_endpoint(cfg, output, beam_args) as job_cfg:
-        report = _execute(
-            lambda p, progress_dir: build_run(p, uris, output, job_cfg, progress_dir, workers, scoring_model),
-            beam_args,
-            workers,
-            progress,
-        )
-    _clean_staging(output, cfg)
-    _no_documents(output, uris)
-    _report(output, report)
+    console.print(f"curate run: {' '.join(source.uris)} -> {storage.normalize_uri(output)}")
+    _run("run", source, output, cfg, beam_args, workers, progress, local)
 
 
 @app.command(context_settings=PASS_THROUGH)
@@ -302,11 +233,10 @@ def render(
     crawl_depth: int | None = CrawlDepthOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
+    local: bool = LocalOpt,
 ) -> None:
     """Render documents into page records (+OCR): OUTPUT/pages/*.parquet (image, text, boxes)."""
-    from curate.pipelines.graph import build_render
-
-    inputs, beam_args = _split_beam_args(inputs or [])
+    source, beam_args = _inputs(inputs)
     cfg = _config(
         config,
         {
@@ -317,32 +247,19 @@ def render(
             "web.max_depth": crawl_depth,
         },
     )
-    uris = _check_inputs(inputs)
-    _check_ocr(cfg, beam_args)
-    output = storage.normalize_uri(output)
-    report = _execute(
-        lambda p, progress_dir: build_render(p, uris, output, cfg, progress_dir, workers),
-        beam_args,
-        workers,
-        progress,
-    )
-    _clean_staging(output, cfg)
-    _report(output, report)
+    _run("render", source, output, cfg, beam_args, workers, progress, local)
 
 
-def _locate(path_tokens: list[str], kinds: tuple[str, ...]) -> tuple[str, str]:
+def _locate(path_tokens: list[str], kinds: tuple[str, ...]) -> Dataset:
     if len(path_tokens) != 1:
         console.print("[red]error:[/red] give exactly one dataset path")
         raise typer.Exit(2)
-    try:
+    with _user_errors():
         pattern, kind = locate(path_tokens[0])
-    except DatasetError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
     if kind not in kinds:
         console.print(f"[red]error:[/red] {path_tokens[0]} holds {kind}; this command reads {' or '.join(kinds)}")
         raise typer.Exit(2)
-    return pattern, kind
+    return Dataset(pattern, kind)
 
 
 @app.command(name="ocr", context_settings=PASS_THROUGH)
@@ -355,19 +272,13 @@ def ocr_command(
     mode: str | None = typer.Option(None, "--mode", help="auto [default], always, never."),
     engine: str | None = OcrEngineOpt,
     workers: int = WorkersOpt,
+    local: bool = LocalOpt,
 ) -> None:
     """OCR existing page records: pages without usable text get OCR text lines with boxes."""
-    from curate.pipelines.graph import build_ocr
-
     paths, beam_args = _split_beam_args(tokens or [])
-    pattern, _ = _locate(paths, ("pages",))
+    source = _locate(paths, ("pages",))
     cfg = _config(config, {"ocr.mode": mode, "ocr.engine": engine})
-    _check_ocr(cfg, beam_args)
-    output = storage.normalize_uri(output)
-    report = _execute(
-        lambda p, _: build_ocr(p, pattern, output, cfg, workers), beam_args, workers, False
-    )
-    _report(output, report)
+    _run("ocr", source, output, cfg, beam_args, workers, False, local)
 
 
 @app.command(context_settings=PASS_THROUGH)
@@ -386,12 +297,11 @@ def generate(
     llm_api_key: str | None = LLMKeyOpt,
     llm_concurrency: int | None = LLMConcurrencyOpt,
     workers: int = WorkersOpt,
+    local: bool = LocalOpt,
 ) -> None:
     """Write QA for an existing dataset: pages are grouped into samples first."""
-    from curate.pipelines.graph import build_generate
-
     paths, beam_args = _split_beam_args(tokens or [])
-    pattern, kind = _locate(paths, ("pages", "samples"))
+    source = _locate(paths, ("pages", "samples"))
     cfg = _config(
         config,
         {
@@ -401,19 +311,8 @@ def generate(
             **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
         },
     )
-    output = storage.normalize_uri(output)
-    console.print(f"curate generate: {kind} from {pattern} -> {output}")
-    with _llm_endpoint(cfg, output, beam_args) as job_cfg:
-        report = _execute(
-            lambda p, _: build_generate(p, pattern, kind, output, job_cfg),
-            beam_args,
-            workers,
-            False,
-        )
-    _report(output, report)
-
-
-METRICS = ("ifd", "vfd", "mifd", "ffd")
+    console.print(f"curate generate: {source.kind} from {source.pattern} -> {storage.normalize_uri(output)}")
+    _run("generate", source, output, cfg, beam_args, workers, False, local)
 
 
 def _metrics(value: str | None) -> list[str] | None:
@@ -427,30 +326,18 @@ def _metrics(value: str | None) -> list[str] | None:
     return metrics
 
 
-def _scoring_model(cfg: PipelineConfig) -> str | None:
-    metrics = cfg.scoring.metrics
-    if not metrics:
-        return None
-    from curate.filters.scoring import resolve_model
-
-    try:
-        return resolve_model(cfg.scoring.model, metrics)
-    except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-
-
-def _dataset_source(path: str, image_folder: str | None) -> tuple[str, str | None]:
-    """(source, image folder): a LLaVA JSON with its images, or our samples Parquet."""
+def _dataset_source(paths: list[str], image_folder: str | None) -> Dataset | LlavaJson:
+    """A LLaVA JSON with its images, or our samples Parquet."""
+    if len(paths) != 1:
+        console.print("[red]error:[/red] give exactly one dataset path")
+        raise typer.Exit(2)
+    path = paths[0]
     if path.endswith((".json", ".jsonl")):
         if not image_folder:
             console.print("[red]error:[/red] a LLaVA JSON dataset needs --image-folder")
             raise typer.Exit(2)
-        return storage.normalize_uri(path), storage.normalize_uri(image_folder)
-    pattern, _ = _locate([path], ("samples",))
-    return pattern, None
-
-
+        return LlavaJson(storage.normalize_uri(path), storage.normalize_uri(image_folder))
+    return _locate([path], ("samples",))
 
 
 @app.command(context_settings=PASS_THROUGH)
@@ -464,23 +351,14 @@ def score(
     model: str | None = ModelOpt,
     image_folder: str | None = ImageFolderOpt,
     workers: int = WorkersOpt,
+    local: bool = LocalOpt,
 ) -> None:
     """Add difficulty scores (IFD, VFD, mIFD, FFD) per turn and per sample."""
-    from curate.pipelines.graph import build_score_filter
-
     paths, beam_args = _split_beam_args(tokens or [])
-    if len(paths) != 1:
-        console.print("[red]error:[/red] give exactly one dataset path")
-        raise typer.Exit(2)
-    source, folder = _dataset_source(paths[0], image_folder)
+    source = _dataset_source(paths, image_folder)
     cfg = _config(config, {"scoring.metrics": _metrics(metric), "scoring.model": model})
-    # scoring only: a filter set in the config file is for `curate filter`, not here
-    cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"metric": None})})
-    resolved = _scoring_model(cfg)
-    output = storage.normalize_uri(output)
-    console.print(f"curate score: {', '.join(cfg.scoring.metrics)} with {resolved} -> {output}")
-    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, False)
-    _report(output, report)
+    console.print(f"curate score: {', '.join(cfg.scoring.metrics)} -> {storage.normalize_uri(output)}")
+    _run("score", source, output, cfg, beam_args, workers, False, local)
 
 
 @app.command(name="filter", context_settings=PASS_THROUGH)
@@ -498,21 +376,16 @@ def filter_command(
     model: str | None = typer.Option(None, "--model", "-m", help="Score with this model first."),
     image_folder: str | None = ImageFolderOpt,
     workers: int = WorkersOpt,
+    local: bool = LocalOpt,
 ) -> None:
     """Keep samples by a difficulty score (Cherry-style: drop > 1, then keep the top 30%).
 
     Our Parquet is filtered on its existing scores; with --model, or for a LLaVA JSON input,
     the metric is computed first. Dropped rows go to OUTPUT/dropped/ with their reason.
     """
-    from curate.pipelines.graph import build_score_filter
-
     paths, beam_args = _split_beam_args(tokens or [])
-    if len(paths) != 1:
-        console.print("[red]error:[/red] give exactly one dataset path")
-        raise typer.Exit(2)
     (chosen,) = _metrics(metric) or [None]
-    source, folder = _dataset_source(paths[0], image_folder)
-    rescore = model is not None or folder is not None
+    source = _dataset_source(paths, image_folder)
     cfg = _config(
         config,
         {
@@ -520,18 +393,14 @@ def filter_command(
             "filter.max": max_score,
             "filter.min": min_score,
             "filter.keep_top": keep_top,
-            "scoring.metrics": [chosen] if rescore else [],
             "scoring.model": model,
         },
     )
     if keep_all:
         cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"keep_top": None})})
-    resolved = _scoring_model(cfg)
-    output = storage.normalize_uri(output)
     f = cfg.filter
-    console.print(f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> {output}")
-    report = _execute(lambda p, _: build_score_filter(p, source, output, cfg, resolved, folder), beam_args, workers, False)
-    _report(output, report)
+    console.print(f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> {storage.normalize_uri(output)}")
+    _run("filter", source, output, cfg, beam_args, workers, False, local)
 
 
 @app.command()
@@ -587,16 +456,12 @@ def export_command(
     revision: str | None = typer.Option(None, "--revision", help="With --to-hub: branch to commit to [main]."),
 ) -> None:
     """Write a dataset in a training format (plus a dataset card), validate it, optionally upload it."""
-    from curate.export import ExportError, ExportOptions, export_dataset
+    from curate.export import ExportOptions, export_dataset
     from curate.export.hub import upload_folder
 
     options = ExportOptions(tiles=tiles, tile_size=tile_size, max_tiles=max_tiles)
-    try:
-        with console.status(f"exporting {dataset} as {fmt} ..."):
-            report = export_dataset(dataset, output, fmt, options, repo_id=to_hub)
-    except (ExportError, DatasetError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    with _user_errors(), console.status(f"exporting {dataset} as {fmt} ..."):
+        report = export_dataset(dataset, output, fmt, options, repo_id=to_hub)
     result = report.result
     console.print(f"{fmt}: {result.samples} samples, {result.images} images -> {result.output}")
     for reason, count in sorted(result.skipped.items()):
@@ -608,12 +473,8 @@ def export_command(
         raise typer.Exit(1)
     console.print(f"validated against the {fmt} format's rules")
     if to_hub:
-        try:
-            with console.status(f"uploading to {to_hub} ..."):
-                uploaded = upload_folder(result.output, to_hub, private=private, revision=revision)
-        except ExportError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
+        with _user_errors(), console.status(f"uploading to {to_hub} ..."):
+            uploaded = upload_folder(result.output, to_hub, private=private, revision=revision)
         console.print(f"uploaded {len(uploaded.files)} files in one commit: {uploaded.commit_url}")
 
 

@@ -11,6 +11,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from curate.errors import CurateError
+from curate.schemas.records import Metric
+
 
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -202,9 +205,6 @@ class GeneratorOptions(_Options):
     llm: LLMOptions = LLMOptions()
 
 
-Metric = Literal["ifd", "vfd", "mifd", "ffd"]
-
-
 class ScoringOptions(_Options):
     """Difficulty scoring with a reference model (docs/scoring.md); off when metrics is empty."""
 
@@ -277,7 +277,7 @@ class PipelineConfig(_Options):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-class ConfigError(ValueError):
+class ConfigError(CurateError, ValueError):
     """A config file or flag value was rejected; the message says which and why."""
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pyarrow.parquet as pq
 
+from curate.errors import CurateError
 from curate import storage
 from curate.schemas import SCHEMA_VERSION
 from curate.schemas.arrow import kind_of_schema
 from curate.writers.parquet import DATA, PAGES
 
 
-class DatasetError(ValueError):
+class DatasetError(CurateError, ValueError):
     """The path holds no curate dataset; the message says what was looked for."""
 
 
@@ -71,7 +71,3 @@ def iter_rows(pattern: str, columns: list[str] | None = None) -> Iterator[dict[s
 
 def shard_files(output: str, folder: str) -> list[str]:
     return storage.glob(storage.join(output, folder, "*.parquet"))
-
-
-def relative(path: str, base: str) -> str:
-    return os.path.relpath(path, base) if storage.is_local(path) else path

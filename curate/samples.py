@@ -10,7 +10,9 @@ import math
 from collections.abc import Iterable
 
 from curate.config import SampleOptions
-from curate.schemas import ContextItem, PageRecord, SampleRecord, reasons, stable_id
+from curate.schemas import ContextItem, PageRecord, SampleRecord, stable_id
+from curate.schemas.reasons import SampleDropReason
+from curate.stage import Drop, GroupStage, Keep, Outcome
 
 
 def plan_windows(page_count: int, options: SampleOptions) -> list[tuple[int, int]]:
@@ -60,8 +62,7 @@ def assemble_sample(pages: Iterable[PageRecord], options: SampleOptions) -> Samp
         linked_from=first.linked_from,
         page_ids=[p.page_id for p in ordered],
         page_indices=[p.page_index for p in ordered],
-        images=[p.image_bytes for p in ordered],
-        image_names=[p.image_name for p in ordered],
+        images=[p.image for p in ordered],
         image_sizes=[(p.width, p.height) for p in ordered],
         image_blocks=[list(p.text_blocks) for p in ordered],
         context=[
@@ -71,6 +72,27 @@ def assemble_sample(pages: Iterable[PageRecord], options: SampleOptions) -> Samp
         ],
     )
     if len(ordered) < options.min_images:
-        sample.drop_reason = reasons.TOO_FEW_IMAGES
+        sample.drop_reason = SampleDropReason.TOO_FEW_IMAGES
         sample.drop_detail = f"{len(ordered)} image(s) < samples.min_images={options.min_images}"
     return sample
+
+
+class AssembleSamples(GroupStage):
+    """Pages -> one sample per window of consecutive pages; too-small windows are dropped."""
+
+    name = "samples"
+    accepts = (PageRecord,)
+    emits = frozenset({SampleDropReason.TOO_FEW_IMAGES})
+
+    def __init__(self, options: SampleOptions):
+        super().__init__(options)
+
+    def key(self, page: PageRecord) -> str:
+        return window_key(page, self.options)
+
+    def process_group(self, key: str, pages: list[PageRecord]) -> Iterable[Outcome]:
+        sample = assemble_sample(pages, self.options)
+        if sample.drop_reason:
+            yield Drop(sample, sample.drop_reason, sample.drop_detail)
+        else:
+            yield Keep(sample)

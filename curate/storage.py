@@ -16,11 +16,13 @@ from collections.abc import Iterator
 
 from fsspec.core import url_to_fs as _url_to_fs
 
+from curate.errors import CurateError
+
 # The extra that brings each cloud filesystem, for a clear message when it is missing.
 EXTRAS = {"gs": "curate[dataflow]", "gcs": "curate[dataflow]", "s3": "curate[aws]", "s3a": "curate[aws]"}
 
 
-class StorageError(ValueError):
+class StorageError(CurateError, ValueError):
     """A path cannot be used; the message says what to install or change."""
 
 
@@ -107,6 +109,14 @@ def glob(pattern: str) -> list[str]:
     fs, path = url_to_fs(pattern)
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     found = sorted(fs.glob(path))
+    return found if protocol in ("file", "local") else [f"{protocol}://{p}" for p in found]
+
+
+def list_files(pattern: str) -> list[str]:
+    """The files (not folders) a glob matches, `**` recursing, sorted; remote ones as URIs."""
+    fs, path = url_to_fs(pattern)
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    found = sorted(p for p, info in fs.glob(path, detail=True).items() if info.get("type") == "file")
     return found if protocol in ("file", "local") else [f"{protocol}://{p}" for p in found]
 
 

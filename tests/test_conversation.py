@@ -1,6 +1,6 @@
 """Interleaved image placeholders: one per image, in image order, where each image is first needed."""
 
-from curate.generators.conversation import build_conversation, place_images, split_placeholders
+from curate.conversation import build_conversation, place_images, split_placeholders
 from curate.schemas import QAItem
 
 

@@ -22,7 +22,8 @@ def test_full_job_translates_for_dataflow_with_image_and_gpu_hint():
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from curate.pipelines.graph import build_run
+    from curate.pipelines.graph import build
+    from curate.plan import Inputs, Job
 
     options = PipelineOptions([
         "--project=my-project", "--region=us-central1", "--temp_location=gs://my-bucket/tmp",
@@ -33,21 +34,21 @@ def test_full_job_translates_for_dataflow_with_image_and_gpu_hint():
     )
     runner = dataflow.DataflowRunner()
     pipeline = beam.Pipeline(runner, options)
-    build_run(pipeline, ["gs://my-bucket/in/a.pdf", "gs://my-bucket/in/b.pptx"], "gs://my-bucket/out",
-              config, None, 1, "smollm2")
+    inputs = Inputs(("gs://my-bucket/in/a.pdf", "gs://my-bucket/in/b.pptx"))
+    build(pipeline, Job("run", inputs, "gs://my-bucket/out", config, scoring_model="smollm2"))
     pipeline.run()
     proto = runner.proto_pipeline
     names = {t.unique_name for t in proto.components.transforms.values()}
-    for expected in ("Render/ParDo(RenderDocuments)", "SpreadDocuments", "SpreadPages", "Dedup/Buckets",
-                     "OCR/ParDo(OcrPages)", "Samples/GroupWindows", "Generate/ParDo(GenerateQA)",
-                     "Scoring/Score/BeamML_RunInference", "Filter/Decide", "WriteData/GroupShards",
-                     "WriteDeadLetter/GroupShards", "Manifest/WriteManifest"):
+    for expected in ("render/ParDo(_StageFn)", "SpreadDocuments", "spread_3", "dedup/Verdicts/Buckets",
+                     "dedup/Join", "ocr/ParDo(_StageFn)", "samples/Group", "generate/Batches/BeamML_RunInference",
+                     "score/Batches/BeamML_RunInference", "filter/Decide", "write_data/GroupShards",
+                     "write_failures/GroupShards", "Manifest/WriteManifest"):
         assert any(name == expected or name.startswith(expected + "/") for name in names), expected
     environments = proto.components.environments
     hinted = [e for e in environments.values() if e.resource_hints]
     assert [dict(e.resource_hints) for e in hinted] == [{"beam:resources:accelerator:v1": ACCELERATOR.encode()}]
     assert all(IMAGE.encode() in e.payload for e in environments.values())
-    scoring = next(t for t in proto.components.transforms.values() if t.unique_name.endswith("BeamML_RunInference"))
+    scoring = next(t for t in proto.components.transforms.values() if t.unique_name == "score/Batches/BeamML_RunInference")
     assert environments[scoring.environment_id].resource_hints or any(
         environments[proto.components.transforms[s].environment_id].resource_hints
         for s in scoring.subtransforms if proto.components.transforms[s].environment_id

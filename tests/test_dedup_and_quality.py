@@ -23,7 +23,8 @@ from curate.filters.dedup import (
     representatives,
 )
 from curate.filters.quality import filter_qa_lengths, is_blank, language_allowed, text_density
-from curate.schemas import PageRecord, QAItem, SampleRecord, TextBlock, reasons
+from curate.schemas import ImageData, PageRecord, QAItem, SampleRecord, TextBlock
+from curate.schemas.reasons import RejectReason
 
 SLIDES = [
     ("Quarterly Results", ["Revenue up 12%", "Margin 18.4%", "Headcount 412"]),
@@ -137,7 +138,7 @@ def _page(image: bytes, text: str = "") -> PageRecord:
     with Image.open(io.BytesIO(image)) as opened:
         width, height = opened.size
     blocks = [TextBlock(text, (0, 0, 10, 10))] if text else []
-    return PageRecord("p-0", "p", "/p", "0", "pdf", 0, 1, 96, width, height, image, text_blocks=blocks)
+    return PageRecord("p-0", "p", "/p", "0", "pdf", 0, 1, 96, width, height, ImageData(image, "p-0.png"), text_blocks=blocks)
 
 
 def test_blank_pages_and_text_density():
@@ -157,7 +158,7 @@ def _png(size) -> bytes:
 
 
 def _sample(qa, texts=("",)) -> SampleRecord:
-    return SampleRecord("s", "d", "/x", "", "pdf", [], [], [b""] * len(texts), [""] * len(texts),
+    return SampleRecord("s", "d", "/x", "", "pdf", [], [], [ImageData(b"", "")] * len(texts),
                         [(1, 1)] * len(texts), [[TextBlock(t, (0, 0, 1, 1))] for t in texts], qa=qa)
 
 
@@ -170,7 +171,7 @@ def test_qa_length_bounds_move_whole_pairs_to_rejected():
     ]
     result = filter_qa_lengths(_sample(qa), QualityOptions())
     assert [q.question for q in result.qa] == ["What is the fiscal year?", "How do you know?"]
-    assert [q.reject_reason for q in result.rejected_qa] == [reasons.QUESTION_LENGTH] * 2
+    assert [q.reject_reason for q in result.rejected_qa] == [RejectReason.QUESTION_LENGTH] * 2
     assert len(result.conversations) == 4
 
 

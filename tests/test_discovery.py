@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.schemas import reasons
+from curate.schemas.reasons import FailureReason
 from documents import REPORT_PAGES, make_deck, write_text_pdf_bytes
 
 pytestmark = [
@@ -138,8 +138,8 @@ def test_oversized_forbidden_and_private_documents_go_to_the_dead_letter_output(
     site, out = crawl
     failures = {f["source_uri"]: f for f in rows(out, "dead_letter")}
     huge = failures[site.url("/huge.pdf")]
-    assert huge["reason"] == reasons.DOWNLOAD_TOO_LARGE
+    assert huge["reason"] == FailureReason.DOWNLOAD_TOO_LARGE
     assert "max_document_bytes" in huge["detail"] and "linked from" in huge["detail"]
-    assert failures[site.url("/private/secret.pdf")]["reason"] == reasons.ROBOTS_DISALLOWED
+    assert failures[site.url("/private/secret.pdf")]["reason"] == FailureReason.ROBOTS_DISALLOWED
     assert "/private/secret.pdf" not in site.paths
-    assert failures[site.url("/mirror.pdf")]["reason"] == reasons.SSRF_REFUSED  # checked on every hop
+    assert failures[site.url("/mirror.pdf")]["reason"] == FailureReason.SSRF_REFUSED  # checked on every hop

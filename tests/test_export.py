@@ -15,7 +15,7 @@ from PIL import Image
 
 from curate.export import FORMATS, ExportOptions, export_dataset, get_exporter, read_samples
 from curate.export.tiles import best_grid, plan_tiles
-from curate.generators.conversation import build_conversation
+from curate.conversation import build_conversation
 from hub_server import HubServer
 
 pytestmark = pytest.mark.slow
@@ -50,14 +50,14 @@ def test_every_format_round_trips_images_and_turns(fmt, curated_output, samples,
     assert expected and _canonical(exporter.read(str(tmp_path))) == _canonical(expected)
     kept_images = {sha(b) for e in expected for b in e.images}
     if fmt != "llavar2":  # llavar2 keeps only images with an extractive block (documented)
-        assert kept_images == {sha(b) for s in samples for b in s.images}
+        assert kept_images == {sha(i.bytes) for s in samples for i in s.images}
     assert (tmp_path / "README.md").is_file()
 
 
 def test_llava_json_opens_like_llava_loaders_do(curated_output, samples, tmp_path):
     """LLaVA's dataset class: `image` is a path (one image) or a list, opened under the image folder."""
     one = samples[0]
-    single = replace(one, sample_id="single", images=one.images[:1], image_names=one.image_names[:1],
+    single = replace(one, sample_id="single", images=one.images[:1],
                      image_sizes=one.image_sizes[:1], image_blocks=one.image_blocks[:1],
                      qa=[q for q in one.qa if q.image_index == 0])
     single.conversations = build_conversation(single.qa, 1)

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.config import FilterOptions
 from curate.filters.select import decide, top_threshold
-from curate.schemas import SampleRecord, Scores, reasons
+from curate.schemas import SampleRecord, Scores
+from curate.schemas.reasons import SampleDropReason
 from documents import write_text_pdf
 
 MODELS = Path(__file__).resolve().parents[1] / ".models"
@@ -28,10 +29,10 @@ def test_cherry_style_selection():
     cut = top_threshold(eligible, options.keep_top)
     decisions = {s: decide(_sample(s), options, cut) for s in scores}
     assert [s for s, reason in decisions.items() if reason is None] == [0.8, 0.9, 1.0]  # top 30% of 10
-    assert decisions[1.2] == reasons.SCORE_ABOVE_MAX
-    assert decisions[None] == reasons.SCORE_MISSING
-    assert decisions[0.1] == reasons.BELOW_TOP_FRACTION
-    assert decide(_sample(0.1), FilterOptions(metric="mifd", min=0.2, keep_top=None), None) == reasons.SCORE_BELOW_MIN
+    assert decisions[1.2] == SampleDropReason.SCORE_ABOVE_MAX
+    assert decisions[None] == SampleDropReason.SCORE_MISSING
+    assert decisions[0.1] == SampleDropReason.BELOW_TOP_FRACTION
+    assert decide(_sample(0.1), FilterOptions(metric="mifd", min=0.2, keep_top=None), None) == SampleDropReason.SCORE_BELOW_MIN
     assert top_threshold([], 0.3) is None and top_threshold([0.5], None) is None
 
 
@@ -58,7 +59,7 @@ def test_score_then_filter_on_curate_output(tmp_path):
     kept = pq.read_table(tmp_path / "kept" / "data").to_pylist()
     dropped = pq.read_table(tmp_path / "kept" / "dropped").to_pylist()
     assert len(kept) == 1 and len(dropped) == 1
-    assert dropped[0]["drop_reason"] == reasons.BELOW_TOP_FRACTION
+    assert dropped[0]["drop_reason"] == SampleDropReason.BELOW_TOP_FRACTION
     assert kept[0]["scores"]["mifd"] >= dropped[0]["scores"]["mifd"]
 
 
@@ -86,5 +87,5 @@ def test_filter_an_existing_llava_json_dataset(tmp_path):
     kept = pq.read_table(tmp_path / "out" / "data").to_pylist()
     dropped = pq.read_table(tmp_path / "out" / "dropped").to_pylist()
     assert [r["sample_id"] for r in kept] == ["good"] and kept[0]["scores"]["ifd"] < 1
-    assert [(r["sample_id"], r["drop_reason"]) for r in dropped] == [("odd", reasons.SCORE_ABOVE_MAX)]
+    assert [(r["sample_id"], r["drop_reason"]) for r in dropped] == [("odd", SampleDropReason.SCORE_ABOVE_MAX)]
     assert dropped[0]["num_images"] == 2 and dropped[0]["qa"][0]["question"] == "What is the capital of France?"

@@ -14,7 +14,7 @@ from curate.generators.grounding import is_grounded
 from curate.generators.llm import generate_llm_qa
 from curate.generators.llm_client import LLMCallError, LLMClient
 from curate.samples import assemble_sample
-from curate.schemas import reasons
+from curate.schemas.reasons import FailureReason, RejectReason
 from curate.sources import render_document
 from documents import write_text_pdf
 from fake_openai import HALLUCINATION, FakeOpenAI
@@ -59,9 +59,9 @@ def test_grounded_answers_are_kept_and_planted_errors_rejected_with_reasons(fake
             assert result.qa[i + 1].kind == "self_explain"
             assert item.prompt_version == "extractive.v1"
     rejected = {(q.answer, q.reject_reason) for q in result.rejected_qa}
-    assert (HALLUCINATION, reasons.UNGROUNDED) in rejected
+    assert (HALLUCINATION, RejectReason.UNGROUNDED) in rejected
     assert {q.reject_reason for q in result.rejected_qa} == {
-        reasons.UNGROUNDED, reasons.NOT_MULTI_IMAGE, reasons.DUPLICATE_QUESTION}
+        RejectReason.UNGROUNDED, RejectReason.NOT_MULTI_IMAGE, RejectReason.DUPLICATE_QUESTION}
     assert all(HALLUCINATION not in t.content for t in result.conversations)
     assert [q.kind for q in result.qa].count("cross_image") == 1
     assert sum(t.content.count("<image>") for t in result.conversations) == 2
@@ -89,7 +89,7 @@ def test_errors_that_persist_become_a_reasoned_failure(fake, sample):
     fake.script = [("status", 503)] * 10
     with pytest.raises(LLMCallError) as err:
         _generate(sample, _options(fake, max_retries=1))
-    assert err.value.reason == reasons.LLM_ERROR and "503" in str(err.value)
+    assert err.value.reason == FailureReason.LLM_ERROR and "503" in str(err.value)
 
 
 def test_tolerant_parsing_of_llm_replies():
@@ -110,7 +110,7 @@ def test_malformed_json_gets_a_bounded_retry_then_a_failure(fake, sample):
     fake.script = [("content", "still not json")] * 10
     with pytest.raises(LLMCallError) as err:
         _generate(sample, _options(fake, invalid_output_retries=2, cache_dir=None))
-    assert err.value.reason == reasons.LLM_INVALID_OUTPUT and "3 attempt" in str(err.value)
+    assert err.value.reason == FailureReason.LLM_INVALID_OUTPUT and "3 attempt" in str(err.value)
 
 
 @pytest.mark.slow
@@ -142,7 +142,7 @@ def test_failures_land_in_the_dead_letter_output_and_the_job_finishes(fake, tmp_
                                  "--generator", "llm", "--llm-base-url", fake.base_url, "--llm-model", "m"])
     assert result.exit_code == 0, result.output
     (failure,) = pq.read_table(out / "dead_letter").to_pylist()
-    assert failure["reason"] == reasons.LLM_INVALID_OUTPUT and failure["stage"] == "generate"
+    assert failure["reason"] == FailureReason.LLM_INVALID_OUTPUT and failure["stage"] == "generate"
 
 
 @pytest.mark.slow

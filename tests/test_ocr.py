@@ -17,7 +17,8 @@ from rapidfuzz.distance import Levenshtein
 from curate.config import OcrOptions, RenderOptions
 from curate.ocr import OcrInputError, OcrUnavailable, load_engine, ocr_page
 from curate.ocr.rotation import box_to_original, rotate_clockwise
-from curate.schemas import PageRecord, reasons
+from curate.schemas import ImageData, PageRecord
+from curate.schemas.reasons import FailureReason
 from curate.sources import render_document
 from documents import (
     REPORT_PAGES,
@@ -46,7 +47,7 @@ def _page_from_png(png: bytes, needs_ocr: bool = True) -> PageRecord:
     return PageRecord(
         page_id="p-00000", doc_id="p", source_uri="/scan.png", source_sha256="0" * 64,
         source_type="image", page_index=0, page_count=1, render_dpi=144,
-        width=image.width, height=image.height, image_bytes=png, needs_ocr=needs_ocr,
+        width=image.width, height=image.height, image=ImageData(png, "p-00000.png"), needs_ocr=needs_ocr,
     )
 
 
@@ -117,13 +118,13 @@ def test_auto_leaves_text_layer_pages_untouched_and_reads_scans(tmp_path, rapid)
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (png_claiming_size(100_000, 100_000), reasons.IMAGE_TOO_LARGE),
-        (rasterize_pages(REPORT_PAGES[:1])[0][:2000], reasons.CORRUPT_IMAGE),  # truncated
-        (b"not an image at all", reasons.CORRUPT_IMAGE),
+        (png_claiming_size(100_000, 100_000), FailureReason.IMAGE_TOO_LARGE),
+        (rasterize_pages(REPORT_PAGES[:1])[0][:2000], FailureReason.CORRUPT_IMAGE),  # truncated
+        (b"not an image at all", FailureReason.CORRUPT_IMAGE),
     ],
 )
 def test_bad_images_raise_a_reason_for_the_dead_letter_output(rapid, data, reason):
-    page = replace(_page_from_png(rasterize_pages(REPORT_PAGES[:1])[0]), image_bytes=data)
+    page = replace(_page_from_png(rasterize_pages(REPORT_PAGES[:1])[0]), image=ImageData(data, "p.png"))
     with pytest.raises(OcrInputError) as err:
         ocr_page(page, rapid, OcrOptions())
     assert err.value.reason == reason
@@ -132,14 +133,14 @@ def test_bad_images_raise_a_reason_for_the_dead_letter_output(rapid, data, reaso
 def test_image_inputs_become_pages_and_bombs_are_refused(tmp_path):
     (tmp_path / "bomb.png").write_bytes(png_claiming_size(100_000, 100_000))
     (failure,) = render_document(str(tmp_path / "bomb.png"), RenderOptions())
-    assert failure.reason == reasons.IMAGE_TOO_LARGE
+    assert failure.reason == FailureReason.IMAGE_TOO_LARGE
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
     (failure,) = render_document(str(tmp_path / "broken.jpg"), RenderOptions())
-    assert failure.reason == reasons.CORRUPT_IMAGE
+    assert failure.reason == FailureReason.CORRUPT_IMAGE
     png = rasterize_pages(REPORT_PAGES[:1])[0]
     (tmp_path / "page.png").write_bytes(png)
     (page,) = render_document(str(tmp_path / "page.png"), RenderOptions())
-    assert page.needs_ocr and page.image_bytes == png and page.source_type == "image"
+    assert page.needs_ocr and page.image.bytes == png and page.source_type == "image"
 
 
 def test_shared_corpus_page_images(shared_corpus, rapid):

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from curate.config import RenderOptions
-from curate.schemas import Failure, PageRecord, reasons
+from curate.schemas import Failure, PageRecord
+from curate.schemas.reasons import FailureReason
 from curate.sources import render_document
 from documents import (
     REPORT_PAGES,
@@ -30,7 +31,7 @@ def test_pages_have_images_text_and_boxes_inside_the_image(tmp_path):
     assert failures == []
     assert [p.page_index for p in pages] == list(range(len(REPORT_PAGES)))
     for page, lines in zip(pages, REPORT_PAGES, strict=True):
-        image = Image.open(io.BytesIO(page.image_bytes))
+        image = Image.open(io.BytesIO(page.image.bytes))
         assert image.format == "PNG" and image.size == (page.width, page.height)
         assert page.width == pytest.approx(595 * 100 / 72, abs=1)
         assert [b.text for b in page.text_blocks] == lines
@@ -48,7 +49,7 @@ def test_ids_and_hash_are_stable_across_renders(tmp_path):
     first, _ = _render(path)
     second, _ = _render(path)
     assert [p.page_id for p in first] == [p.page_id for p in second]
-    assert [p.image_bytes for p in first] == [p.image_bytes for p in second]
+    assert [p.image for p in first] == [p.image for p in second]
     assert len({p.page_id for p in first}) == len(first)
 
 
@@ -74,9 +75,9 @@ def test_rotated_page_boxes_follow_the_rendered_image(tmp_path):
 @pytest.mark.parametrize(
     ("writer", "reason"),
     [
-        (write_encrypted_pdf, reasons.ENCRYPTED_DOCUMENT),
-        (write_corrupt_pdf, reasons.CORRUPT_DOCUMENT),
-        (write_zero_page_pdf, reasons.EMPTY_DOCUMENT),
+        (write_encrypted_pdf, FailureReason.ENCRYPTED_DOCUMENT),
+        (write_corrupt_pdf, FailureReason.CORRUPT_DOCUMENT),
+        (write_zero_page_pdf, FailureReason.EMPTY_DOCUMENT),
     ],
 )
 def test_bad_documents_become_failures_not_exceptions(tmp_path, writer, reason):
@@ -88,13 +89,13 @@ def test_bad_documents_become_failures_not_exceptions(tmp_path, writer, reason):
 
 def test_missing_unsupported_and_oversized_files(tmp_path):
     _, failures = _render(tmp_path / "nope.pdf")
-    assert [f.reason for f in failures] == [reasons.FILE_NOT_FOUND]
+    assert [f.reason for f in failures] == [FailureReason.FILE_NOT_FOUND]
     (tmp_path / "notes.txt").write_text("hello")
     _, failures = _render(tmp_path / "notes.txt")
-    assert [f.reason for f in failures] == [reasons.UNSUPPORTED_FORMAT]
+    assert [f.reason for f in failures] == [FailureReason.UNSUPPORTED_FORMAT]
     assert ".pdf" in failures[0].detail
     _, failures = _render(write_text_pdf(tmp_path / "r.pdf"), max_file_mb=0.0001)
-    assert [f.reason for f in failures] == [reasons.FILE_TOO_LARGE]
+    assert [f.reason for f in failures] == [FailureReason.FILE_TOO_LARGE]
 
 
 def test_huge_page_is_rendered_under_the_pixel_cap(tmp_path):
@@ -108,14 +109,14 @@ def test_huge_page_is_rendered_under_the_pixel_cap(tmp_path):
 def test_page_cap_renders_the_first_pages_and_records_the_rest(tmp_path):
     pages, failures = _render(write_text_pdf(tmp_path / "r.pdf"), max_pages_per_document=2)
     assert [p.page_index for p in pages] == [0, 1]
-    assert [f.reason for f in failures] == [reasons.TOO_MANY_PAGES]
+    assert [f.reason for f in failures] == [FailureReason.TOO_MANY_PAGES]
     assert "first 2 of 5" in failures[0].detail
 
 
 def test_document_timeout_stops_and_says_what_was_skipped(tmp_path):
     pages, failures = _render(write_text_pdf(tmp_path / "r.pdf"), document_timeout_s=1e-9)
     assert pages == []
-    assert [f.reason for f in failures] == [reasons.DOCUMENT_TIMEOUT]
+    assert [f.reason for f in failures] == [FailureReason.DOCUMENT_TIMEOUT]
     assert "pages 0..4 not rendered" in failures[0].detail
 
 

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.schemas import SCHEMA_VERSION, reasons
+from curate.schemas import SCHEMA_VERSION
+from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
 from documents import (
     write_bad_inputs,
     write_image_only_pdf,
@@ -63,18 +64,18 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     counts = manifest["counts"]
     assert counts["documents"] == 8  # 5 readable + encrypted + corrupt + zero pages
     assert counts["pages"] == 5 + 5 + 1 + 3 + 2
-    assert manifest["dropped_pages_by_reason"] == {reasons.EXACT_DUPLICATE: 5, reasons.BLANK_PAGE: 2}
+    assert manifest["dropped_pages_by_reason"] == {PageDropReason.EXACT_DUPLICATE: 5, PageDropReason.BLANK_PAGE: 2}
     assert counts["pages_kept"] == 16 - 7
     dropped_pages = pq.read_table(run_output / "dropped_pages").to_pylist()
-    copies = [p for p in dropped_pages if p["drop_reason"] == reasons.EXACT_DUPLICATE]
+    copies = [p for p in dropped_pages if p["drop_reason"] == PageDropReason.EXACT_DUPLICATE]
     assert {Path(p["source_uri"]).name for p in copies} == {"zz-review-copy.pdf"}
     kept_ids = {i for r in pq.read_table(run_output / "data").to_pylist() for i in r["page_ids"]}
     assert {p["duplicate_of"] for p in copies} <= kept_ids  # each points at a page that was kept
     assert manifest["failures_by_reason"] == {
-        reasons.CORRUPT_DOCUMENT: 1, reasons.EMPTY_DOCUMENT: 1, reasons.ENCRYPTED_DOCUMENT: 1,
+        FailureReason.CORRUPT_DOCUMENT: 1, FailureReason.EMPTY_DOCUMENT: 1, FailureReason.ENCRYPTED_DOCUMENT: 1,
     }
     # fleet.pdf has 1 page (< min_images=2)
-    assert manifest["dropped_by_reason"] == {reasons.TOO_FEW_IMAGES: 1}
+    assert manifest["dropped_by_reason"] == {SampleDropReason.TOO_FEW_IMAGES: 1}
     data = pq.read_table(run_output / "data").to_pylist()
     assert len(data) == counts["samples"] == 3  # review.pdf: 5 pages -> 3 + 2; scan.pdf: 3
     dropped = pq.read_table(run_output / "dropped").to_pylist()
@@ -82,9 +83,9 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     assert all(r["images"] for r in dropped), "dropped samples keep their images"
     failures = pq.read_table(run_output / "dead_letter").to_pylist()
     assert {Path(f["source_uri"]).name: f["reason"] for f in failures} == {
-        "corrupt.pdf": reasons.CORRUPT_DOCUMENT,
-        "zero-pages.pdf": reasons.EMPTY_DOCUMENT,
-        "encrypted.pdf": reasons.ENCRYPTED_DOCUMENT,
+        "corrupt.pdf": FailureReason.CORRUPT_DOCUMENT,
+        "zero-pages.pdf": FailureReason.EMPTY_DOCUMENT,
+        "encrypted.pdf": FailureReason.ENCRYPTED_DOCUMENT,
     }
     for folder, shards in manifest["shards"].items():
         assert sum(s["rows"] for s in shards) == len(pq.read_table(run_output / folder))

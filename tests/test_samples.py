@@ -2,7 +2,8 @@ import pytest
 
 from curate.config import SampleOptions
 from curate.samples import assemble_sample, plan_windows, window_key
-from curate.schemas import PageRecord, reasons
+from curate.schemas import ImageData, PageRecord
+from curate.schemas.reasons import SampleDropReason
 
 
 @pytest.mark.parametrize("max_images", [1, 2, 3, 4, 7])
@@ -21,7 +22,7 @@ def _page(index: int, count: int, doc: str = "doc") -> PageRecord:
     return PageRecord(
         page_id=f"{doc}-{index:05d}", doc_id=doc, source_uri=f"/{doc}.pdf", source_sha256="0" * 64,
         source_type="pdf", page_index=index, page_count=count, render_dpi=144, width=10,
-        height=20, image_bytes=bytes([index]),
+        height=20, image=ImageData(bytes([index]), f"{doc}-{index:05d}.png"),
     )
 
 
@@ -36,11 +37,11 @@ def test_assemble_orders_pages_and_drops_too_small_windows():
     options = SampleOptions(min_images=2, max_images=4)
     sample = assemble_sample([_page(2, 3), _page(0, 3), _page(1, 3)], options)
     assert sample.page_indices == [0, 1, 2]
-    assert sample.images == [bytes([0]), bytes([1]), bytes([2])]
+    assert [image.bytes for image in sample.images] == [bytes([0]), bytes([1]), bytes([2])]
     assert sample.image_sizes == [(10, 20)] * 3
     assert sample.drop_reason is None
     lonely = assemble_sample([_page(0, 1)], options)
-    assert lonely.drop_reason == reasons.TOO_FEW_IMAGES and "min_images=2" in lonely.drop_detail
+    assert lonely.drop_reason == SampleDropReason.TOO_FEW_IMAGES and "min_images=2" in lonely.drop_detail
     assert assemble_sample([_page(0, 1)], options).sample_id == lonely.sample_id
 
 

@@ -10,6 +10,7 @@ from curate.schemas import (
     SAMPLE_SCHEMA,
     SCHEMA_VERSION,
     ContextItem,
+    ImageData,
     PageRecord,
     QAItem,
     SampleRecord,
@@ -33,7 +34,7 @@ def _page() -> PageRecord:
     return PageRecord(
         page_id="d-00000", doc_id="d", source_uri="/x.pdf", source_sha256="ab" * 32,
         source_type="pdf", page_index=0, page_count=2, render_dpi=144.0, width=40, height=30,
-        image_bytes=_png("red"), text_blocks=[TextBlock("Total: 5", (1.0, 2.0, 30.0, 9.0))],
+        image=ImageData(_png("red"), "d-00000.png"), text_blocks=[TextBlock("Total: 5", (1.0, 2.0, 30.0, 9.0))],
         text_source="native", context=[ContextItem("notes", "speaker notes")],
     )
 
@@ -42,7 +43,7 @@ def _sample() -> SampleRecord:
     return SampleRecord(
         sample_id="s1", doc_id="d", source_uri="/x.pdf", source_sha256="ab" * 32,
         source_type="pdf", page_ids=["d-00000", "d-00001"], page_indices=[0, 1],
-        images=[_png("red"), _png("blue", (20, 50))], image_names=["a.png", "b.png"],
+        images=[ImageData(_png("red"), "a.png"), ImageData(_png("blue", (20, 50)), "b.png")],
         image_sizes=[(40, 30), (20, 50)],
         image_blocks=[[TextBlock("Total: 5", (1.0, 2.0, 30.0, 9.0))], []],
         qa=[QAItem("extractive", "What is the total?", "5", 0, "Total: 5", "template", "v1",

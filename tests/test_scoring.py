@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.filters.scoring import Part, ScoringModel, score_samples
+from curate.scoring import Part, ScoringModel, score_samples
 from curate.generators import generate_qa
 from curate.samples import assemble_sample
 from curate.schemas import QAItem
@@ -76,7 +76,7 @@ def test_batched_padded_scores_equal_the_reference_for_text(text_model):
 
 
 def test_batched_scores_equal_the_reference_for_multi_image_passes(vlm, sample):
-    passes = _passes(vlm, sample.images)
+    passes = _passes(vlm, [i.bytes for i in sample.images])
     assert all(p.image_inputs for p in passes)
     batched = vlm.span_nll(passes)
     for item, values in zip(passes, batched, strict=True):
@@ -104,7 +104,7 @@ def test_scores_follow_their_definitions(vlm, sample):
     direct = vlm.build_pass([("user", [Part()]), ("assistant", [Part(a, "a")])])
     ifd = reference_nll(vlm, conditioned, "a") / reference_nll(vlm, direct, "a")
     assert turn.scores.ifd == pytest.approx(ifd, rel=1e-4)
-    with_images = vlm.build_pass([("user", [Part(images=True), Part(q, "q")]), ("assistant", [Part(a, "a")])], sample.images)
+    with_images = vlm.build_pass([("user", [Part(images=True), Part(q, "q")]), ("assistant", [Part(a, "a")])], [i.bytes for i in sample.images])
     def q_plus_a(item):
         n_q, n_a = len(item.spans["q"]), len(item.spans["a"])
         return (reference_nll(vlm, item, "q") * n_q + reference_nll(vlm, item, "a") * n_a) / (n_q + n_a)
@@ -114,8 +114,8 @@ def test_scores_follow_their_definitions(vlm, sample):
     explain = scored.qa[1]
     assert explain.kind == "self_explain" and explain.scores.ffd is not None
     duo = vlm.build_pass([("user", [Part(images=True), Part(q)]), ("assistant", [Part(a)]),
-                          ("user", [Part(explain.question, "q")]), ("assistant", [Part(explain.answer, "a")])], sample.images)
-    alone = vlm.build_pass([("user", [Part(images=True), Part(explain.question, "q")]), ("assistant", [Part(explain.answer, "a")])], sample.images)
+                          ("user", [Part(explain.question, "q")]), ("assistant", [Part(explain.answer, "a")])], [i.bytes for i in sample.images])
+    alone = vlm.build_pass([("user", [Part(images=True), Part(explain.question, "q")]), ("assistant", [Part(explain.answer, "a")])], [i.bytes for i in sample.images])
     assert explain.scores.ffd == pytest.approx(q_plus_a(duo) / q_plus_a(alone), rel=1e-4)
     finite = [t.scores.ifd for t in scored.qa if t.scores.ifd is not None]
     assert scored.scores.ifd == pytest.approx(sum(finite) / len(finite))

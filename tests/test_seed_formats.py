@@ -50,7 +50,7 @@ def test_leopard_shards_load_with_wids_and_eval_like_leopards_dataset(export, sa
         images = pickle.loads(row[".input_image"].read())  # what Leopard's loader does
         conversations = eval(row[".conversations"].read().decode("utf-8"), {"__builtins__": {}})  # noqa: S307
         sample = samples_by_id[entry["id"]]
-        assert images == sample.images and all(Image.open(io.BytesIO(b)).size[0] > 0 for b in images)
+        assert images == [i.bytes for i in sample.images] and all(Image.open(io.BytesIO(b)).size[0] > 0 for b in images)
         assert [t["value"] for t in conversations] == [t.content for t in sample.conversations]
         assert sum(t["value"].count("<image>") for t in conversations) == len(images)
         assert entry["num_tiles"] == sum(r * c for r, c in entry["tile_grid"]) <= 50

@@ -8,7 +8,8 @@ import pytest
 from pptx import Presentation
 
 from curate.config import RenderOptions
-from curate.schemas import Failure, PageRecord, reasons
+from curate.schemas import Failure, PageRecord
+from curate.schemas.reasons import FailureReason
 from curate.sources import render_document
 from documents import make_deck
 
@@ -42,10 +43,10 @@ def test_shared_corpus_decks_have_a_page_per_slide(shared_corpus):
 def test_corrupt_decks_and_timeouts_go_to_the_dead_letter_output(tmp_path):
     (tmp_path / "broken.pptx").write_bytes(b"PK\x03\x04 not really a deck" * 50)
     pages, failures = _render(tmp_path / "broken.pptx")
-    assert pages == [] and [f.reason for f in failures] == [reasons.CONVERSION_FAILED]
+    assert pages == [] and [f.reason for f in failures] == [FailureReason.CONVERSION_FAILED]
     assert "could not convert" in failures[0].detail
     pages, failures = _render(make_deck(tmp_path / "slow.pptx"), conversion_timeout_s=0.05)
-    assert pages == [] and [f.reason for f in failures] == [reasons.CONVERSION_TIMEOUT]
+    assert pages == [] and [f.reason for f in failures] == [FailureReason.CONVERSION_TIMEOUT]
     left = subprocess.run(["pgrep", "-f", "curate-slides-"], capture_output=True, text=True).stdout
     assert left.strip() == "", "the timed-out LibreOffice was not killed"
 

@@ -170,7 +170,8 @@ def test_inputs_are_listed_by_the_job_with_match_all(tmp_path):
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
     from apache_beam.testing.util import assert_that, equal_to
 
-    from curate.pipelines.transforms import ListInputs
+    from curate.local import list_inputs
+    from curate.pipelines.graph import ListInputs
     from curate.sources import SUPPORTED_EXTENSIONS
 
     (tmp_path / "docs" / "deep" / "deeper").mkdir(parents=True)
@@ -189,3 +190,4 @@ def test_inputs_are_listed_by_the_job_with_match_all(tmp_path):
     with beam.Pipeline(runner=FnApiRunner()) as p:
         listed = p | beam.Create(inputs) | ListInputs(SUPPORTED_EXTENSIONS)
         assert_that(listed, equal_to(expected))
+    assert sorted(list_inputs(inputs)) == sorted(expected)  # the local runner lists the same

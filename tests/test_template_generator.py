@@ -6,7 +6,8 @@ from curate.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.generators import generate_qa
 from curate.generators.grounding import is_grounded, normalize
 from curate.samples import assemble_sample
-from curate.schemas import IMAGE_PLACEHOLDER, PageRecord, reasons
+from curate.schemas import IMAGE_PLACEHOLDER, PageRecord
+from curate.schemas.reasons import SampleDropReason
 from curate.sources import render_document
 from documents import write_image_only_pdf, write_table_pdf, write_text_pdf
 
@@ -101,7 +102,7 @@ def test_generation_is_deterministic_and_seeded(tmp_path):
 def test_pages_without_text_are_dropped_with_a_reason(tmp_path):
     (sample,) = _samples(write_image_only_pdf(tmp_path / "scan.pdf"))
     result = generate_qa(sample, GeneratorOptions())
-    assert result.drop_reason == reasons.NO_QA_GENERATED
+    assert result.drop_reason == SampleDropReason.NO_QA_GENERATED
     assert result.qa == []
 
 

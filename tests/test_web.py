@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.config import RenderOptions, WebOptions
-from curate.schemas import Failure, PageRecord, reasons
+from curate.schemas import Failure, PageRecord
+from curate.schemas.reasons import FailureReason
 from curate.sources.fetch import FetchRefused, check_url
 from curate.sources.web import WebRenderer, tile_ranges
 
@@ -102,13 +103,13 @@ def test_crawl_renders_tiles_with_dom_text_and_human_context(site, renderer):
     assert "Section 39" in " ".join(p.text for p in long)  # the whole long page is covered
     # robots.txt: recorded, never fetched; other sites: never followed
     assert [(f.reason, f.source_uri.endswith("/private/secret.html")) for f in failures] == [
-        (reasons.ROBOTS_DISALLOWED, True)]
+        (FailureReason.ROBOTS_DISALLOWED, True)]
     assert not any(path.startswith("/private/") for path in site.paths)
 
 
 def test_error_pages_are_failures_not_data(site, renderer):
     failure = renderer.render_url(site.url("missing.html"))
-    assert isinstance(failure, Failure) and failure.reason == reasons.FETCH_ERROR and "404" in failure.detail
+    assert isinstance(failure, Failure) and failure.reason == FailureReason.FETCH_ERROR and "404" in failure.detail
 
 
 def test_server_that_never_answers_times_out_and_the_renderer_goes_on(site, renderer):
@@ -118,7 +119,7 @@ def test_server_that_never_answers_times_out_and_the_renderer_goes_on(site, rend
     try:
         started = time.monotonic()
         (failure,) = list(renderer.crawl(f"http://127.0.0.1:{silent.getsockname()[1]}/"))
-        assert failure.reason in (reasons.FETCH_TIMEOUT, reasons.FETCH_ERROR)
+        assert failure.reason in (FailureReason.FETCH_TIMEOUT, FailureReason.FETCH_ERROR)
         assert time.monotonic() - started < 30
     finally:
         silent.close()
@@ -128,7 +129,7 @@ def test_server_that_never_answers_times_out_and_the_renderer_goes_on(site, rend
 def test_private_addresses_are_refused_before_any_connection(site, renderer):
     for path in ("go", "meta"):  # redirects to 10.0.0.1 and 169.254.169.254
         (failure,) = list(renderer.crawl(site.url(path)))
-        assert failure.reason == reasons.SSRF_REFUSED and "private" in failure.detail
+        assert failure.reason == FailureReason.SSRF_REFUSED and "private" in failure.detail
     strict = WebOptions()
     with pytest.raises(FetchRefused, match="allow-private-hosts"):
         check_url(site.url("index.html"), strict)  # loopback without the flag

@@ -20,7 +20,7 @@ from curate.export.llavar2 import Llavar2Exporter
 from curate.schemas import SampleRecord
 from curate.schemas.arrow import sample_from_row
 from curate.stats import DatasetStats
-from curate.writers.parquet import read_manifest
+from curate.writers.manifest import read_manifest
 
 FORMATS: dict[str, type] = {
     cls.name: cls

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from curate.errors import CurateError
 from curate import storage
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
@@ -22,7 +23,7 @@ ROLE_TO_FROM = {"user": "human", "assistant": "gpt"}
 FROM_TO_ROLE = {v: k for k, v in ROLE_TO_FROM.items()}
 
 
-class ExportError(ValueError):
+class ExportError(CurateError, ValueError):
     """An export cannot be written or does not follow its format's rules; the message says why."""
 
 
@@ -76,7 +77,7 @@ class BaseExporter:
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
         """What `read` gives back for this sample after `write`: the round-trip contract."""
-        return [ExportedSample(sample.sample_id, list(sample.images), list(sample.conversations))]
+        return [ExportedSample(sample.sample_id, image_bytes(sample), list(sample.conversations))]
 
 
 # ------------------------------------------------------------------------- shared writers
@@ -92,7 +93,7 @@ class ImageFolder:
 
     def add_sample(self, sample: SampleRecord, prefix: str = "") -> list[str]:
         """Every image of a sample, written once; the paths a record names, in image order."""
-        return [prefix + self.add(n, b) for n, b in zip(sample.image_names, sample.images, strict=True)]
+        return [prefix + self.add(image.path, image.bytes) for image in sample.images]
 
     def add(self, name: str, data: bytes) -> str:
         """The path, relative to the output folder's image root, that a record should name."""
@@ -138,6 +139,10 @@ def read_json(uri: str) -> Any:
 def read_bytes(uri: str) -> bytes:
     with storage.open_file(uri) as handle:
         return handle.read()
+
+
+def image_bytes(sample: SampleRecord) -> list[bytes]:
+    return [image.bytes for image in sample.images]
 
 
 def to_from_value(turns: Iterable[Turn]) -> list[dict[str, str]]:

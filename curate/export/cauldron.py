@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import storage
-from curate.export.base import ExportedSample, ExportOptions, strip_placeholders
+from curate.export.base import ExportedSample, ExportOptions, image_bytes, strip_placeholders
 from curate.export.hf import DATA_FOLDER, ParquetExporter
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 from curate.schemas.arrow import IMAGE, hf_feature
@@ -52,7 +52,7 @@ class CauldronExporter(ParquetExporter):
         return schema()
 
     def row(self, sample: SampleRecord, options: ExportOptions) -> dict:
-        images = [{"bytes": b, "path": n} for b, n in zip(sample.images, sample.image_names, strict=True)]
+        images = [{"bytes": image.bytes, "path": image.path} for image in sample.images]
         return {"images": images, "texts": _texts(sample)}
 
     def validate(self, output: str) -> list[str]:
@@ -79,4 +79,4 @@ class CauldronExporter(ParquetExporter):
             yield ExportedSample(str(i), [image["bytes"] for image in row["images"]], _turns(row["texts"]))
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
-        return [ExportedSample(sample.sample_id, list(sample.images), _turns(_texts(sample)))]
+        return [ExportedSample(sample.sample_id, image_bytes(sample), _turns(_texts(sample)))]

@@ -24,7 +24,7 @@ from curate.export.base import (
     to_from_value,
 )
 from curate.export.tiles import tile_columns
-from curate.generators.conversation import split_placeholders
+from curate.conversation import split_placeholders
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 DATA_FILE = "data.jsonl"

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 from curate import storage
 from curate.export.base import BaseExporter, ExportedSample, ExportOptions, ExportResult, ImageFolder, read_bytes, read_json
-from curate.generators.conversation import split_placeholders
+from curate.conversation import split_placeholders
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 CORE = "core"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,24 +18,20 @@ from curate.dataset import iter_rows
 from curate.export.base import BaseExporter, ExportedSample, ExportOptions, ExportResult, check_turns
 from curate.export.chat import to_messages
 from curate.export.tiles import tile_columns
-from curate.schemas import SampleRecord, Turn
-from curate.schemas.arrow import IMAGE, SCORES, TURN, hf_feature
+from curate.schemas import SAMPLE_SCHEMA, SampleRecord, Turn, sample_to_row
+from curate.schemas.arrow import hf_feature
 
 DATA_FOLDER = "data"
 MESSAGE_PART = pa.struct([("type", pa.string()), ("text", pa.string())])
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.list_(MESSAGE_PART))])
+# Columns taken from curate's own sample rows (same types), plus `id` and the typed `messages`.
+_SAMPLE_COLUMNS = ("images", "conversations", "num_images", "image_texts", "source_uri", "doc_id",
+                   "page_indices", "scores", "generator")
 _FIELDS = [
     ("id", pa.string()),
-    ("images", pa.list_(IMAGE)),
-    ("conversations", pa.list_(TURN)),
+    *[(name, SAMPLE_SCHEMA.field(name).type) for name in _SAMPLE_COLUMNS[:2]],
     ("messages", pa.list_(MESSAGE)),
-    ("num_images", pa.int32()),
-    ("image_texts", pa.list_(pa.string())),
-    ("source_uri", pa.string()),
-    ("doc_id", pa.string()),
-    ("page_indices", pa.list_(pa.int32())),
-    ("scores", SCORES),
-    ("generator", pa.string()),
+    *[(name, SAMPLE_SCHEMA.field(name).type) for name in _SAMPLE_COLUMNS[2:]],
 ]
 _TILE_FIELDS = [
     ("tile_grid", pa.list_(pa.list_(pa.int32(), 2))),
@@ -52,19 +47,9 @@ def hf_schema(tiles: bool) -> pa.Schema:
 
 
 def to_row(sample: SampleRecord, options: ExportOptions) -> dict:
-    row = {
-        "id": sample.sample_id,
-        "images": [{"bytes": b, "path": n} for b, n in zip(sample.images, sample.image_names, strict=True)],
-        "conversations": [asdict(t) for t in sample.conversations],
-        "messages": to_messages(sample.conversations),
-        "num_images": sample.num_images,
-        "image_texts": sample.image_texts,
-        "source_uri": sample.source_uri,
-        "doc_id": sample.doc_id,
-        "page_indices": list(sample.page_indices),
-        "scores": asdict(sample.scores),
-        "generator": sample.generator,
-    }
+    own = sample_to_row(sample)
+    row = {"id": sample.sample_id, "messages": to_messages(sample.conversations)}
+    row.update((name, own[name]) for name in _SAMPLE_COLUMNS)
     if options.tiles:
         row.update(tile_columns(sample.image_sizes, options.tile_size, options.max_tiles))
     return row

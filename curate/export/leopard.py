@@ -116,10 +116,10 @@ class LeopardExporter(BaseExporter):
                     shards.append(shard.close())
                 shard = _Shard(output, len(shards))
             key = sample.sample_id
-            _add(shard.tar, f"{key}.input_image", pickle.dumps(list(sample.images), protocol=4))
+            _add(shard.tar, f"{key}.input_image", pickle.dumps([image.bytes for image in sample.images], protocol=4))
             _add(shard.tar, f"{key}.conversations", repr(to_from_value(sample.conversations)).encode("utf-8"))
             shard.count += 1
-            entries.write({"id": key, "image": list(sample.image_names), "num_tiles": plan.num_tiles,
+            entries.write({"id": key, "image": [image.path for image in sample.images], "num_tiles": plan.num_tiles,
                            "tile_grid": [list(g) for g in plan.grids]})
             result.samples += 1
             result.images += sample.num_images

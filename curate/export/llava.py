@@ -4,13 +4,22 @@ One JSON array in `data.json`, images under `images/`. `image` is a path string 
 one image (what LLaVA-1.5's loader opens) and a list otherwise (LLaVA-NeXT, Leopard). Every image
 has exactly one `<image>` in the human turns, interleaved where it is first needed, in the order
 of `image`.
+
+The reading side lives here too: `read_llava_records` and `llava_to_sample` turn a LLaVA-format
+dataset someone already has into sample records, so it can be scored and filtered.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterable, Iterator
+from typing import Any
+
+from PIL import Image
 
 from curate import storage
+from curate.conversation import build_conversation
 from curate.export.base import (
     BaseExporter,
     ExportedSample,
@@ -25,7 +34,7 @@ from curate.export.base import (
     to_from_value,
 )
 from curate.export.tiles import tile_columns
-from curate.schemas import SampleRecord
+from curate.schemas import IMAGE_PLACEHOLDER, ImageData, QAItem, SampleRecord, stable_id
 
 DATA_FILE = "data.json"
 
@@ -113,3 +122,40 @@ class LlavaInterleaveExporter(LlavaExporter):
         ("image", "list of paths under images/, in `<image>` order"),
         ("conversations", "`{from: human|gpt, value}` turns, `<image>` placeholders interleaved"),
     ]
+
+
+# ------------------------------------------------------------ reading an existing dataset
+
+
+def read_llava_records(path: str) -> list[dict[str, Any]]:
+    """The JSON array (or JSON lines) of records; text only, images stay on disk."""
+    with storage.open_file(path) as handle:
+        text = handle.read().decode("utf-8")
+    if text.lstrip().startswith("["):
+        return json.loads(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def llava_to_sample(record: dict[str, Any], image_folder: str, source: str) -> SampleRecord:
+    """One record as a sample: its `conversations` (`from: human|gpt`) become QA turns and its
+    `image` (a path or a list) is read from the folder."""
+    names = image_paths(record) or list(record.get("images") or [])
+    images, sizes = [], []
+    for name in names:
+        content = read_bytes(storage.join(image_folder, name))
+        with Image.open(io.BytesIO(content)) as image:
+            sizes.append(image.size)
+        images.append(ImageData(content, name))
+    turns = record.get("conversations") or []
+    qa = []
+    for human, gpt in zip(turns[0::2], turns[1::2], strict=False):
+        question = human.get("value", "").replace(IMAGE_PLACEHOLDER, "").strip()
+        qa.append(QAItem(kind="turn", question=question, answer=gpt.get("value", ""), generator="llava-json"))
+    record_id = str(record.get("id", stable_id(json.dumps(record, sort_keys=True))))
+    return SampleRecord(
+        sample_id=record_id, doc_id=record_id, source_uri=source, source_sha256="", source_type="llava-json",
+        page_ids=[f"{record_id}-{i}" for i in range(len(names))], page_indices=list(range(len(names))),
+        images=images, image_sizes=sizes,
+        image_blocks=[[] for _ in names],  # LLaVA JSON carries no text boxes
+        qa=qa, conversations=build_conversation(qa, len(names)), generator="llava-json",
+    )

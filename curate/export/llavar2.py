@@ -80,7 +80,7 @@ class Llavar2Exporter(BaseExporter):
                 records, skipped = split_by_image(sample)
                 result.skipped.update(skipped)
                 for image, turns in records:
-                    path = images.add(sample.image_names[image], sample.images[image])
+                    path = images.add(sample.images[image].path, sample.images[image].bytes)
                     out.write({"id": f"{sample.sample_id}-{image + 1}", "image": path,
                                "conversations": to_from_value(turns)})
                     result.images += 1
@@ -121,4 +121,4 @@ class Llavar2Exporter(BaseExporter):
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
         records, _ = split_by_image(sample)
-        return [ExportedSample(f"{sample.sample_id}-{i + 1}", [sample.images[i]], turns) for i, turns in records]
+        return [ExportedSample(f"{sample.sample_id}-{i + 1}", [sample.images[i].bytes], turns) for i, turns in records]

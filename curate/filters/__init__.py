@@ -1,1 +1,1 @@
-"""Filters decide which samples to keep; each answers keep or a drop reason."""
+"""Filters: page and sample checks (quality, duplicates) and the score filter; each is a stage."""

@@ -17,11 +17,19 @@ the savings are. Samples are then built from the remaining pages.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterable
+from dataclasses import replace
 
 import imagehash
 from PIL import Image
+
+from curate.config import DedupOptions
+from curate.schemas import PageRecord
+from curate.schemas.reasons import PageDropReason
+from curate.stage import Drop, JoinStage, Keep, Outcome, Stage
+from curate.text import normalize
 
 HASH_SIZE = 16
 HASH_BITS = HASH_SIZE * HASH_SIZE
@@ -136,3 +144,82 @@ def representatives(groups: dict[str, list[str]], rank: dict[str, tuple]) -> dic
         keep = min(members, key=lambda m: (rank.get(m, ()), m))
         kept.update({m: keep for m in members if m != keep})
     return kept
+
+
+# ------------------------------------------------------------------------------- the stages
+
+
+class HashPages(Stage):
+    """Pages -> pages with their perceptual hash (`phash`), which duplicate detection compares."""
+
+    name = "hash"
+    accepts = (PageRecord,)
+
+    def process(self, page: PageRecord) -> Iterable[Outcome]:
+        yield Keep(replace(page, phash=perceptual_hash(page.image.bytes, self.options.hash)))
+
+
+class DeduplicatePages(JoinStage):
+    """One page per cluster of exact or near-duplicate images; the others are dropped with
+    `duplicate_of` pointing at the page kept. Pages meet only in band buckets."""
+
+    name = "dedup"
+    accepts = (PageRecord,)
+    emits = frozenset({PageDropReason.EXACT_DUPLICATE, PageDropReason.NEAR_DUPLICATE})
+
+    def __init__(self, options: DedupOptions):
+        super().__init__(options)
+
+    @property
+    def strict(self) -> int:
+        return min(self.options.threshold_without_text, self.options.threshold)
+
+    def key(self, page: PageRecord) -> str:
+        return page.page_id
+
+    def summarize(self, page: PageRecord) -> tuple:
+        """(hash, text, rank, image digest): all that clustering needs, never the image."""
+        digest = hashlib.sha256(page.image.bytes).hexdigest()[:16]
+        rank = (-page.width * page.height, page.source_uri)
+        return page.phash, normalize(page.text)[:2000], rank, digest
+
+    def band_keys(self, keyed: tuple[str, tuple]) -> list[tuple[str, tuple]]:
+        page_id, (phash, text, rank, digest) = keyed
+        return [(key, (page_id, phash, text, rank, digest)) for key in band_keys(phash, self.options.threshold)]
+
+    def bucket_pairs(self, infos: list[tuple]) -> Iterable[tuple[tuple, tuple]]:
+        """Verified duplicate pairs in one band bucket, as (page id, rank, digest) pairs."""
+        if len(infos) < 2:
+            return
+        by_id = {info[0]: info for info in infos}
+        for a, b in candidate_pairs([i[:3] for i in infos], self.options.threshold, self.strict):
+            yield _pair_info(by_id[a]), _pair_info(by_id[b])
+
+    def clusters_of(self, pairs: list[tuple[tuple, tuple]]) -> Iterable[tuple[str, tuple[str, bool]]]:
+        """(page id, (kept page id, exact copy?)) for every page that is not its cluster's pick."""
+        rank = {info[0]: tuple(info[1]) for pair in pairs for info in pair}
+        digest = {info[0]: info[2] for pair in pairs for info in pair}
+        kept = representatives(clusters((a[0], b[0]) for a, b in pairs), rank)
+        for page, keep in sorted(kept.items()):
+            yield page, (keep, digest[page] == digest[keep])
+
+    def verdicts(self, summaries: Iterable[tuple[str, tuple]]) -> Iterable[tuple[str, tuple[str, bool]]]:
+        buckets: dict[str, list[tuple]] = {}
+        for keyed in summaries:
+            for key, info in self.band_keys(keyed):
+                buckets.setdefault(key, []).append(info)
+        pairs = [pair for infos in buckets.values() for pair in self.bucket_pairs(infos)]
+        return self.clusters_of(pairs)
+
+    def decide(self, page: PageRecord, verdict: tuple[str, bool] | None) -> Iterable[Outcome]:
+        if verdict is None:
+            yield Keep(page)
+            return
+        keep, exact = verdict
+        reason = PageDropReason.EXACT_DUPLICATE if exact else PageDropReason.NEAR_DUPLICATE
+        yield Drop(replace(page, duplicate_of=keep), reason)
+
+
+def _pair_info(info: tuple) -> tuple:
+    page_id, _, _, rank, digest = info
+    return page_id, rank, digest

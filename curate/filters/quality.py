@@ -1,19 +1,23 @@
 """Cheap quality filters: one small check per reason, each can be switched off.
 
-Page checks return a drop reason or None; QA checks split items into kept and rejected.
+Page checks return a drop reason or None; QA checks split items into kept and rejected. The
+stages at the end run the page and language checks in a job.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
 from PIL import Image
 
 from curate.config import QualityOptions
-from curate.generators.conversation import build_conversation
-from curate.schemas import PageRecord, QAItem, SampleRecord, reasons
+from curate.conversation import build_conversation
+from curate.schemas import PageRecord, QAItem, SampleRecord
+from curate.schemas.reasons import PageDropReason, RejectReason, SampleDropReason
+from curate.stage import Drop, Keep, Outcome, Stage
 
 BLANK_MAX_CHARS = 5
 
@@ -22,7 +26,7 @@ def is_blank(page: PageRecord, options: QualityOptions) -> bool:
     """Near-uniform pixels and (almost) no text: an empty page, a separator slide, a footer tile."""
     if len("".join(page.text.split())) > BLANK_MAX_CHARS:
         return False
-    with Image.open(io.BytesIO(page.image_bytes)) as image:
+    with Image.open(io.BytesIO(page.image.bytes)) as image:
         image.draft("L", (512, 512))
         pixels = np.asarray(image.convert("L").resize((256, 256)), dtype=np.float32)
     return float(pixels.std()) <= options.blank_max_std
@@ -37,13 +41,13 @@ def text_density(page: PageRecord) -> float:
 def page_before_ocr(page: PageRecord, options: QualityOptions) -> str | None:
     """Checked before OCR, so a blank scan costs no OCR."""
     if options.blank_pages and is_blank(page, options):
-        return reasons.BLANK_PAGE
+        return PageDropReason.BLANK_PAGE
     return None
 
 
 def page_after_ocr(page: PageRecord, options: QualityOptions) -> str | None:
     if options.min_chars_per_megapixel is not None and text_density(page) < options.min_chars_per_megapixel:
-        return reasons.LOW_TEXT_DENSITY
+        return PageDropReason.LOW_TEXT_DENSITY
     return None
 
 
@@ -52,11 +56,11 @@ def _length_reason(item: QAItem, options: QualityOptions) -> str | None:
     if (options.min_question_chars is not None and q < options.min_question_chars) or (
         options.max_question_chars is not None and q > options.max_question_chars
     ):
-        return reasons.QUESTION_LENGTH
+        return RejectReason.QUESTION_LENGTH
     if (options.min_answer_chars is not None and a < options.min_answer_chars) or (
         options.max_answer_chars is not None and a > options.max_answer_chars
     ):
-        return reasons.ANSWER_LENGTH
+        return RejectReason.ANSWER_LENGTH
     return None
 
 
@@ -103,3 +107,42 @@ def language_allowed(sample: SampleRecord, options: QualityOptions) -> bool:
     language = detect_language("\n".join(sample.image_texts)[:5000])
     allowed = {code.lower() for code in options.languages}
     return language is None or language.split("-")[0] in allowed or language in allowed
+
+
+class ScreenBlankPages(Stage):
+    """Blank pages out before anything expensive (hashing, OCR) is spent on them."""
+
+    name = "blank_pages"
+    accepts = (PageRecord,)
+    emits = frozenset({PageDropReason.BLANK_PAGE})
+
+    def process(self, page: PageRecord) -> Iterable[Outcome]:
+        reason = page_before_ocr(page, self.options)
+        yield Drop(page, reason) if reason else Keep(page)
+
+
+class ScreenTextDensity(Stage):
+    """Pages whose text is too thin for text-rich data out (after OCR has had its turn)."""
+
+    name = "text_density"
+    accepts = (PageRecord,)
+    emits = frozenset({PageDropReason.LOW_TEXT_DENSITY})
+
+    def process(self, page: PageRecord) -> Iterable[Outcome]:
+        reason = page_after_ocr(page, self.options)
+        yield Drop(page, reason) if reason else Keep(page)
+
+
+class ScreenLanguage(Stage):
+    """Samples outside the language allow-list out, before any LLM call is paid for."""
+
+    name = "language"
+    accepts = (SampleRecord,)
+    emits = frozenset({SampleDropReason.LANGUAGE_NOT_ALLOWED})
+
+    def process(self, sample: SampleRecord) -> Iterable[Outcome]:
+        if language_allowed(sample, self.options):
+            yield Keep(sample)
+            return
+        detected = detect_language("\n".join(sample.image_texts)[:5000])
+        yield Drop(sample, SampleDropReason.LANGUAGE_NOT_ALLOWED, f"detected {detected}")

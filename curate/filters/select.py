@@ -14,7 +14,9 @@ import math
 from collections.abc import Iterable
 
 from curate.config import FilterOptions
-from curate.schemas import SampleRecord, reasons
+from curate.schemas import SampleRecord
+from curate.schemas.reasons import SampleDropReason
+from curate.stage import DatasetStage, Drop, Keep, Outcome
 
 
 def score_of(sample: SampleRecord, metric: str) -> float | None:
@@ -25,11 +27,11 @@ def score_of(sample: SampleRecord, metric: str) -> float | None:
 def eligible(score: float | None, options: FilterOptions) -> str | None:
     """The drop reason from steps 1 and 2, or None when the score is in range."""
     if score is None:
-        return reasons.SCORE_MISSING
+        return SampleDropReason.SCORE_MISSING
     if options.max is not None and score > options.max:
-        return reasons.SCORE_ABOVE_MAX
+        return SampleDropReason.SCORE_ABOVE_MAX
     if options.min is not None and score < options.min:
-        return reasons.SCORE_BELOW_MIN
+        return SampleDropReason.SCORE_BELOW_MIN
     return None
 
 
@@ -49,5 +51,35 @@ def decide(sample: SampleRecord, options: FilterOptions, threshold: float | None
     if reason:
         return reason
     if threshold is not None and score < threshold:
-        return reasons.BELOW_TOP_FRACTION
+        return SampleDropReason.BELOW_TOP_FRACTION
     return None
+
+
+class FilterSamples(DatasetStage):
+    """Scored samples -> kept, or dropped with their reason. The top-fraction threshold is the
+    one value computed over the whole dataset, from the eligible scores only."""
+
+    name = "filter"
+    accepts = (SampleRecord,)
+    emits = frozenset(
+        {SampleDropReason.SCORE_MISSING, SampleDropReason.SCORE_ABOVE_MAX, SampleDropReason.SCORE_BELOW_MIN,
+         SampleDropReason.BELOW_TOP_FRACTION}
+    )
+
+    def __init__(self, options: FilterOptions):
+        super().__init__(options)
+
+    def summarize(self, sample: SampleRecord) -> float | None:
+        score = score_of(sample, self.options.metric)
+        return score if eligible(score, self.options) is None else None
+
+    def combine(self, scores: Iterable[float]) -> float | None:
+        return top_threshold(scores, self.options.keep_top)
+
+    def decide(self, sample: SampleRecord, threshold: float | None) -> Iterable[Outcome]:
+        reason = decide(sample, self.options, threshold)
+        if reason is None:
+            self.count("filter.kept")
+            yield Keep(sample)
+        else:
+            yield Drop(sample, reason, f"{self.options.metric}={score_of(sample, self.options.metric)}")

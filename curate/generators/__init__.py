@@ -1,28 +1,28 @@
-"""Generators write conversations for samples. Each backend is one module."""
+"""Generators write conversations for samples. Each backend is one module, chosen by name
+(`curate/generators/base.py`); `stage.py` runs the chosen one as the generation stage."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from curate.config import GeneratorOptions
-from curate.generators.template import generate_template_qa
+from curate.config import GeneratorOptions, QualityOptions
+from curate.generators.stage import GenerateQA
 from curate.schemas import SampleRecord
-
-if TYPE_CHECKING:
-    from curate.generators.llm_client import LLMClient
+from curate.stage import Drop, Fail, dropped, run_item
 
 
 def generate_qa(
-    sample: SampleRecord, options: GeneratorOptions, client: LLMClient | None = None
+    sample: SampleRecord, options: GeneratorOptions, quality: QualityOptions | None = None
 ) -> SampleRecord:
-    """Run the configured backend on one sample (`client` is required for `llm`)."""
-    if options.backend == "template":
-        return generate_template_qa(sample, options)
-    from curate.generators.llm import generate_llm_qa
+    """Run the generation stage on one sample, without Beam: the sample with its QA, or with
+    `drop_reason` set when it got none. For backends that need no service (template)."""
+    stage = GenerateQA(options, quality)
+    stage.setup()
+    try:
+        (outcome,) = run_item(stage, sample)
+    finally:
+        stage.teardown()
+    if isinstance(outcome, Fail):
+        raise RuntimeError(f"{outcome.failure.reason}: {outcome.failure.detail}")
+    return dropped(outcome) if isinstance(outcome, Drop) else outcome.item
 
-    if client is None:
-        raise ValueError("the llm backend needs an LLMClient")
-    return generate_llm_qa(sample, client, options)
 
-
-__all__ = ["generate_qa"]
+__all__ = ["GenerateQA", "generate_qa"]

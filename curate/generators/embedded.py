@@ -8,6 +8,7 @@ it answers, and stopped at the end of the job. The GGUF weights ship inside the 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import socket
 import subprocess
@@ -17,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from curate.errors import CurateError
+
 MODEL_NAME = "SmolLM2-135M-Instruct"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = (
@@ -25,7 +28,10 @@ INSTALL_HINT = (
 )
 
 
-class EmbeddedServerError(RuntimeError):
+log = logging.getLogger(__name__)
+
+
+class EmbeddedServerError(CurateError, RuntimeError):
     pass
 
 
@@ -82,6 +88,7 @@ class EmbeddedServer:
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as reply:
                     if reply.status == 200:
+                        log.info("started the local LLM (%s) at %s", MODEL_NAME, self.base_url)
                         return self
             except OSError:
                 time.sleep(0.2)

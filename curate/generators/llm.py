@@ -12,14 +12,20 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
-from curate.config import GeneratorOptions
-from curate.generators.conversation import EXPLAIN_QUESTIONS, build_conversation
-from curate.generators.grounding import best_line, is_grounded, normalize, numbers_grounded
+from curate import storage
+from curate.config import ConfigError, GeneratorOptions
+from curate.conversation import build_conversation
+from curate.generators.grounding import best_line, is_grounded, numbers_grounded
 from curate.generators.llm_client import LLMClient
 from curate.generators.prompts import prompt_version, render_messages
-from curate.schemas import LLMUsage, QAItem, SampleRecord, reasons, stable_id
+from curate.generators.template import EXPLAIN_QUESTIONS
+from curate.schemas import LLMUsage, QAItem, SampleRecord, stable_id
+from curate.schemas.reasons import RejectReason
+from curate.text import normalize
 
 NAME = "llm"
 
@@ -103,7 +109,7 @@ class _Collector:
     def accept(self, *items: QAItem) -> bool:
         key = normalize(items[0].question)
         if key in self._questions:
-            self.reject(items[0], reasons.DUPLICATE_QUESTION)
+            self.reject(items[0], RejectReason.DUPLICATE_QUESTION)
             return False
         self._questions.add(key)
         self.qa.extend(items)
@@ -142,9 +148,9 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             caption = _as_text(ask("caption", CAPTION_SCHEMA, title=title, context=context, text=shown).get("caption"))
             entry = item("caption", "caption", f"Describe image {n} in detail.", caption, image)
             if not caption:
-                out.reject(entry, reasons.EMPTY_ANSWER)
+                out.reject(entry, RejectReason.EMPTY_ANSWER)
             elif not numbers_grounded(caption, text + "\n" + context):
-                out.reject(entry, reasons.UNGROUNDED)
+                out.reject(entry, RejectReason.UNGROUNDED)
             else:
                 out.accept(entry)
         if "extractive" in llm.tasks and options.max_qa_per_image > 0:
@@ -156,10 +162,10 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
                 explanation = _as_text(raw.get("explanation"))
                 extractive = item("extractive", "extractive", question, answer, image)
                 if not question or not answer:
-                    out.reject(extractive, reasons.EMPTY_ANSWER)
+                    out.reject(extractive, RejectReason.EMPTY_ANSWER)
                     continue
                 if not is_grounded(answer, text, options.fuzzy_threshold):
-                    out.reject(extractive, reasons.UNGROUNDED)
+                    out.reject(extractive, RejectReason.UNGROUNDED)
                     continue
                 line = best_line(answer, lines)
                 extractive.evidence = lines[line]
@@ -180,16 +186,16 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             full = f"{answer} {rationale}".strip() if rationale else answer
             entry = item("cross_image", "multi_image", question, full, -1, rationale)
             if not question or not answer:
-                out.reject(entry, reasons.EMPTY_ANSWER)
+                out.reject(entry, RejectReason.EMPTY_ANSWER)
                 continue
             named = {int(i) for i in raw.get("images") or [] if str(i).isdigit() and 1 <= int(i) <= sample.num_images}
             named |= {int(i) for i in re.findall(r"image\s*(\d+)", question.lower()) if 1 <= int(i) <= sample.num_images}
             if len(named) < 2 and "images" not in question.lower():
-                out.reject(entry, reasons.NOT_MULTI_IMAGE)
+                out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
                 continue
             out.accept(entry)
 
-    result = replace(
+    return replace(
         sample,
         qa=out.qa,
         conversations=build_conversation(out.qa, sample.num_images),
@@ -197,8 +203,68 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
         llm_usage=usage,
         generator=NAME,
     )
-    if not any(q.kind == "extractive" for q in out.qa):
-        why = Counter(q.reject_reason for q in out.rejected)
-        result.drop_reason = reasons.NO_QA_GENERATED
-        result.drop_detail = f"no grounded extractive QA; rejected: {dict(why) or 'none returned'}"
-    return result
+
+
+class LLMGenerator:
+    """An OpenAI-compatible endpoint: the user's, or SmolLM2 started beside the job (`serve`).
+
+    One client per worker (setup); `llm.concurrency` samples are generated at once, which
+    bounds the requests in flight per worker.
+    """
+
+    name = NAME
+
+    def __init__(self, options: GeneratorOptions):
+        self.options = options
+        self.client: LLMClient | None = None
+
+    @property
+    def concurrency(self) -> int:
+        return self.options.llm.concurrency
+
+    def setup(self) -> None:
+        llm = self.options.llm
+        self.client = LLMClient(llm, llm.cache_dir, llm.structured_output)
+
+    def teardown(self) -> None:
+        self.client = None
+
+    def generate(self, sample: SampleRecord) -> SampleRecord:
+        return generate_llm_qa(sample, self.client, self.options)
+
+    def why_no_qa(self, sample: SampleRecord) -> str:
+        why = Counter(q.reject_reason for q in sample.rejected_qa)
+        return f"no grounded extractive QA; rejected: {dict(why) or 'none returned'}"
+
+    @staticmethod
+    @contextmanager
+    def serve(options: GeneratorOptions, output: str, remote: bool) -> Iterator[GeneratorOptions]:
+        """The options with a ready endpoint: the user's, or SmolLM2 started here and stopped
+        after the job. The request cache defaults to OUTPUT/llm_cache."""
+        from curate.generators.embedded import MODEL_NAME, EmbeddedServer
+
+        llm = options.llm
+        updates: dict = {}
+        if llm.cache_dir is None:
+            updates["cache_dir"] = storage.join(output, "llm_cache")
+        if llm.base_url:
+            if not llm.model:
+                raise ConfigError("--llm-model is required with --llm-base-url")
+            if llm.structured_output == "auto":
+                updates["structured_output"] = "json_schema"
+            yield _with_llm(options, updates)
+            return
+        if remote:
+            raise ConfigError(
+                "remote workers cannot reach a local LLM; pass --llm-base-url "
+                "(an OpenAI-compatible endpoint such as vLLM) for non-local runners"
+            )
+        updates["model"] = llm.model or MODEL_NAME
+        if llm.structured_output == "auto":
+            updates["structured_output"] = "json_object_schema"
+        with EmbeddedServer() as server:
+            yield _with_llm(options, {**updates, "base_url": server.base_url})
+
+
+def _with_llm(options: GeneratorOptions, updates: dict) -> GeneratorOptions:
+    return options.model_copy(update={"llm": options.llm.model_copy(update=updates)})

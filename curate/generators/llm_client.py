@@ -17,7 +17,8 @@ from typing import Any
 
 from curate import storage
 from curate.config import LLMOptions
-from curate.schemas import LLMUsage, reasons
+from curate.schemas import LLMUsage
+from curate.schemas.reasons import FailureReason
 
 
 class LLMCallError(RuntimeError):
@@ -167,7 +168,7 @@ class LLMClient:
             self._store(key, {"data": data, "model": self.model, "prompt_version": prompt_version})
             return data, usage
         raise LLMCallError(
-            reasons.LLM_INVALID_OUTPUT,
+            FailureReason.LLM_INVALID_OUTPUT,
             f"{prompt_version}: no valid JSON after {usage.requests} attempt(s); last reply: {last[:300]!r}",
         )
 
@@ -178,14 +179,14 @@ class LLMClient:
         try:
             return self._client.chat.completions.create(messages=messages, **params, **extra)
         except openai.APIStatusError as err:
-            raise LLMCallError(reasons.LLM_ERROR, f"HTTP {err.status_code} from the LLM endpoint: {err.message}") from None
+            raise LLMCallError(FailureReason.LLM_ERROR, f"HTTP {err.status_code} from the LLM endpoint: {err.message}") from None
         except openai.APITimeoutError:
             raise LLMCallError(
-                reasons.LLM_ERROR,
+                FailureReason.LLM_ERROR,
                 f"timed out after {self.options.timeout_s:g} s and {self.options.max_retries} retries",
             ) from None
         except openai.APIConnectionError as err:
-            raise LLMCallError(reasons.LLM_ERROR, f"cannot reach {self.options.base_url}: {err}") from None
+            raise LLMCallError(FailureReason.LLM_ERROR, f"cannot reach {self.options.base_url}: {err}") from None
 
     def cost(self, usage: LLMUsage) -> float:
         per_input, per_output = self._price

@@ -12,13 +12,21 @@ import re
 from dataclasses import dataclass, replace
 
 from curate.config import GeneratorOptions
-from curate.generators.conversation import EXPLAIN_QUESTIONS, build_conversation
-from curate.generators.grounding import is_grounded, normalize
+from curate.conversation import build_conversation
+from curate.generators.base import no_service
+from curate.generators.grounding import is_grounded
 from curate.generators.layout import headings, tables
-from curate.schemas import QAItem, SampleRecord, TextBlock, reasons, stable_id
+from curate.schemas import QAItem, SampleRecord, TextBlock, stable_id
+from curate.text import normalize
 
 NAME = "template"
 PROMPT_VERSION = "template-v1"
+# The follow-up question of every self-explain turn, varied deterministically per sample.
+EXPLAIN_QUESTIONS = (
+    "How do you know? Point to where the answer appears.",
+    "Explain where that answer comes from.",
+    "Which part of the images supports that answer?",
+)
 
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z][^:]{1,40}):\s*(?P<value>\S.{0,80})$")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?(?![\w])")
@@ -171,7 +179,7 @@ def _cross_image(sample: SampleRecord, limit: int, rng: random.Random) -> list[Q
 
 
 def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> SampleRecord:
-    """The sample with template QA and conversations, or with drop_reason when none fit."""
+    """The sample with template QA and its conversation (no QA at all when nothing fits)."""
     rng = random.Random(stable_id(str(options.seed), sample.sample_id))
     qa: list[QAItem] = []
     for image, blocks in enumerate(sample.image_blocks):
@@ -206,9 +214,27 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
                 )
             )
     qa.extend(_cross_image(sample, options.cross_image_questions, rng))
-    result = replace(sample, qa=qa, conversations=build_conversation(qa, sample.num_images))
-    result.generator = NAME
-    if not any(item.kind == "extractive" for item in qa):
-        result.drop_reason = reasons.NO_QA_GENERATED
-        result.drop_detail = "no heading, key-value line, table cell or number found in the text"
-    return result
+    return replace(sample, qa=qa, conversations=build_conversation(qa, sample.num_images), generator=NAME)
+
+
+class TemplateGenerator:
+    """The offline backend: no model, no network, deterministic per seed."""
+
+    name = NAME
+    concurrency = 1
+    serve = staticmethod(no_service)
+
+    def __init__(self, options: GeneratorOptions):
+        self.options = options
+
+    def setup(self) -> None:
+        pass
+
+    def teardown(self) -> None:
+        pass
+
+    def generate(self, sample: SampleRecord) -> SampleRecord:
+        return generate_template_qa(sample, self.options)
+
+    def why_no_qa(self, sample: SampleRecord) -> str:
+        return "no heading, key-value line, table cell or number found in the text"

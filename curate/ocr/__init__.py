@@ -5,6 +5,6 @@
 """
 
 from curate.ocr.base import OcrEngine, OcrInputError, OcrUnavailable, load_engine
-from curate.ocr.page import needs_ocr, ocr_page
+from curate.ocr.page import OcrPages, needs_ocr, ocr_page
 
-__all__ = ["OcrEngine", "OcrInputError", "OcrUnavailable", "load_engine", "needs_ocr", "ocr_page"]
+__all__ = ["OcrEngine", "OcrInputError", "OcrPages", "OcrUnavailable", "load_engine", "needs_ocr", "ocr_page"]

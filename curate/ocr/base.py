@@ -7,6 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
+from curate.errors import CurateError
 from curate.config import OcrOptions
 from curate.schemas import TextBlock
 
@@ -17,7 +18,7 @@ ENGINES = {
 }
 
 
-class OcrUnavailable(RuntimeError):
+class OcrUnavailable(CurateError, RuntimeError):
     """The engine cannot run here; the message says what to install or which engine to use."""
 
 

@@ -1,4 +1,4 @@
-"""Run a pipeline graph on a named runner, with local progress and counters at the end.
+"""Run a job on Beam, on a named runner, with local progress and counters at the end.
 
 Local runs use Beam's FnApiRunner, named explicitly: Beam's default runner would first try to
 download the Prism binary. `--runner ...` among the Beam arguments overrides this.
@@ -12,24 +12,15 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from curate.pipelines.progress import count_done
-
-
-@dataclass
-class RunReport:
-    counters: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    runner: str = ""
-
-
-def names_runner(beam_args: list[str]) -> bool:
-    return any(arg == "--runner" or arg.startswith("--runner=") for arg in beam_args)
+from curate.pipelines.stages import NAMESPACE
+from curate.plan import Job, names_runner
+from curate.writers.manifest import RunReport
 
 
 def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
@@ -71,6 +62,16 @@ def run_graph(
     return report
 
 
+def run_beam(
+    job: Job, beam_args: list[str] | None = None, progress: Callable[[int], None] | None = None
+) -> RunReport:
+    """Run the job's graph on Beam (FnApiRunner with `job.workers` local processes unless the
+    Beam arguments name a runner)."""
+    from curate.pipelines.graph import build
+
+    return run_graph(lambda p, progress_dir: build(p, job, progress_dir), beam_args, job.workers, progress)
+
+
 def _run_with_progress(pipeline, progress, progress_dir):
     if not progress_dir:
         result = pipeline.run()
@@ -103,6 +104,8 @@ def collect_counters(result) -> dict[str, int]:
     except Exception:  # some runners report no metrics
         return {}
     for counter in counters:
+        if counter.key.metric.namespace != NAMESPACE:  # Beam's own (RunInference) counters
+            continue
         value = counter.committed if counter.committed is not None else counter.attempted
         totals[counter.key.metric.name] += int(value or 0)
     return dict(sorted(totals.items()))

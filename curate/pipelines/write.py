@@ -8,11 +8,9 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.pvalue import AsSingleton
 
-from curate import __version__
 from curate.config import PipelineConfig, WriterOptions
-from dataclasses import asdict
-
-from curate.schemas import SCHEMA_VERSION, LLMUsage, schema_for_kind
+from curate.schemas import schema_for_kind
+from curate.writers.manifest import RunTotals, build_manifest, write_manifest
 from curate.writers.parquet import (
     ShardInfo,
     ShardSpec,
@@ -22,7 +20,6 @@ from curate.writers.parquet import (
     shard_index,
     shard_infos_as_dicts,
     shard_path,
-    write_manifest,
     write_shard,
 )
 
@@ -74,83 +71,52 @@ class WriteShards(beam.PTransform):
         )
 
 
-def count_as(name: str):
-    """A transform: PCollection -> one ("counts", {name: n})."""
-    return beam.combiners.Count.Globally() | beam.Map(lambda n: ("counts", {name: n}))
+class _Totals(beam.CombineFn):
+    """RunTotals across workers: each (where, record) adds one fact; partial totals merge."""
+
+    def create_accumulator(self) -> RunTotals:
+        return RunTotals()
+
+    def add_input(self, totals: RunTotals, element: tuple[str, Any]) -> RunTotals:
+        return totals.add(*element)
+
+    def merge_accumulators(self, accumulators) -> RunTotals:
+        merged = RunTotals()
+        for totals in accumulators:
+            merged.merge(totals)
+        return merged
+
+    def extract_output(self, totals: RunTotals) -> RunTotals:
+        return totals
 
 
-def count_reasons(name: str, reason_of: Callable[[Any], str]):
-    """A transform: PCollection -> one (name, {reason: n})."""
-
-    def as_dict(pairs: list[tuple[str, int]]) -> tuple[str, dict[str, int]]:
-        return name, dict(sorted(pairs))
-
-    return (
-        beam.Map(reason_of)
-        | beam.combiners.Count.PerElement()
-        | beam.combiners.ToList()
-        | beam.Map(as_dict)
-    )
-
-
-class SumUsage(beam.PTransform):
-    """Samples -> one ("llm", totals) part: requests, cache hits, tokens and cost of the run."""
-
-    def expand(self, samples):
-        def totals(usages) -> tuple[str, dict]:
-            total = LLMUsage()
-            for usage in usages:
-                total.add(usage)
-            looked_up = total.requests + total.cache_hits
-            summary = asdict(total)
-            summary["cache_hit_rate"] = round(total.cache_hits / looked_up, 4) if looked_up else None
-            return "llm", summary
-
-        return (
-            samples
-            | "Usages" >> beam.FlatMap(lambda s: [s.llm_usage] if s.llm_usage else [])
-            | "AllUsages" >> beam.combiners.ToList()
-            | "Totals" >> beam.Map(totals)
-        )
-
-
-def build_manifest(parts: list[tuple[str, Any]], kind: str, config: PipelineConfig) -> dict:
-    """Merge the (key, value) parts gathered in the pipeline into the manifest document."""
-    manifest: dict[str, Any] = {
-        "curate_version": __version__,
-        "schema_version": SCHEMA_VERSION,
-        "kind": kind,
-        "config_hash": config.fingerprint(),
-        "config": config.model_dump(mode="json"),
-        "counts": {},
-        "shards": {},
-    }
-    for key, value in parts:
-        if key == "counts":
-            manifest["counts"].update(value)
-        elif key in ("dropped_by_reason", "failures_by_reason", "rejected_qa_by_reason", "llm", "dropped_pages_by_reason"):
-            manifest[key] = value
-        else:  # a shard folder
-            manifest["shards"][key] = value
-    manifest.setdefault("dropped_by_reason", {})
-    manifest.setdefault("failures_by_reason", {})
-    if not (manifest.get("llm") or {}).get("requests") and not (manifest.get("llm") or {}).get("cache_hits"):
-        manifest.pop("llm", None)
-    return manifest
+def tagged_as(where: str):
+    """A transform: records -> (where, record), the input of the run totals."""
+    return beam.Map(lambda record: (where, record))
 
 
 class WriteManifest(beam.PTransform):
-    """Flattened (key, value) parts -> `<output>/manifest.json`, written once at the end."""
+    """(where, record) facts and (folder, shard entries) parts -> `<output>/manifest.json`,
+    written once at the end."""
 
-    def __init__(self, output: str, kind: str, config: PipelineConfig):
+    def __init__(self, output: str, kind: str, config: PipelineConfig, tallies: list[str], dropped_pages: bool):
         super().__init__()
         self.output, self.kind, self.config = output, kind, config
+        self.tallies, self.dropped_pages = tallies, dropped_pages
 
-    def expand(self, parts):
-        output, kind, config = self.output, self.kind, self.config
+    def expand(self, inputs):
+        facts, shard_parts = inputs
+        output, kind, config, tallies, dropped_pages = (
+            self.output, self.kind, self.config, self.tallies, self.dropped_pages
+        )
+        totals = facts | "Totals" >> beam.CombineGlobally(_Totals())
+
+        def write(parts: list[tuple[str, list[dict]]], totals: RunTotals) -> str:
+            manifest = build_manifest(totals, dict(parts), kind, config, tallies, dropped_pages)
+            return write_manifest(output, manifest)
+
         return (
-            parts
-            | "GatherParts" >> beam.combiners.ToList()
-            | "WriteManifest"
-            >> beam.Map(lambda items: write_manifest(output, build_manifest(items, kind, config)))
+            shard_parts
+            | "GatherShards" >> beam.combiners.ToList()
+            | "WriteManifest" >> beam.Map(write, totals=beam.pvalue.AsSingleton(totals))
         )

@@ -22,7 +22,8 @@ from curate.report import charts
 from curate.schemas import SampleRecord
 from curate.schemas.arrow import sample_from_row
 from curate.stats import METRICS, DatasetStats
-from curate.writers.parquet import DATA, read_manifest
+from curate.writers.manifest import read_manifest
+from curate.writers.parquet import DATA
 
 REPORT_NAME = "report.html"
 THUMBNAIL_PX = 220
@@ -44,7 +45,7 @@ def _gallery_entry(sample: SampleRecord) -> dict[str, Any]:
         "id": sample.sample_id,
         "source": sample.source_uri,
         "pages": [i + 1 for i in sample.page_indices],
-        "thumbnails": [thumbnail(data) for data in sample.images],
+        "thumbnails": [thumbnail(image.bytes) for image in sample.images],
         "turns": sample.conversations,
         "scores": {m: getattr(sample.scores, m) for m in METRICS if getattr(sample.scores, m) is not None},
     }

@@ -1,77 +1,148 @@
-"""Every drop and failure reason string, defined once.
+"""Every reason string curate writes, defined once: one enum per tier.
 
-Dropped rows (`drop_reason`) are valid data we chose not to keep; failures (dead-letter
-`reason`) are inputs we could not process; QA-level rejections are kept inside the sample
-(`rejected_qa[].reject_reason`). All are written out, never silently lost. docs/schema.md
-describes each one.
+- `FailureReason`: an input or item could not be processed (the dead-letter output).
+- `PageDropReason`: a valid page filtered out before samples are built (`dropped_pages/`).
+- `SampleDropReason`: a valid sample filtered out (`dropped/`).
+- `RejectReason`: one QA turn failed a check; it stays in the sample's `rejected_qa`.
+- `ScoreNote`: why a difficulty score is missing (`scores.note`).
+- `ExportSkip`: what an export format cannot express and left out (counted, never silent).
+
+Members are strings, so they are written as they are. Each carries the sentence
+docs/schema.md shows for it; that table is generated from here (`reason_tables`).
 """
 
-# --- failures: an input or stage could not be processed (dead-letter output) ---
-UNSUPPORTED_FORMAT = "unsupported_format"
-FILE_NOT_FOUND = "file_not_found"
-FILE_TOO_LARGE = "file_too_large"
-CORRUPT_DOCUMENT = "corrupt_document"
-ENCRYPTED_DOCUMENT = "encrypted_document"
-EMPTY_DOCUMENT = "empty_document"
-TOO_MANY_PAGES = "too_many_pages"
-PAGE_RENDER_ERROR = "page_render_error"
-DOCUMENT_TIMEOUT = "document_timeout"
-CORRUPT_IMAGE = "corrupt_image"
-IMAGE_TOO_LARGE = "image_too_large"
-OCR_ERROR = "ocr_error"
-GENERATOR_ERROR = "generator_error"
-LLM_ERROR = "llm_error"
-LLM_INVALID_OUTPUT = "llm_invalid_output"
-SCORING_ERROR = "scoring_error"
-CONVERSION_FAILED = "conversion_failed"
-CONVERSION_TIMEOUT = "conversion_timeout"
-SSRF_REFUSED = "ssrf_refused"
-ROBOTS_DISALLOWED = "robots_disallowed"
-FETCH_TIMEOUT = "fetch_timeout"
-FETCH_ERROR = "fetch_error"
-DOWNLOAD_TOO_LARGE = "download_too_large"
+from __future__ import annotations
 
-FAILURE_REASONS = frozenset(
-    {
-        UNSUPPORTED_FORMAT, FILE_NOT_FOUND, FILE_TOO_LARGE, CORRUPT_DOCUMENT, ENCRYPTED_DOCUMENT,
-        EMPTY_DOCUMENT, TOO_MANY_PAGES, PAGE_RENDER_ERROR, DOCUMENT_TIMEOUT, CORRUPT_IMAGE,
-        IMAGE_TOO_LARGE, OCR_ERROR, GENERATOR_ERROR, LLM_ERROR, LLM_INVALID_OUTPUT, SCORING_ERROR,
-        CONVERSION_FAILED, CONVERSION_TIMEOUT, SSRF_REFUSED, ROBOTS_DISALLOWED, FETCH_TIMEOUT,
-        FETCH_ERROR, DOWNLOAD_TOO_LARGE,
-    }
-)
+from enum import StrEnum
 
-# --- drops: a valid sample filtered out (dropped output) ---
-TOO_FEW_IMAGES = "too_few_images"
-NO_QA_GENERATED = "no_qa_generated"
-SCORE_MISSING = "score_missing"
-SCORE_ABOVE_MAX = "score_above_max"
-SCORE_BELOW_MIN = "score_below_min"
-BELOW_TOP_FRACTION = "below_top_fraction"
-LANGUAGE_NOT_ALLOWED = "language_not_allowed"
 
-# --- page drops: pages filtered out before samples are built (dropped_pages output) ---
-EXACT_DUPLICATE = "exact_duplicate"
-NEAR_DUPLICATE = "near_duplicate"
-BLANK_PAGE = "blank_page"
-LOW_TEXT_DENSITY = "low_text_density"
+class Reason(StrEnum):
+    """A reason string with the sentence that explains it."""
 
-DROP_REASONS = frozenset(
-    {
-        TOO_FEW_IMAGES, NO_QA_GENERATED, SCORE_MISSING, SCORE_ABOVE_MAX, SCORE_BELOW_MIN,
-        BELOW_TOP_FRACTION, LANGUAGE_NOT_ALLOWED, EXACT_DUPLICATE, NEAR_DUPLICATE, BLANK_PAGE,
-        LOW_TEXT_DENSITY,
-    }
-)
+    description: str
 
-# --- QA-level rejections: kept in the sample's `rejected_qa` with this reason ---
-UNGROUNDED = "ungrounded"
-DUPLICATE_QUESTION = "duplicate_question"
-NOT_MULTI_IMAGE = "not_multi_image"
-EMPTY_ANSWER = "empty_answer"
-QUESTION_LENGTH = "question_length"
-ANSWER_LENGTH = "answer_length"
+    def __new__(cls, value: str, description: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
 
-QA_REJECT_REASONS = frozenset(
-    {UNGROUNDED, DUPLICATE_QUESTION, NOT_MULTI_IMAGE, EMPTY_ANSWER, QUESTION_LENGTH, ANSWER_LENGTH}
-)
+
+class FailureReason(Reason):
+    UNSUPPORTED_FORMAT = "unsupported_format", "a file named directly whose type no source handles"
+    FILE_NOT_FOUND = "file_not_found", "an input that does not exist"
+    FILE_TOO_LARGE = "file_too_large", "larger than `render.max_file_mb`"
+    CORRUPT_DOCUMENT = "corrupt_document", "the file cannot be opened as its type"
+    ENCRYPTED_DOCUMENT = "encrypted_document", "password-protected"
+    EMPTY_DOCUMENT = "empty_document", "zero pages"
+    TOO_MANY_PAGES = (
+        "too_many_pages",
+        "more than `render.max_pages_per_document`; the first pages are still rendered",
+    )
+    PAGE_RENDER_ERROR = "page_render_error", "one page failed; the rest of the document goes on"
+    DOCUMENT_TIMEOUT = (
+        "document_timeout",
+        "rendering ran past `render.document_timeout_s`; the detail names the pages skipped",
+    )
+    CORRUPT_IMAGE = "corrupt_image", "an image that cannot be decoded (truncated, not an image, zero size)"
+    IMAGE_TOO_LARGE = (
+        "image_too_large",
+        "an image over `render.max_image_pixels` or `ocr.max_pixels` (decompression-bomb sized)",
+    )
+    OCR_ERROR = "ocr_error", "the OCR engine failed on a page"
+    GENERATOR_ERROR = "generator_error", "the generator raised on a sample"
+    LLM_ERROR = (
+        "llm_error",
+        "the LLM endpoint kept failing (429/5xx/timeouts after retries, 4xx, unreachable)",
+    )
+    LLM_INVALID_OUTPUT = "llm_invalid_output", "no parsable JSON after the bounded retries"
+    CONVERSION_FAILED = (
+        "conversion_failed",
+        "LibreOffice could not convert a slide deck (corrupt, or LibreOffice missing)",
+    )
+    CONVERSION_TIMEOUT = (
+        "conversion_timeout",
+        "the conversion ran past `render.conversion_timeout_s`; LibreOffice was killed",
+    )
+    SSRF_REFUSED = (
+        "ssrf_refused",
+        "a URL (or a redirect) to a non-http(s) scheme or a private/loopback/link-local address",
+    )
+    ROBOTS_DISALLOWED = "robots_disallowed", "robots.txt disallows the URL; it was not fetched"
+    FETCH_TIMEOUT = "fetch_timeout", "the server did not answer within `web.navigation_timeout_s`"
+    FETCH_ERROR = "fetch_error", "an HTTP error status, an unreachable host, a page that failed to load"
+    DOWNLOAD_TOO_LARGE = (
+        "download_too_large",
+        "a linked PDF or deck larger than `web.max_document_bytes`; the download stopped there "
+        "and nothing was kept",
+    )
+
+
+class PageDropReason(Reason):
+    BLANK_PAGE = "blank_page", "near-uniform pixels and (almost) no text"
+    EXACT_DUPLICATE = "exact_duplicate", "the same image as the page named in `duplicate_of`"
+    NEAR_DUPLICATE = "near_duplicate", "a near-copy of the page named in `duplicate_of` (docs/filters.md)"
+    LOW_TEXT_DENSITY = "low_text_density", "fewer characters per megapixel than `quality.min_chars_per_megapixel`"
+
+
+class SampleDropReason(Reason):
+    TOO_FEW_IMAGES = "too_few_images", "a document shorter than `samples.min_images`"
+    NO_QA_GENERATED = (
+        "no_qa_generated",
+        "no grounded extractive QA (no text to ask about, or every answer rejected)",
+    )
+    LANGUAGE_NOT_ALLOWED = "language_not_allowed", "outside `quality.languages`"
+    SCORE_MISSING = "score_missing", "the filter's metric has no score (see `scores.note`)"
+    SCORE_ABOVE_MAX = "score_above_max", "above `filter.max` (the condition did not help)"
+    SCORE_BELOW_MIN = "score_below_min", "below `filter.min`"
+    BELOW_TOP_FRACTION = "below_top_fraction", "in range, but not in the `filter.keep_top` fraction"
+
+
+class RejectReason(Reason):
+    UNGROUNDED = "ungrounded", "the answer (or a number in a caption) is not in the image's text"
+    DUPLICATE_QUESTION = "duplicate_question", "the same question was already asked in the sample"
+    NOT_MULTI_IMAGE = "not_multi_image", "a cross-image question that needs fewer than two images"
+    EMPTY_ANSWER = "empty_answer", "an empty question or answer"
+    QUESTION_LENGTH = "question_length", "outside `quality.min/max_question_chars`"
+    ANSWER_LENGTH = "answer_length", "outside `quality.min/max_answer_chars`"
+
+
+class ScoreNote(Reason):
+    EMPTY_ANSWER = "empty_answer", "the turn has an empty question or answer"
+    TOO_LONG = "too_long", "the pass does not fit `scoring.max_length` without cutting a scored token"
+    SCORING_ERROR = "scoring_error", "the model failed on this sample; the detail follows the colon"
+
+
+class ExportSkip(Reason):
+    OVER_TILE_BUDGET = "over_tile_budget", "leopard: more images than the tile budget allows"
+    NEEDS_SEVERAL_IMAGES = "needs_several_images", "llavar2: a cross-image question (single-image format)"
+    NOT_AN_EXTRACTIVE_BLOCK = (
+        "not_an_extractive_block",
+        "llavar2: a turn that is not an extractive pair followed by its self-explain pair",
+    )
+    IMAGE_WITHOUT_EXTRACTIVE_QA = "image_without_extractive_qa", "llavar2: an image with no extractive pair"
+
+
+TIERS: dict[str, type[Reason]] = {
+    "dead-letter `reason`": FailureReason,
+    "`dropped_pages/` `drop_reason`": PageDropReason,
+    "`dropped/` `drop_reason`": SampleDropReason,
+    "`rejected_qa[].reject_reason`": RejectReason,
+    "`scores.note`": ScoreNote,
+    "export: left out and counted": ExportSkip,
+}
+
+
+def is_registered(value: str) -> bool:
+    """Whether `value` is a reason of some tier (the stage contract checks emitted reasons)."""
+    return any(value in tier._value2member_map_ for tier in TIERS.values())
+
+
+def reason_tables() -> str:
+    """The Markdown tables of every reason, as docs/schema.md shows them."""
+    parts = []
+    for heading, tier in TIERS.items():
+        rows = [f"| {heading} | when |", "|---|---|"]
+        rows += [f"| `{member.value}` | {member.description} |" for member in tier]
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts) + "\n"

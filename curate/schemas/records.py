@@ -1,15 +1,21 @@
 """The records that flow between stages: plain dataclasses, cheap to pickle for Beam workers.
 
-Coordinates are pixels of the rendered image (origin top-left), so native, OCR and DOM text
-boxes line up with the image a model sees.
+Each field is defined once, here, with its Arrow type (`curate/schemas/columns.py` derives the
+Parquet schema and the row converters from these definitions). Coordinates are pixels of the
+rendered image (origin top-left), so native, OCR and DOM text boxes line up with the image a
+model sees.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-TEXT_SOURCES = ("native", "ocr", "dom", "none")
+import pyarrow as pa
+
+from curate.schemas.columns import column, derived
+
 IMAGE_PLACEHOLDER = "<image>"
 
 
@@ -19,14 +25,39 @@ def stable_id(*parts: str, length: int = 16) -> str:
     return digest[:length]
 
 
+class Metric(StrEnum):
+    """The difficulty scores (docs/scoring.md); each is a field of `Scores`."""
+
+    IFD = "ifd"
+    VFD = "vfd"
+    MIFD = "mifd"
+    FFD = "ffd"
+
+
+METRICS: tuple[str, ...] = tuple(m.value for m in Metric)
+IMAGE_METRICS = frozenset({Metric.VFD.value, Metric.MIFD.value, Metric.FFD.value})  # need an image model
+
+
+@dataclass
+class ImageData:
+    """An encoded image and its file name: the `{bytes, path}` struct `datasets` reads as Image."""
+
+    bytes: bytes
+    path: str
+
+    @property
+    def format(self) -> str:
+        return self.path.rsplit(".", 1)[-1] if "." in self.path else "png"
+
+
 @dataclass
 class TextBlock:
     """One line of text with its box (x0, y0, x1, y1) in image pixels."""
 
     text: str
-    bbox: tuple[float, float, float, float]
+    bbox: tuple[float, float, float, float] = column(pa.list_(pa.float32(), 4))
     source: str = "native"
-    confidence: float = 1.0
+    confidence: float = column(pa.float32(), default=1.0)
 
 
 @dataclass
@@ -49,13 +80,12 @@ class PageRecord:
     source_type: str
     page_index: int
     page_count: int
-    render_dpi: float
+    render_dpi: float = column(pa.float32())
     width: int
     height: int
-    image_bytes: bytes
-    image_format: str = "png"
+    image: ImageData
     text_blocks: list[TextBlock] = field(default_factory=list)
-    text_source: str = "none"
+    text_source: str = "none"  # native | ocr | dom | none
     needs_ocr: bool = False
     context: list[ContextItem] = field(default_factory=list)
     phash: str | None = None
@@ -63,13 +93,9 @@ class PageRecord:
     duplicate_of: str | None = None  # the page kept in place of this near/exact duplicate
     linked_from: str | None = None  # the webpage that linked this document (crawl discovery)
 
-    @property
+    @derived(after="image")
     def text(self) -> str:
         return "\n".join(block.text for block in self.text_blocks)
-
-    @property
-    def image_name(self) -> str:
-        return f"{self.page_id}.{self.image_format}"
 
 
 @dataclass
@@ -80,7 +106,7 @@ class Scores:
     vfd: float | None = None
     mifd: float | None = None
     ffd: float | None = None
-    note: str | None = None  # why a score is missing (empty_answer, too_long, ...)
+    note: str | None = None  # why a score is missing (a ScoreNote)
 
 
 @dataclass
@@ -91,7 +117,7 @@ class QAItem:
     `evidence` is the text line the answer was taken from.
     """
 
-    kind: str  # extractive | self_explain | cross_image | caption
+    kind: str  # extractive | self_explain | cross_image | caption | turn
     question: str
     answer: str
     image_index: int = -1
@@ -106,10 +132,10 @@ class QAItem:
 class LLMUsage:
     """What the LLM calls for one sample cost; cached calls count tokens but not requests."""
 
-    requests: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    requests: int = column(pa.int64(), default=0)
+    cache_hits: int = column(pa.int64(), default=0)
+    prompt_tokens: int = column(pa.int64(), default=0)
+    completion_tokens: int = column(pa.int64(), default=0)
     cost_usd: float = 0.0
 
     def add(self, other: LLMUsage) -> None:
@@ -137,13 +163,12 @@ class SampleRecord:
     source_type: str
     page_ids: list[str]
     page_indices: list[int]
-    images: list[bytes]
-    image_names: list[str]
+    images: list[ImageData]
     image_sizes: list[tuple[int, int]]
     image_blocks: list[list[TextBlock]]
     context: list[ContextItem] = field(default_factory=list)
-    qa: list[QAItem] = field(default_factory=list)
     conversations: list[Turn] = field(default_factory=list)
+    qa: list[QAItem] = field(default_factory=list)
     scores: Scores = field(default_factory=Scores)
     generator: str = ""
     rejected_qa: list[QAItem] = field(default_factory=list)
@@ -152,13 +177,13 @@ class SampleRecord:
     drop_detail: str | None = None
     linked_from: str | None = None  # the webpage that linked the source document, if crawled
 
-    @property
-    def num_images(self) -> int:
-        return len(self.images)
-
-    @property
+    @derived(after="image_sizes")
     def image_texts(self) -> list[str]:
         return ["\n".join(block.text for block in blocks) for blocks in self.image_blocks]
+
+    @derived(after="llm_usage")
+    def num_images(self) -> int:
+        return len(self.images)
 
 
 @dataclass

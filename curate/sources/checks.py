@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.schemas import Failure, reasons
+from curate.schemas import Failure
+from curate.schemas.reasons import FailureReason
 
 
 def check_input_file(uri: str, options: RenderOptions, stage: str = "render") -> Failure | None:
@@ -12,8 +13,8 @@ def check_input_file(uri: str, options: RenderOptions, stage: str = "render") ->
     try:
         size = storage.file_size(uri)
     except FileNotFoundError:
-        return Failure(uri, uri, stage, reasons.FILE_NOT_FOUND, "the input does not exist")
+        return Failure(uri, uri, stage, FailureReason.FILE_NOT_FOUND, "the input does not exist")
     if size > options.max_file_mb * 2**20:
         detail = f"{size / 2**20:.1f} MB exceeds render.max_file_mb={options.max_file_mb:g}"
-        return Failure(uri, uri, stage, reasons.FILE_TOO_LARGE, detail)
+        return Failure(uri, uri, stage, FailureReason.FILE_TOO_LARGE, detail)
     return None

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from curate.config import RenderOptions
-from curate.schemas import Failure, LinkedDocument, PageRecord, reasons, stable_id
+from curate.schemas import Failure, LinkedDocument, PageRecord, stable_id
+from curate.schemas.reasons import FailureReason
 from curate.sources.image import IMAGE_EXTENSIONS, read_image_pages
 from curate.sources.pdf import PDF_EXTENSIONS, render_pdf_pages
 from curate.sources.slides import SLIDE_EXTENSIONS, render_slide_pages
@@ -44,7 +45,7 @@ def render_document(
         item_id=uri,
         source_uri=uri,
         stage="render",
-        reason=reasons.UNSUPPORTED_FORMAT,
+        reason=FailureReason.UNSUPPORTED_FORMAT,
         detail=f"no source handles {extension or 'files without an extension'}; "
         f"supported: {supported}",
     )
@@ -62,7 +63,8 @@ def render_linked_document(doc: LinkedDocument, options: RenderOptions) -> Itera
         if isinstance(item, Failure):
             yield replace(item, item_id=doc.url if item.item_id == doc.staged_uri else item.item_id, source_uri=doc.url, detail=f"{item.detail}{via}")
         else:
+            page_id = f"{doc_id}-{item.page_index:05d}"
             yield replace(
-                item, doc_id=doc_id, page_id=f"{doc_id}-{item.page_index:05d}", source_uri=doc.url,
-                linked_from=doc.linked_from or None,
+                item, doc_id=doc_id, page_id=page_id, source_uri=doc.url, linked_from=doc.linked_from or None,
+                image=replace(item.image, path=f"{page_id}.{item.image.format}"),
             )

@@ -15,7 +15,8 @@ from PIL import Image, ImageOps, ImageSequence
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.schemas import Failure, PageRecord, reasons, stable_id
+from curate.schemas import Failure, ImageData, PageRecord, stable_id
+from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"})
@@ -38,14 +39,14 @@ def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
         image = Image.open(io.BytesIO(data))
         width, height = image.size
     except Image.DecompressionBombError as err:
-        yield failure(reasons.IMAGE_TOO_LARGE, str(err))
+        yield failure(FailureReason.IMAGE_TOO_LARGE, str(err))
         return
     except (OSError, SyntaxError, ValueError) as err:
-        yield failure(reasons.CORRUPT_IMAGE, f"cannot read the image header: {err}")
+        yield failure(FailureReason.CORRUPT_IMAGE, f"cannot read the image header: {err}")
         return
     if width * height > options.max_image_pixels:
         yield failure(
-            reasons.IMAGE_TOO_LARGE,
+            FailureReason.IMAGE_TOO_LARGE,
             f"{width}x{height} exceeds render.max_image_pixels={options.max_image_pixels}",
         )
         return
@@ -60,7 +61,7 @@ def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
                 frame, original, image.format, options, uri, sha256, doc_id, page_id, index, frames
             )
         except (OSError, SyntaxError, ValueError) as err:
-            yield Failure(page_id, uri, STAGE, reasons.CORRUPT_IMAGE, f"frame {index}: {err}")
+            yield Failure(page_id, uri, STAGE, FailureReason.CORRUPT_IMAGE, f"frame {index}: {err}")
 
 
 def _page(
@@ -109,8 +110,7 @@ def _page(
         render_dpi=float(dpi),
         width=width,
         height=height,
-        image_bytes=data,
-        image_format=image_format,
+        image=ImageData(data, f"{page_id}.{image_format}"),
         text_source="none",
         needs_ocr=True,
     )

@@ -14,7 +14,8 @@ import pymupdf
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.schemas import ContextItem, Failure, PageRecord, TextBlock, reasons, stable_id
+from curate.schemas import ContextItem, Failure, ImageData, PageRecord, TextBlock, stable_id
+from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
 
 PDF_EXTENSIONS = frozenset({".pdf"})
@@ -40,7 +41,7 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
     try:
         doc = _open(uri)
     except Exception as err:  # PyMuPDF raises several types for damaged files
-        yield failure(reasons.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}")
+        yield failure(FailureReason.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}")
         return
     yield from render_open_document(doc, uri, sha256, options)
 
@@ -61,16 +62,16 @@ def render_open_document(
 
     with doc:
         if doc.needs_pass and not doc.authenticate(""):
-            yield failure(reasons.ENCRYPTED_DOCUMENT, "password-protected; decrypt it first")
+            yield failure(FailureReason.ENCRYPTED_DOCUMENT, "password-protected; decrypt it first")
             return
         if doc.page_count == 0:
-            yield failure(reasons.EMPTY_DOCUMENT, "the PDF has no pages")
+            yield failure(FailureReason.EMPTY_DOCUMENT, "the PDF has no pages")
             return
         doc_id = stable_id(uri, sha256)
         to_render = min(doc.page_count, options.max_pages_per_document)
         if doc.page_count > to_render:
             yield failure(
-                reasons.TOO_MANY_PAGES,
+                FailureReason.TOO_MANY_PAGES,
                 f"rendered the first {to_render} of {doc.page_count} pages "
                 f"(render.max_pages_per_document)",
             )
@@ -79,7 +80,7 @@ def render_open_document(
             elapsed = time.monotonic() - started
             if elapsed > options.document_timeout_s:
                 yield failure(
-                    reasons.DOCUMENT_TIMEOUT,
+                    FailureReason.DOCUMENT_TIMEOUT,
                     f"stopped after {elapsed:.0f} s at page {index} of {to_render} "
                     f"(render.document_timeout_s); pages {index}..{to_render - 1} not rendered",
                 )
@@ -91,7 +92,7 @@ def render_open_document(
                 page.context = list((context or {}).get(index, []))
                 yield page
             except Exception as err:
-                yield failure(reasons.PAGE_RENDER_ERROR, f"page {index}: {err}", item_id=page_id)
+                yield failure(FailureReason.PAGE_RENDER_ERROR, f"page {index}: {err}", item_id=page_id)
 
 
 def _open(uri: str) -> pymupdf.Document:
@@ -136,8 +137,7 @@ def _render_page(
         render_dpi=round(zoom * 72.0, 3),
         width=pixmap.width,
         height=pixmap.height,
-        image_bytes=pixmap.tobytes("png"),
-        image_format="png",
+        image=ImageData(pixmap.tobytes("png"), f"{page_id}.png"),
         text_blocks=blocks,
         text_source="native" if blocks else "none",
         needs_ocr=len(usable) < options.min_text_chars,

@@ -21,7 +21,8 @@ import pymupdf
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.schemas import ContextItem, Failure, PageRecord, reasons
+from curate.schemas import ContextItem, Failure, PageRecord
+from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
 from curate.sources.pdf import render_open_document
 
@@ -99,10 +100,10 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
         try:
             pdf = convert_to_pdf(deck, work_dir, options.conversion_timeout_s)
         except TimeoutError as err:
-            yield failure(reasons.CONVERSION_TIMEOUT, str(err))
+            yield failure(FailureReason.CONVERSION_TIMEOUT, str(err))
             return
         except RuntimeError as err:
-            yield failure(reasons.CONVERSION_FAILED, str(err))
+            yield failure(FailureReason.CONVERSION_FAILED, str(err))
             return
         context: dict[int, list[ContextItem]] = {}
         if deck.suffix == ".pptx":
@@ -113,6 +114,6 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
         try:
             doc = pymupdf.open(pdf)
         except Exception as err:
-            yield failure(reasons.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}")
+            yield failure(FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}")
             return
         yield from render_open_document(doc, uri, sha256, options, "slides", context)

@@ -27,7 +27,8 @@ from urllib.parse import unquote, urldefrag, urlsplit
 from PIL import Image
 
 from curate.config import RenderOptions, WebOptions
-from curate.schemas import ContextItem, Failure, LinkedDocument, PageRecord, TextBlock, reasons, stable_id
+from curate.schemas import ContextItem, Failure, ImageData, LinkedDocument, PageRecord, TextBlock, stable_id
+from curate.schemas.reasons import FailureReason
 from curate.sources.fetch import Fetcher, FetchRefused
 from curate.sources.pdf import PDF_EXTENSIONS
 from curate.sources.slides import SLIDE_EXTENSIONS
@@ -167,7 +168,7 @@ class WebRenderer:
         while queue and rendered < self.web.max_pages:
             url, depth, parent = queue.popleft()
             if not self.fetcher.robots_allow(url):
-                yield Failure(url, url, STAGE, reasons.ROBOTS_DISALLOWED, "robots.txt disallows it; not fetched")
+                yield Failure(url, url, STAGE, FailureReason.ROBOTS_DISALLOWED, "robots.txt disallows it; not fetched")
                 continue
             extension = document_extension(url)
             outcome = None if extension else self.render_url(url)
@@ -249,15 +250,15 @@ class WebRenderer:
                 refused = refusals.get(url)
                 if refused:
                     return Failure(url, url, STAGE, refused.reason, str(refused))
-                return Failure(url, url, STAGE, reasons.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
+                return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
             status = documents.get(url, (200, b""))[0]
             if status >= 400:  # an error page is not content
-                return Failure(url, url, STAGE, reasons.FETCH_ERROR, f"HTTP {status}")
+                return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"HTTP {status}")
             height = min(int(page.evaluate("document.documentElement.scrollHeight")), self.web.max_page_height)
             png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height})
             dom = page.evaluate(_DOM)
         except Exception as err:
-            return Failure(url, url, STAGE, reasons.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
+            return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
         finally:
             context.close()
         html = documents.get(url, (200, b""))[1]
@@ -282,7 +283,8 @@ class WebRenderer:
                 PageRecord(
                     page_id=f"{doc_id}-{index:05d}", doc_id=doc_id, source_uri=url, source_sha256=sha256,
                     source_type="web", page_index=index, page_count=len(ranges), render_dpi=96.0,
-                    width=width, height=bottom - top, image_bytes=buffer.getvalue(), text_blocks=blocks,
+                    width=width, height=bottom - top, image=ImageData(buffer.getvalue(), f"{doc_id}-{index:05d}.png"),
+                    text_blocks=blocks,
                     text_source="dom" if blocks else "none",
                     needs_ocr=len("".join(b.text for b in blocks)) < self.render.min_text_chars,
                     context=[ContextItem(kind, text) for kind, text, y in dom["context"] if top <= y < bottom],

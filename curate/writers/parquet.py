@@ -1,18 +1,21 @@
 """Deterministic sharded Parquet: same records in, byte-identical shards out.
 
 Each record goes to shard `hash(id) % count`, and each shard is sorted by id before it is
-written, so neither worker count nor bundle order changes the files. The shard count comes from
-the estimated total size and `target_shard_mb`; one shard is held in memory while it is written.
+written, so neither worker count, bundle order nor runner changes the files. The shard count
+comes from the estimated total size and `target_shard_mb`; one shard is held in memory while it
+is written. Beam writes through `curate/pipelines/write.py`; without Beam, `SpilledShards`
+writes the same files.
 """
 
 from __future__ import annotations
 
 import glob as local_glob
 import hashlib
-import json
 import math
 import os
+import pickle
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,9 +25,7 @@ import pyarrow.parquet as pq
 
 from curate import storage
 from curate.config import WriterOptions
-
-MANIFEST_NAME = "manifest.json"
-
+from curate.schemas import schema_for_kind
 
 @dataclass(frozen=True)
 class ShardSpec:
@@ -135,18 +136,6 @@ def finish_shards(
     return sorted(infos.values(), key=lambda info: info.path)
 
 
-def write_manifest(output: str, manifest: dict[str, Any]) -> str:
-    path = storage.join(output, MANIFEST_NAME)
-    storage.makedirs(output)
-    storage.write_bytes_atomic(path, json.dumps(manifest, indent=2, sort_keys=True).encode())
-    return path
-
-
-def read_manifest(output: str) -> dict[str, Any]:
-    with storage.open_file(storage.join(output, MANIFEST_NAME), "rb") as handle:
-        return json.loads(handle.read())
-
-
 def shard_infos_as_dicts(infos: Iterable[ShardInfo], output: str) -> list[dict[str, Any]]:
     """Shard entries for the manifest, with paths relative to the output folder."""
     prefix = output.rstrip("/") + "/"
@@ -154,3 +143,38 @@ def shard_infos_as_dicts(infos: Iterable[ShardInfo], output: str) -> list[dict[s
         {**asdict(info), "path": info.path[len(prefix) :] if info.path.startswith(prefix) else info.path}
         for info in infos
     ]
+
+
+class SpilledShards:
+    """Rows -> the shards `WriteShards` would write, without Beam and without holding them all.
+
+    Rows are pickled to a temporary file as they come; `close()` works out the shard count,
+    then gathers and writes one shard at a time.
+    """
+
+    def __init__(self, output: str, spec: ShardSpec, options: WriterOptions):
+        self.output, self.spec, self.options = output, spec, options
+        self._file = tempfile.TemporaryFile(prefix="curate-spill-")
+        self._rows: list[tuple[int, int]] = []  # (id digest, file offset)
+        self._bytes = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        digest = int.from_bytes(hashlib.sha256(row_id(row).encode("utf-8")).digest()[:8], "big")
+        self._rows.append((digest, self._file.tell()))
+        self._bytes += estimated_bytes(row)
+        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> list[ShardInfo]:
+        schema = schema_for_kind(self.spec.kind)
+        count = shard_count(self._bytes, len(self._rows), self.options)
+        written = []
+        for index in range(count):
+            rows = []
+            for digest, offset in self._rows:
+                if digest % count == index:
+                    self._file.seek(offset)
+                    rows.append(pickle.load(self._file))
+            if rows:
+                written.append(write_shard(rows, schema, shard_path(self.output, self.spec, index, count), self.options))
+        self._file.close()
+        return finish_shards(self.output, self.spec, schema, count, written, self.options)

@@ -1,33 +1,20 @@
-"""Difficulty scores with a reference model: IFD, VFD, mIFD = VFD x IFD, and FFD.
+"""The reference model and its exact, batched span likelihoods (the engine behind every score).
 
-L(X | C) is the mean negative log-likelihood of the tokens of X only, given context C, under
-the model with its chat template (docs/scoring.md). For a turn (Q, A) with images I, and a
-duo of an extractive pair (Qe, Ae) followed by a self-explain pair (Qs, As):
-
-    IFD  = L(A | Q) / L(A)
-    VFD  = L(Q+A | I) / L(Q+A)
-    mIFD = VFD x IFD
-    FFD  = L(Qs+As | I, Qe, Ae) / L(Qs+As | I)
-
-Exactness: every pass is rendered with the chat template and then tokenised piece by piece,
-so Q and A are the same token ids in a conditioned pass and its direct pass; truncation may
-only cut unscored context from the left, never a scored token. Speed: rows are right-padded
-and bucketed by length, several scores share one forward (L(A|Q) and L(Q+A) come from the same
-sequence), and logits are computed only at the positions that are scored.
+Every pass is rendered with the chat template and then tokenised piece by piece, so Q and A are
+the same token ids in a conditioned pass and its direct pass; truncation may only cut unscored
+context from the left, never a scored token. Speed: rows are right-padded and bucketed by
+length, several scores share one forward (L(A|Q) and L(Q+A) come from the same sequence), and
+logits are computed only at the positions that are scored.
 """
 
 from __future__ import annotations
 
 import io
-import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from curate.schemas import QAItem, SampleRecord, Scores
+from curate.schemas.reasons import ScoreNote
 
-METRICS = ("ifd", "vfd", "mifd", "ffd")
-IMAGE_METRICS = frozenset({"vfd", "mifd", "ffd"})
 TEXT_MODEL_ALIAS = "smollm2"
 
 
@@ -159,7 +146,7 @@ class ScoringModel:
             return item
         first_scored = min((p for positions in item.spans.values() for p in positions), default=len(item.ids))
         if item.image_inputs or excess > first_scored:
-            return replace(item, note="too_long")
+            return replace(item, note=ScoreNote.TOO_LONG)
         spans = {name: [p - excess for p in positions] for name, positions in item.spans.items()}
         return replace(item, ids=item.ids[excess:], spans=spans)
 
@@ -254,117 +241,3 @@ def _open_image(data: bytes):
     from PIL import Image
 
     return Image.open(io.BytesIO(data)).convert("RGB")
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or denominator is None or denominator == 0 or math.isnan(numerator):
-        return None
-    return numerator / denominator
-
-
-def _mean(values: list[float | None]) -> float | None:
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return sum(finite) / len(finite) if finite else None
-
-
-def score_samples(model: ScoringModel, samples: Sequence[SampleRecord], metrics: Sequence[str]) -> list[SampleRecord]:
-    """Samples with per-turn scores in qa[i].scores and their mean over turns in .scores.
-
-    A turn that cannot be scored (empty answer, too long, no image model) gets None and a note.
-    """
-    wanted = set(metrics) | ({"ifd", "vfd"} if "mifd" in metrics else set())
-    images_needed = bool(wanted & IMAGE_METRICS)
-    if images_needed and not model.has_images:
-        raise ValueError(
-            f"{sorted(wanted & IMAGE_METRICS)} need an image-text model; {model.name} is text-only "
-            "(use --model .models/tiny-idefics3 or a real VLM such as SmolVLM)"
-        )
-    passes: list[Pass] = []
-    plans = []  # per sample: list of per-turn dicts name -> (pass index, span)
-    for sample in samples:
-        turns = []
-        for index, item in enumerate(sample.qa):
-            plan: dict[str, tuple[int, str]] = {}
-            if not item.answer.strip() or not item.question.strip():
-                turns.append({"note": "empty_answer"})
-                continue
-            q, a = Part(item.question, "q"), Part(item.answer, "a")
-            passes.append(model.build_pass([("user", [q]), ("assistant", [a])]))
-            plan["a|q"] = (len(passes) - 1, "a")
-            plan["q+a"] = (len(passes) - 1, "qa")  # same forward: L(Q+A), VFD's direct pass
-            if "ifd" in wanted:
-                passes.append(model.build_pass([("user", [Part()]), ("assistant", [Part(item.answer, "a")])]))
-                plan["a"] = (len(passes) - 1, "a")
-            if images_needed:
-                with_images = [Part(images=True), Part(item.question, "q")]
-                passes.append(model.build_pass([("user", with_images), ("assistant", [Part(item.answer, "a")])], sample.images))
-                plan["qa|i"] = (len(passes) - 1, "qa")
-                previous = sample.qa[index - 1] if index else None
-                if "ffd" in wanted and item.kind == "self_explain" and previous and previous.kind == "extractive":
-                    messages = [
-                        ("user", [Part(images=True), Part(previous.question)]),
-                        ("assistant", [Part(previous.answer)]),
-                        ("user", [Part(item.question, "q")]),
-                        ("assistant", [Part(item.answer, "a")]),
-                    ]
-                    passes.append(model.build_pass(messages, sample.images))
-                    plan["s|i,e"] = (len(passes) - 1, "qa")
-            turns.append(plan)
-        plans.append(turns)
-
-    nll = model.span_nll(passes)
-
-    def loss(plan: dict, key: str) -> float | None:
-        if key not in plan:
-            return None
-        index, span = plan[key]
-        values = nll[index]
-        if span == "qa":  # Q and A together: token-weighted mean of the two spans
-            spans = passes[index].spans
-            counts = {name: len([p for p in spans.get(name, []) if p > 0]) for name in ("q", "a")}
-            total = sum(counts.values())
-            if not total or any(name not in values for name, c in counts.items() if c):
-                return None
-            return sum(values.get(name, 0.0) * c for name, c in counts.items()) / total
-        return values.get(span)
-
-    scored = []
-    for sample, turns in zip(samples, plans, strict=True):
-        qa: list[QAItem] = []
-        for item, plan in zip(sample.qa, turns, strict=True):
-            if "note" in plan:
-                qa.append(replace(item, scores=Scores(note=plan["note"])))
-                continue
-            notes = {passes[i].note for i, _ in plan.values() if passes[i].note}
-            ifd = _ratio(loss(plan, "a|q"), loss(plan, "a"))
-            vfd = _ratio(loss(plan, "qa|i"), loss(plan, "q+a"))
-            values = {
-                "ifd": ifd,
-                "vfd": vfd,
-                "mifd": ifd * vfd if ifd is not None and vfd is not None else None,
-                "ffd": _ratio(loss(plan, "s|i,e"), loss(plan, "qa|i")),
-            }
-            kept = {m: v if m in wanted else None for m, v in values.items()}
-            qa.append(replace(item, scores=Scores(**kept, note=",".join(sorted(notes)) or None)))
-        aggregate = Scores(**{m: _mean([getattr(q.scores, m) for q in qa]) for m in METRICS})
-        scored.append(replace(sample, qa=qa, scores=aggregate))
-    return scored
-
-
-def resolve_model(model: str | None, metrics: Sequence[str], models_dir: str = ".models") -> str:
-    """The model to score with: the one asked for, else the offline defaults built by
-    scripts/make_scoring_models.py (SmolLM2 for IFD; the tiny Idefics3 for image scores)."""
-    if model:
-        return model
-    wanted = set(metrics) | ({"ifd", "vfd"} if "mifd" in metrics else set())
-    name = "tiny-idefics3" if wanted & IMAGE_METRICS else "smollm2"
-    path = os.path.join(models_dir, name)
-    if os.path.isdir(path):
-        return path
-    if name == "smollm2":
-        return TEXT_MODEL_ALIAS  # straight from the GGUF: slower to load, same weights
-    raise ValueError(
-        f"no model for {sorted(wanted & IMAGE_METRICS)}: pass --model (an image-text model such as "
-        "HuggingFaceTB/SmolVLM-256M-Instruct) or build the offline test model with "
-        "`python scripts/make_scoring_models.py`"
-    )

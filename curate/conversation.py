@@ -13,13 +13,6 @@ from collections.abc import Sequence
 
 from curate.schemas import IMAGE_PLACEHOLDER, QAItem, Turn
 
-# The follow-up question of every self-explain turn, varied deterministically per sample.
-EXPLAIN_QUESTIONS = (
-    "How do you know? Point to where the answer appears.",
-    "Explain where that answer comes from.",
-    "Which part of the images supports that answer?",
-)
-
 # How generated questions name an image ("image 2", "Image 3"); numbers are 1-based.
 IMAGE_MENTION = re.compile(r"\bimage\s+(\d+)\b", re.IGNORECASE)
 

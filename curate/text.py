@@ -1,0 +1,23 @@
+"""Text normalisation shared by grounding checks and duplicate detection.
+
+NFKC, case-folding, typographic dashes and quotes to ASCII, thousands separators dropped
+("1,284" == "1284"), "12.7 %" == "12.7%", whitespace collapsed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+_QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032"), "'") | dict.fromkeys(
+    map(ord, "\u201c\u201d\u201e\u201f\u2033"), '"'
+)
+_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f ](?=\d{3}(?!\d))")
+_PERCENT = re.compile(r"(?<=\d)\s+%")
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_QUOTES).casefold()
+    text = " ".join(text.split())
+    return _PERCENT.sub("%", _THOUSANDS.sub("", text))
