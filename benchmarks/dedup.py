@@ -26,7 +26,11 @@ THRESHOLD = 24
 
 
 def hashes_per_second() -> float:
-    pages = [p for pdf in sorted((ROOT / "examples").glob("*.pdf")) for p in render_document(str(pdf), RenderOptions())]
+    pages = [
+        p
+        for pdf in sorted((ROOT / "examples").glob("*.pdf"))
+        for p in render_document(str(pdf), RenderOptions())
+    ]
     started = time.perf_counter()
     for page in pages * 3:
         perceptual_hash(page.image.bytes)
@@ -60,7 +64,10 @@ def banded_pairs(values: list[int]) -> tuple[int, set[tuple[int, int]]]:
 
 
 def brute_force(values: list[int]) -> set[tuple[int, int]]:
-    words = np.array([[(v >> (64 * k)) & (2**64 - 1) for k in range(HASH_BITS // 64)] for v in values], dtype=np.uint64)
+    words = np.array(
+        [[(v >> (64 * k)) & (2**64 - 1) for k in range(HASH_BITS // 64)] for v in values],
+        dtype=np.uint64,
+    )
     found = set()
     block = 2048
     for start in range(0, len(values), block):
@@ -76,7 +83,9 @@ def brute_force(values: list[int]) -> set[tuple[int, int]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
     print(f"pHash (256-bit) on 144-DPI example pages: {hashes_per_second():.1f} hashes/s")
@@ -91,8 +100,13 @@ def main() -> None:
         brute_s = time.perf_counter() - started
         all_pairs = n * (n - 1) // 2
         recall = len(found & truth) / len(truth) if truth else 1.0
-        print(f"n={n:<7d} candidates={compared:<10d} all_pairs={all_pairs:<11d} reduction={all_pairs / max(compared, 1):8.1f}x "
-              f"recall={recall:.4f} ({len(found & truth)}/{len(truth)}) banded_s={banded_s:.1f} brute_force_s={brute_s:.1f}", flush=True)
+        print(
+            f"n={n:<7d} candidates={compared:<10d} all_pairs={all_pairs:<11d} "
+            f"reduction={all_pairs / max(compared, 1):8.1f}x "
+            f"recall={recall:.4f} ({len(found & truth)}/{len(truth)}) banded_s={banded_s:.1f} "
+            f"brute_force_s={brute_s:.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""LLM generation throughput against the embedded SmolLM2 server: concurrency 1 vs 4, and cache hits.
+"""LLM generation throughput against the embedded SmolLM2 server: concurrency 1 vs 4, cache hits.
 
     .venv/bin/python benchmarks/generate.py [--samples 4]
 
@@ -31,7 +31,9 @@ def samples(limit: int):
     options = SampleOptions()
     out = []
     for pdf in sorted(EXAMPLES.glob("*.pdf")):
-        pages = [p for p in render_document(str(pdf), RenderOptions(dpi=72)) if isinstance(p, PageRecord)]
+        pages = [
+            p for p in render_document(str(pdf), RenderOptions(dpi=72)) if isinstance(p, PageRecord)
+        ]
         for start, end in plan_windows(len(pages), options):
             out.append(assemble_sample(pages[start:end], options))
     return out[:limit]
@@ -40,8 +42,13 @@ def samples(limit: int):
 def run(batch, base_url: str, cache_dir: str, concurrency: int) -> tuple[float, LLMUsage, int]:
     options = GeneratorOptions(
         backend="llm",
-        llm=LLMOptions(base_url=base_url, model=MODEL_NAME, structured_output="json_object_schema",
-                       concurrency=concurrency, cache_dir=cache_dir),
+        llm=LLMOptions(
+            base_url=base_url,
+            model=MODEL_NAME,
+            structured_output="json_object_schema",
+            concurrency=concurrency,
+            cache_dir=cache_dir,
+        ),
     )
     client = LLMClient(options.llm, cache_dir, "json_object_schema")
     total, failed = LLMUsage(), 0
@@ -63,7 +70,9 @@ def run(batch, base_url: str, cache_dir: str, concurrency: int) -> tuple[float, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--samples", type=int, default=4)
     args = parser.parse_args()
     batch = samples(args.samples)
@@ -72,15 +81,26 @@ def main() -> None:
     try:
         with EmbeddedServer() as server:
             print(f"{len(batch)} samples, {MODEL_NAME} at {server.base_url}")
-            for label, concurrency, cache in (("c1", 1, "c1"), ("c4", 4, "c4"), ("c4-cached", 4, "c4")):
+            for label, concurrency, cache in (
+                ("c1", 1, "c1"),
+                ("c4", 4, "c4"),
+                ("c4-cached", 4, "c4"),
+            ):
                 seconds, usage, failed = run(batch, server.base_url, str(work / cache), concurrency)
                 results[label] = seconds
-                print(f"{label:<10} seconds={seconds:7.2f} samples/min={len(batch) / seconds * 60:8.1f} "
-                      f"requests={usage.requests:3d} cache_hits={usage.cache_hits:3d} "
-                      f"completion_tokens/s={usage.completion_tokens / seconds:7.1f} failed={failed}", flush=True)
+                print(
+                    f"{label:<10} seconds={seconds:7.2f} "
+                    f"samples/min={len(batch) / seconds * 60:8.1f} "
+                    f"requests={usage.requests:3d} cache_hits={usage.cache_hits:3d} "
+                    f"completion_tokens/s={usage.completion_tokens / seconds:7.1f} failed={failed}",
+                    flush=True,
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"speedup c4/c1={results['c1'] / results['c4']:.2f} cached/uncached={results['c4'] / results['c4-cached']:.1f}")
+    print(
+        f"speedup c4/c1={results['c1'] / results['c4']:.2f} "
+        f"cached/uncached={results['c4'] / results['c4-cached']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ def reference_pages(limit: int, dpi: int) -> list[tuple[bytes, str]]:
     from curate.config import RenderOptions
     from curate.sources import render_document
 
-    docs = sorted((ROOT / "examples").glob("*.pdf")) + (sorted(CORPUS.glob("*.pdf")) if CORPUS.is_dir() else [])
+    docs = sorted((ROOT / "examples").glob("*.pdf")) + (
+        sorted(CORPUS.glob("*.pdf")) if CORPUS.is_dir() else []
+    )
     pages = []
     per_doc = max(1, limit // len(docs) + 1)
     for doc in docs:
@@ -70,13 +72,28 @@ def _work(args):
         engine = load_engine(options)
         texts = []
         for png in chunk:
-            page = PageRecord("b-0", "b", "/b", "0", "pdf", 0, 1, 144, 0, 0, ImageData(png, "b-0.png"), needs_ocr=True)
+            page = PageRecord(
+                "b-0",
+                "b",
+                "/b",
+                "0",
+                "pdf",
+                0,
+                1,
+                144,
+                0,
+                0,
+                ImageData(png, "b-0.png"),
+                needs_ocr=True,
+            )
             texts.append(ocr_page(page, engine, options).text)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return texts, peak_mb
 
 
-def measure(engine: str, pages: list[tuple[bytes, str]], processes: int) -> tuple[float, float, float]:
+def measure(
+    engine: str, pages: list[tuple[bytes, str]], processes: int
+) -> tuple[float, float, float]:
     """(pages/s, mean CER, peak MB of a worker); model loading is outside the timing."""
     cores = len(os.sched_getaffinity(0))
     threads = max(1, cores // processes)
@@ -97,7 +114,11 @@ def measure(engine: str, pages: list[tuple[bytes, str]], processes: int) -> tupl
 def available(engine: str) -> bool:
     if engine == "tesseract":
         return shutil.which("tesseract") is not None
-    module = {"rapidocr": "rapidocr", "rapidocr-onnxruntime": "rapidocr_onnxruntime", "paddleocr": "paddleocr"}[engine]
+    module = {
+        "rapidocr": "rapidocr",
+        "rapidocr-onnxruntime": "rapidocr_onnxruntime",
+        "paddleocr": "paddleocr",
+    }[engine]
     try:
         __import__(module)
     except ImportError:
@@ -126,15 +147,20 @@ def end_to_end(dpi: int) -> None:
             started = time.perf_counter()
             report = run_job(plan_job("run", Inputs(tuple(inputs)), str(work / mode), config))
             timings[mode] = time.perf_counter() - started
-            print(f"e2e --ocr {mode:<6} pages={report.counters.get('pages', 0)} "
-                  f"ocr_pages={report.counters.get('pages.ocr', 0)} seconds={timings[mode]:.1f}", flush=True)
+            print(
+                f"e2e --ocr {mode:<6} pages={report.counters.get('pages', 0)} "
+                f"ocr_pages={report.counters.get('pages.ocr', 0)} seconds={timings[mode]:.1f}",
+                flush=True,
+            )
         print(f"e2e speedup auto/always={timings['always'] / timings['auto']:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--dpi", type=int, default=144)
     parser.add_argument("--engines", default="rapidocr,rapidocr-onnxruntime,tesseract,paddleocr")
@@ -148,7 +174,9 @@ def main() -> None:
             continue
         one, error, peak = measure(engine, pages, 1)
         two, _, peak2 = measure(engine, pages, 2)
-        print(f"{engine:<22} {error:6.3f} {one:7.2f} {two:7.2f} {max(peak, peak2):8.0f}", flush=True)
+        print(
+            f"{engine:<22} {error:6.3f} {one:7.2f} {two:7.2f} {max(peak, peak2):8.0f}", flush=True
+        )
     end_to_end(args.dpi)
 
 

@@ -49,7 +49,9 @@ def bare(paths: list[Path], dpi: float) -> int:
 
 def stage(paths: list[Path], dpi: float) -> int:
     options = RenderOptions(dpi=dpi)
-    return sum(1 for p in paths for item in render_document(str(p), options) if hasattr(item, "page_id"))
+    return sum(
+        1 for p in paths for item in render_document(str(p), options) if hasattr(item, "page_id")
+    )
 
 
 def beam_job(paths: list[Path], dpi: float, workers: int, output: Path) -> int:
@@ -70,8 +72,12 @@ def timed(label: str, fn, *args) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--copies", type=int, default=40, help="copies of each example PDF (12 pages each set)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--copies", type=int, default=40, help="copies of each example PDF (12 pages each set)"
+    )
     parser.add_argument("--dpi", type=float, default=144)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="curate-bench-"))

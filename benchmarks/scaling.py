@@ -34,12 +34,25 @@ def inputs(folder: Path, copies: int) -> int:
 
 def run(folder: Path, output: Path, workers: int) -> tuple[float, float]:
     """(seconds, peak RSS MB of the process tree: launcher + workers)."""
-    return run_with_peak_rss([*CURATE, "run", str(folder), "-o", str(output), "--no-progress",
-                              "--workers", str(workers)], interval_s=0.2)
+    return run_with_peak_rss(
+        [
+            *CURATE,
+            "run",
+            str(folder),
+            "-o",
+            str(output),
+            "--no-progress",
+            "--workers",
+            str(workers),
+        ],
+        interval_s=0.2,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--copies", type=int, default=5, help="N = copies x 12 pages")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="curate-scale-"))
@@ -47,12 +60,19 @@ def main() -> None:
         n = inputs(work / "n", args.copies)
         four_n = inputs(work / "4n", args.copies * 4)
         results = {}
-        for label, folder, pages, workers in (("N, 1 worker", work / "n", n, 1), ("4N, 1 worker", work / "4n", four_n, 1),
-                                               ("4N, 2 workers", work / "4n", four_n, 2)):
+        for label, folder, pages, workers in (
+            ("N, 1 worker", work / "n", n, 1),
+            ("4N, 1 worker", work / "4n", four_n, 1),
+            ("4N, 2 workers", work / "4n", four_n, 2),
+        ):
             seconds, peak = run(folder, work / f"out-{len(results)}", workers)
             results[label] = (pages, seconds, peak)
-            print(f"{label:<14} pages={pages:<5d} seconds={seconds:6.1f} pages/min={pages / seconds * 60:7.1f} "
-                  f"peak_rss_mb={peak:7.0f}", flush=True)
+            print(
+                f"{label:<14} pages={pages:<5d} seconds={seconds:6.1f} "
+                f"pages/min={pages / seconds * 60:7.1f} "
+                f"peak_rss_mb={peak:7.0f}",
+                flush=True,
+            )
         one, two = results["4N, 1 worker"], results["4N, 2 workers"]
         print(f"speedup 2 workers / 1 worker = {one[1] / two[1]:.2f}")
         print(f"peak RSS 4N / N (1 worker) = {one[2] / results['N, 1 worker'][2]:.2f}")

@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 
 from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.scoring import Part, ScoringModel, score_samples
 from curate.generators import generate_qa
 from curate.samples import assemble_sample, plan_windows
 from curate.schemas import PageRecord
+from curate.scoring import Part, ScoringModel, score_samples
 from curate.sources import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +33,16 @@ def samples(copies: int):
     out, seen = [], set()
     for seed in range(copies):
         for pdf in sorted((ROOT / "examples").glob("*.pdf")):
-            pages = [p for p in render_document(str(pdf), RenderOptions(dpi=72)) if isinstance(p, PageRecord)]
+            pages = [
+                p
+                for p in render_document(str(pdf), RenderOptions(dpi=72))
+                if isinstance(p, PageRecord)
+            ]
             for start, end in plan_windows(len(pages), options):
-                sample = generate_qa(assemble_sample(pages[start:end], options), GeneratorOptions(max_qa_per_image=4, seed=seed))
+                sample = generate_qa(
+                    assemble_sample(pages[start:end], options),
+                    GeneratorOptions(max_qa_per_image=4, seed=seed),
+                )
                 sample.qa = [q for q in sample.qa if (q.question, q.answer) not in seen]
                 seen.update((q.question, q.answer) for q in sample.qa)
                 if sample.qa:
@@ -66,7 +73,9 @@ def cherry_loop(model: ScoringModel, batch) -> tuple[list[float], int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=str(ROOT / ".models" / "smollm2"))
     parser.add_argument("--copies", type=int, default=4, help="template seeds")
     parser.add_argument("--device", default=None)
@@ -75,7 +84,10 @@ def main() -> None:
     model = ScoringModel(args.model, device=args.device, batch_tokens=args.batch_tokens)
     batch = samples(args.copies)
     turns = sum(len(s.qa) for s in batch)
-    print(f"{len(batch)} samples, {turns} turns, model {args.model} on {model.device} ({next(model.model.parameters()).dtype})")
+    print(
+        f"{len(batch)} samples, {turns} turns, model {args.model} on {model.device} "
+        f"({next(model.model.parameters()).dtype})"
+    )
     score_samples(model, batch[:1], ["ifd"])  # warm up
     started = time.perf_counter()
     scored = score_samples(model, batch, ["ifd"])
@@ -85,8 +97,14 @@ def main() -> None:
     loop_s = time.perf_counter() - started
     batched_scores = [q.scores.ifd for s in scored for q in s.qa]
     diff = max(abs(a - b) for a, b in zip(batched_scores, loop_scores, strict=True))
-    print(f"batched  seconds={batched_s:7.2f} turns/s={turns / batched_s:7.2f} tokens/s={tokens / batched_s:9.0f}")
-    print(f"loop     seconds={loop_s:7.2f} turns/s={turns / loop_s:7.2f} tokens/s={tokens / loop_s:9.0f}")
+    print(
+        f"batched  seconds={batched_s:7.2f} turns/s={turns / batched_s:7.2f} "
+        f"tokens/s={tokens / batched_s:9.0f}"
+    )
+    print(
+        f"loop     seconds={loop_s:7.2f} turns/s={turns / loop_s:7.2f} "
+        f"tokens/s={tokens / loop_s:9.0f}"
+    )
     print(f"max |IFD batched - IFD loop| = {diff:.2e}")
     print(f"ratio={loop_s / batched_s:.2f}")
 

@@ -31,7 +31,9 @@ def make_deck(path: Path, slides: int = 8) -> Path:
     for i in range(slides):
         slide = deck.slides.add_slide(deck.slide_layouts[1])
         slide.shapes.title.text = f"Quarter {i + 1} results"
-        slide.placeholders[1].text = "\n".join(f"Region {r}: {100 + 7 * r + i} units" for r in range(5))
+        slide.placeholders[1].text = "\n".join(
+            f"Region {r}: {100 + 7 * r + i} units" for r in range(5)
+        )
         slide.notes_slide.notes_text_frame.text = f"Speaker notes for slide {i + 1}."
     deck.save(path)
     return path
@@ -47,8 +49,13 @@ def web(root: Path, count: int) -> None:
 
     root.mkdir()
     for i in range(count):
-        paragraphs = "".join(f"<p style='margin:30px'>Page {i}, section {s}: {100 + s} units.</p>" for s in range(30))
-        (root / f"p{i}.html").write_text(f"<html><body><h1>Report {i}</h1>{paragraphs}</body></html>")
+        paragraphs = "".join(
+            f"<p style='margin:30px'>Page {i}, section {s}: {100 + s} units.</p>" for s in range(30)
+        )
+        (root / f"p{i}.html").write_text(
+            f"<html><body><h1>Report {i}</h1>{paragraphs}</body></html>"
+        )
+
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -61,16 +68,26 @@ def web(root: Path, count: int) -> None:
         with WebRenderer(options, RenderOptions()) as renderer:
             launch = time.perf_counter() - started
             started = time.perf_counter()
-            tiles = sum(len(renderer.render_url(f"http://127.0.0.1:{server.server_address[1]}/p{i}.html")[0]) for i in range(count))
+            tiles = sum(
+                len(
+                    renderer.render_url(f"http://127.0.0.1:{server.server_address[1]}/p{i}.html")[0]
+                )
+                for i in range(count)
+            )
             seconds = time.perf_counter() - started
-        print(f"web: browser launch {launch:.2f} s; {count} URLs in {seconds:.1f} s = {count / seconds:.2f} URLs/s, "
-              f"{tiles} tiles ({tiles / seconds:.2f} tiles/s)")
+        print(
+            f"web: browser launch {launch:.2f} s; {count} URLs in {seconds:.1f} s = "
+            f"{count / seconds:.2f} URLs/s, "
+            f"{tiles} tiles ({tiles / seconds:.2f} tiles/s)"
+        )
     finally:
         server.shutdown()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--decks", type=int, default=6)
     parser.add_argument("--urls", type=int, default=10)
     args = parser.parse_args()
@@ -87,12 +104,22 @@ def main() -> None:
             pdf = convert_to_pdf(deck, out, 180)
             convert_s += time.perf_counter() - started
             started = time.perf_counter()
-            pages += sum(1 for _ in render_open_document(pymupdf.open(pdf), str(deck), "0", RenderOptions(), "slides"))
+            pages += sum(
+                1
+                for _ in render_open_document(
+                    pymupdf.open(pdf), str(deck), "0", RenderOptions(), "slides"
+                )
+            )
             render_s += time.perf_counter() - started
         total = convert_s + render_s
-        print(f"slides: {len(decks)} decks, {pages} pages, {total:.1f} s, {pages / total:.2f} pages/s")
-        print(f"slides: conversion {convert_s / total:.0%} of the time ({convert_s / len(decks):.2f} s/deck), "
-              f"rendering {render_s / total:.0%} ({pages / render_s:.1f} pages/s)")
+        print(
+            f"slides: {len(decks)} decks, {pages} pages, {total:.1f} s, {pages / total:.2f} pages/s"
+        )
+        print(
+            f"slides: conversion {convert_s / total:.0%} of the time ({convert_s / len(decks):.2f} "
+            "s/deck), "
+            f"rendering {render_s / total:.0%} ({pages / render_s:.1f} pages/s)"
+        )
         web(work / "site", args.urls)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -18,7 +18,6 @@ from curate import storage
 from curate.config import PipelineConfig, load_config
 from curate.dataset import iter_rows, locate, shard_files
 from curate.errors import CurateError
-from curate.plan import Dataset, Inputs, LlavaJson
 from curate.schemas import METRICS
 from curate.writers.manifest import read_manifest
 from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED
@@ -50,18 +49,26 @@ LLMModelOpt = typer.Option(None, "--llm-model", help="Model name at the endpoint
 LLMKeyOpt = typer.Option(
     None, "--llm-api-key", help="API key (default: $OPENAI_API_KEY). Never logged or stored."
 )
-LLMConcurrencyOpt = typer.Option(None, "--llm-concurrency", help="Requests in flight per worker [4].")
+LLMConcurrencyOpt = typer.Option(
+    None, "--llm-concurrency", help="Requests in flight per worker [4]."
+)
 AllowPrivateOpt = typer.Option(
-    None, "--allow-private-hosts/--no-allow-private-hosts",
+    None,
+    "--allow-private-hosts/--no-allow-private-hosts",
     help="Webpages: allow private, loopback and link-local addresses (local test servers).",
 )
-CrawlDepthOpt = typer.Option(None, "--crawl-depth", help="Webpages: links followed from each URL [0].")
+CrawlDepthOpt = typer.Option(
+    None, "--crawl-depth", help="Webpages: links followed from each URL [0]."
+)
 ImageFolderOpt = typer.Option(None, "--image-folder", help="Images of a LLaVA-format JSON input.")
 LocalOpt = typer.Option(
     False, "--local", help="Run in this process without Beam (small jobs; same output)."
 )
 ModelOpt = typer.Option(
-    None, "--model", "-m", help="Reference model: local folder or hub id [offline defaults, see docs]."
+    None,
+    "--model",
+    "-m",
+    help="Reference model: local folder or hub id [offline defaults, see docs].",
 )
 
 
@@ -105,8 +112,16 @@ def _config(path: Path | None, overrides: dict[str, Any]) -> PipelineConfig:
         return load_config(path, overrides)
 
 
-def _run(command: str, source, output: str, cfg: PipelineConfig, beam_args: list[str], workers: int,
-         show_progress: bool, local: bool) -> None:
+def _run(
+    command: str,
+    source,
+    output: str,
+    cfg: PipelineConfig,
+    beam_args: list[str],
+    workers: int,
+    show_progress: bool,
+    local: bool,
+) -> None:
     """Plan the job, run it (Beam, or in this process with --local), print its counters."""
     from curate.jobs import plan_job, run_job
     from curate.plan import names_runner
@@ -118,10 +133,16 @@ def _run(command: str, source, output: str, cfg: PipelineConfig, beam_args: list
         if not show_progress:
             report = run_job(job, runner, beam_args)
         else:
-            columns = (TextColumn("{task.completed} documents done"), BarColumn(), TimeElapsedColumn())
+            columns = (
+                TextColumn("{task.completed} documents done"),
+                BarColumn(),
+                TimeElapsedColumn(),
+            )
             with Progress(*columns, console=console, transient=True) as bar:
                 task = bar.add_task("documents", total=None)
-                report = run_job(job, runner, beam_args, lambda done: bar.update(task, completed=done))
+                report = run_job(
+                    job, runner, beam_args, lambda done: bar.update(task, completed=done)
+                )
     _report(job.output, report)
 
 
@@ -160,7 +181,9 @@ def _report(output: str, report) -> None:
     console.print(f"output: {output}  (inspect it with: curate inspect {output})")
 
 
-def _inputs(tokens: list[str] | None) -> tuple[Inputs, list[str]]:
+def _inputs(tokens: list[str] | None):
+    from curate.plan import Inputs  # stage modules load only when a job runs: --help stays quick
+
     uris, beam_args = _split_beam_args(tokens or [])
     return Inputs(tuple(uris)), beam_args
 
@@ -197,7 +220,7 @@ def run(
     progress: bool = ProgressOpt,
     local: bool = LocalOpt,
 ) -> None:
-    """Run the whole job: documents -> pages (+OCR) -> samples -> QA (-> scores -> filter) -> Parquet."""
+    """The whole job: documents -> pages (+OCR) -> samples -> QA (-> scores, filter) -> Parquet."""
     source, beam_args = _inputs(inputs)
     cfg = _config(
         config,
@@ -223,7 +246,9 @@ def run(
 
 @app.command(context_settings=PASS_THROUGH)
 def render(
-    inputs: list[str] = typer.Argument(None, help="PDFs, images, folders or globs; then Beam options."),
+    inputs: list[str] = typer.Argument(
+        None, help="PDFs, images, folders or globs; then Beam options."
+    ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
     dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
@@ -250,14 +275,19 @@ def render(
     _run("render", source, output, cfg, beam_args, workers, progress, local)
 
 
-def _locate(path_tokens: list[str], kinds: tuple[str, ...]) -> Dataset:
+def _locate(path_tokens: list[str], kinds: tuple[str, ...]):
+    from curate.plan import Dataset
+
     if len(path_tokens) != 1:
         console.print("[red]error:[/red] give exactly one dataset path")
         raise typer.Exit(2)
     with _user_errors():
         pattern, kind = locate(path_tokens[0])
     if kind not in kinds:
-        console.print(f"[red]error:[/red] {path_tokens[0]} holds {kind}; this command reads {' or '.join(kinds)}")
+        console.print(
+            f"[red]error:[/red] {path_tokens[0]} holds {kind}; this command reads "
+            f"{' or '.join(kinds)}"
+        )
         raise typer.Exit(2)
     return Dataset(pattern, kind)
 
@@ -311,23 +341,31 @@ def generate(
             **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
         },
     )
-    console.print(f"curate generate: {source.kind} from {source.pattern} -> {storage.normalize_uri(output)}")
+    console.print(
+        f"curate generate: {source.kind} from {source.pattern} -> {storage.normalize_uri(output)}"
+    )
     _run("generate", source, output, cfg, beam_args, workers, False, local)
 
 
 def _metrics(value: str | None) -> list[str] | None:
     if value is None:
         return None
-    metrics = list(METRICS) if value == "all" else [m.strip() for m in value.split(",") if m.strip()]
+    metrics = (
+        list(METRICS) if value == "all" else [m.strip() for m in value.split(",") if m.strip()]
+    )
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown:
-        console.print(f"[red]error:[/red] unknown metric {unknown}; choose from {', '.join(METRICS)} or all")
+        console.print(
+            f"[red]error:[/red] unknown metric {unknown}; choose from {', '.join(METRICS)} or all"
+        )
         raise typer.Exit(2)
     return metrics
 
 
-def _dataset_source(paths: list[str], image_folder: str | None) -> Dataset | LlavaJson:
+def _dataset_source(paths: list[str], image_folder: str | None):
     """A LLaVA JSON with its images, or our samples Parquet."""
+    from curate.plan import LlavaJson
+
     if len(paths) != 1:
         console.print("[red]error:[/red] give exactly one dataset path")
         raise typer.Exit(2)
@@ -347,7 +385,9 @@ def score(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    metric: str = typer.Option("all", "--metric", help="ifd, vfd, mifd, ffd, a comma list, or all."),
+    metric: str = typer.Option(
+        "all", "--metric", help="ifd, vfd, mifd, ffd, a comma list, or all."
+    ),
     model: str | None = ModelOpt,
     image_folder: str | None = ImageFolderOpt,
     workers: int = WorkersOpt,
@@ -357,21 +397,27 @@ def score(
     paths, beam_args = _split_beam_args(tokens or [])
     source = _dataset_source(paths, image_folder)
     cfg = _config(config, {"scoring.metrics": _metrics(metric), "scoring.model": model})
-    console.print(f"curate score: {', '.join(cfg.scoring.metrics)} -> {storage.normalize_uri(output)}")
+    console.print(
+        f"curate score: {', '.join(cfg.scoring.metrics)} -> {storage.normalize_uri(output)}"
+    )
     _run("score", source, output, cfg, beam_args, workers, False, local)
 
 
 @app.command(name="filter", context_settings=PASS_THROUGH)
 def filter_command(
     tokens: list[str] = typer.Argument(
-        None, metavar="DATASET [BEAM_OPTIONS]...", help="Scored curate samples, or a LLaVA-format .json."
+        None,
+        metavar="DATASET [BEAM_OPTIONS]...",
+        help="Scored curate samples, or a LLaVA-format .json.",
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
     metric: str = typer.Option(..., "--metric", help="ifd, vfd, mifd or ffd."),
     max_score: float | None = typer.Option(None, "--max", help="Drop scores above this [1.0]."),
     min_score: float | None = typer.Option(None, "--min", help="Drop scores below this."),
-    keep_top: float | None = typer.Option(None, "--keep-top", help="Then keep this top fraction [0.3]."),
+    keep_top: float | None = typer.Option(
+        None, "--keep-top", help="Then keep this top fraction [0.3]."
+    ),
     keep_all: bool = typer.Option(False, "--keep-all", help="No top fraction: keep all in range."),
     model: str | None = typer.Option(None, "--model", "-m", help="Score with this model first."),
     image_folder: str | None = ImageFolderOpt,
@@ -399,7 +445,10 @@ def filter_command(
     if keep_all:
         cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"keep_top": None})})
     f = cfg.filter
-    console.print(f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> {storage.normalize_uri(output)}")
+    console.print(
+        f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> "
+        f"{storage.normalize_uri(output)}"
+    )
     _run("filter", source, output, cfg, beam_args, workers, False, local)
 
 
@@ -434,28 +483,43 @@ def inspect(
     out.print(table)
     for folder, shards in manifest["shards"].items():
         size = sum(s["bytes"] for s in shards) / 2**20
-        out.print(f"{folder}/: {len(shards)} shard(s), {sum(s['rows'] for s in shards)} rows, {size:.1f} MB")
+        out.print(
+            f"{folder}/: {len(shards)} shard(s), {sum(s['rows'] for s in shards)} rows, {size:.1f} "
+            "MB"
+        )
     _print_first_sample(out, output)
     _print_first_failures(out, output)
 
 
 @app.command(name="export")
 def export_command(
-    dataset: str = typer.Argument(..., help="An output folder of `curate run` (or a samples *.parquet glob)."),
+    dataset: str = typer.Argument(
+        ..., help="An output folder of `curate run` (or a samples *.parquet glob)."
+    ),
     fmt: str = typer.Option(
-        ..., "--format", "-f",
-        help="hf, llava, sharegpt, messages; seed projects: cauldron, leopard, llavar2, llava-interleave, "
-        "llamafactory, demon (docs/export.md).",
+        ...,
+        "--format",
+        "-f",
+        help="hf, llava, sharegpt, messages; seed projects: cauldron, leopard, llavar2, "
+        "llava-interleave, llamafactory, demon (docs/export.md).",
     ),
     output: str = OutputOpt,
-    tiles: bool = typer.Option(False, "--tiles", help="Add Leopard adaptive-resolution tile columns."),
+    tiles: bool = typer.Option(
+        False, "--tiles", help="Add Leopard adaptive-resolution tile columns."
+    ),
     tile_size: int = typer.Option(364, "--tile-size", min=16, help="Tile side v in pixels."),
     max_tiles: int = typer.Option(50, "--max-tiles", min=1, help="Tile budget M per sample."),
-    to_hub: str | None = typer.Option(None, "--to-hub", help="Also upload to this Hub dataset repo (user/name)."),
-    private: bool = typer.Option(False, "--private", help="With --to-hub: create the repo private."),
-    revision: str | None = typer.Option(None, "--revision", help="With --to-hub: branch to commit to [main]."),
+    to_hub: str | None = typer.Option(
+        None, "--to-hub", help="Also upload to this Hub dataset repo (user/name)."
+    ),
+    private: bool = typer.Option(
+        False, "--private", help="With --to-hub: create the repo private."
+    ),
+    revision: str | None = typer.Option(
+        None, "--revision", help="With --to-hub: branch to commit to [main]."
+    ),
 ) -> None:
-    """Write a dataset in a training format (plus a dataset card), validate it, optionally upload it."""
+    """Write a dataset in a training format with a dataset card, validate it, maybe upload it."""
     from curate.export import ExportOptions, export_dataset
     from curate.export.hub import upload_folder
 
@@ -469,7 +533,9 @@ def export_command(
     if report.errors:
         for error in report.errors[:20]:
             console.print(f"[red]invalid:[/red] {error}")
-        console.print(f"[red]error:[/red] the export breaks {len(report.errors)} rule(s) of the {fmt} format")
+        console.print(
+            f"[red]error:[/red] the export breaks {len(report.errors)} rule(s) of the {fmt} format"
+        )
         raise typer.Exit(1)
     console.print(f"validated against the {fmt} format's rules")
     if to_hub:
@@ -481,17 +547,22 @@ def export_command(
 @app.command(name="report")
 def report_command(
     output: str = typer.Argument(..., help="An output folder of `curate run`."),
-    to: str | None = typer.Option(None, "--to", help="Where to write the HTML [OUTPUT/report.html]."),
+    to: str | None = typer.Option(
+        None, "--to", help="Where to write the HTML [OUTPUT/report.html]."
+    ),
     samples: int = typer.Option(24, "--samples", min=0, help="Samples shown in the gallery."),
 ) -> None:
-    """Write a static HTML report (counts, drop reasons, score charts, a gallery); no server needed."""
+    """Write a static HTML report (counts, drop reasons, score charts, a gallery); no server."""
     from curate.report import write_report
 
     try:
         with console.status("building the report ..."):
             path = write_report(output, to, samples)
     except FileNotFoundError:
-        console.print(f"[red]error:[/red] no manifest.json in {output}; pass the output folder of `curate run`")
+        console.print(
+            f"[red]error:[/red] no manifest.json in {output}; pass the output folder of `curate "
+            "run`"
+        )
         raise typer.Exit(2) from None
     console.print(f"report: {path}  (open it in a browser)")
 
@@ -505,7 +576,9 @@ def _print_first_sample(out: Console, output: str) -> None:
             out.print(f"images: {row['num_images']} ({sizes})  generator: {row['generator']}")
             for turn in row["conversations"]:
                 style = "cyan" if turn["role"] == "user" else "green"
-                out.print(f"[{style}]{turn['role']:>9}[/{style}]: {turn['content']}", highlight=False)
+                out.print(
+                    f"[{style}]{turn['role']:>9}[/{style}]: {turn['content']}", highlight=False
+                )
             return
 
 
@@ -520,7 +593,10 @@ def _print_first_failures(out: Console, output: str, limit: int = 5) -> None:
                     return
                 reason = row.get("reason") or row.get("drop_reason")
                 detail = row.get("detail") or row.get("drop_detail") or ""
-                out.print(f"{folder}: {reason}: {row.get('source_uri')}: {detail.splitlines()[0] if detail else ''}")
+                out.print(
+                    f"{folder}: {reason}: {row.get('source_uri')}: "
+                    f"{detail.splitlines()[0] if detail else ''}"
+                )
                 shown += 1
 
 

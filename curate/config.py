@@ -50,7 +50,9 @@ class WebOptions(_Options):
     viewport_width: int = Field(1280, ge=200, le=8000)
     tile_height: int = Field(1600, ge=200, le=20000, description="One image per tile.")
     tile_overlap: int = Field(64, ge=0, description="Pixels repeated between tiles.")
-    max_page_height: int = Field(20000, ge=200, description="Screenshots stop here (infinite scroll).")
+    max_page_height: int = Field(
+        20000, ge=200, description="Screenshots stop here (infinite scroll)."
+    )
     max_depth: int = Field(0, ge=0, le=10, description="Links followed from each seed.")
     max_pages: int = Field(50, ge=1, description="Pages rendered per seed.")
     politeness_delay_s: float = Field(1.0, ge=0, description="Between requests to one host.")
@@ -60,7 +62,9 @@ class WebOptions(_Options):
     follow_documents: bool = Field(
         True, description="Download PDFs and decks that crawled pages link to, and process them."
     )
-    max_document_bytes: int = Field(100_000_000, gt=0, description="Largest linked document downloaded.")
+    max_document_bytes: int = Field(
+        100_000_000, gt=0, description="Largest linked document downloaded."
+    )
     max_documents: int = Field(50, ge=0, description="Linked documents downloaded per seed.")
     staging_dir: str | None = Field(
         None, description="Where linked documents are downloaded; null: OUTPUT/_staging/documents."
@@ -108,8 +112,11 @@ class DedupOptions(_Options):
     enabled: bool = True
     hash: Literal["phash", "dhash"] = "phash"
     threshold: int = Field(
-        24, ge=0, le=64, description="Near-duplicates: Hamming distance between 256-bit hashes "
-        "(pages whose texts also agree)."
+        24,
+        ge=0,
+        le=64,
+        description="Near-duplicates: Hamming distance between 256-bit hashes "
+        "(pages whose texts also agree).",
     )
     threshold_without_text: int = Field(
         10, ge=0, le=64, description="The stricter distance for pages without text (scans, photos)."
@@ -173,7 +180,9 @@ class LLMOptions(_Options):
     model: str | None = Field(None, description="Model name; the embedded server's by default.")
     api_key: SecretStr | None = None
     api_key_env: str = "OPENAI_API_KEY"
-    structured_output: Literal["auto", "json_schema", "json_object_schema", "json_object", "none"] = Field(
+    structured_output: Literal[
+        "auto", "json_schema", "json_object_schema", "json_object", "none"
+    ] = Field(
         "auto",
         description="json_schema: OpenAI/vLLM style; json_object_schema: llama.cpp style; "
         "auto picks llama.cpp style for the embedded server, OpenAI style otherwise.",
@@ -268,9 +277,23 @@ class PipelineConfig(_Options):
             mode="json",
             exclude={
                 "ocr": {"threads"},
-                "web": {"allow_private_hosts", "allowed_hosts", "politeness_delay_s", "chromium", "staging_dir"},
-                "scoring": {"device", "batch_size", "batch_tokens", "accelerator", "share_model_across_processes"},
-                "generator": {"llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}},
+                "web": {
+                    "allow_private_hosts",
+                    "allowed_hosts",
+                    "politeness_delay_s",
+                    "chromium",
+                    "staging_dir",
+                },
+                "scoring": {
+                    "device",
+                    "batch_size",
+                    "batch_tokens",
+                    "accelerator",
+                    "share_model_across_processes",
+                },
+                "generator": {
+                    "llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}
+                },
             },
         )
         canonical = json.dumps(shaping, sort_keys=True)

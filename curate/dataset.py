@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from curate.errors import CurateError
 from curate import storage
+from curate.errors import CurateError
 from curate.schemas import SCHEMA_VERSION
 from curate.schemas.arrow import kind_of_schema
 from curate.writers.parquet import DATA, PAGES

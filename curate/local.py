@@ -15,17 +15,24 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from curate import storage
-from curate.export.llava import llava_to_sample, read_llava_records
 from curate.dataset import iter_rows
+from curate.export.llava import llava_to_sample, read_llava_records
 from curate.plan import Dataset, Inputs, Job, LlavaJson, Step
-from curate.schemas import Failure, PageRecord, SampleRecord, failure_to_row, page_from_row, page_to_row
-from curate.schemas import sample_from_row, sample_to_row
+from curate.schemas import (
+    Failure,
+    PageRecord,
+    SampleRecord,
+    failure_to_row,
+    page_from_row,
+    page_to_row,
+    sample_from_row,
+    sample_to_row,
+)
 from curate.sources import SUPPORTED_EXTENSIONS
 from curate.stage import (
     BatchStage,
     DatasetStage,
     Drop,
-    Fail,
     GroupStage,
     JoinStage,
     Keep,
@@ -38,7 +45,15 @@ from curate.stage import (
     run_item,
 )
 from curate.writers.manifest import RunReport, RunTotals, build_manifest, write_manifest
-from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED, DROPPED_PAGES, PAGES, SpilledShards, shard_infos_as_dicts
+from curate.writers.parquet import (
+    DATA,
+    DEAD_LETTER,
+    DROPPED,
+    DROPPED_PAGES,
+    PAGES,
+    SpilledShards,
+    shard_infos_as_dicts,
+)
 
 Emit = Callable[[str, Any], None]
 
@@ -49,7 +64,11 @@ def list_inputs(uris: Iterable[str]) -> Iterator[str]:
     for raw in uris:
         kind, uri = storage.route_input(raw)
         if kind == "pattern":
-            yield from (path for path in storage.list_files(uri) if storage.has_extension(path, SUPPORTED_EXTENSIONS))
+            yield from (
+                path
+                for path in storage.list_files(uri)
+                if storage.has_extension(path, SUPPORTED_EXTENSIONS)
+            )
         elif kind == "url_list":
             yield from storage.iter_url_list(uri)
         else:
@@ -163,7 +182,9 @@ def _apply_whole(stage: Stage, items: Iterator[Any], emit: Emit) -> Iterator[Any
                 while end < len(keys) and keys[end][0] == keys[start][0]:
                     end += 1
                 key, group = keys[start][0], [parked.get(index) for _, index in keys[start:end]]
-                outcomes = run_item(stage, group, lambda g, k=key: stage.process_group(k, g), subject=group[0])
+                outcomes = run_item(
+                    stage, group, lambda g, k=key: stage.process_group(k, g), subject=group[0]
+                )
                 yield from _route(outcomes, emit)
                 start = end
         elif isinstance(stage, DatasetStage):
@@ -173,12 +194,16 @@ def _apply_whole(stage: Stage, items: Iterator[Any], emit: Emit) -> Iterator[Any
         else:
             verdicts = dict(stage.verdicts(summaries))
             for key, item in zip(keys, parked, strict=True):
-                yield from _route(run_item(stage, item, lambda i, k=key: stage.decide(i, verdicts.get(k))), emit)
+                yield from _route(
+                    run_item(stage, item, lambda i, k=key: stage.decide(i, verdicts.get(k))), emit
+                )
     finally:
         parked.close()
 
 
-def run_steps(steps: list[Step], items: Iterable[Any], emit: Emit, count: Callable[[str, int], None]) -> Iterator[Any]:
+def run_steps(
+    steps: list[Step], items: Iterable[Any], emit: Emit, count: Callable[[str, int], None]
+) -> Iterator[Any]:
     """The kept items after every step, streaming; set up and torn down around the run."""
     stages = [s for s in steps if isinstance(s, Stage)]
     for stage in stages:
@@ -198,7 +223,11 @@ def run_stage(stage: Stage, items: Iterable[Any]) -> list[Any]:
     """One stage on a few items: the kept records, then dropped ones (their reason set) and
     Failure rows. For tests and notebooks."""
     others: list[Any] = []
-    kept = list(run_steps([stage], items, lambda where, record: others.append(record), lambda name, value: None))
+    kept = list(
+        run_steps(
+            [stage], items, lambda where, record: others.append(record), lambda name, value: None
+        )
+    )
     return kept + others
 
 
@@ -229,11 +258,17 @@ def run_local(job: Job, progress: Callable[[int], None] | None = None) -> RunRep
     kept_as = "data" if job.output_kind == "samples" else "pages"
     for record in run_steps(steps, source(), emit, count):
         emit(kept_as, record)
-    shards = {sink.spec.folder: shard_infos_as_dicts(sink.close(), job.output) for sink in sinks.values()}
+    shards = {
+        sink.spec.folder: shard_infos_as_dicts(sink.close(), job.output) for sink in sinks.values()
+    }
     tallies = [step.name for step in steps if isinstance(step, Tally)]
-    manifest = build_manifest(totals, shards, job.output_kind, job.config, tallies, job.writes_dropped_pages)
+    manifest = build_manifest(
+        totals, shards, job.output_kind, job.config, tallies, job.writes_dropped_pages
+    )
     write_manifest(job.output, manifest)
-    return RunReport(counters=dict(sorted(counters.items())), seconds=time.monotonic() - started, runner="local")
+    return RunReport(
+        counters=dict(sorted(counters.items())), seconds=time.monotonic() - started, runner="local"
+    )
 
 
 def _sinks(job: Job, steps: list[Step]) -> dict[str, SpilledShards]:
@@ -244,7 +279,9 @@ def _sinks(job: Job, steps: list[Step]) -> dict[str, SpilledShards]:
         specs["pages"] = PAGES
     if job.writes_dropped_pages:
         specs["dropped_pages"] = DROPPED_PAGES
-    return {where: SpilledShards(job.output, spec, job.config.writer) for where, spec in specs.items()}
+    return {
+        where: SpilledShards(job.output, spec, job.config.writer) for where, spec in specs.items()
+    }
 
 
 def _to_row(record: Any) -> dict:

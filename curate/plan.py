@@ -49,7 +49,9 @@ class Inputs:
 
     @property
     def has_web(self) -> bool:
-        return any(uri.startswith(("http://", "https://")) or uri.endswith(".urls") for uri in self.uris)
+        return any(
+            uri.startswith(("http://", "https://")) or uri.endswith(".urls") for uri in self.uris
+        )
 
 
 @dataclass(frozen=True)
@@ -89,15 +91,22 @@ class Job:
     def writes_dropped_pages(self) -> bool:
         """Jobs that render pages keep their dropped pages (and any job whose stages drop some)."""
         return self.command in ("run", "render") or any(
-            isinstance(r, PageDropReason) for s in self.stages() if isinstance(s, Stage) for r in s.emits
+            isinstance(r, PageDropReason)
+            for s in self.stages()
+            if isinstance(s, Stage)
+            for r in s.emits
         )
 
     def stages(self) -> list[Step]:
         """The steps in order; stages are built fresh each time (they hold worker state)."""
         config = self.config
         if self.command in ("run", "render"):
-            steps = [*self._render_steps(), Tally("pages", PageRecord), *self._page_steps(),
-                     Tally("pages_kept", PageRecord)]
+            steps = [
+                *self._render_steps(),
+                Tally("pages", PageRecord),
+                *self._page_steps(),
+                Tally("pages_kept", PageRecord),
+            ]
             if self.command == "render":
                 return steps
             return [*steps, AssembleSamples(config.samples), *self._sample_steps()]
@@ -105,16 +114,27 @@ class Job:
             return [Spread(), *self._ocr_steps(), Tally("pages", PageRecord)]
         if self.command == "generate":
             if self.source.kind == "pages":
-                return [Tally("pages", PageRecord), AssembleSamples(config.samples), *self._sample_steps()]
+                return [
+                    Tally("pages", PageRecord),
+                    AssembleSamples(config.samples),
+                    *self._sample_steps(),
+                ]
             return self._sample_steps()
         return self._score_steps()  # score, filter
 
     def _render_steps(self) -> list[Step]:
         config = self.config
         web = config.web if isinstance(self.source, Inputs) and self.source.has_web else None
-        steps: list[Step] = [Tally("documents", str), RenderDocuments(config.render, web, staging_dir(self.output, config))]
+        steps: list[Step] = [
+            Tally("documents", str),
+            RenderDocuments(config.render, web, staging_dir(self.output, config)),
+        ]
         if web is not None:  # documents the crawl found: once per content, then rendered
-            steps += [OnePerContent(), Tally("linked_documents", LinkedDocument), RenderLinkedDocuments(config.render)]
+            steps += [
+                OnePerContent(),
+                Tally("linked_documents", LinkedDocument),
+                RenderLinkedDocuments(config.render),
+            ]
         else:
             steps += [Tally("linked_documents", LinkedDocument)]
         return [*steps, Spread()]  # a document fans out into many pages: spread them over workers
@@ -180,7 +200,11 @@ def plan_job(
     `remote`: the workers run elsewhere (Dataflow), so nothing is checked on this machine.
     """
     output = storage.normalize_uri(output)
-    if command in ("run", "generate") and config.filter.metric and config.filter.metric not in config.scoring.metrics:
+    if (
+        command in ("run", "generate")
+        and config.filter.metric
+        and config.filter.metric not in config.scoring.metrics
+    ):
         config = _with(config, "scoring", metrics=[*config.scoring.metrics, config.filter.metric])
     elif command == "score":
         config = _with(config, "filter", metric=None)

@@ -23,8 +23,8 @@ Kinds, by how much of the data a decision needs:
                   -> decide(item, verdict)       (duplicate clusters), joined back by key
 
 Items a stage does not `accept` pass through it untouched. A plan is a list of stages plus two
-markers: `Tally` (count items here for the manifest) and `Spread` (rebalance work). Two runners execute stages:
-`curate/local.py` over plain iterators, and `curate/pipelines/` on Apache Beam.
+markers: `Tally` (count items here for the manifest) and `Spread` (rebalance work). Two runners
+execute stages: `curate/local.py` over plain iterators, and `curate/pipelines/` on Apache Beam.
 """
 
 from __future__ import annotations
@@ -134,11 +134,15 @@ class Stage:
 
     def checked(self, outcome: Outcome) -> Outcome:
         """The outcome, after checking its reason against the stage's declaration."""
-        reason = outcome.reason if isinstance(outcome, Drop) else (
-            outcome.failure.reason if isinstance(outcome, Fail) else None
+        reason = (
+            outcome.reason
+            if isinstance(outcome, Drop)
+            else (outcome.failure.reason if isinstance(outcome, Fail) else None)
         )
         if reason is not None and reason not in self.emits:
-            raise StageContractError(f"stage {self.name!r} emitted {reason!r}, not among {sorted(self.emits)}")
+            raise StageContractError(
+                f"stage {self.name!r} emitted {reason!r}, not among {sorted(self.emits)}"
+            )
         return outcome
 
     def failed(self, item: Any, error: Exception) -> Fail:
@@ -148,7 +152,9 @@ class Stage:
             return Fail(Failure(*identity(item), self.name, reason, str(error)))
         if self.error_reason is None:
             raise error
-        detail = f"{type(error).__name__}: {error}\n" + "".join(traceback.format_exception(error, limit=3))
+        detail = f"{type(error).__name__}: {error}\n" + "".join(
+            traceback.format_exception(error, limit=3)
+        )
         return Fail(Failure(*identity(item), self.name, self.error_reason, detail))
 
     def __repr__(self) -> str:
@@ -240,7 +246,10 @@ def _counted(stage: Stage, outcome: Outcome) -> Outcome:
 
 
 def run_item(
-    stage: Stage, item: Any, work: Callable[[Any], Iterable[Outcome]] | None = None, subject: Any = None
+    stage: Stage,
+    item: Any,
+    work: Callable[[Any], Iterable[Outcome]] | None = None,
+    subject: Any = None,
 ) -> list[Outcome]:
     """The checked, counted outcomes of `work(item)` (default: `stage.process`). An exception
     becomes a Fail for `subject` (default: the item), keeping what was produced before it."""
@@ -255,7 +264,9 @@ def run_item(
     return outcomes
 
 
-def run_batch(stage: BatchStage, items: list[Any], results: list | None = None) -> list[list[Outcome]]:
+def run_batch(
+    stage: BatchStage, items: list[Any], results: list | None = None
+) -> list[list[Outcome]]:
     """Per item, its checked, counted outcomes; an item's exception becomes its Fail.
     `results` are `stage.process_batch(items)` when already computed (a shared model)."""
     results = stage.process_batch(items) if results is None else results

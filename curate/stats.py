@@ -85,5 +85,11 @@ class DatasetStats:
         for metric, reservoir in self.scores.items():
             if reservoir.seen:
                 p10, p50, p90 = reservoir.quantiles(0.1, 0.5, 0.9)
-                summary[metric] = {"count": reservoir.seen, "mean": reservoir.mean(), "p10": p10, "p50": p50, "p90": p90}
+                summary[metric] = {
+                    "count": reservoir.seen,
+                    "mean": reservoir.mean(),
+                    "p10": p10,
+                    "p50": p50,
+                    "p90": p90,
+                }
         return summary

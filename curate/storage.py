@@ -19,7 +19,12 @@ from fsspec.core import url_to_fs as _url_to_fs
 from curate.errors import CurateError
 
 # The extra that brings each cloud filesystem, for a clear message when it is missing.
-EXTRAS = {"gs": "curate[dataflow]", "gcs": "curate[dataflow]", "s3": "curate[aws]", "s3a": "curate[aws]"}
+EXTRAS = {
+    "gs": "curate[dataflow]",
+    "gcs": "curate[dataflow]",
+    "s3": "curate[aws]",
+    "s3a": "curate[aws]",
+}
 
 
 class StorageError(CurateError, ValueError):
@@ -32,11 +37,17 @@ def url_to_fs(uri: str):
     except ImportError as err:
         scheme = uri.split("://", 1)[0]
         extra = EXTRAS.get(scheme)
-        hint = f"pip install '{extra}'" if extra else f"install the fsspec implementation for {scheme}://"
+        hint = (
+            f"pip install '{extra}'"
+            if extra
+            else f"install the fsspec implementation for {scheme}://"
+        )
         raise StorageError(f"{scheme}:// paths need an extra package: {hint} ({err})") from None
     except ValueError as err:
         if "Protocol not known" in str(err):
-            raise StorageError(f"unknown storage scheme in {uri!r}; use a local path, gs://, s3:// or memory://") from None
+            raise StorageError(
+                f"unknown storage scheme in {uri!r}; use a local path, gs://, s3:// or memory://"
+            ) from None
         raise
 
 
@@ -116,7 +127,9 @@ def list_files(pattern: str) -> list[str]:
     """The files (not folders) a glob matches, `**` recursing, sorted; remote ones as URIs."""
     fs, path = url_to_fs(pattern)
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    found = sorted(p for p, info in fs.glob(path, detail=True).items() if info.get("type") == "file")
+    found = sorted(
+        p for p, info in fs.glob(path, detail=True).items() if info.get("type") == "file"
+    )
     return found if protocol in ("file", "local") else [f"{protocol}://{p}" for p in found]
 
 
@@ -155,8 +168,6 @@ def iter_url_list(uri: str) -> Iterator[str]:
 
 def has_extension(path: str, extensions: frozenset[str]) -> bool:
     return os.path.splitext(path)[1].lower() in extensions
-
-
 
 
 def move(source: str, target: str) -> None:

@@ -45,8 +45,12 @@ CHAT_TEMPLATE = (
 def build(out_dir: Path) -> None:
     source = gguf_path()
     torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name, local_files_only=True)
-    loaded = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(
+        str(source.parent), gguf_file=source.name, local_files_only=True
+    )
+    loaded = AutoModelForCausalLM.from_pretrained(
+        str(source.parent), gguf_file=source.name, local_files_only=True
+    )
     # A GGUF-loaded model is marked unserialisable; copy its dequantised weights into a plain one.
     config = loaded.config
     if hasattr(config, "quantization_config"):
@@ -61,10 +65,18 @@ def build(out_dir: Path) -> None:
     extra = ["<fake_token_around_image>", "<image>", "<end_of_utterance>", "<global-img>"]
     extra += [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
     tokenizer.add_special_tokens({"additional_special_tokens": extra})
-    vision = {"hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2,
-              "num_attention_heads": 4, "image_size": 64, "patch_size": 16}
+    vision = {
+        "hidden_size": 128,
+        "intermediate_size": 256,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "image_size": 64,
+        "patch_size": 16,
+    }
     config = Idefics3Config(
-        text_config=text_model.config.to_dict(), vision_config=vision, scale_factor=2,
+        text_config=text_model.config.to_dict(),
+        vision_config=vision,
+        scale_factor=2,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
     )
     model = Idefics3ForConditionalGeneration(config)
@@ -75,7 +87,10 @@ def build(out_dir: Path) -> None:
         do_image_splitting=False, size={"longest_edge": 64}, max_image_size={"longest_edge": 64}
     )
     processor = Idefics3Processor(
-        image_processor=image_processor, tokenizer=tokenizer, image_seq_len=4, chat_template=CHAT_TEMPLATE
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        image_seq_len=4,
+        chat_template=CHAT_TEMPLATE,
     )
     vlm_dir = out_dir / "tiny-idefics3"
     model.save_pretrained(vlm_dir)
@@ -84,4 +99,6 @@ def build(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / ".models")
+    build(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / ".models"
+    )

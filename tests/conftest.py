@@ -28,15 +28,17 @@ def curated_output(tmp_path_factory) -> Path:
     Shared by the export, report and notebook tests: multi-image samples, scores, dropped pages
     and dead-letter rows, like a real run's output.
     """
+    from documents import write_bad_inputs, write_image_only_pdf
     from typer.testing import CliRunner
 
     from curate.cli import app
-    from documents import write_bad_inputs, write_image_only_pdf
 
     corpus = tmp_path_factory.mktemp("examples")
     for pdf in sorted((REPO / "examples").glob("*.pdf")):
         (corpus / pdf.name).write_bytes(pdf.read_bytes())
-    (corpus / "zz-copy.pdf").write_bytes((REPO / "examples" / "northwind-quarterly-report.pdf").read_bytes())
+    (corpus / "zz-copy.pdf").write_bytes(
+        (REPO / "examples" / "northwind-quarterly-report.pdf").read_bytes()
+    )
     write_image_only_pdf(corpus / "blank.pdf", pages=2)
     write_bad_inputs(corpus / "bad")
     out = tmp_path_factory.mktemp("curated")

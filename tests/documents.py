@@ -8,21 +8,41 @@ import zlib
 from pathlib import Path
 
 import pymupdf
+from PIL import Image, ImageDraw
 from pptx import Presentation
 from pptx.util import Inches
-from PIL import Image, ImageDraw
 
 REPORT_PAGES = [
-    ["Harbour Authority Annual Review", "Fiscal year: 2024", "Ships handled: 1,284",
-     "Cargo volume rose by 6.5% compared with the previous year at the main terminal."],
-    ["Berth Occupancy", "Berth North South", "Container: 81% and 77%",
-     "The dredging programme finished in March and cost 4.2 million dollars overall."],
-    ["Safety Record", "Lost-time incidents: 3", "Inspections: 112",
-     "Night shifts now use 14 additional floodlights along the eastern quay wall."],
-    ["Outlook", "Planned berths: 2", "Budget: 9.8 million dollars",
-     "A new crane order of 3 units is expected to arrive before the winter season."],
-    ["Appendix", "Contact: harbour office", "Phone: 555-0142",
-     "All figures in this review were audited by an independent firm in 2025."],
+    [
+        "Harbour Authority Annual Review",
+        "Fiscal year: 2024",
+        "Ships handled: 1,284",
+        "Cargo volume rose by 6.5% compared with the previous year at the main terminal.",
+    ],
+    [
+        "Berth Occupancy",
+        "Berth North South",
+        "Container: 81% and 77%",
+        "The dredging programme finished in March and cost 4.2 million dollars overall.",
+    ],
+    [
+        "Safety Record",
+        "Lost-time incidents: 3",
+        "Inspections: 112",
+        "Night shifts now use 14 additional floodlights along the eastern quay wall.",
+    ],
+    [
+        "Outlook",
+        "Planned berths: 2",
+        "Budget: 9.8 million dollars",
+        "A new crane order of 3 units is expected to arrive before the winter season.",
+    ],
+    [
+        "Appendix",
+        "Contact: harbour office",
+        "Phone: 555-0142",
+        "All figures in this review were audited by an independent firm in 2025.",
+    ],
 ]
 
 
@@ -37,12 +57,18 @@ def write_table_pdf(path: Path) -> Path:
     doc = pymupdf.open()
     page = doc.new_page()
     page.insert_text((72, 72), "Fleet Summary", fontsize=22)
-    rows = [["Vessel", "Length", "Crew", "Built"], ["Aurora", "112", "14", "2009"],
-            ["Borealis", "98", "11", "2014"], ["Cygnus", "131", "17", "2019"]]
+    rows = [
+        ["Vessel", "Length", "Crew", "Built"],
+        ["Aurora", "112", "14", "2009"],
+        ["Borealis", "98", "11", "2014"],
+        ["Cygnus", "131", "17", "2019"],
+    ]
     for r, row in enumerate(rows):
         for c, cell in enumerate(row):
             page.insert_text((72 + c * 110, 130 + r * 22), cell, fontsize=11)
-    page.insert_text((72, 250), "Crew numbers include the master and the chief engineer.", fontsize=11)
+    page.insert_text(
+        (72, 250), "Crew numbers include the master and the chief engineer.", fontsize=11
+    )
     doc.save(path)
     return path
 
@@ -74,12 +100,24 @@ def write_text_pdf_bytes(pages: list[list[str]]) -> bytes:
 
 
 SCAN_PAGES = [
-    ["Customs Inspection Log", "Inspector: R. Almeida", "Containers opened: 27",
-     "Two shipments of machine parts were held for missing certificates of origin."],
-    ["Pilot Boarding Summary", "Pilots on duty: 9", "Average boarding time: 14 minutes",
-     "Strong westerly winds delayed four boardings at the outer anchorage in November."],
-    ["Dredging Survey", "Survey vessel: Tern", "Channel depth: 15.2 metres",
-     "Silt build-up near the northern breakwater exceeded the forecast by 8 percent."],
+    [
+        "Customs Inspection Log",
+        "Inspector: R. Almeida",
+        "Containers opened: 27",
+        "Two shipments of machine parts were held for missing certificates of origin.",
+    ],
+    [
+        "Pilot Boarding Summary",
+        "Pilots on duty: 9",
+        "Average boarding time: 14 minutes",
+        "Strong westerly winds delayed four boardings at the outer anchorage in November.",
+    ],
+    [
+        "Dredging Survey",
+        "Survey vessel: Tern",
+        "Channel depth: 15.2 metres",
+        "Silt build-up near the northern breakwater exceeded the forecast by 8 percent.",
+    ],
 ]
 
 
@@ -134,11 +172,17 @@ def write_huge_page_pdf(path: Path) -> Path:
 
 def png_claiming_size(width: int, height: int) -> bytes:
     """A PNG whose header claims a huge size: a decompression bomb, caught before decoding."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00" * 16)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def write_bad_inputs(folder: Path) -> dict[str, Path]:

@@ -38,15 +38,42 @@ def default_reply(request: dict) -> dict:
     if required == ["caption"]:
         return {"caption": f"A page headed {text.splitlines()[0] if text else 'untitled'}."}
     if required == ["qa"]:
-        return {"qa": [
-            {"question": "What value does the page give?", "answer": _answer(text), "explanation": "It follows the colon."},
-            {"question": "Who owns the harbour?", "answer": HALLUCINATION, "explanation": "Made up."},
-        ]}
-    return {"questions": [
-        {"question": "Which of image 1 and image 2 mentions the fiscal year?", "answer": "Image 1", "rationale": "Only image 1 has it.", "images": [1, 2]},
-        {"question": "What is the heading of image 1?", "answer": "A heading", "rationale": "", "images": [1]},
-        {"question": "Which of image 1 and image 2 mentions the fiscal year?", "answer": "Image 1", "rationale": "", "images": [1, 2]},
-    ]}
+        return {
+            "qa": [
+                {
+                    "question": "What value does the page give?",
+                    "answer": _answer(text),
+                    "explanation": "It follows the colon.",
+                },
+                {
+                    "question": "Who owns the harbour?",
+                    "answer": HALLUCINATION,
+                    "explanation": "Made up.",
+                },
+            ]
+        }
+    return {
+        "questions": [
+            {
+                "question": "Which of image 1 and image 2 mentions the fiscal year?",
+                "answer": "Image 1",
+                "rationale": "Only image 1 has it.",
+                "images": [1, 2],
+            },
+            {
+                "question": "What is the heading of image 1?",
+                "answer": "A heading",
+                "rationale": "",
+                "images": [1],
+            },
+            {
+                "question": "Which of image 1 and image 2 mentions the fiscal year?",
+                "answer": "Image 1",
+                "rationale": "",
+                "images": [1, 2],
+            },
+        ]
+    }
 
 
 class FakeOpenAI:
@@ -72,17 +99,36 @@ class FakeOpenAI:
                     step = fake.script.pop(0) if fake.script else ("ok",)
                 kind = step[0]
                 if kind == "status":
-                    self._send(step[1], {"error": {"message": f"injected {step[1]}"}}, step[2] if len(step) > 2 else {})
+                    self._send(
+                        step[1],
+                        {"error": {"message": f"injected {step[1]}"}},
+                        step[2] if len(step) > 2 else {},
+                    )
                     return
                 if kind == "sleep":
                     time.sleep(step[1])
                 content = step[1] if kind == "content" else json.dumps(default_reply(body))
-                self._send(200, {
-                    "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": "c1",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": content},
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": 100,
+                            "completion_tokens": 20,
+                            "total_tokens": 120,
+                        },
+                    },
+                )
 
             def _send(self, status, payload, headers=None):
                 data = json.dumps(payload).encode()

@@ -20,7 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Recorded:
     requests: list[tuple[str, str, dict]] = field(default_factory=list)  # method, path, headers
     lfs_objects: dict[str, bytes] = field(default_factory=dict)  # sha256 -> content
-    commits: list[dict] = field(default_factory=list)  # {"repo", "revision", "header", "lfs", "files"}
+    commits: list[dict] = field(
+        default_factory=list
+    )  # {"repo", "revision", "header", "lfs", "files"}
     repos: dict[str, dict] = field(default_factory=dict)
     branches: list[tuple[str, str]] = field(default_factory=list)
     validated_yaml: list[str] = field(default_factory=list)
@@ -71,7 +73,11 @@ def _make_handler(server: HubServer):
             path = self.path.split("?")[0]
             if path == "/api/repos/create":
                 payload = json.loads(body)
-                repo = f"{payload.get('organization') or 'user'}/{payload['name']}" if "/" not in payload["name"] else payload["name"]
+                repo = (
+                    f"{payload.get('organization') or 'user'}/{payload['name']}"
+                    if "/" not in payload["name"]
+                    else payload["name"]
+                )
                 rec.repos[repo] = payload
                 return self._json(200, {"url": f"{server.url}/datasets/{repo}", "name": repo})
             if path == "/api/validate-yaml":  # the card's metadata, checked before the commit
@@ -83,22 +89,41 @@ def _make_handler(server: HubServer):
             if m := re.fullmatch(r"/api/datasets/(.+?)/preupload/(.+)", path):
                 files = json.loads(body)["files"]
                 modes = [
-                    {"path": f["path"], "uploadMode": "regular" if f["path"].endswith(".md") else "lfs",
-                     "shouldIgnore": False, "oid": None}
+                    {
+                        "path": f["path"],
+                        "uploadMode": "regular" if f["path"].endswith(".md") else "lfs",
+                        "shouldIgnore": False,
+                        "oid": None,
+                    }
                     for f in files
                 ]
                 return self._json(200, {"files": modes, "commitOid": "0" * 40})
             if m := re.fullmatch(r"/datasets/(.+?)\.git/info/lfs/objects/batch", path):
                 payload = json.loads(body)
                 objects = [
-                    {"oid": o["oid"], "size": o["size"], "authenticated": True,
-                     "actions": {"upload": {"href": f"{server.url}/lfs-upload/{o['oid']}", "expires_in": 3600}}}
+                    {
+                        "oid": o["oid"],
+                        "size": o["size"],
+                        "authenticated": True,
+                        "actions": {
+                            "upload": {
+                                "href": f"{server.url}/lfs-upload/{o['oid']}",
+                                "expires_in": 3600,
+                            }
+                        },
+                    }
                     for o in payload["objects"]
                 ]
                 return self._json(200, {"transfer": "basic", "objects": objects})
             if m := re.fullmatch(r"/api/datasets/(.+?)/commit/(.+)", path):
                 lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
-                commit = {"repo": m.group(1), "revision": m.group(2), "header": None, "lfs": {}, "files": {}}
+                commit = {
+                    "repo": m.group(1),
+                    "revision": m.group(2),
+                    "header": None,
+                    "lfs": {},
+                    "files": {},
+                }
                 for line in lines:
                     key, value = line["key"], line["value"]
                     if key == "header":
@@ -109,8 +134,13 @@ def _make_handler(server: HubServer):
                         commit["files"][value["path"]] = base64.b64decode(value["content"])
                 rec.commits.append(commit)
                 oid = hashlib.sha1(body).hexdigest()
-                return self._json(200, {"commitUrl": f"{server.url}/datasets/{m.group(1)}/commit/{oid}",
-                                        "commitOid": oid})
+                return self._json(
+                    200,
+                    {
+                        "commitUrl": f"{server.url}/datasets/{m.group(1)}/commit/{oid}",
+                        "commitOid": oid,
+                    },
+                )
             return self._json(404, {"error": f"not served by the test hub: POST {path}"})
 
         def do_PUT(self):  # noqa: N802

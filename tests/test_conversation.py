@@ -1,4 +1,4 @@
-"""Interleaved image placeholders: one per image, in image order, where each image is first needed."""
+"""Interleaved image placeholders: one per image, in image order, where each is first needed."""
 
 from curate.conversation import build_conversation, place_images, split_placeholders
 from curate.schemas import QAItem

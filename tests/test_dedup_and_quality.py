@@ -63,7 +63,8 @@ def _find(hashes: dict[str, tuple[str, str]], options: DedupOptions) -> set[froz
         for key in band_keys(value, options.threshold):
             buckets.setdefault(key, []).append((item, value, text))
     pairs = [
-        p for members in buckets.values()
+        p
+        for members in buckets.values()
         for p in candidate_pairs(members, options.threshold, options.threshold_without_text)
     ]
     found = set()
@@ -81,8 +82,10 @@ def test_near_duplicates_are_found_and_template_slides_are_not_merged():
         variants = {  # (image, its text layer: none for a recompressed picture)
             "dpi": (slide(title, bullets, dpi=144), text),
             "jpeg": (_reencode(base, "JPEG"), ""),
-            "footer": (slide(title, bullets, footer="Harbour Authority | Printed 2025-02-01"),
-                       text.replace("internal", "printed 2025-02-01")),
+            "footer": (
+                slide(title, bullets, footer="Harbour Authority | Printed 2025-02-01"),
+                text.replace("internal", "printed 2025-02-01"),
+            ),
             "crop": (_reencode(base, crop=0.01), text),  # a PDF page with a trimmed crop box
         }
         for name, (data, layer) in variants.items():
@@ -114,7 +117,9 @@ def test_banding_never_misses_a_pair_within_the_threshold():
 def test_clusters_keep_the_largest_image_deterministically():
     groups = clusters([("b", "c"), ("a", "b"), ("x", "y")])
     assert groups == {"a": ["a", "b", "c"], "x": ["x", "y"]}
-    kept = representatives(groups, {"a": (-100,), "b": (-400,), "c": (-400,), "x": (-1,), "y": (-1,)})
+    kept = representatives(
+        groups, {"a": (-100,), "b": (-400,), "c": (-400,), "x": (-1,), "y": (-1,)}
+    )
     assert kept == {"a": "b", "c": "b", "y": "x"}  # b and c tie on size: the smaller id wins
     identical = [(f"p{i}", "f" * 64, "same text") for i in range(1000)]
     assert len(list(candidate_pairs(identical, 24))) == 999  # chained, not 499,500 comparisons
@@ -126,11 +131,15 @@ def test_sparse_pages_of_one_layout_are_not_merged(tmp_path):
 
     review, scan = rasterize_pages([REPORT_PAGES[1]])[0], rasterize_pages([SCAN_PAGES[2]])[0]
     options = DedupOptions()
-    members = [("review", perceptual_hash(review), " ".join(REPORT_PAGES[1]).lower()),
-               ("scan", perceptual_hash(scan), "")]  # the scan has no text before OCR
+    members = [
+        ("review", perceptual_hash(review), " ".join(REPORT_PAGES[1]).lower()),
+        ("scan", perceptual_hash(scan), ""),
+    ]  # the scan has no text before OCR
     assert hamming(members[0][1], members[1][1]) <= options.threshold  # the hash alone would merge
     assert list(candidate_pairs(members, options.threshold, options.threshold_without_text)) == []
-    text = [(m[0], m[1], " ".join(SCAN_PAGES[2]).lower() if m[0] == "scan" else m[2]) for m in members]
+    text = [
+        (m[0], m[1], " ".join(SCAN_PAGES[2]).lower() if m[0] == "scan" else m[2]) for m in members
+    ]
     assert list(candidate_pairs(text, options.threshold, options.threshold_without_text)) == []
 
 
@@ -138,7 +147,20 @@ def _page(image: bytes, text: str = "") -> PageRecord:
     with Image.open(io.BytesIO(image)) as opened:
         width, height = opened.size
     blocks = [TextBlock(text, (0, 0, 10, 10))] if text else []
-    return PageRecord("p-0", "p", "/p", "0", "pdf", 0, 1, 96, width, height, ImageData(image, "p-0.png"), text_blocks=blocks)
+    return PageRecord(
+        "p-0",
+        "p",
+        "/p",
+        "0",
+        "pdf",
+        0,
+        1,
+        96,
+        width,
+        height,
+        ImageData(image, "p-0.png"),
+        text_blocks=blocks,
+    )
 
 
 def test_blank_pages_and_text_density():
@@ -158,8 +180,19 @@ def _png(size) -> bytes:
 
 
 def _sample(qa, texts=("",)) -> SampleRecord:
-    return SampleRecord("s", "d", "/x", "", "pdf", [], [], [ImageData(b"", "")] * len(texts),
-                        [(1, 1)] * len(texts), [[TextBlock(t, (0, 0, 1, 1))] for t in texts], qa=qa)
+    return SampleRecord(
+        "s",
+        "d",
+        "/x",
+        "",
+        "pdf",
+        [],
+        [],
+        [ImageData(b"", "")] * len(texts),
+        [(1, 1)] * len(texts),
+        [[TextBlock(t, (0, 0, 1, 1))] for t in texts],
+        qa=qa,
+    )
 
 
 def test_qa_length_bounds_move_whole_pairs_to_rejected():
@@ -177,7 +210,10 @@ def test_qa_length_bounds_move_whole_pairs_to_rejected():
 
 def test_language_allow_list():
     english = "The harbour handled more ships this year than in any year before, and cargo rose."
-    french = "Le port a accueilli plus de navires cette année que jamais auparavant, et le fret a augmenté."
+    french = (
+        "Le port a accueilli plus de navires cette année que jamais auparavant, "
+        "et le fret a augmenté."
+    )
     options = QualityOptions(languages=["en"])
     assert language_allowed(_sample([], (english,)), options)
     assert not language_allowed(_sample([], (french,)), options)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from documents import REPORT_PAGES, make_deck, write_text_pdf_bytes
 from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.schemas.reasons import FailureReason
-from documents import REPORT_PAGES, make_deck, write_text_pdf_bytes
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,8 +24,14 @@ pytestmark = [
 ]
 PDF = "application/pdf"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-BROCHURE_PAGES = [["Ferry Timetable", "Departures: 6 daily", "The first ferry leaves the harbour at 06:15 each morning."],
-                  ["Fares", "Adult: 4.50", "Children under twelve travel free on every route all year."]]
+BROCHURE_PAGES = [
+    [
+        "Ferry Timetable",
+        "Departures: 6 daily",
+        "The first ferry leaves the harbour at 06:15 each morning.",
+    ],
+    ["Fares", "Adult: 4.50", "Children under twelve travel free on every route all year."],
+]
 
 
 class DocumentSite:
@@ -36,15 +42,22 @@ class DocumentSite:
     def __init__(self, deck: bytes):
         report = write_text_pdf_bytes(REPORT_PAGES)
         self.routes = {
-            "/index.html": ("text/html", b"""<html><body><h1>Harbour library</h1>
+            "/index.html": (
+                "text/html",
+                b"""<html><body><h1>Harbour library</h1>
                 <p>Reports and slides of the harbour authority, free to read.</p>
                 <a href="report.pdf">Annual review</a> <a href="fetch/brochure">Ferry brochure</a>
                 <a href="slides/fleet.pptx">Fleet slides</a> <a href="more.html">More</a>
                 <a href="huge.pdf">Scans</a> <a href="private/secret.pdf">Secret</a>
-                <a href="copy-of-report.pdf">Review (copy)</a> <a href="mirror.pdf">Mirror</a></body></html>"""),
-            "/more.html": ("text/html", b"""<html><body><h1>More documents</h1>
+                <a href="copy-of-report.pdf">Review (copy)</a> <a href="mirror.pdf">Mirror</a>
+                </body></html>""",
+            ),
+            "/more.html": (
+                "text/html",
+                b"""<html><body><h1>More documents</h1>
                 <p>The same slides again, linked from a second page.</p>
-                <a href="slides/fleet.pptx">Fleet slides</a></body></html>"""),
+                <a href="slides/fleet.pptx">Fleet slides</a></body></html>""",
+            ),
             "/report.pdf": (PDF, report),
             "/copy-of-report.pdf": (PDF, report),
             "/fetch/brochure": (PDF, write_text_pdf_bytes(BROCHURE_PAGES)),
@@ -62,7 +75,9 @@ class DocumentSite:
 
             def do_GET(self):
                 site.paths.append(self.path)
-                if self.path == "/mirror.pdf":  # a document link that redirects to a private address
+                if (
+                    self.path == "/mirror.pdf"
+                ):  # a document link that redirects to a private address
                     self.send_response(302)
                     self.send_header("Location", "http://10.0.0.1/report.pdf")
                     self.end_headers()
@@ -89,14 +104,36 @@ def crawl(tmp_path_factory):
     folder = tmp_path_factory.mktemp("discovery")
     site = DocumentSite(make_deck(folder / "fleet.pptx").read_bytes())
     config = folder / "curate.yaml"
-    config.write_text(yaml.safe_dump({
-        "web": {"allowed_hosts": ["127.0.0.1"], "politeness_delay_s": 0, "max_depth": 1,
-                "max_document_bytes": 1_000_000, "navigation_timeout_s": 5},
-        "render": {"dpi": 72},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "web": {
+                    "allowed_hosts": ["127.0.0.1"],
+                    "politeness_delay_s": 0,
+                    "max_depth": 1,
+                    "max_document_bytes": 1_000_000,
+                    "navigation_timeout_s": 5,
+                },
+                "render": {"dpi": 72},
+            }
+        )
+    )
     out = folder / "out"
-    result = CliRunner().invoke(app, ["run", site.url("/index.html"), "-o", str(out), "-c", str(config),
-                                      "--no-progress", "--workers", "2"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            site.url("/index.html"),
+            "-o",
+            str(out),
+            "-c",
+            str(config),
+            "--no-progress",
+            "--workers",
+            "2",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     yield site, out
     site.server.shutdown()
@@ -110,12 +147,18 @@ def test_linked_pdfs_and_decks_become_samples_with_the_linking_page_as_provenanc
     site, out = crawl
     samples = rows(out, "data") + rows(out, "dropped")
     by_source = {s["source_uri"]: s for s in samples}
-    review, brochure, deck = site.url("/report.pdf"), site.url("/fetch/brochure"), site.url("/slides/fleet.pptx")
+    review, brochure, deck = (
+        site.url("/report.pdf"),
+        site.url("/fetch/brochure"),
+        site.url("/slides/fleet.pptx"),
+    )
     assert {review, brochure, deck} <= set(by_source)
     assert by_source[review]["linked_from"] == site.url("/index.html")
     assert by_source[brochure]["linked_from"] == site.url("/index.html")
     assert by_source[deck]["linked_from"] == site.url("/index.html")
-    assert by_source[deck]["source_type"] == "slides" and by_source[brochure]["source_type"] == "pdf"
+    assert (
+        by_source[deck]["source_type"] == "slides" and by_source[brochure]["source_type"] == "pdf"
+    )
     assert "Ferry Timetable" in by_source[brochure]["image_texts"][0]
     kept = {s["source_uri"] for s in rows(out, "data")}
     assert {review, brochure, deck} <= kept  # each document yields training samples
@@ -128,7 +171,9 @@ def test_each_document_is_downloaded_once_and_processed_once(crawl):
     assert fetched["/report.pdf"] == 1 and fetched["/copy-of-report.pdf"] == 1
     pages = rows(out, "data") + rows(out, "dropped")
     sources = {s["source_uri"] for s in pages}
-    assert site.url("/copy-of-report.pdf") not in sources  # same bytes as report.pdf: processed once
+    assert (
+        site.url("/copy-of-report.pdf") not in sources
+    )  # same bytes as report.pdf: processed once
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["linked_documents"] == 3
     assert not (out / "_staging").exists()  # downloads are cleaned up after the job
@@ -142,4 +187,6 @@ def test_oversized_forbidden_and_private_documents_go_to_the_dead_letter_output(
     assert "max_document_bytes" in huge["detail"] and "linked from" in huge["detail"]
     assert failures[site.url("/private/secret.pdf")]["reason"] == FailureReason.ROBOTS_DISALLOWED
     assert "/private/secret.pdf" not in site.paths
-    assert failures[site.url("/mirror.pdf")]["reason"] == FailureReason.SSRF_REFUSED  # checked on every hop
+    assert (
+        failures[site.url("/mirror.pdf")]["reason"] == FailureReason.SSRF_REFUSED
+    )  # checked on every hop

@@ -11,12 +11,12 @@ from dataclasses import replace
 import datasets
 import pytest
 import yaml
+from hub_server import HubServer
 from PIL import Image
 
+from curate.conversation import build_conversation
 from curate.export import FORMATS, ExportOptions, export_dataset, get_exporter, read_samples
 from curate.export.tiles import best_grid, plan_tiles
-from curate.conversation import build_conversation
-from hub_server import HubServer
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,10 @@ def samples(curated_output):
 
 def _canonical(exported):
     """Order- and id-independent view of exported samples: image hashes and turns."""
-    return sorted((tuple(sha(b) for b in e.images), tuple((t.role, t.content) for t in e.turns)) for e in exported)
+    return sorted(
+        (tuple(sha(b) for b in e.images), tuple((t.role, t.content) for t in e.turns))
+        for e in exported
+    )
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -55,11 +58,16 @@ def test_every_format_round_trips_images_and_turns(fmt, curated_output, samples,
 
 
 def test_llava_json_opens_like_llava_loaders_do(curated_output, samples, tmp_path):
-    """LLaVA's dataset class: `image` is a path (one image) or a list, opened under the image folder."""
+    """LLaVA's dataset class: `image` is a path (one image) or a list, opened in the folder."""
     one = samples[0]
-    single = replace(one, sample_id="single", images=one.images[:1],
-                     image_sizes=one.image_sizes[:1], image_blocks=one.image_blocks[:1],
-                     qa=[q for q in one.qa if q.image_index == 0])
+    single = replace(
+        one,
+        sample_id="single",
+        images=one.images[:1],
+        image_sizes=one.image_sizes[:1],
+        image_blocks=one.image_blocks[:1],
+        qa=[q for q in one.qa if q.image_index == 0],
+    )
     single.conversations = build_conversation(single.qa, 1)
     exporter = get_exporter("llava")
     exporter.write([single, *samples], str(tmp_path), ExportOptions())
@@ -69,14 +77,18 @@ def test_llava_json_opens_like_llava_loaders_do(curated_output, samples, tmp_pat
     for record in records:
         files = [record["image"]] if isinstance(record["image"], str) else record["image"]
         images = [Image.open(tmp_path / "images" / f).convert("RGB") for f in files]
-        tokens = sum(t["value"].count("<image>") for t in record["conversations"] if t["from"] == "human")
+        tokens = sum(
+            t["value"].count("<image>") for t in record["conversations"] if t["from"] == "human"
+        )
         assert tokens == len(images) and all(i.size[0] > 0 for i in images)
         assert [t["from"] for t in record["conversations"]][:2] == ["human", "gpt"]
 
 
 def test_hf_export_loads_in_datasets_with_a_list_of_images(curated_output, samples, tmp_path):
     export_dataset(str(curated_output), str(tmp_path), "hf", ExportOptions(tiles=True))
-    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "data" / "*.parquet"), split="train")
+    ds = datasets.load_dataset(
+        "parquet", data_files=str(tmp_path / "data" / "*.parquet"), split="train"
+    )
     assert isinstance(ds.features["images"], datasets.List)
     assert isinstance(ds.features["images"].feature, datasets.Image)
     by_id = {s.sample_id: s for s in samples}
@@ -99,15 +111,32 @@ def _drop_first_image_part(record):
 @pytest.mark.parametrize(
     ("fmt", "file", "break_it", "message"),
     [
-        ("llava", "data.json", lambda r: r[0]["conversations"][0].update(value="no placeholder"), "placeholders for"),
-        ("llava", "data.json", lambda r: r[0]["conversations"][0].update({"from": "system"}), "unknown speaker"),
+        (
+            "llava",
+            "data.json",
+            lambda r: r[0]["conversations"][0].update(value="no placeholder"),
+            "placeholders for",
+        ),
+        (
+            "llava",
+            "data.json",
+            lambda r: r[0]["conversations"][0].update({"from": "system"}),
+            "unknown speaker",
+        ),
         ("llava", "data.json", lambda r: r.append(dict(r[0])), "duplicate id"),
-        ("sharegpt", "data.jsonl", lambda r: r[0]["images"].append("missing.png"), "missing from images/"),
+        (
+            "sharegpt",
+            "data.jsonl",
+            lambda r: r[0]["images"].append("missing.png"),
+            "missing from images/",
+        ),
         ("messages", "data.jsonl", lambda r: _drop_first_image_part(r[0]), "placeholders for"),
         ("messages", "data.jsonl", lambda r: r[0]["messages"].pop(0), "must alternate"),
     ],
 )
-def test_validators_reject_broken_exports_with_a_clear_message(fmt, file, break_it, message, curated_output, tmp_path):
+def test_validators_reject_broken_exports_with_a_clear_message(
+    fmt, file, break_it, message, curated_output, tmp_path
+):
     export_dataset(str(curated_output), str(tmp_path), fmt)
     path = tmp_path / file
     if file.endswith(".jsonl"):
@@ -149,24 +178,49 @@ def test_dataset_card_has_metadata_counts_scores_and_drop_reasons(curated_output
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "curate.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "curate.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=300,
+    )
 
 
-def test_to_hub_preuploads_then_makes_one_commit_with_every_shard_and_the_card(curated_output, tmp_path):
+def test_to_hub_preuploads_then_makes_one_commit_with_every_shard_and_the_card(
+    curated_output, tmp_path
+):
     secret = "hf_test_secret_token_123"
     with HubServer() as hub:
-        env = {"HF_ENDPOINT": hub.url, "HF_TOKEN": secret, "HF_HUB_OFFLINE": "0",
-               "HF_HUB_DISABLE_XET": "1",  # the LFS protocol: hf_xet's CAS cannot be served locally
-               "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+        env = {
+            "HF_ENDPOINT": hub.url,
+            "HF_TOKEN": secret,
+            "HF_HUB_OFFLINE": "0",
+            "HF_HUB_DISABLE_XET": "1",  # the LFS protocol: hf_xet's CAS cannot be served locally
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        }
         out = tmp_path / "hf"
-        done = _cli("export", curated_output, "-f", "hf", "-o", out, "--to-hub", "me/docs", "--private",
-                    "--revision", "v1", env=env)
+        done = _cli(
+            "export",
+            curated_output,
+            "-f",
+            "hf",
+            "-o",
+            out,
+            "--to-hub",
+            "me/docs",
+            "--private",
+            "--revision",
+            "v1",
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
         recorded = hub.recorded
     assert secret not in done.stdout + done.stderr
     assert "one commit" in done.stderr
-    assert recorded.repos["me/docs"]["visibility"] == "private" and recorded.branches == [("me/docs", "v1")]
+    assert recorded.repos["me/docs"]["visibility"] == "private" and recorded.branches == [
+        ("me/docs", "v1")
+    ]
     assert len(recorded.commits) == 1
     commit = recorded.commits[0]
     shards = sorted(p.relative_to(out).as_posix() for p in (out / "data").glob("*.parquet"))
@@ -177,7 +231,9 @@ def test_to_hub_preuploads_then_makes_one_commit_with_every_shard_and_the_card(c
     methods = [(m, p.split("?")[0]) for m, p, _ in recorded.requests]
     assert methods.index(("POST", "/api/datasets/me/docs/commit/v1")) == len(methods) - 1
     writes = [h for m, p, h in recorded.requests if p.startswith(("/api/repos/", "/api/datasets/"))]
-    assert writes and all({k.lower(): v for k, v in h.items()}["authorization"] == f"Bearer {secret}" for h in writes)
+    assert writes and all(
+        {k.lower(): v for k, v in h.items()}["authorization"] == f"Bearer {secret}" for h in writes
+    )
 
 
 def test_export_errors_say_what_to_do(curated_output, tmp_path):
@@ -185,6 +241,15 @@ def test_export_errors_say_what_to_do(curated_output, tmp_path):
     assert done.returncode == 2 and "choose one of: hf, llava, sharegpt, messages" in done.stderr
     done = _cli("export", tmp_path / "nothing", "-f", "hf", "-o", tmp_path / "y")
     assert done.returncode == 2 and "no Parquet shards" in done.stderr
-    done = _cli("export", curated_output, "-f", "hf", "-o", tmp_path / "z", "--to-hub", "me/docs",
-                env={"HF_HUB_OFFLINE": "1"})
+    done = _cli(
+        "export",
+        curated_output,
+        "-f",
+        "hf",
+        "-o",
+        tmp_path / "z",
+        "--to-hub",
+        "me/docs",
+        env={"HF_HUB_OFFLINE": "1"},
+    )
     assert done.returncode == 2 and "unset it to upload" in done.stderr

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from documents import write_text_pdf
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -12,7 +13,6 @@ from curate.config import FilterOptions
 from curate.filters.select import decide, top_threshold
 from curate.schemas import SampleRecord, Scores
 from curate.schemas.reasons import SampleDropReason
-from documents import write_text_pdf
 
 MODELS = Path(__file__).resolve().parents[1] / ".models"
 runner = CliRunner()
@@ -28,11 +28,18 @@ def test_cherry_style_selection():
     eligible = [s for s in scores if s is not None and s <= 1.0]
     cut = top_threshold(eligible, options.keep_top)
     decisions = {s: decide(_sample(s), options, cut) for s in scores}
-    assert [s for s, reason in decisions.items() if reason is None] == [0.8, 0.9, 1.0]  # top 30% of 10
+    assert [s for s, reason in decisions.items() if reason is None] == [
+        0.8,
+        0.9,
+        1.0,
+    ]  # top 30% of 10
     assert decisions[1.2] == SampleDropReason.SCORE_ABOVE_MAX
     assert decisions[None] == SampleDropReason.SCORE_MISSING
     assert decisions[0.1] == SampleDropReason.BELOW_TOP_FRACTION
-    assert decide(_sample(0.1), FilterOptions(metric="mifd", min=0.2, keep_top=None), None) == SampleDropReason.SCORE_BELOW_MIN
+    assert (
+        decide(_sample(0.1), FilterOptions(metric="mifd", min=0.2, keep_top=None), None)
+        == SampleDropReason.SCORE_BELOW_MIN
+    )
     assert top_threshold([], 0.3) is None and top_threshold([0.5], None) is None
 
 
@@ -43,7 +50,9 @@ def _invoke(*args):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (MODELS / "tiny-idefics3").is_dir(), reason="run scripts/make_scoring_models.py")
+@pytest.mark.skipif(
+    not (MODELS / "tiny-idefics3").is_dir(), reason="run scripts/make_scoring_models.py"
+)
 def test_score_then_filter_on_curate_output(tmp_path):
     (tmp_path / "in").mkdir()
     write_text_pdf(tmp_path / "in" / "r.pdf")
@@ -54,8 +63,20 @@ def test_score_then_filter_on_curate_output(tmp_path):
     for row in rows:
         assert all(row["scores"][m] is not None for m in ("ifd", "vfd", "mifd", "ffd"))
         assert row["scores"]["mifd"] == pytest.approx(
-            sum(q["scores"]["mifd"] for q in row["qa"]) / len(row["qa"]))
-    _invoke("filter", tmp_path / "scored", "-o", tmp_path / "kept", "--metric", "mifd", "--max", "100", "--keep-top", "0.5")
+            sum(q["scores"]["mifd"] for q in row["qa"]) / len(row["qa"])
+        )
+    _invoke(
+        "filter",
+        tmp_path / "scored",
+        "-o",
+        tmp_path / "kept",
+        "--metric",
+        "mifd",
+        "--max",
+        "100",
+        "--keep-top",
+        "0.5",
+    )
     kept = pq.read_table(tmp_path / "kept" / "data").to_pylist()
     dropped = pq.read_table(tmp_path / "kept" / "dropped").to_pylist()
     assert len(kept) == 1 and len(dropped) == 1
@@ -73,19 +94,92 @@ def test_filter_an_existing_llava_json_dataset(tmp_path):
         Image.new("RGB", (32, 32), "white").save(buffer, format="PNG")
         (images / name).write_bytes(buffer.getvalue())
     records = [
-        {"id": "good", "image": "a.png", "conversations": [
-            {"from": "human", "value": "<image>\nWhat is the capital of France?"},
-            {"from": "gpt", "value": "The capital of France is Paris."}]},
-        {"id": "odd", "image": ["a.png", "b.png"], "conversations": [
-            {"from": "human", "value": "<image>\n<image>\nWhat is the capital of France?"},
-            {"from": "gpt", "value": "Bananas are rich in potassium."}]},
+        {
+            "id": "good",
+            "image": "a.png",
+            "conversations": [
+                {"from": "human", "value": "<image>\nWhat is the capital of France?"},
+                {"from": "gpt", "value": "The capital of France is Paris."},
+            ],
+        },
+        {
+            "id": "odd",
+            "image": ["a.png", "b.png"],
+            "conversations": [
+                {"from": "human", "value": "<image>\n<image>\nWhat is the capital of France?"},
+                {"from": "gpt", "value": "Bananas are rich in potassium."},
+            ],
+        },
     ]
     (tmp_path / "data.json").write_text(json.dumps(records))
     # Cherry defaults: IFD > 1 (the question did not help predict the answer) is dropped
-    _invoke("filter", tmp_path / "data.json", "--image-folder", images, "-o", tmp_path / "out",
-            "--metric", "ifd", "--model", MODELS / "smollm2")
+    _invoke(
+        "filter",
+        tmp_path / "data.json",
+        "--image-folder",
+        images,
+        "-o",
+        tmp_path / "out",
+        "--metric",
+        "ifd",
+        "--model",
+        MODELS / "smollm2",
+    )
     kept = pq.read_table(tmp_path / "out" / "data").to_pylist()
     dropped = pq.read_table(tmp_path / "out" / "dropped").to_pylist()
     assert [r["sample_id"] for r in kept] == ["good"] and kept[0]["scores"]["ifd"] < 1
-    assert [(r["sample_id"], r["drop_reason"]) for r in dropped] == [("odd", SampleDropReason.SCORE_ABOVE_MAX)]
-    assert dropped[0]["num_images"] == 2 and dropped[0]["qa"][0]["question"] == "What is the capital of France?"
+    assert [(r["sample_id"], r["drop_reason"]) for r in dropped] == [
+        ("odd", SampleDropReason.SCORE_ABOVE_MAX)
+    ]
+    assert (
+        dropped[0]["num_images"] == 2
+        and dropped[0]["qa"][0]["question"] == "What is the capital of France?"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (MODELS / "smollm2").is_dir(), reason="run scripts/make_scoring_models.py")
+def test_generate_scores_and_filters_what_its_config_asks_and_the_library_agrees(tmp_path):
+    """`curate generate --config` with scoring metrics scores; with only a filter metric it scores
+    what the filter needs. `plan_job` + `run_job` with the same config writes the same files."""
+    from curate.config import load_config
+    from curate.dataset import locate
+    from curate.jobs import plan_job, run_job
+    from curate.plan import Dataset
+
+    (tmp_path / "in").mkdir()
+    write_text_pdf(tmp_path / "in" / "r.pdf")
+    _invoke("render", tmp_path / "in", "-o", tmp_path / "pages", "--no-progress")
+    (tmp_path / "scored.yaml").write_text("scoring:\n  metrics: [ifd]\n")
+    _invoke(
+        "generate", tmp_path / "pages", "-o", tmp_path / "a", "--config", tmp_path / "scored.yaml"
+    )
+    rows = pq.read_table(tmp_path / "a" / "data").to_pylist()
+    assert rows and all(r["scores"]["ifd"] is not None for r in rows)
+
+    (tmp_path / "filtered.yaml").write_text("filter:\n  metric: ifd\n  keep_top: 0.5\n")
+    _invoke(
+        "generate", tmp_path / "pages", "-o", tmp_path / "b", "--config", tmp_path / "filtered.yaml"
+    )
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["counts"]["samples"] >= 1
+    assert SampleDropReason.SCORE_MISSING not in manifest["dropped_by_reason"]
+    assert manifest["config"]["scoring"]["metrics"] == ["ifd"]
+
+    config = load_config(tmp_path / "filtered.yaml")
+    job = plan_job(
+        "generate", Dataset(*locate(str(tmp_path / "pages"))), str(tmp_path / "c"), config
+    )
+    run_job(job, runner="local")
+    # batches form differently on the two runners, so scores agree to float noise, not to the bit
+    for folder in ("data", "dropped"):
+        ours, cli = (
+            sorted(pq.read_table(tmp_path / d / folder).to_pylist(), key=lambda r: r["sample_id"])
+            for d in ("c", "b")
+        )
+        assert [(r["sample_id"], r["drop_reason"]) for r in ours] == [
+            (r["sample_id"], r["drop_reason"]) for r in cli
+        ]
+        for a, b in zip(ours, cli, strict=True):
+            assert a["scores"]["ifd"] == pytest.approx(b["scores"]["ifd"], abs=1e-5)
+            assert a["conversations"] == b["conversations"] and a["images"] == b["images"]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from documents import write_text_pdf
+from fake_openai import HALLUCINATION, FakeOpenAI
 from typer.testing import CliRunner
 
 from curate.cli import app
@@ -16,8 +18,6 @@ from curate.generators.llm_client import LLMCallError, LLMClient
 from curate.samples import assemble_sample
 from curate.schemas.reasons import FailureReason, RejectReason
 from curate.sources import render_document
-from documents import write_text_pdf
-from fake_openai import HALLUCINATION, FakeOpenAI
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 runner = CliRunner()
@@ -37,8 +37,15 @@ def sample(tmp_path_factory):
 
 
 def _options(fake, tmp_path=None, **llm) -> GeneratorOptions:
-    settings = {"base_url": fake.base_url, "model": "fake-model", "max_retries": 3, "timeout_s": 5,
-                "structured_output": "json_schema", "cache_dir": str(tmp_path) if tmp_path else None, **llm}
+    settings = {
+        "base_url": fake.base_url,
+        "model": "fake-model",
+        "max_retries": 3,
+        "timeout_s": 5,
+        "structured_output": "json_schema",
+        "cache_dir": str(tmp_path) if tmp_path else None,
+        **llm,
+    }
     return GeneratorOptions(backend="llm", cross_image_questions=3, llm=LLMOptions(**settings))
 
 
@@ -61,7 +68,10 @@ def test_grounded_answers_are_kept_and_planted_errors_rejected_with_reasons(fake
     rejected = {(q.answer, q.reject_reason) for q in result.rejected_qa}
     assert (HALLUCINATION, RejectReason.UNGROUNDED) in rejected
     assert {q.reject_reason for q in result.rejected_qa} == {
-        RejectReason.UNGROUNDED, RejectReason.NOT_MULTI_IMAGE, RejectReason.DUPLICATE_QUESTION}
+        RejectReason.UNGROUNDED,
+        RejectReason.NOT_MULTI_IMAGE,
+        RejectReason.DUPLICATE_QUESTION,
+    }
     assert all(HALLUCINATION not in t.content for t in result.conversations)
     assert [q.kind for q in result.qa].count("cross_image") == 1
     assert sum(t.content.count("<image>") for t in result.conversations) == 2
@@ -116,9 +126,21 @@ def test_malformed_json_gets_a_bounded_retry_then_a_failure(fake, sample):
 @pytest.mark.slow
 def test_cli_second_run_makes_zero_calls_and_never_writes_the_key(fake, tmp_path):
     secret = "sk-test-never-store-me-123"
-    args = ["run", str(EXAMPLES / "alpine-field-guide.pdf"), "-o", str(tmp_path / "out"), "--no-progress",
-            "--generator", "llm", "--llm-base-url", fake.base_url, "--llm-model", "fake-model",
-            "--llm-api-key", secret]
+    args = [
+        "run",
+        str(EXAMPLES / "alpine-field-guide.pdf"),
+        "-o",
+        str(tmp_path / "out"),
+        "--no-progress",
+        "--generator",
+        "llm",
+        "--llm-base-url",
+        fake.base_url,
+        "--llm-model",
+        "fake-model",
+        "--llm-api-key",
+        secret,
+    ]
     first = runner.invoke(app, args, catch_exceptions=False)
     assert first.exit_code == 0, first.output
     calls = len(fake.requests)
@@ -138,8 +160,22 @@ def test_cli_second_run_makes_zero_calls_and_never_writes_the_key(fake, tmp_path
 def test_failures_land_in_the_dead_letter_output_and_the_job_finishes(fake, tmp_path):
     fake.script = [("content", "garbage")] * 200
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(EXAMPLES / "alpine-field-guide.pdf"), "-o", str(out), "--no-progress",
-                                 "--generator", "llm", "--llm-base-url", fake.base_url, "--llm-model", "m"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(EXAMPLES / "alpine-field-guide.pdf"),
+            "-o",
+            str(out),
+            "--no-progress",
+            "--generator",
+            "llm",
+            "--llm-base-url",
+            fake.base_url,
+            "--llm-model",
+            "m",
+        ],
+    )
     assert result.exit_code == 0, result.output
     (failure,) = pq.read_table(out / "dead_letter").to_pylist()
     assert failure["reason"] == FailureReason.LLM_INVALID_OUTPUT and failure["stage"] == "generate"
@@ -150,16 +186,25 @@ def test_end_to_end_with_the_embedded_smollm2_server(tmp_path):
     """Real SmolLM2-135M through llama-cpp-python's server, started and stopped by curate."""
     pytest.importorskip("llama_cpp")
     out = tmp_path / "out"
-    inputs = [str(EXAMPLES / name) for name in ("northwind-quarterly-report.pdf", "alpine-field-guide.pdf")]
-    result = runner.invoke(app, ["run", *inputs, "-o", str(out), "--no-progress", "--generator", "llm"],
-                           catch_exceptions=False)
+    inputs = [
+        str(EXAMPLES / name)
+        for name in ("northwind-quarterly-report.pdf", "alpine-field-guide.pdf")
+    ]
+    result = runner.invoke(
+        app,
+        ["run", *inputs, "-o", str(out), "--no-progress", "--generator", "llm"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "started the local LLM (SmolLM2-135M-Instruct)" in result.output
     rows = pq.read_table(out / "data").to_pylist()
     assert rows, "at least one sample survives the grounding check"
     grounded = 0
     for row in rows:
-        assert row["generator"] == "llm" and row["llm_usage"]["requests"] + row["llm_usage"]["cache_hits"] > 0
+        assert (
+            row["generator"] == "llm"
+            and row["llm_usage"]["requests"] + row["llm_usage"]["cache_hits"] > 0
+        )
         for i, qa in enumerate(row["qa"]):
             if qa["kind"] == "extractive":
                 assert is_grounded(qa["answer"], row["image_texts"][qa["image_index"]], 90)

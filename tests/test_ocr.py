@@ -11,6 +11,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from documents import (
+    REPORT_PAGES,
+    SCAN_PAGES,
+    png_claiming_size,
+    rasterize_pages,
+    write_scan_pdf,
+    write_text_pdf,
+)
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
@@ -20,14 +28,6 @@ from curate.ocr.rotation import box_to_original, rotate_clockwise
 from curate.schemas import ImageData, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.sources import render_document
-from documents import (
-    REPORT_PAGES,
-    SCAN_PAGES,
-    png_claiming_size,
-    rasterize_pages,
-    write_scan_pdf,
-    write_text_pdf,
-)
 
 CER_BOUND = 0.08
 
@@ -45,9 +45,18 @@ def rapid():
 def _page_from_png(png: bytes, needs_ocr: bool = True) -> PageRecord:
     image = Image.open(io.BytesIO(png))
     return PageRecord(
-        page_id="p-00000", doc_id="p", source_uri="/scan.png", source_sha256="0" * 64,
-        source_type="image", page_index=0, page_count=1, render_dpi=144,
-        width=image.width, height=image.height, image=ImageData(png, "p-00000.png"), needs_ocr=needs_ocr,
+        page_id="p-00000",
+        doc_id="p",
+        source_uri="/scan.png",
+        source_sha256="0" * 64,
+        source_type="image",
+        page_index=0,
+        page_count=1,
+        render_dpi=144,
+        width=image.width,
+        height=image.height,
+        image=ImageData(png, "p-00000.png"),
+        needs_ocr=needs_ocr,
     )
 
 
@@ -107,7 +116,9 @@ def test_auto_leaves_text_layer_pages_untouched_and_reads_scans(tmp_path, rapid)
     assert not any(p.needs_ocr for p in native) and all(p.needs_ocr for p in scans)
     from curate.ocr import needs_ocr
 
-    assert [needs_ocr(p, "auto") for p in native + scans] == [False] * len(native) + [True] * len(scans)
+    assert [needs_ocr(p, "auto") for p in native + scans] == [False] * len(native) + [True] * len(
+        scans
+    )
     assert [needs_ocr(p, "never") for p in scans] == [False] * len(scans)
     assert all(needs_ocr(p, "always") for p in native)
     assert ocr_page(native[0], rapid, OcrOptions(mode="always")).text_source == "ocr"
@@ -124,7 +135,9 @@ def test_auto_leaves_text_layer_pages_untouched_and_reads_scans(tmp_path, rapid)
     ],
 )
 def test_bad_images_raise_a_reason_for_the_dead_letter_output(rapid, data, reason):
-    page = replace(_page_from_png(rasterize_pages(REPORT_PAGES[:1])[0]), image=ImageData(data, "p.png"))
+    page = replace(
+        _page_from_png(rasterize_pages(REPORT_PAGES[:1])[0]), image=ImageData(data, "p.png")
+    )
     with pytest.raises(OcrInputError) as err:
         ocr_page(page, rapid, OcrOptions())
     assert err.value.reason == reason

@@ -2,12 +2,6 @@ import io
 
 import pymupdf
 import pytest
-from PIL import Image
-
-from curate.config import RenderOptions
-from curate.schemas import Failure, PageRecord
-from curate.schemas.reasons import FailureReason
-from curate.sources import render_document
 from documents import (
     REPORT_PAGES,
     write_corrupt_pdf,
@@ -17,6 +11,12 @@ from documents import (
     write_text_pdf,
     write_zero_page_pdf,
 )
+from PIL import Image
+
+from curate.config import RenderOptions
+from curate.schemas import Failure, PageRecord
+from curate.schemas.reasons import FailureReason
+from curate.sources import render_document
 
 
 def _render(path, **options):
@@ -99,7 +99,9 @@ def test_missing_unsupported_and_oversized_files(tmp_path):
 
 
 def test_huge_page_is_rendered_under_the_pixel_cap(tmp_path):
-    (page,), failures = _render(write_huge_page_pdf(tmp_path / "plan.pdf"), max_pixels_per_page=4_000_000)
+    (page,), failures = _render(
+        write_huge_page_pdf(tmp_path / "plan.pdf"), max_pixels_per_page=4_000_000
+    )
     assert failures == []
     assert page.width * page.height <= 4_000_000
     assert page.render_dpi < 144

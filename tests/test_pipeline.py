@@ -8,11 +8,6 @@ from pathlib import Path
 import datasets
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
-
-from curate.cli import app
-from curate.schemas import SCHEMA_VERSION
-from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
 from documents import (
     write_bad_inputs,
     write_image_only_pdf,
@@ -20,6 +15,11 @@ from documents import (
     write_table_pdf,
     write_text_pdf,
 )
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.schemas import SCHEMA_VERSION
+from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -64,7 +64,10 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     counts = manifest["counts"]
     assert counts["documents"] == 8  # 5 readable + encrypted + corrupt + zero pages
     assert counts["pages"] == 5 + 5 + 1 + 3 + 2
-    assert manifest["dropped_pages_by_reason"] == {PageDropReason.EXACT_DUPLICATE: 5, PageDropReason.BLANK_PAGE: 2}
+    assert manifest["dropped_pages_by_reason"] == {
+        PageDropReason.EXACT_DUPLICATE: 5,
+        PageDropReason.BLANK_PAGE: 2,
+    }
     assert counts["pages_kept"] == 16 - 7
     dropped_pages = pq.read_table(run_output / "dropped_pages").to_pylist()
     copies = [p for p in dropped_pages if p["drop_reason"] == PageDropReason.EXACT_DUPLICATE]
@@ -72,7 +75,9 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     kept_ids = {i for r in pq.read_table(run_output / "data").to_pylist() for i in r["page_ids"]}
     assert {p["duplicate_of"] for p in copies} <= kept_ids  # each points at a page that was kept
     assert manifest["failures_by_reason"] == {
-        FailureReason.CORRUPT_DOCUMENT: 1, FailureReason.EMPTY_DOCUMENT: 1, FailureReason.ENCRYPTED_DOCUMENT: 1,
+        FailureReason.CORRUPT_DOCUMENT: 1,
+        FailureReason.EMPTY_DOCUMENT: 1,
+        FailureReason.ENCRYPTED_DOCUMENT: 1,
     }
     # fleet.pdf has 1 page (< min_images=2)
     assert manifest["dropped_by_reason"] == {SampleDropReason.TOO_FEW_IMAGES: 1}
@@ -92,7 +97,9 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
 
 
 def test_datasets_loads_the_output_and_decodes_every_image(run_output):
-    ds = datasets.load_dataset("parquet", data_files=str(run_output / "data" / "*.parquet"), split="train")
+    ds = datasets.load_dataset(
+        "parquet", data_files=str(run_output / "data" / "*.parquet"), split="train"
+    )
     assert len(ds) == 3
     for row in ds:
         assert len(row["images"]) == row["num_images"] >= 2
@@ -105,7 +112,11 @@ def test_datasets_loads_the_output_and_decodes_every_image(run_output):
 
 
 def test_scanned_pages_get_ocr_text_and_grounded_qa(run_output):
-    (scan,) = [r for r in pq.read_table(run_output / "data").to_pylist() if r["source_uri"].endswith("scan.pdf")]
+    (scan,) = [
+        r
+        for r in pq.read_table(run_output / "data").to_pylist()
+        if r["source_uri"].endswith("scan.pdf")
+    ]
     blocks = [b for page in scan["image_blocks"] for b in page]
     assert blocks and {b["source"] for b in blocks} == {"ocr"}
     assert "Customs Inspection Log" in scan["image_texts"][0]
@@ -118,8 +129,32 @@ def test_scanned_pages_get_ocr_text_and_grounded_qa(run_output):
 def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_output, tmp_path):
     curate("run", corpus, "--output", tmp_path / "again", "--no-progress", "--dpi", "72")
     assert digests(tmp_path / "again") == digests(run_output)
-    curate("run", corpus, "--output", tmp_path / "two", "--no-progress", "--dpi", "72", "--workers", "2")
+    curate(
+        "run",
+        corpus,
+        "--output",
+        tmp_path / "two",
+        "--no-progress",
+        "--dpi",
+        "72",
+        "--workers",
+        "2",
+    )
     assert digests(tmp_path / "two") == digests(run_output)
+
+
+def test_the_local_runner_writes_what_beam_writes(corpus, run_output, tmp_path):
+    """The same job through curate/local.py (no Beam): byte-identical shards, the same manifest."""
+    curate("run", corpus, "--output", tmp_path / "local", "--no-progress", "--dpi", "72", "--local")
+    assert digests(tmp_path / "local") == digests(run_output)
+    local, with_beam = (
+        json.loads((f / "manifest.json").read_text()) for f in (tmp_path / "local", run_output)
+    )
+    assert (
+        local == with_beam
+        and local["counts"]["dropped_pages"] > 0
+        and local["counts"]["failures"] == 3
+    )
 
 
 def test_render_then_generate_equals_run(corpus, run_output, tmp_path):
@@ -134,7 +169,17 @@ def test_render_then_generate_equals_run(corpus, run_output, tmp_path):
 
 
 def test_render_without_ocr_then_ocr_then_generate_equals_run(corpus, run_output, tmp_path):
-    curate("render", corpus, "--output", tmp_path / "raw", "--no-progress", "--dpi", "72", "--ocr", "never")
+    curate(
+        "render",
+        corpus,
+        "--output",
+        tmp_path / "raw",
+        "--no-progress",
+        "--dpi",
+        "72",
+        "--ocr",
+        "never",
+    )
     raw = pq.read_table(tmp_path / "raw" / "pages").to_pylist()
     assert {r["text_source"] for r in raw if r["needs_ocr"]} == {"none"}
     curate("ocr", tmp_path / "raw", "--output", tmp_path / "read")
@@ -144,7 +189,9 @@ def test_render_without_ocr_then_ocr_then_generate_equals_run(corpus, run_output
     assert digests(tmp_path / "gen" / "data") == digests(run_output / "data")
 
 
-def test_small_shard_target_gives_a_full_deterministic_set_and_removes_stale_shards(corpus, tmp_path):
+def test_small_shard_target_gives_a_full_deterministic_set_and_removes_stale_shards(
+    corpus, tmp_path
+):
     out = tmp_path / "out"
     curate("run", corpus, "--output", out, "--no-progress", "--dpi", "72", "--shard-mb", "100")
     (out / "data" / "train-00007-of-00009.parquet").write_bytes(b"stale")
@@ -166,22 +213,34 @@ def test_inspect_prints_counts_schema_and_a_readable_sample(run_output):
 
 def test_local_runs_never_reach_for_prism_and_beam_options_pass_through(corpus, tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    out = curate("run", corpus / "review.pdf", "--output", tmp_path / "o", "--no-progress",
-                 "--job_name=curate-test", "--direct_num_workers", "1")
+    out = curate(
+        "run",
+        corpus / "review.pdf",
+        "--output",
+        tmp_path / "o",
+        "--no-progress",
+        "--job_name=curate-test",
+        "--direct_num_workers",
+        "1",
+    )
     assert "FnApiRunner" in out
     logs = caplog.text.lower()
     assert "prism" not in logs and "github" not in logs
 
 
 def test_bad_flags_and_paths_fail_with_clear_messages(tmp_path):
-    result = runner.invoke(app, ["run", str(tmp_path), "--output", str(tmp_path / "o"), "--dpi", "-1"])
+    result = runner.invoke(
+        app, ["run", str(tmp_path), "--output", str(tmp_path / "o"), "--dpi", "-1"]
+    )
     assert result.exit_code == 2 and "render.dpi" in result.output
     result = runner.invoke(app, ["run", str(tmp_path), "--output", str(tmp_path / "o")])
     assert result.exit_code == 2 and "no documents" in result.output
     result = runner.invoke(app, ["generate", str(tmp_path), "--output", str(tmp_path / "o")])
     assert result.exit_code == 2 and "curate render" in result.output
     doc = write_text_pdf(tmp_path / "doc.pdf")
-    result = runner.invoke(app, ["run", str(doc), "-o", str(tmp_path / "o"), "--ocr-engine", "paddleocr"])
+    result = runner.invoke(
+        app, ["run", str(doc), "-o", str(tmp_path / "o"), "--ocr-engine", "paddleocr"]
+    )
     assert result.exit_code == 2 and "rapidocr" in result.output
     result = runner.invoke(app, ["inspect", str(tmp_path)])
     assert result.exit_code == 2 and "manifest.json" in result.output

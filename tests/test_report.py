@@ -27,7 +27,9 @@ def report(curated_output, tmp_path_factory):
 
 def test_report_is_self_contained(report):
     html = report.read_text()
-    assert not re.search(r"<script|<link|@import|url\((?!#)", html)  # no scripts, stylesheets or fonts to fetch
+    assert not re.search(
+        r"<script|<link|@import|url\((?!#)", html
+    )  # no scripts, stylesheets or fonts to fetch
     sources = re.findall(r'src="([^"]*)"', html)
     assert sources and all(s.startswith("data:image/jpeg;base64,") for s in sources)
 
@@ -42,8 +44,10 @@ def test_report_renders_charts_gallery_and_counts_in_chromium(report, curated_ou
         page.goto(report.as_uri())
         page.wait_for_load_state("load")
         charts = page.eval_on_selector_all(
-            ".chart svg", "els => els.map(e => [e.closest('.chart').id, e.getBoundingClientRect().width,"
-            " e.querySelectorAll('path, rect, use').length])")
+            ".chart svg",
+            "els => els.map(e => [e.closest('.chart').id, e.getBoundingClientRect().width,"
+            " e.querySelectorAll('path, rect, use').length])",
+        )
         images = page.eval_on_selector_all("#gallery img", "els => els.map(e => e.naturalWidth)")
         samples = page.locator("#gallery .sample").count()
         turns = page.locator("#gallery .turn").count()

@@ -20,9 +20,17 @@ def test_windows_cover_every_page_once_in_order_and_balanced(page_count, max_ima
 
 def _page(index: int, count: int, doc: str = "doc") -> PageRecord:
     return PageRecord(
-        page_id=f"{doc}-{index:05d}", doc_id=doc, source_uri=f"/{doc}.pdf", source_sha256="0" * 64,
-        source_type="pdf", page_index=index, page_count=count, render_dpi=144, width=10,
-        height=20, image=ImageData(bytes([index]), f"{doc}-{index:05d}.png"),
+        page_id=f"{doc}-{index:05d}",
+        doc_id=doc,
+        source_uri=f"/{doc}.pdf",
+        source_sha256="0" * 64,
+        source_type="pdf",
+        page_index=index,
+        page_count=count,
+        render_dpi=144,
+        width=10,
+        height=20,
+        image=ImageData(bytes([index]), f"{doc}-{index:05d}.png"),
     )
 
 
@@ -41,7 +49,10 @@ def test_assemble_orders_pages_and_drops_too_small_windows():
     assert sample.image_sizes == [(10, 20)] * 3
     assert sample.drop_reason is None
     lonely = assemble_sample([_page(0, 1)], options)
-    assert lonely.drop_reason == SampleDropReason.TOO_FEW_IMAGES and "min_images=2" in lonely.drop_detail
+    assert (
+        lonely.drop_reason == SampleDropReason.TOO_FEW_IMAGES
+        and "min_images=2" in lonely.drop_detail
+    )
     assert assemble_sample([_page(0, 1)], options).sample_id == lonely.sample_id
 
 

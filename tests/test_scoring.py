@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 import torch
+from documents import write_text_pdf
 
 from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.scoring import Part, ScoringModel, score_samples
 from curate.generators import generate_qa
 from curate.samples import assemble_sample
 from curate.schemas import QAItem
+from curate.scoring import Part, ScoringModel, score_samples
 from curate.sources import render_document
-from documents import write_text_pdf
 
 MODELS = Path(__file__).resolve().parents[1] / ".models"
-pytestmark = pytest.mark.skipif(not (MODELS / "tiny-idefics3").is_dir(), reason="run scripts/make_scoring_models.py")
+pytestmark = pytest.mark.skipif(
+    not (MODELS / "tiny-idefics3").is_dir(), reason="run scripts/make_scoring_models.py"
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,10 @@ def vlm():
 def sample(tmp_path_factory):
     path = write_text_pdf(tmp_path_factory.mktemp("d") / "r.pdf")
     pages = list(render_document(str(path), RenderOptions(dpi=72)))[:3]
-    return generate_qa(assemble_sample(pages, SampleOptions()), GeneratorOptions(max_qa_per_image=2, cross_image_questions=2))
+    return generate_qa(
+        assemble_sample(pages, SampleOptions()),
+        GeneratorOptions(max_qa_per_image=2, cross_image_questions=2),
+    )
 
 
 def reference_nll(model: ScoringModel, item, span: str) -> float:
@@ -54,11 +59,22 @@ def _passes(model, with_images=None):
     long_context = " ".join(f"Line {i} of a long report about harbour cranes." for i in range(40))
     conversations = [
         [("user", [Part("What is the fiscal year?", "q")]), ("assistant", [Part("2024", "a")])],
-        [("user", [Part()]), ("assistant", [Part("Cargo volume rose by 6.5% compared with the previous year.", "a")])],
-        [("user", [Part(long_context), Part(" How many lines?", "q")]), ("assistant", [Part("Forty lines.", "a")])],
+        [
+            ("user", [Part()]),
+            (
+                "assistant",
+                [Part("Cargo volume rose by 6.5% compared with the previous year.", "a")],
+            ),
+        ],
+        [
+            ("user", [Part(long_context), Part(" How many lines?", "q")]),
+            ("assistant", [Part("Forty lines.", "a")]),
+        ],
         [  # multi-turn: a duo with the second pair scored
-            ("user", [Part("Which berth is busiest?")]), ("assistant", [Part("North")]),
-            ("user", [Part("Why?", "q")]), ("assistant", [Part("It handles 81% of container traffic.", "a")]),
+            ("user", [Part("Which berth is busiest?")]),
+            ("assistant", [Part("North")]),
+            ("user", [Part("Why?", "q")]),
+            ("assistant", [Part("It handles 81% of container traffic.", "a")]),
         ],
     ]
     if with_images:
@@ -88,12 +104,35 @@ def test_truncation_cuts_context_only_and_scores_the_same_tokens(text_model):
     full = _passes(text_model)[2]
     short = ScoringModel.__new__(ScoringModel)
     short.__dict__.update(text_model.__dict__, max_length=len(full.ids) - 50)
-    cut = short.build_pass([("user", [Part(" ".join(f"Line {i} of a long report about harbour cranes." for i in range(40))), Part(" How many lines?", "q")]), ("assistant", [Part("Forty lines.", "a")])])
+    cut = short.build_pass(
+        [
+            (
+                "user",
+                [
+                    Part(
+                        " ".join(
+                            f"Line {i} of a long report about harbour cranes." for i in range(40)
+                        )
+                    ),
+                    Part(" How many lines?", "q"),
+                ],
+            ),
+            ("assistant", [Part("Forty lines.", "a")]),
+        ]
+    )
     assert len(cut.ids) == short.max_length and cut.note is None
     for span in ("q", "a"):
         assert [cut.ids[p] for p in cut.spans[span]] == [full.ids[p] for p in full.spans[span]]
     short.max_length = 5  # the answer itself no longer fits: not scored, with a reason
-    assert short.build_pass([("user", [Part("Q?", "q")]), ("assistant", [Part("A long answer of many words.", "a")])]).note == "too_long"
+    assert (
+        short.build_pass(
+            [
+                ("user", [Part("Q?", "q")]),
+                ("assistant", [Part("A long answer of many words.", "a")]),
+            ]
+        ).note
+        == "too_long"
+    )
 
 
 def test_scores_follow_their_definitions(vlm, sample):
@@ -104,18 +143,38 @@ def test_scores_follow_their_definitions(vlm, sample):
     direct = vlm.build_pass([("user", [Part()]), ("assistant", [Part(a, "a")])])
     ifd = reference_nll(vlm, conditioned, "a") / reference_nll(vlm, direct, "a")
     assert turn.scores.ifd == pytest.approx(ifd, rel=1e-4)
-    with_images = vlm.build_pass([("user", [Part(images=True), Part(q, "q")]), ("assistant", [Part(a, "a")])], [i.bytes for i in sample.images])
+    with_images = vlm.build_pass(
+        [("user", [Part(images=True), Part(q, "q")]), ("assistant", [Part(a, "a")])],
+        [i.bytes for i in sample.images],
+    )
+
     def q_plus_a(item):
         n_q, n_a = len(item.spans["q"]), len(item.spans["a"])
-        return (reference_nll(vlm, item, "q") * n_q + reference_nll(vlm, item, "a") * n_a) / (n_q + n_a)
+        return (reference_nll(vlm, item, "q") * n_q + reference_nll(vlm, item, "a") * n_a) / (
+            n_q + n_a
+        )
+
     vfd = q_plus_a(with_images) / q_plus_a(conditioned)
     assert turn.scores.vfd == pytest.approx(vfd, rel=1e-4)
     assert turn.scores.mifd == pytest.approx(ifd * vfd, rel=1e-4)
     explain = scored.qa[1]
     assert explain.kind == "self_explain" and explain.scores.ffd is not None
-    duo = vlm.build_pass([("user", [Part(images=True), Part(q)]), ("assistant", [Part(a)]),
-                          ("user", [Part(explain.question, "q")]), ("assistant", [Part(explain.answer, "a")])], [i.bytes for i in sample.images])
-    alone = vlm.build_pass([("user", [Part(images=True), Part(explain.question, "q")]), ("assistant", [Part(explain.answer, "a")])], [i.bytes for i in sample.images])
+    duo = vlm.build_pass(
+        [
+            ("user", [Part(images=True), Part(q)]),
+            ("assistant", [Part(a)]),
+            ("user", [Part(explain.question, "q")]),
+            ("assistant", [Part(explain.answer, "a")]),
+        ],
+        [i.bytes for i in sample.images],
+    )
+    alone = vlm.build_pass(
+        [
+            ("user", [Part(images=True), Part(explain.question, "q")]),
+            ("assistant", [Part(explain.answer, "a")]),
+        ],
+        [i.bytes for i in sample.images],
+    )
     assert explain.scores.ffd == pytest.approx(q_plus_a(duo) / q_plus_a(alone), rel=1e-4)
     finite = [t.scores.ifd for t in scored.qa if t.scores.ifd is not None]
     assert scored.scores.ifd == pytest.approx(sum(finite) / len(finite))
@@ -131,18 +190,37 @@ def test_unscorable_turns_get_none_and_a_reason(text_model, sample):
 
 
 PAIRS = [
-    ("What is the capital of France?", "The capital of France is Paris.", "Bananas are rich in potassium."),
-    ("How many legs does a spider have?", "A spider has eight legs.", "The Eiffel Tower is in Paris."),
-    ("What color is the sky on a clear day?", "The sky is blue on a clear day.", "Seven times eight is fifty-six."),
+    (
+        "What is the capital of France?",
+        "The capital of France is Paris.",
+        "Bananas are rich in potassium.",
+    ),
+    (
+        "How many legs does a spider have?",
+        "A spider has eight legs.",
+        "The Eiffel Tower is in Paris.",
+    ),
+    (
+        "What color is the sky on a clear day?",
+        "The sky is blue on a clear day.",
+        "Seven times eight is fifty-six.",
+    ),
     ("What do bees make?", "Bees make honey.", "The train leaves at noon."),
-    ("What is the boiling point of water at sea level?", "Water boils at 100 degrees Celsius at sea level.", "My favourite book is about pirates."),
+    (
+        "What is the boiling point of water at sea level?",
+        "Water boils at 100 degrees Celsius at sea level.",
+        "My favourite book is about pirates.",
+    ),
 ]
 
 
 def test_ifd_is_lower_for_correct_answers_than_mismatched_ones(text_model):
     """Real SmolLM2: a question helps predict its own answer more than an unrelated one."""
+
     def ifd(question, answer):
-        cond = text_model.build_pass([("user", [Part(question, "q")]), ("assistant", [Part(answer, "a")])])
+        cond = text_model.build_pass(
+            [("user", [Part(question, "q")]), ("assistant", [Part(answer, "a")])]
+        )
         direct = text_model.build_pass([("user", [Part()]), ("assistant", [Part(answer, "a")])])
         conditioned, unconditioned = text_model.span_nll([cond, direct])
         return conditioned["a"] / unconditioned["a"]

@@ -22,6 +22,7 @@ def export(curated_output, tmp_path):
         report = export_dataset(str(curated_output), str(tmp_path), fmt, ExportOptions(**options))
         assert report.errors == [], report.errors
         return tmp_path, report
+
     return make
 
 
@@ -50,7 +51,9 @@ def test_leopard_shards_load_with_wids_and_eval_like_leopards_dataset(export, sa
         images = pickle.loads(row[".input_image"].read())  # what Leopard's loader does
         conversations = eval(row[".conversations"].read().decode("utf-8"), {"__builtins__": {}})  # noqa: S307
         sample = samples_by_id[entry["id"]]
-        assert images == [i.bytes for i in sample.images] and all(Image.open(io.BytesIO(b)).size[0] > 0 for b in images)
+        assert images == [i.bytes for i in sample.images] and all(
+            Image.open(io.BytesIO(b)).size[0] > 0 for b in images
+        )
         assert [t["value"] for t in conversations] == [t.content for t in sample.conversations]
         assert sum(t["value"].count("<image>") for t in conversations) == len(images)
         assert entry["num_tiles"] == sum(r * c for r, c in entry["tile_grid"]) <= 50
@@ -70,19 +73,33 @@ def test_leopard_validator_rejects_json_literals_wrong_counts_order_and_budget(e
                 member.size = len(data)
                 tar.addfile(member, io.BytesIO(data))
 
-    rewrite(lambda name, data: data.replace(b"'human'", b"true", 1) if name == f"{key}.conversations" else data)
+    rewrite(
+        lambda name, data: (
+            data.replace(b"'human'", b"true", 1) if name == f"{key}.conversations" else data
+        )
+    )
     _rejects("leopard", out, "cannot be eval'd safely")
-    rewrite(lambda name, data: pickle.dumps(load_images(data)[:1]) if name == f"{key}.input_image" else data)
+    rewrite(
+        lambda name, data: (
+            pickle.dumps(load_images(data)[:1]) if name == f"{key}.input_image" else data
+        )
+    )
     _rejects("leopard", out, "placeholders for 1 images")
     rewrite(lambda name, data: data)
     _edit_json(out / "data_json.json", lambda entries: entries.reverse())
     _rejects("leopard", out, "global order")
-    _edit_json(out / "data_json.json", lambda entries: (entries.reverse(), entries[0].update(num_tiles=51)))
+    _edit_json(
+        out / "data_json.json", lambda entries: (entries.reverse(), entries[0].update(num_tiles=51))
+    )
     _rejects("leopard", out, "51 tiles > the budget of 50")
     assert literal_problems("[{'from': 'human', 'value': null}]") == [
-        "bare name 'null' (JSON true/false/null are not Python)"]
-    assert literal_problems(repr([{"from": "gpt", "value": "true, false and null are fine in text"}])) == []
-    assert ast.literal_eval(repr([{"value": "it's \"quoted\"\n"}]))[0]["value"] == "it's \"quoted\"\n"
+        "bare name 'null' (JSON true/false/null are not Python)"
+    ]
+    assert (
+        literal_problems(repr([{"from": "gpt", "value": "true, false and null are fine in text"}]))
+        == []
+    )
+    assert ast.literal_eval(repr([{"value": 'it\'s "quoted"\n'}]))[0]["value"] == 'it\'s "quoted"\n'
 
 
 def test_llavar2_has_one_image_per_record_in_blocks_of_four(export, samples_by_id):
@@ -94,7 +111,9 @@ def test_llavar2_has_one_image_per_record_in_blocks_of_four(export, samples_by_i
         assert len(turns) % 4 == 0 and turns[0]["value"].startswith("<image>\n")
         sample_id, number = record["id"].rsplit("-", 1)
         sample = samples_by_id[sample_id]
-        extractive = [q for q in sample.qa if q.kind == "extractive" and q.image_index == int(number) - 1]
+        extractive = [
+            q for q in sample.qa if q.kind == "extractive" and q.image_index == int(number) - 1
+        ]
         assert [t["value"] for t in turns[1::4]] == [q.answer for q in extractive]
     cross = sum(q.kind == "cross_image" for s in samples_by_id.values() for q in s.qa)
     assert report.result.skipped["needs_several_images"] == cross > 0  # counted, documented
@@ -103,18 +122,51 @@ def test_llavar2_has_one_image_per_record_in_blocks_of_four(export, samples_by_i
 @pytest.mark.parametrize(
     ("fmt", "file", "change", "message"),
     [
-        ("llavar2", "data.json", lambda r: r[0].update(image=[r[0]["image"]]), "must be a single path string"),
+        (
+            "llavar2",
+            "data.json",
+            lambda r: r[0].update(image=[r[0]["image"]]),
+            "must be a single path string",
+        ),
         ("llavar2", "data.json", lambda r: r[0]["conversations"].pop(), "blocks of four"),
-        ("llavar2", "data.json", lambda r: r[0]["conversations"][0].update(value="Q <image>"), "must start with <image>"),
-        ("llava-interleave", "data.json", lambda r: r[0].update(image=r[0]["image"][0]), "must be a list of paths"),
+        (
+            "llavar2",
+            "data.json",
+            lambda r: r[0]["conversations"][0].update(value="Q <image>"),
+            "must start with <image>",
+        ),
+        (
+            "llava-interleave",
+            "data.json",
+            lambda r: r[0].update(image=r[0]["image"][0]),
+            "must be a list of paths",
+        ),
         ("llava-interleave", "data.json", lambda r: r[0]["image"].pop(), "placeholders for"),
         ("llamafactory", "data.json", lambda r: r[0]["images"].pop(), "placeholders for"),
-        ("llamafactory", "dataset_info.json", lambda i: i["curate"]["columns"].pop("images"), "columns must map"),
-        ("demon", "core/core.json", lambda c: c["metadata"].update(num_sample=1), "num_sample is 1"),
-        ("demon", "core/core.json",
-         lambda c: c["data"][0]["task_instance"].update(context="See {image#9}"), "out of range"),
-        ("demon", "core/core.json",
-         lambda c: c["data"][0]["task_instance"].update(context="<image> What?"), "references images as {image#N}"),
+        (
+            "llamafactory",
+            "dataset_info.json",
+            lambda i: i["curate"]["columns"].pop("images"),
+            "columns must map",
+        ),
+        (
+            "demon",
+            "core/core.json",
+            lambda c: c["metadata"].update(num_sample=1),
+            "num_sample is 1",
+        ),
+        (
+            "demon",
+            "core/core.json",
+            lambda c: c["data"][0]["task_instance"].update(context="See {image#9}"),
+            "out of range",
+        ),
+        (
+            "demon",
+            "core/core.json",
+            lambda c: c["data"][0]["task_instance"].update(context="<image> What?"),
+            "references images as {image#N}",
+        ),
     ],
 )
 def test_validators_reject_violations_with_a_clear_message(fmt, file, change, message, export):
@@ -141,7 +193,10 @@ def test_cauldron_has_no_image_tokens_and_rejects_them(export):
 def test_llamafactory_registers_its_columns(export):
     out, _ = export("llamafactory")
     info = json.loads((out / "dataset_info.json").read_text())["curate"]
-    assert info["formatting"] == "sharegpt" and info["columns"] == {"messages": "messages", "images": "images"}
+    assert info["formatting"] == "sharegpt" and info["columns"] == {
+        "messages": "messages",
+        "images": "images",
+    }
     record = json.loads((out / "data.json").read_text())[0]
     assert all((out / p).is_file() for p in record["images"])
     assert sum(m["content"].count("<image>") for m in record["messages"]) == len(record["images"])

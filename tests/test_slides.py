@@ -5,20 +5,24 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from documents import make_deck
 from pptx import Presentation
 
 from curate.config import RenderOptions
 from curate.schemas import Failure, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.sources import render_document
-from documents import make_deck
 
-pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice is not installed"
+)
 
 
 def _render(path, **options):
     items = list(render_document(str(path), RenderOptions(dpi=72, **options)))
-    return [i for i in items if isinstance(i, PageRecord)], [i for i in items if isinstance(i, Failure)]
+    return [i for i in items if isinstance(i, PageRecord)], [
+        i for i in items if isinstance(i, Failure)
+    ]
 
 
 def test_one_page_per_slide_with_titles_notes_and_alt_text(tmp_path):
@@ -52,7 +56,9 @@ def test_corrupt_decks_and_timeouts_go_to_the_dead_letter_output(tmp_path):
 
 
 def test_parallel_conversions_do_not_collide(tmp_path):
-    decks = [make_deck(tmp_path / f"deck{i}.pptx", (f"Deck {i} A", f"Deck {i} B")) for i in range(3)]
+    decks = [
+        make_deck(tmp_path / f"deck{i}.pptx", (f"Deck {i} A", f"Deck {i} B")) for i in range(3)
+    ]
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(_render, decks))
     for i, (pages, failures) in enumerate(results):

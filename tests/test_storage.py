@@ -42,8 +42,11 @@ def test_a_whole_job_runs_on_a_non_local_filesystem_without_touching_local_paths
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded_open)
-    result = CliRunner().invoke(app, ["run", "memory://job/in/docs", "-o", "memory://job/out", "--no-progress",
-                                      "--dpi", "72"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app,
+        ["run", "memory://job/in/docs", "-o", "memory://job/out", "--no-progress", "--dpi", "72"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert opened == []
     manifest = json.loads(memory.cat("/job/out/manifest.json"))
@@ -78,7 +81,9 @@ def test_missing_cloud_extras_and_unknown_schemes_say_what_to_do(monkeypatch):
 
 
 def _client(cache: Path) -> LLMClient:
-    return LLMClient(LLMOptions(base_url="http://127.0.0.1:9/v1", model="m"), str(cache), "json_schema")
+    return LLMClient(
+        LLMOptions(base_url="http://127.0.0.1:9/v1", model="m"), str(cache), "json_schema"
+    )
 
 
 def test_the_request_cache_loses_no_writes_when_threads_and_processes_share_it(tmp_path):
@@ -148,15 +153,19 @@ def test_concurrent_downloads_of_one_document_land_in_one_content_addressed_file
             self.send_header("Content-Type", "application/pdf")
             self.end_headers()
             for start in range(0, len(body), 65536):
-                self.wfile.write(body[start:start + 65536])
+                self.wfile.write(body[start : start + 65536])
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/a.pdf"
     fetcher = Fetcher(WebOptions(allowed_hosts=["127.0.0.1"], politeness_delay_s=0))
     results = []
-    threads = [threading.Thread(target=lambda: results.append(fetcher.download(url, str(tmp_path), ".pdf", 10**7)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(fetcher.download(url, str(tmp_path), ".pdf", 10**7))
+        )
+        for _ in range(4)
+    ]
     [t.start() for t in threads]
     [t.join() for t in threads]
     server.shutdown()
@@ -181,12 +190,24 @@ def test_inputs_are_listed_by_the_job_with_match_all(tmp_path):
     for name in ("s1.png", "s2.png", "s3.jpg"):
         (tmp_path / "scans" / name).write_bytes(b"x")
     (tmp_path / "odd.xyz").write_bytes(b"x")
-    (tmp_path / "seeds.urls").write_text("# seeds\nhttps://example.org/a\n\nhttps://example.org/b\n")
-    inputs = [str(tmp_path / "docs"), str(tmp_path / "scans" / "*.png"), str(tmp_path / "odd.xyz"),
-              str(tmp_path / "seeds.urls"), "https://example.org/c"]
+    (tmp_path / "seeds.urls").write_text(
+        "# seeds\nhttps://example.org/a\n\nhttps://example.org/b\n"
+    )
+    inputs = [
+        str(tmp_path / "docs"),
+        str(tmp_path / "scans" / "*.png"),
+        str(tmp_path / "odd.xyz"),
+        str(tmp_path / "seeds.urls"),
+        "https://example.org/c",
+    ]
     expected = [str(tmp_path / "docs" / n) for n in ("a.pdf", "deep/b.PDF", "deep/deeper/c.pptx")]
     expected += [str(tmp_path / "scans" / n) for n in ("s1.png", "s2.png")]
-    expected += [str(tmp_path / "odd.xyz"), "https://example.org/a", "https://example.org/b", "https://example.org/c"]
+    expected += [
+        str(tmp_path / "odd.xyz"),
+        "https://example.org/a",
+        "https://example.org/b",
+        "https://example.org/c",
+    ]
     with beam.Pipeline(runner=FnApiRunner()) as p:
         listed = p | beam.Create(inputs) | ListInputs(SUPPORTED_EXTENSIONS)
         assert_that(listed, equal_to(expected))

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from documents import write_image_only_pdf, write_table_pdf, write_text_pdf
 
 from curate.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.generators import generate_qa
@@ -9,13 +10,14 @@ from curate.samples import assemble_sample
 from curate.schemas import IMAGE_PLACEHOLDER, PageRecord
 from curate.schemas.reasons import SampleDropReason
 from curate.sources import render_document
-from documents import write_image_only_pdf, write_table_pdf, write_text_pdf
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _samples(path: Path, max_images: int = 4):
-    pages = [p for p in render_document(str(path), RenderOptions(dpi=72)) if isinstance(p, PageRecord)]
+    pages = [
+        p for p in render_document(str(path), RenderOptions(dpi=72)) if isinstance(p, PageRecord)
+    ]
     options = SampleOptions(min_images=1, max_images=max_images)
     by_window: dict[int, list[PageRecord]] = {}
     for page in pages:
@@ -24,7 +26,11 @@ def _samples(path: Path, max_images: int = 4):
 
 
 def _documents(tmp_path: Path, corpus: Path | None = None) -> list[Path]:
-    docs = [write_text_pdf(tmp_path / "r.pdf"), write_table_pdf(tmp_path / "t.pdf"), *EXAMPLES.glob("*.pdf")]
+    docs = [
+        write_text_pdf(tmp_path / "r.pdf"),
+        write_table_pdf(tmp_path / "t.pdf"),
+        *EXAMPLES.glob("*.pdf"),
+    ]
     if corpus:
         docs += sorted((corpus / "pdf").glob("*.pdf"))
     return docs
@@ -72,7 +78,12 @@ def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):
 
 
 def test_multi_image_samples_get_a_cross_image_question_with_the_right_image(tmp_path):
-    (sample,) = _samples(write_text_pdf(tmp_path / "r.pdf", ), max_images=5)
+    (sample,) = _samples(
+        write_text_pdf(
+            tmp_path / "r.pdf",
+        ),
+        max_images=5,
+    )
     result = generate_qa(sample, GeneratorOptions(cross_image_questions=2))
     cross = [q for q in result.qa if q.kind == "cross_image"]
     assert len(cross) == 2

@@ -18,7 +18,9 @@ from curate.schemas.reasons import FailureReason
 from curate.sources.fetch import FetchRefused, check_url
 from curate.sources.web import WebRenderer, tile_ranges
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="chromium is not installed"
+)
 
 INDEX = """<html><head><title>Harbour</title></head><body>
 <h1>Harbour Authority</h1><p>Ships handled this year: 1,284 vessels at the main terminal.</p>
@@ -26,9 +28,14 @@ INDEX = """<html><head><title>Harbour</title></head><body>
 <figcaption>Figure 1: North quay cranes</figcaption></figure>
 <a href="long.html">Long report</a> <a href="/private/secret.html">Secret</a>
 <a href="http://example.invalid/elsewhere">Elsewhere</a></body></html>"""
-LONG = "<html><body><h1>Annual Report</h1>" + "".join(
-    f"<p style='margin:40px'>Section {i}: berth {i} handled {100 + i} ships.</p>" for i in range(40)
-) + "</body></html>"
+LONG = (
+    "<html><body><h1>Annual Report</h1>"
+    + "".join(
+        f"<p style='margin:40px'>Section {i}: berth {i} handled {100 + i} ships.</p>"
+        for i in range(40)
+    )
+    + "</body></html>"
+)
 
 
 class Site:
@@ -44,7 +51,10 @@ class Site:
 
             def do_GET(self):
                 site.paths.append(self.path)
-                targets = {"/go": "http://10.0.0.1/admin", "/meta": "http://169.254.169.254/latest/"}
+                targets = {
+                    "/go": "http://10.0.0.1/admin",
+                    "/meta": "http://169.254.169.254/latest/",
+                }
                 if self.path in targets:
                     self.send_response(302)
                     self.send_header("Location", targets[self.path])
@@ -75,8 +85,15 @@ def site(tmp_path_factory):
     running.server.shutdown()
 
 
-OPTIONS = WebOptions(allowed_hosts=["127.0.0.1"], politeness_delay_s=0, max_depth=1, tile_height=800,
-                     viewport_width=1000, navigation_timeout_s=2, page_timeout_s=15)
+OPTIONS = WebOptions(
+    allowed_hosts=["127.0.0.1"],
+    politeness_delay_s=0,
+    max_depth=1,
+    tile_height=800,
+    viewport_width=1000,
+    navigation_timeout_s=2,
+    page_timeout_s=15,
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,24 +109,33 @@ def test_crawl_renders_tiles_with_dom_text_and_human_context(site, renderer):
     index = [p for p in pages if p.source_uri.endswith("index.html")]
     long = [p for p in pages if p.source_uri.endswith("long.html")]
     assert len(index) == 1 and len(long) >= 4
-    assert [p.page_index for p in long] == list(range(len(long))) and long[0].page_count == len(long)
+    assert [p.page_index for p in long] == list(range(len(long))) and long[0].page_count == len(
+        long
+    )
     assert all(p.height <= 800 and p.width == 1000 and p.source_type == "web" for p in pages)
     assert "Harbour Authority" in index[0].text and index[0].text_source == "dom"
     for block in index[0].text_blocks:
         x0, y0, x1, y1 = block.bbox
         assert 0 <= x0 < x1 <= 1000 and 0 <= y0 < y1 <= index[0].height
     assert {(c.kind, c.text) for c in index[0].context} == {
-        ("alt_text", "Two cranes at the north quay"), ("caption", "Figure 1: North quay cranes")}
+        ("alt_text", "Two cranes at the north quay"),
+        ("caption", "Figure 1: North quay cranes"),
+    }
     assert "Section 39" in " ".join(p.text for p in long)  # the whole long page is covered
     # robots.txt: recorded, never fetched; other sites: never followed
     assert [(f.reason, f.source_uri.endswith("/private/secret.html")) for f in failures] == [
-        (FailureReason.ROBOTS_DISALLOWED, True)]
+        (FailureReason.ROBOTS_DISALLOWED, True)
+    ]
     assert not any(path.startswith("/private/") for path in site.paths)
 
 
 def test_error_pages_are_failures_not_data(site, renderer):
     failure = renderer.render_url(site.url("missing.html"))
-    assert isinstance(failure, Failure) and failure.reason == FailureReason.FETCH_ERROR and "404" in failure.detail
+    assert (
+        isinstance(failure, Failure)
+        and failure.reason == FailureReason.FETCH_ERROR
+        and "404" in failure.detail
+    )
 
 
 def test_server_that_never_answers_times_out_and_the_renderer_goes_on(site, renderer):
@@ -163,9 +189,21 @@ def test_run_mixes_webpages_and_pdfs_in_one_job(site, tmp_path):
     pdf = write_text_pdf(tmp_path / "r.pdf")
     runner = CliRunner()
     # two worker processes: each starts its own browser in setup(), apart from this test's
-    result = runner.invoke(app, ["run", site.url("long.html"), str(pdf), "-o", str(tmp_path / "out"),
-                                 "--no-progress", "--allow-private-hosts", "--workers", "2"],
-                           catch_exceptions=False)
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            site.url("long.html"),
+            str(pdf),
+            "-o",
+            str(tmp_path / "out"),
+            "--no-progress",
+            "--allow-private-hosts",
+            "--workers",
+            "2",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     rows = pq.read_table(tmp_path / "out" / "data").to_pylist()
     assert {r["source_type"] for r in rows} == {"web", "pdf"}

@@ -25,9 +25,16 @@ from curate.writers.manifest import read_manifest
 FORMATS: dict[str, type] = {
     cls.name: cls
     for cls in (
-        HfExporter, LlavaExporter, ShareGptExporter, MessagesExporter,  # general training formats
-        CauldronExporter, LeopardExporter, Llavar2Exporter, LlavaInterleaveExporter,  # seed projects
-        LlamaFactoryExporter, DemonExporter,
+        HfExporter,
+        LlavaExporter,
+        ShareGptExporter,
+        MessagesExporter,  # general training formats
+        CauldronExporter,
+        LeopardExporter,
+        Llavar2Exporter,
+        LlavaInterleaveExporter,  # seed projects
+        LlamaFactoryExporter,
+        DemonExporter,
     )
 }
 CARD_FILE = "README.md"
@@ -50,13 +57,20 @@ def read_samples(path: str) -> Iterator[SampleRecord]:
     """The kept samples of a run folder (or a samples Parquet glob), one at a time."""
     pattern, kind = locate(path)
     if kind != "samples":
-        raise ExportError(f"{path} holds {kind}, not samples; export the output of `curate run` or `curate generate`")
+        raise ExportError(
+            f"{path} holds {kind}, not samples; export the output of `curate run` or `curate "
+            "generate`"
+        )
     for row in iter_rows(pattern):
         yield sample_from_row(row)
 
 
 def export_dataset(
-    source: str, output: str, fmt: str, options: ExportOptions | None = None, repo_id: str | None = None
+    source: str,
+    output: str,
+    fmt: str,
+    options: ExportOptions | None = None,
+    repo_id: str | None = None,
 ) -> ExportReport:
     """Write `source`'s samples as `fmt` under `output`, with a dataset card, then validate it."""
     exporter = get_exporter(fmt)
@@ -85,6 +99,13 @@ def export_dataset(
 
 
 __all__ = [
-    "FORMATS", "ExportError", "ExportOptions", "ExportReport", "ExportResult", "ExportedSample",
-    "export_dataset", "get_exporter", "read_samples",
+    "FORMATS",
+    "ExportError",
+    "ExportOptions",
+    "ExportReport",
+    "ExportResult",
+    "ExportedSample",
+    "export_dataset",
+    "get_exporter",
+    "read_samples",
 ]

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from curate.errors import CurateError
 from curate import storage
+from curate.errors import CurateError
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 IMAGES_FOLDER = "images"
@@ -44,7 +44,9 @@ class ExportResult:
     samples: int = 0
     images: int = 0
     files: list[str] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)  # reason -> items left out (samples, turns, images)
+    skipped: Counter = field(
+        default_factory=Counter
+    )  # reason -> items left out (samples, turns, images)
 
 
 @dataclass
@@ -60,7 +62,9 @@ class Exporter(Protocol):
     name: ClassVar[str]
     columns: ClassVar[list[tuple[str, str]]]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult: ...
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult: ...
 
     def validate(self, output: str) -> list[str]: ...
 
@@ -168,8 +172,12 @@ def check_turns(record_id: str, turns: list[Turn], num_images: int) -> list[str]
     errors = []
     roles = [t.role for t in turns]
     if not turns or roles != ["user", "assistant"] * (len(turns) // 2) or len(turns) % 2:
-        errors.append(f"{record_id}: turns must alternate user/assistant starting with user, got {roles}")
+        errors.append(
+            f"{record_id}: turns must alternate user/assistant starting with user, got {roles}"
+        )
     placeholders = placeholder_count(turns)
     if placeholders != num_images:
-        errors.append(f"{record_id}: {placeholders} {IMAGE_PLACEHOLDER} placeholders for {num_images} images")
+        errors.append(
+            f"{record_id}: {placeholders} {IMAGE_PLACEHOLDER} placeholders for {num_images} images"
+        )
     return errors

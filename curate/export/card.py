@@ -17,7 +17,12 @@ from curate.stats import DatasetStats
 
 
 def _size_category(n: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
         if n < limit:
             return name
     return "1M<n<10M" if n < 10_000_000 else "n>10M"
@@ -31,9 +36,15 @@ def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
 
 def _reasons(manifest: dict[str, Any]) -> list[tuple[str, str, int]]:
     rows = []
-    for key, what in (("dropped_pages_by_reason", "page"), ("dropped_by_reason", "sample"),
-                      ("failures_by_reason", "input (dead letter)"), ("rejected_qa_by_reason", "QA turn")):
-        rows += [(what, reason, count) for reason, count in sorted((manifest.get(key) or {}).items())]
+    for key, what in (
+        ("dropped_pages_by_reason", "page"),
+        ("dropped_by_reason", "sample"),
+        ("failures_by_reason", "input (dead letter)"),
+        ("rejected_qa_by_reason", "QA turn"),
+    ):
+        rows += [
+            (what, reason, count) for reason, count in sorted((manifest.get(key) or {}).items())
+        ]
     return rows
 
 
@@ -57,7 +68,12 @@ def build_card(
         pretty_name=repo_id.split("/")[-1] if repo_id else None,
     )
     if export_format == "hf":
-        data.configs = [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}]
+        data.configs = [
+            {
+                "config_name": "default",
+                "data_files": [{"split": "train", "path": "data/train-*.parquet"}],
+            }
+        ]
     counts = manifest.get("counts") or {}
     stage_rows = [(k, v) for k, v in sorted(counts.items())] or [("samples", stats.samples)]
     score_rows = [
@@ -69,7 +85,8 @@ def build_card(
     sections = [
         f"# {repo_id or 'curate dataset'}",
         f"Text-rich multi-image instruction data made by curate {__version__} "
-        f"(schema {manifest.get('schema_version', '?')}, config hash `{manifest.get('config_hash', '?')}`), "
+        f"(schema {manifest.get('schema_version', '?')}, config hash "
+        f"`{manifest.get('config_hash', '?')}`), "
         f"exported as `{export_format}`.",
         "## Counts",
         f"{stats.samples} samples, {stats.images} images, {stats.qa_turns} QA turns.",
@@ -80,13 +97,18 @@ def build_card(
         _table(("source type", "samples"), sorted(stats.source_types.items())),
         f"First {len(stats.example_sources)} source documents:\n\n{sources}",
         "## Difficulty scores",
-        _table(("metric", "scored", "mean", "p10", "p50", "p90"), score_rows) if score_rows
+        _table(("metric", "scored", "mean", "p10", "p50", "p90"), score_rows)
+        if score_rows
         else "This export was not scored (`curate score`).",
         "## Dropped and rejected",
-        "Dropped items are kept in the run's `dropped/`, `dropped_pages/` and `dead_letter/` folders.",
-        _table(("what", "reason", "count"), _reasons(manifest)) if _reasons(manifest) else "Nothing was dropped.",
+        "Dropped items are kept in the run's `dropped/`, `dropped_pages/` and `dead_letter/` "
+        "folders.",
+        _table(("what", "reason", "count"), _reasons(manifest))
+        if _reasons(manifest)
+        else "Nothing was dropped.",
         "## LLM usage",
-        f"{stats.llm.requests} requests, {stats.llm.cache_hits} cache hits, {stats.llm.prompt_tokens} prompt "
+        f"{stats.llm.requests} requests, {stats.llm.cache_hits} cache hits, "
+        f"{stats.llm.prompt_tokens} prompt "
         f"and {stats.llm.completion_tokens} completion tokens, ${stats.llm.cost_usd:.4f}.",
         "## Schema",
         _table(("column", "meaning"), columns),

@@ -25,7 +25,9 @@ FIELDS = [("images", pa.list_(IMAGE)), ("texts", pa.list_(TEXT))]
 
 def schema() -> pa.Schema:
     features = {name: hf_feature(arrow_type) for name, arrow_type in FIELDS}
-    return pa.schema(FIELDS, metadata={b"huggingface": json.dumps({"info": {"features": features}}).encode()})
+    return pa.schema(
+        FIELDS, metadata={b"huggingface": json.dumps({"info": {"features": features}}).encode()}
+    )
 
 
 def _texts(sample: SampleRecord) -> list[dict[str, str]]:
@@ -38,7 +40,11 @@ def _texts(sample: SampleRecord) -> list[dict[str, str]]:
 
 
 def _turns(texts: list[dict[str, str]]) -> list[Turn]:
-    return [t for text in texts for t in (Turn("user", text["user"]), Turn("assistant", text["assistant"]))]
+    return [
+        t
+        for text in texts
+        for t in (Turn("user", text["user"]), Turn("assistant", text["assistant"]))
+    ]
 
 
 class CauldronExporter(ParquetExporter):
@@ -60,7 +66,11 @@ class CauldronExporter(ParquetExporter):
             return [f"no {DATA_FOLDER}/train-*.parquet shards"]
         with storage.open_file(self.files(output)[0]) as handle:
             names = [f.name for f in pq.read_schema(handle)]
-        errors = [] if names == ["images", "texts"] else [f"columns must be exactly images, texts; got {names}"]
+        errors = (
+            []
+            if names == ["images", "texts"]
+            else [f"columns must be exactly images, texts; got {names}"]
+        )
         errors += self.image_feature_errors(output)
         for i, row in enumerate(self.rows(output)):
             if not row["images"]:
@@ -69,14 +79,19 @@ class CauldronExporter(ParquetExporter):
                 errors.append(f"row {i}: no texts")
             for text in row["texts"]:
                 if IMAGE_PLACEHOLDER in text["user"] or IMAGE_PLACEHOLDER in text["assistant"]:
-                    errors.append(f"row {i}: {IMAGE_PLACEHOLDER} in texts; the cauldron layout has no image tokens")
+                    errors.append(
+                        f"row {i}: {IMAGE_PLACEHOLDER} in texts; the cauldron layout has no image "
+                        "tokens"
+                    )
                 if not text["user"].strip() or not text["assistant"].strip() or not text["source"]:
                     errors.append(f"row {i}: every text needs user, assistant and source")
         return errors
 
     def read(self, output: str) -> Iterator[ExportedSample]:
         for i, row in enumerate(self.rows(output)):
-            yield ExportedSample(str(i), [image["bytes"] for image in row["images"]], _turns(row["texts"]))
+            yield ExportedSample(
+                str(i), [image["bytes"] for image in row["images"]], _turns(row["texts"])
+            )
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
         return [ExportedSample(sample.sample_id, image_bytes(sample), _turns(_texts(sample)))]

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from curate import storage
+from curate.conversation import split_placeholders
 from curate.export.base import (
     BaseExporter,
     ExportedSample,
@@ -24,7 +25,6 @@ from curate.export.base import (
     to_from_value,
 )
 from curate.export.tiles import tile_columns
-from curate.conversation import split_placeholders
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 DATA_FILE = "data.jsonl"
@@ -43,7 +43,10 @@ def to_messages(turns: Iterable[Turn]) -> list[dict]:
 
 def from_messages(messages: Iterable[dict]) -> list[Turn]:
     return [
-        Turn(m["role"], "".join(IMAGE_PLACEHOLDER if p["type"] == "image" else p["text"] for p in m["content"]))
+        Turn(
+            m["role"],
+            "".join(IMAGE_PLACEHOLDER if p["type"] == "image" else p["text"] for p in m["content"]),
+        )
         for m in messages
     ]
 
@@ -64,7 +67,9 @@ class _JsonLinesChat(BaseExporter):
     def decode(self, record: dict) -> list[Turn]:
         raise NotImplementedError
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name, files=[DATA_FILE])
         images = ImageFolder(output)
         with storage.open_file(storage.join(output, DATA_FILE), "wb") as out:
@@ -73,7 +78,9 @@ class _JsonLinesChat(BaseExporter):
                 key, turns = self.encode(sample.conversations)
                 record = {"id": sample.sample_id, "images": paths, key: turns}
                 if options.tiles:
-                    record.update(tile_columns(sample.image_sizes, options.tile_size, options.max_tiles))
+                    record.update(
+                        tile_columns(sample.image_sizes, options.tile_size, options.max_tiles)
+                    )
                 out.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
                 result.samples += 1
                 result.images += len(paths)

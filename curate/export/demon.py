@@ -17,8 +17,16 @@ import re
 from collections.abc import Iterable, Iterator
 
 from curate import storage
-from curate.export.base import BaseExporter, ExportedSample, ExportOptions, ExportResult, ImageFolder, read_bytes, read_json
 from curate.conversation import split_placeholders
+from curate.export.base import (
+    BaseExporter,
+    ExportedSample,
+    ExportOptions,
+    ExportResult,
+    ImageFolder,
+    read_bytes,
+    read_json,
+)
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 CORE = "core"
@@ -32,7 +40,7 @@ TURN_START = re.compile(r"^(User|Assistant): ", re.MULTILINE)
 
 
 def _with_references(text: str, first: int) -> tuple[str, int]:
-    """`<image>` placeholders -> `{image#N}`, numbering from `first`; returns (text, next number)."""
+    """`<image>` placeholders -> `{image#N}`, numbered from `first`; returns (text, next number)."""
     out, number = [], first
     for piece in split_placeholders(text):
         if piece is None:
@@ -49,12 +57,14 @@ def instances(sample: SampleRecord, image_paths: list[str]) -> list[dict]:
     for k, (user, answer) in enumerate(zip(turns[0::2], turns[1::2], strict=True)):
         question, number = _with_references(user.content, number)
         context = "\n".join([*lines, ROLE_PREFIX["user"] + question])
-        out.append({
-            "sample_id": f"{sample.sample_id}-{k}",
-            "task_instruction_id": 0,
-            "task_instance": {"context": context, "images_path": image_paths},
-            "response": answer.content,
-        })
+        out.append(
+            {
+                "sample_id": f"{sample.sample_id}-{k}",
+                "task_instruction_id": 0,
+                "task_instance": {"context": context, "images_path": image_paths},
+                "response": answer.content,
+            }
+        )
         lines += [ROLE_PREFIX["user"] + question, ROLE_PREFIX["assistant"] + answer.content]
     return out
 
@@ -64,7 +74,7 @@ def _turns_from(context: str, response: str) -> list[Turn]:
     turns = []
     for m, following in zip(starts, [*starts[1:], None], strict=True):
         end = following.start() - 1 if following else len(context)
-        text = REFERENCE.sub(IMAGE_PLACEHOLDER, context[m.end():end])
+        text = REFERENCE.sub(IMAGE_PLACEHOLDER, context[m.end() : end])
         turns.append(Turn("user" if m.group(1) == "User" else "assistant", text))
     return [*turns, Turn("assistant", response)]
 
@@ -74,11 +84,16 @@ class DemonExporter(BaseExporter):
     columns = [
         ("sample_id", "`<sample_id>-<turn>`"),
         ("task_instruction_id", "index into metadata.task_instruction"),
-        ("task_instance", "`{context, images_path}`; images referenced inline as `{image#N}` (1-based)"),
+        (
+            "task_instance",
+            "`{context, images_path}`; images referenced inline as `{image#N}` (1-based)",
+        ),
         ("response", "the answer to the context's last question"),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name, files=[CORE_FILE])
         images = ImageFolder(output, f"{CORE}/images")
         handle = storage.open_file(storage.join(output, *CORE_FILE.split("/")), "wb")
@@ -92,8 +107,13 @@ class DemonExporter(BaseExporter):
                     count += 1
                 result.samples += 1
                 result.images += len(paths)
-            metadata = {"dataset": "curate", "split": "train", "num_sample": count,
-                        "task_instruction": INSTRUCTIONS, "question_type": "open-ended"}
+            metadata = {
+                "dataset": "curate",
+                "split": "train",
+                "num_sample": count,
+                "task_instruction": INSTRUCTIONS,
+                "question_type": "open-ended",
+            }
             handle.write(b'\n], "metadata": ' + _dumps(metadata) + b"}\n")
         finally:
             handle.close()
@@ -109,7 +129,9 @@ class DemonExporter(BaseExporter):
         if not isinstance(data, list):
             return [*errors, "`data` must be a list of instances"]
         if metadata.get("num_sample") != len(data):
-            errors.append(f"metadata.num_sample is {metadata.get('num_sample')} but data holds {len(data)}")
+            errors.append(
+                f"metadata.num_sample is {metadata.get('num_sample')} but data holds {len(data)}"
+            )
         for instance in data:
             sid = instance.get("sample_id")
             task = instance.get("task_instance") or {}
@@ -118,14 +140,24 @@ class DemonExporter(BaseExporter):
                 0 <= instance["task_instruction_id"] < len(metadata.get("task_instruction") or [])
             ):
                 errors.append(f"{sid}: task_instruction_id must index metadata.task_instruction")
-            if not isinstance(paths, list) or not isinstance(context, str) or "response" not in instance:
-                errors.append(f"{sid}: needs task_instance.context, task_instance.images_path and response")
+            if (
+                not isinstance(paths, list)
+                or not isinstance(context, str)
+                or "response" not in instance
+            ):
+                errors.append(
+                    f"{sid}: needs task_instance.context, task_instance.images_path and response"
+                )
                 continue
             if IMAGE_PLACEHOLDER in context:
-                errors.append(f"{sid}: {IMAGE_PLACEHOLDER} in context; DEMON references images as {{image#N}}")
+                errors.append(
+                    f"{sid}: {IMAGE_PLACEHOLDER} in context; DEMON references images as {{image#N}}"
+                )
             numbers = [int(n) for n in REFERENCE.findall(context)]
             if any(not 1 <= n <= len(paths) for n in numbers):
-                errors.append(f"{sid}: reference {{image#N}} out of range 1..{len(paths)}: {numbers}")
+                errors.append(
+                    f"{sid}: reference {{image#N}} out of range 1..{len(paths)}: {numbers}"
+                )
             if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
                 errors.append(f"{sid}: each image is referenced once, in order: {numbers}")
             for path in paths:
@@ -142,7 +174,9 @@ class DemonExporter(BaseExporter):
         for sample_id, instance in last.items():
             task = instance["task_instance"]
             images = [read_bytes(storage.join(output, CORE, p)) for p in task["images_path"]]
-            yield ExportedSample(sample_id, images, _turns_from(task["context"], instance["response"]))
+            yield ExportedSample(
+                sample_id, images, _turns_from(task["context"], instance["response"])
+            )
 
 
 def _dumps(value) -> bytes:

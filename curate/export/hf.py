@@ -15,7 +15,13 @@ import pyarrow.parquet as pq
 
 from curate import storage
 from curate.dataset import iter_rows
-from curate.export.base import BaseExporter, ExportedSample, ExportOptions, ExportResult, check_turns
+from curate.export.base import (
+    BaseExporter,
+    ExportedSample,
+    ExportOptions,
+    ExportResult,
+    check_turns,
+)
 from curate.export.chat import to_messages
 from curate.export.tiles import tile_columns
 from curate.schemas import SAMPLE_SCHEMA, SampleRecord, Turn, sample_to_row
@@ -25,8 +31,17 @@ DATA_FOLDER = "data"
 MESSAGE_PART = pa.struct([("type", pa.string()), ("text", pa.string())])
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.list_(MESSAGE_PART))])
 # Columns taken from curate's own sample rows (same types), plus `id` and the typed `messages`.
-_SAMPLE_COLUMNS = ("images", "conversations", "num_images", "image_texts", "source_uri", "doc_id",
-                   "page_indices", "scores", "generator")
+_SAMPLE_COLUMNS = (
+    "images",
+    "conversations",
+    "num_images",
+    "image_texts",
+    "source_uri",
+    "doc_id",
+    "page_indices",
+    "scores",
+    "generator",
+)
 _FIELDS = [
     ("id", pa.string()),
     *[(name, SAMPLE_SCHEMA.field(name).type) for name in _SAMPLE_COLUMNS[:2]],
@@ -43,7 +58,9 @@ _TILE_FIELDS = [
 def hf_schema(tiles: bool) -> pa.Schema:
     fields = _FIELDS + (_TILE_FIELDS if tiles else [])
     features = {name: hf_feature(arrow_type) for name, arrow_type in fields}
-    return pa.schema(fields, metadata={b"huggingface": json.dumps({"info": {"features": features}}).encode()})
+    return pa.schema(
+        fields, metadata={b"huggingface": json.dumps({"info": {"features": features}}).encode()}
+    )
 
 
 def to_row(sample: SampleRecord, options: ExportOptions) -> dict:
@@ -105,7 +122,7 @@ class ShardedParquet:
 
 
 class ParquetExporter(BaseExporter):
-    """Formats stored as `data/train-*.parquet`: subclasses give the schema and one row per sample."""
+    """Formats stored as `data/train-*.parquet`: subclasses give the schema and a row per sample."""
 
     def schema(self, options: ExportOptions) -> pa.Schema:
         raise NotImplementedError
@@ -113,11 +130,15 @@ class ParquetExporter(BaseExporter):
     def row(self, sample: SampleRecord, options: ExportOptions) -> dict:
         raise NotImplementedError
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name)
         for stale in self.files(output):
             storage.remove(stale)
-        shards = ShardedParquet(storage.join(output, DATA_FOLDER), self.schema(options), options.shard_mb)
+        shards = ShardedParquet(
+            storage.join(output, DATA_FOLDER), self.schema(options), options.shard_mb
+        )
         for sample in samples:
             shards.add(self.row(sample, options))
             result.samples += 1
@@ -135,7 +156,9 @@ class ParquetExporter(BaseExporter):
         """`images` must be declared as a list of datasets.Image, so the Hub viewer shows them."""
         with storage.open_file(self.files(output)[0]) as handle:
             metadata = pq.read_schema(handle).metadata or {}
-        features = json.loads(metadata.get(b"huggingface", b"{}")).get("info", {}).get("features", {})
+        features = (
+            json.loads(metadata.get(b"huggingface", b"{}")).get("info", {}).get("features", {})
+        )
         if features.get("images", {}).get("feature", {}).get("_type") != "Image":
             return ["`images` is not declared as a list of datasets.Image"]
         return []
@@ -152,7 +175,10 @@ class HfExporter(ParquetExporter):
         ("source_uri, doc_id, page_indices", "provenance"),
         ("scores", "IFD, VFD, mIFD, FFD (null when not scored)"),
         ("generator", "which backend wrote the QA"),
-        ("tile_grid, num_tiles, tile_size", "with --tiles: Leopard adaptive-resolution grids per image"),
+        (
+            "tile_grid, num_tiles, tile_size",
+            "with --tiles: Leopard adaptive-resolution grids per image",
+        ),
     ]
 
     def schema(self, options: ExportOptions) -> pa.Schema:
@@ -172,4 +198,8 @@ class HfExporter(ParquetExporter):
 
     def read(self, output: str) -> Iterator[ExportedSample]:
         for row in self.rows(output, ["id", "images", "conversations"]):
-            yield ExportedSample(row["id"], [i["bytes"] for i in row["images"]], [Turn(**t) for t in row["conversations"]])
+            yield ExportedSample(
+                row["id"],
+                [i["bytes"] for i in row["images"]],
+                [Turn(**t) for t in row["conversations"]],
+            )

@@ -54,19 +54,30 @@ def upload_folder(
         raise ExportError("HF_HUB_OFFLINE is set; unset it to upload to the Hub")
     api = HfApi(endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None)
     files = _local_files(folder)
-    additions = [CommitOperationAdd(path_in_repo=repo_path, path_or_fileobj=path) for repo_path, path in files]
+    additions = [
+        CommitOperationAdd(path_in_repo=repo_path, path_or_fileobj=path)
+        for repo_path, path in files
+    ]
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         if revision:
             api.create_branch(repo_id, repo_type="dataset", branch=revision, exist_ok=True)
-        api.preupload_lfs_files(repo_id, additions=additions, repo_type="dataset", revision=revision)
+        api.preupload_lfs_files(
+            repo_id, additions=additions, repo_type="dataset", revision=revision
+        )
         commit = api.create_commit(
-            repo_id, operations=additions, commit_message=message, repo_type="dataset", revision=revision
+            repo_id,
+            operations=additions,
+            commit_message=message,
+            repo_type="dataset",
+            revision=revision,
         )
     except OfflineModeIsEnabled as exc:
         raise ExportError("HF_HUB_OFFLINE is set; unset it to upload to the Hub") from exc
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
         hint = " Log in with `hf auth login` or set HF_TOKEN." if status in (401, 403) else ""
-        raise ExportError(f"the Hub refused the upload to {repo_id} (HTTP {status}).{hint}") from exc
+        raise ExportError(
+            f"the Hub refused the upload to {repo_id} (HTTP {status}).{hint}"
+        ) from exc
     return UploadResult(repo_id, revision or "main", commit.commit_url, [p for p, _ in files])

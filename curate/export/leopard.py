@@ -101,11 +101,15 @@ class LeopardExporter(BaseExporter):
         ("data_json.json", "`{id, image, num_tiles, tile_grid}` per sample, in shard order"),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name, files=[SHARD_LIST, DATA_JSON])
         storage.makedirs(output)
         shards, shard = [], None
-        entries = JsonArrayWriter(storage.join(output, DATA_JSON))  # streamed: never a list in memory
+        entries = JsonArrayWriter(
+            storage.join(output, DATA_JSON)
+        )  # streamed: never a list in memory
         for sample in samples:
             plan = plan_tiles(sample.image_sizes, options.tile_size, options.max_tiles)
             if not fits_budget(plan, options.max_tiles):
@@ -116,18 +120,39 @@ class LeopardExporter(BaseExporter):
                     shards.append(shard.close())
                 shard = _Shard(output, len(shards))
             key = sample.sample_id
-            _add(shard.tar, f"{key}.input_image", pickle.dumps([image.bytes for image in sample.images], protocol=4))
-            _add(shard.tar, f"{key}.conversations", repr(to_from_value(sample.conversations)).encode("utf-8"))
+            _add(
+                shard.tar,
+                f"{key}.input_image",
+                pickle.dumps([image.bytes for image in sample.images], protocol=4),
+            )
+            _add(
+                shard.tar,
+                f"{key}.conversations",
+                repr(to_from_value(sample.conversations)).encode("utf-8"),
+            )
             shard.count += 1
-            entries.write({"id": key, "image": [image.path for image in sample.images], "num_tiles": plan.num_tiles,
-                           "tile_grid": [list(g) for g in plan.grids]})
+            entries.write(
+                {
+                    "id": key,
+                    "image": [image.path for image in sample.images],
+                    "num_tiles": plan.num_tiles,
+                    "tile_grid": [list(g) for g in plan.grids],
+                }
+            )
             result.samples += 1
             result.images += sample.num_images
         if shard is not None:
             shards.append(shard.close())
-        index = {"__kind__": "wids-shard-index-v1", "wids_version": 1, "name": "curate", "shardlist": shards,
-                 "curate_tile_budget": options.max_tiles}
-        storage.write_bytes_atomic(storage.join(output, SHARD_LIST), json.dumps(index, indent=1).encode())
+        index = {
+            "__kind__": "wids-shard-index-v1",
+            "wids_version": 1,
+            "name": "curate",
+            "shardlist": shards,
+            "curate_tile_budget": options.max_tiles,
+        }
+        storage.write_bytes_atomic(
+            storage.join(output, SHARD_LIST), json.dumps(index, indent=1).encode()
+        )
         entries.close()
         result.files += [s["url"] for s in shards]
         return result
@@ -135,7 +160,10 @@ class LeopardExporter(BaseExporter):
     def _members(self, output: str) -> Iterator[tuple[str, dict[str, bytes]]]:
         """(shard url, {key: {suffix: bytes}}) per shard, in shardlist order."""
         for shard in read_json(storage.join(output, SHARD_LIST))["shardlist"]:
-            with storage.open_file(storage.join(output, shard["url"])) as handle, tarfile.open(fileobj=handle, mode="r|") as tar:
+            with (
+                storage.open_file(storage.join(output, shard["url"])) as handle,
+                tarfile.open(fileobj=handle, mode="r|") as tar,
+            ):
                 samples: dict[str, dict[str, bytes]] = {}
                 for member in tar:
                     key, _, suffix = member.name.partition(".")
@@ -149,11 +177,17 @@ class LeopardExporter(BaseExporter):
         order = []
         for shard, samples in self._members(output):
             if len(samples) != shard.get("nsamples"):
-                errors.append(f"{shard['url']}: nsamples is {shard.get('nsamples')} but it holds {len(samples)}")
+                errors.append(
+                    f"{shard['url']}: nsamples is {shard.get('nsamples')} but it holds "
+                    f"{len(samples)}"
+                )
             for key, members in samples.items():
                 order.append(key)
                 if set(members) != {"input_image", "conversations"}:
-                    errors.append(f"{key}: members must be .input_image and .conversations, got {sorted(members)}")
+                    errors.append(
+                        f"{key}: members must be .input_image and .conversations, got "
+                        f"{sorted(members)}"
+                    )
                     continue
                 try:
                     images = load_images(members["input_image"])
@@ -165,14 +199,20 @@ class LeopardExporter(BaseExporter):
                 text = members["conversations"].decode("utf-8")
                 problems = literal_problems(text)
                 if problems:
-                    errors.append(f"{key}: .conversations cannot be eval'd safely: {'; '.join(problems[:3])}")
+                    errors.append(
+                        f"{key}: .conversations cannot be eval'd safely: {'; '.join(problems[:3])}"
+                    )
                     continue
-                errors.extend(check_turns(key, from_from_value(ast.literal_eval(text)), len(images)))
+                errors.extend(
+                    check_turns(key, from_from_value(ast.literal_eval(text)), len(images))
+                )
         if [e["id"] for e in entries] != order:
             errors.append(f"{DATA_JSON} must list the samples in the shards' global order")
         for entry in entries:
             if entry.get("num_tiles", 0) > max_tiles:
-                errors.append(f"{entry['id']}: {entry['num_tiles']} tiles > the budget of {max_tiles}")
+                errors.append(
+                    f"{entry['id']}: {entry['num_tiles']} tiles > the budget of {max_tiles}"
+                )
         return errors
 
     def read(self, output: str) -> Iterator[ExportedSample]:
@@ -182,6 +222,8 @@ class LeopardExporter(BaseExporter):
                 yield ExportedSample(key, load_images(members["input_image"]), turns)
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
-        if not fits_budget(plan_tiles(sample.image_sizes, options.tile_size, options.max_tiles), options.max_tiles):
+        if not fits_budget(
+            plan_tiles(sample.image_sizes, options.tile_size, options.max_tiles), options.max_tiles
+        ):
             return []
         return super().expected(sample, options)

@@ -35,7 +35,12 @@ DATASET_INFO = {
         "file_name": DATA_FILE,
         "formatting": "sharegpt",
         "columns": {"messages": "messages", "images": "images"},
-        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},
+        "tags": {
+            "role_tag": "role",
+            "content_tag": "content",
+            "user_tag": "user",
+            "assistant_tag": "assistant",
+        },
     }
 }
 
@@ -47,7 +52,9 @@ class LlamaFactoryExporter(BaseExporter):
         ("images", "paths relative to the dataset folder (images/...), one per `<image>`"),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name, files=[DATA_FILE, INFO_FILE])
         images = ImageFolder(output)
         with JsonArrayWriter(storage.join(output, DATA_FILE)) as out:
@@ -56,7 +63,9 @@ class LlamaFactoryExporter(BaseExporter):
                 out.write({"messages": [asdict(t) for t in sample.conversations], "images": paths})
                 result.samples += 1
                 result.images += len(paths)
-        storage.write_bytes_atomic(storage.join(output, INFO_FILE), json.dumps(DATASET_INFO, indent=2).encode())
+        storage.write_bytes_atomic(
+            storage.join(output, INFO_FILE), json.dumps(DATASET_INFO, indent=2).encode()
+        )
         return result
 
     def validate(self, output: str) -> list[str]:
@@ -67,9 +76,13 @@ class LlamaFactoryExporter(BaseExporter):
             return [f"{INFO_FILE} is missing; LLaMA-Factory finds datasets through it"]
         entry = info.get(DATASET_NAME) or {}
         if entry.get("file_name") != DATA_FILE or entry.get("formatting") != "sharegpt":
-            errors.append(f"{INFO_FILE}: `{DATASET_NAME}` must name {DATA_FILE} with formatting sharegpt")
+            errors.append(
+                f"{INFO_FILE}: `{DATASET_NAME}` must name {DATA_FILE} with formatting sharegpt"
+            )
         if entry.get("columns") != DATASET_INFO[DATASET_NAME]["columns"]:
-            errors.append(f"{INFO_FILE}: columns must map messages and images, got {entry.get('columns')}")
+            errors.append(
+                f"{INFO_FILE}: columns must map messages and images, got {entry.get('columns')}"
+            )
         for i, record in enumerate(read_json(storage.join(output, DATA_FILE))):
             paths = record.get("images")
             if not isinstance(paths, list):
@@ -77,7 +90,9 @@ class LlamaFactoryExporter(BaseExporter):
                 continue
             for path in paths:
                 if not storage.exists(storage.join(output, path)):
-                    errors.append(f"record {i}: image {path} does not exist under the dataset folder")
+                    errors.append(
+                        f"record {i}: image {path} does not exist under the dataset folder"
+                    )
             try:
                 turns = [Turn(m["role"], m["content"]) for m in record.get("messages") or []]
             except (KeyError, TypeError):
@@ -89,4 +104,6 @@ class LlamaFactoryExporter(BaseExporter):
     def read(self, output: str) -> Iterator[ExportedSample]:
         for i, record in enumerate(read_json(storage.join(output, DATA_FILE))):
             images = [read_bytes(storage.join(output, p)) for p in record["images"]]
-            yield ExportedSample(str(i), images, [Turn(m["role"], m["content"]) for m in record["messages"]])
+            yield ExportedSample(
+                str(i), images, [Turn(m["role"], m["content"]) for m in record["messages"]]
+            )

@@ -53,10 +53,15 @@ class LlavaExporter(BaseExporter):
         ("id", "sample id"),
         ("image", "path under images/ (a string for one image, a list for several)"),
         ("conversations", "`{from: human|gpt, value}` turns, one `<image>` per image, interleaved"),
-        ("tile_grid, num_tiles, tile_size", "with --tiles: Leopard adaptive-resolution grids (rows, cols) per image"),
+        (
+            "tile_grid, num_tiles, tile_size",
+            "with --tiles: Leopard adaptive-resolution grids (rows, cols) per image",
+        ),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name, files=[DATA_FILE])
         images = ImageFolder(output)
         with JsonArrayWriter(storage.join(output, DATA_FILE)) as out:
@@ -68,7 +73,9 @@ class LlavaExporter(BaseExporter):
                     "conversations": to_from_value(sample.conversations),
                 }
                 if options.tiles:
-                    record.update(tile_columns(sample.image_sizes, options.tile_size, options.max_tiles))
+                    record.update(
+                        tile_columns(sample.image_sizes, options.tile_size, options.max_tiles)
+                    )
                 out.write(record)
                 result.samples += 1
                 result.images += len(paths)
@@ -90,7 +97,10 @@ class LlavaExporter(BaseExporter):
             if self.single_as_string and isinstance(image, list) and len(paths) == 1:
                 errors.append(f"{rid}: a single image must be a path string, not a list")
             if not self.single_as_string and not isinstance(image, list):
-                errors.append(f"{rid}: `image` must be a list of paths (one per <image>), got {type(image).__name__}")
+                errors.append(
+                    f"{rid}: `image` must be a list of paths (one per <image>), got "
+                    f"{type(image).__name__}"
+                )
             for path in paths:
                 if not storage.exists(storage.join(output, "images", path)):
                     errors.append(f"{rid}: image {path} is missing from images/")
@@ -150,12 +160,24 @@ def llava_to_sample(record: dict[str, Any], image_folder: str, source: str) -> S
     qa = []
     for human, gpt in zip(turns[0::2], turns[1::2], strict=False):
         question = human.get("value", "").replace(IMAGE_PLACEHOLDER, "").strip()
-        qa.append(QAItem(kind="turn", question=question, answer=gpt.get("value", ""), generator="llava-json"))
+        qa.append(
+            QAItem(
+                kind="turn", question=question, answer=gpt.get("value", ""), generator="llava-json"
+            )
+        )
     record_id = str(record.get("id", stable_id(json.dumps(record, sort_keys=True))))
     return SampleRecord(
-        sample_id=record_id, doc_id=record_id, source_uri=source, source_sha256="", source_type="llava-json",
-        page_ids=[f"{record_id}-{i}" for i in range(len(names))], page_indices=list(range(len(names))),
-        images=images, image_sizes=sizes,
+        sample_id=record_id,
+        doc_id=record_id,
+        source_uri=source,
+        source_sha256="",
+        source_type="llava-json",
+        page_ids=[f"{record_id}-{i}" for i in range(len(names))],
+        page_indices=list(range(len(names))),
+        images=images,
+        image_sizes=sizes,
         image_blocks=[[] for _ in names],  # LLaVA JSON carries no text boxes
-        qa=qa, conversations=build_conversation(qa, len(names)), generator="llava-json",
+        qa=qa,
+        conversations=build_conversation(qa, len(names)),
+        generator="llava-json",
     )

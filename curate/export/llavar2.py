@@ -46,10 +46,19 @@ def split_by_image(sample: SampleRecord) -> tuple[list[tuple[int, list[Turn]]], 
     while i < len(qa):
         item = qa[i]
         follow = qa[i + 1] if i + 1 < len(qa) else None
-        if (item.kind == "extractive" and follow is not None and follow.kind == "self_explain"
-                and 0 <= item.image_index < sample.num_images and follow.image_index == item.image_index):
-            blocks[item.image_index] += [Turn("user", item.question), Turn("assistant", item.answer),
-                                         Turn("user", follow.question), Turn("assistant", follow.answer)]
+        if (
+            item.kind == "extractive"
+            and follow is not None
+            and follow.kind == "self_explain"
+            and 0 <= item.image_index < sample.num_images
+            and follow.image_index == item.image_index
+        ):
+            blocks[item.image_index] += [
+                Turn("user", item.question),
+                Turn("assistant", item.answer),
+                Turn("user", follow.question),
+                Turn("assistant", follow.answer),
+            ]
             i += 2
             continue
         skipped.append(NEEDS_SEVERAL_IMAGES if item.image_index < 0 else NOT_AN_EXTRACTIVE_BLOCK)
@@ -72,7 +81,9 @@ class Llavar2Exporter(BaseExporter):
         ("conversations", "`<image>` first, then blocks of four: extractive Q/A, self-explain Q/A"),
     ]
 
-    def write(self, samples: Iterable[SampleRecord], output: str, options: ExportOptions) -> ExportResult:
+    def write(
+        self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
+    ) -> ExportResult:
         result = ExportResult(output, self.name, files=[DATA_FILE])
         images = ImageFolder(output)
         with JsonArrayWriter(storage.join(output, DATA_FILE)) as out:
@@ -81,8 +92,13 @@ class Llavar2Exporter(BaseExporter):
                 result.skipped.update(skipped)
                 for image, turns in records:
                     path = images.add(sample.images[image].path, sample.images[image].bytes)
-                    out.write({"id": f"{sample.sample_id}-{image + 1}", "image": path,
-                               "conversations": to_from_value(turns)})
+                    out.write(
+                        {
+                            "id": f"{sample.sample_id}-{image + 1}",
+                            "image": path,
+                            "conversations": to_from_value(turns),
+                        }
+                    )
                     result.images += 1
                 result.samples += 1 if records else 0
         return result
@@ -96,17 +112,23 @@ class Llavar2Exporter(BaseExporter):
             rid = str(record.get("id"))
             image = record.get("image")
             if not isinstance(image, str):
-                errors.append(f"{rid}: `image` must be a single path string, got {type(image).__name__}; "
-                              "llavar2 has one image per record")
+                errors.append(
+                    f"{rid}: `image` must be a single path string, got {type(image).__name__}; "
+                    "llavar2 has one image per record"
+                )
             elif not storage.exists(storage.join(output, "images", image)):
                 errors.append(f"{rid}: image {image} is missing from images/")
             turns = record.get("conversations") or []
             speakers = [t.get("from") for t in turns]
             if not turns or len(turns) % 4:
-                errors.append(f"{rid}: {len(turns)} turns; llavar2 turns come in blocks of four "
-                              "(extractive Q, A, self-explain Q, A)")
+                errors.append(
+                    f"{rid}: {len(turns)} turns; llavar2 turns come in blocks of four "
+                    "(extractive Q, A, self-explain Q, A)"
+                )
             if speakers != ["human", "gpt"] * (len(turns) // 2):
-                errors.append(f"{rid}: speakers must alternate human/gpt starting with human, got {speakers}")
+                errors.append(
+                    f"{rid}: speakers must alternate human/gpt starting with human, got {speakers}"
+                )
             values = [t.get("value", "") for t in turns]
             if not values or not values[0].startswith(IMAGE_PLACEHOLDER):
                 errors.append(f"{rid}: the first human turn must start with {IMAGE_PLACEHOLDER}")
@@ -117,8 +139,13 @@ class Llavar2Exporter(BaseExporter):
     def read(self, output: str) -> Iterator[ExportedSample]:
         for record in read_json(storage.join(output, DATA_FILE)):
             image = read_bytes(storage.join(output, "images", record["image"]))
-            yield ExportedSample(str(record["id"]), [image], from_from_value(record["conversations"]))
+            yield ExportedSample(
+                str(record["id"]), [image], from_from_value(record["conversations"])
+            )
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
         records, _ = split_by_image(sample)
-        return [ExportedSample(f"{sample.sample_id}-{i + 1}", [sample.images[i].bytes], turns) for i, turns in records]
+        return [
+            ExportedSample(f"{sample.sample_id}-{i + 1}", [sample.images[i].bytes], turns)
+            for i, turns in records
+        ]

@@ -50,20 +50,26 @@ def best_grid(width: int, height: int, budget: int) -> tuple[int, int]:
     return max(near, key=lambda grid: (grid[0] * grid[1], -error[grid]))
 
 
-def plan_tiles(sizes: list[tuple[int, int]], tile_size: int = TILE_SIZE, max_tiles: int = MAX_TILES) -> TilePlan:
+def plan_tiles(
+    sizes: list[tuple[int, int]], tile_size: int = TILE_SIZE, max_tiles: int = MAX_TILES
+) -> TilePlan:
     """The tile grid of every image of one sample, given each image's (width, height)."""
     wanted = [initial_tiles(w, h, tile_size) for w, h in sizes]
     total = sum(wanted)
     if total > max_tiles:
         wanted = [max(1, n * max_tiles // total) for n in wanted]
-    return TilePlan([best_grid(w, h, n) for (w, h), n in zip(sizes, wanted, strict=True)], tile_size)
+    return TilePlan(
+        [best_grid(w, h, n) for (w, h), n in zip(sizes, wanted, strict=True)], tile_size
+    )
 
 
 def fits_budget(plan: TilePlan, max_tiles: int = MAX_TILES) -> bool:
     return plan.num_tiles <= max_tiles
 
 
-def tile_columns(sizes: list[tuple[int, int]], tile_size: int = TILE_SIZE, max_tiles: int = MAX_TILES) -> dict:
+def tile_columns(
+    sizes: list[tuple[int, int]], tile_size: int = TILE_SIZE, max_tiles: int = MAX_TILES
+) -> dict:
     """The columns exporters add with `--tiles`: `tile_grid`, `num_tiles`, `tile_size`."""
     plan = plan_tiles(sizes, tile_size, max_tiles)
     return {

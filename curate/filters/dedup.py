@@ -185,7 +185,10 @@ class DeduplicatePages(JoinStage):
 
     def band_keys(self, keyed: tuple[str, tuple]) -> list[tuple[str, tuple]]:
         page_id, (phash, text, rank, digest) = keyed
-        return [(key, (page_id, phash, text, rank, digest)) for key in band_keys(phash, self.options.threshold)]
+        return [
+            (key, (page_id, phash, text, rank, digest))
+            for key in band_keys(phash, self.options.threshold)
+        ]
 
     def bucket_pairs(self, infos: list[tuple]) -> Iterable[tuple[tuple, tuple]]:
         """Verified duplicate pairs in one band bucket, as (page id, rank, digest) pairs."""
@@ -195,7 +198,9 @@ class DeduplicatePages(JoinStage):
         for a, b in candidate_pairs([i[:3] for i in infos], self.options.threshold, self.strict):
             yield _pair_info(by_id[a]), _pair_info(by_id[b])
 
-    def clusters_of(self, pairs: list[tuple[tuple, tuple]]) -> Iterable[tuple[str, tuple[str, bool]]]:
+    def clusters_of(
+        self, pairs: list[tuple[tuple, tuple]]
+    ) -> Iterable[tuple[str, tuple[str, bool]]]:
         """(page id, (kept page id, exact copy?)) for every page that is not its cluster's pick."""
         rank = {info[0]: tuple(info[1]) for pair in pairs for info in pair}
         digest = {info[0]: info[2] for pair in pairs for info in pair}
@@ -203,7 +208,9 @@ class DeduplicatePages(JoinStage):
         for page, keep in sorted(kept.items()):
             yield page, (keep, digest[page] == digest[keep])
 
-    def verdicts(self, summaries: Iterable[tuple[str, tuple]]) -> Iterable[tuple[str, tuple[str, bool]]]:
+    def verdicts(
+        self, summaries: Iterable[tuple[str, tuple]]
+    ) -> Iterable[tuple[str, tuple[str, bool]]]:
         buckets: dict[str, list[tuple]] = {}
         for keyed in summaries:
             for key, info in self.band_keys(keyed):

@@ -46,7 +46,10 @@ def page_before_ocr(page: PageRecord, options: QualityOptions) -> str | None:
 
 
 def page_after_ocr(page: PageRecord, options: QualityOptions) -> str | None:
-    if options.min_chars_per_megapixel is not None and text_density(page) < options.min_chars_per_megapixel:
+    if (
+        options.min_chars_per_megapixel is not None
+        and text_density(page) < options.min_chars_per_megapixel
+    ):
         return PageDropReason.LOW_TEXT_DENSITY
     return None
 
@@ -84,7 +87,10 @@ def filter_qa_lengths(sample: SampleRecord, options: QualityOptions) -> SampleRe
     if len(kept) == len(sample.qa):
         return sample
     return replace(
-        sample, qa=kept, rejected_qa=rejected, conversations=build_conversation(kept, sample.num_images)
+        sample,
+        qa=kept,
+        rejected_qa=rejected,
+        conversations=build_conversation(kept, sample.num_images),
     )
 
 

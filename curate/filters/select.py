@@ -62,8 +62,12 @@ class FilterSamples(DatasetStage):
     name = "filter"
     accepts = (SampleRecord,)
     emits = frozenset(
-        {SampleDropReason.SCORE_MISSING, SampleDropReason.SCORE_ABOVE_MAX, SampleDropReason.SCORE_BELOW_MIN,
-         SampleDropReason.BELOW_TOP_FRACTION}
+        {
+            SampleDropReason.SCORE_MISSING,
+            SampleDropReason.SCORE_ABOVE_MAX,
+            SampleDropReason.SCORE_BELOW_MIN,
+            SampleDropReason.BELOW_TOP_FRACTION,
+        }
     )
 
     def __init__(self, options: FilterOptions):
@@ -82,4 +86,6 @@ class FilterSamples(DatasetStage):
             self.count("filter.kept")
             yield Keep(sample)
         else:
-            yield Drop(sample, reason, f"{self.options.metric}={score_of(sample, self.options.metric)}")
+            yield Drop(
+                sample, reason, f"{self.options.metric}={score_of(sample, self.options.metric)}"
+            )

@@ -41,7 +41,9 @@ class Generator(Protocol):
         """Samples worked on at once in one worker (threads)."""
 
     @classmethod
-    def serve(cls, options: GeneratorOptions, output: str, remote: bool) -> Iterator[GeneratorOptions]:
+    def serve(
+        cls, options: GeneratorOptions, output: str, remote: bool
+    ) -> Iterator[GeneratorOptions]:
         """A context manager for the whole job: services the backend needs (yields the options
         workers should use). `remote`: the workers run elsewhere (Dataflow)."""
 

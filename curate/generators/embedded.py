@@ -55,7 +55,9 @@ def free_port() -> int:
 class EmbeddedServer:
     """`with EmbeddedServer() as server: server.base_url` -> a running local endpoint."""
 
-    def __init__(self, threads: int | None = None, context: int = 8192, startup_timeout_s: float = 120):
+    def __init__(
+        self, threads: int | None = None, context: int = 8192, startup_timeout_s: float = 120
+    ):
         self.threads = threads or len(os.sched_getaffinity(0))
         self.context = context
         self.startup_timeout_s = startup_timeout_s
@@ -74,11 +76,23 @@ class EmbeddedServer:
         self.port = free_port()
         self._log = tempfile.NamedTemporaryFile(prefix="curate-llm-", suffix=".log", delete=False)
         command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(model), "--model_alias", MODEL_NAME,
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_ctx", str(self.context), "--n_threads", str(self.threads),
-            "--verbose", "false",
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--model_alias",
+            MODEL_NAME,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.context),
+            "--n_threads",
+            str(self.threads),
+            "--verbose",
+            "false",
         ]
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_timeout_s
@@ -93,7 +107,9 @@ class EmbeddedServer:
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise EmbeddedServerError(f"the LLM server did not answer within {self.startup_timeout_s:.0f} s")
+        raise EmbeddedServerError(
+            f"the LLM server did not answer within {self.startup_timeout_s:.0f} s"
+        )
 
     def _tail(self) -> str:
         self._log.flush()

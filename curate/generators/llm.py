@@ -120,7 +120,9 @@ def _as_text(value: object) -> str:
     return " ".join(str(value or "").split())
 
 
-def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorOptions) -> SampleRecord:
+def generate_llm_qa(
+    sample: SampleRecord, client: LLMClient, options: GeneratorOptions
+) -> SampleRecord:
     """The sample with LLM-written, checked QA; raises LLMCallError when a call fails for good."""
     llm = options.llm
     usage = LLMUsage()
@@ -131,11 +133,15 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
     def ask(task: str, schema: dict, items: int | None = None, **values: object) -> dict:
         if items is not None:  # ask for no more than we keep: short replies are not cut off
             schema = _with_max_items(schema, items)
-        data, spent = client.complete_json(prompt_version(task), render_messages(task, **values), schema)
+        data, spent = client.complete_json(
+            prompt_version(task), render_messages(task, **values), schema
+        )
         usage.add(spent)
         return data
 
-    def item(kind: str, task: str, question: str, answer: str, image: int, evidence: str = "") -> QAItem:
+    def item(
+        kind: str, task: str, question: str, answer: str, image: int, evidence: str = ""
+    ) -> QAItem:
         return QAItem(kind, question, answer, image, evidence, NAME, prompt_version(task))
 
     for image, text in enumerate(sample.image_texts):
@@ -145,7 +151,11 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             continue
         context = _context(sample, image)
         if "caption" in llm.tasks:
-            caption = _as_text(ask("caption", CAPTION_SCHEMA, title=title, context=context, text=shown).get("caption"))
+            caption = _as_text(
+                ask("caption", CAPTION_SCHEMA, title=title, context=context, text=shown).get(
+                    "caption"
+                )
+            )
             entry = item("caption", "caption", f"Describe image {n} in detail.", caption, image)
             if not caption:
                 out.reject(entry, RejectReason.EMPTY_ANSWER)
@@ -154,8 +164,15 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             else:
                 out.accept(entry)
         if "extractive" in llm.tasks and options.max_qa_per_image > 0:
-            data = ask("extractive", EXTRACTIVE_SCHEMA, options.max_qa_per_image, title=title,
-                       context=context, text=shown, count=options.max_qa_per_image)
+            data = ask(
+                "extractive",
+                EXTRACTIVE_SCHEMA,
+                options.max_qa_per_image,
+                title=title,
+                context=context,
+                text=shown,
+                count=options.max_qa_per_image,
+            )
             lines = text.splitlines()
             for raw in (data.get("qa") or [])[: options.max_qa_per_image]:
                 question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
@@ -170,16 +187,32 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
                 line = best_line(answer, lines)
                 extractive.evidence = lines[line]
                 if not explanation:
-                    explanation = f'The answer "{answer}" is on image {n}, line {line + 1}: "{lines[line]}".'
-                explain = item("self_explain", "extractive", rng.choice(EXPLAIN_QUESTIONS), explanation, image, lines[line])
+                    explanation = (
+                        f'The answer "{answer}" is on image {n}, line {line + 1}: "{lines[line]}".'
+                    )
+                explain = item(
+                    "self_explain",
+                    "extractive",
+                    rng.choice(EXPLAIN_QUESTIONS),
+                    explanation,
+                    image,
+                    lines[line],
+                )
                 out.accept(extractive, explain)
     if "multi_image" in llm.tasks and sample.num_images >= 2 and options.cross_image_questions > 0:
         images = "\n\n".join(
             f"Image {i + 1}:\n{t[: llm.max_text_chars // sample.num_images]}"
             for i, t in enumerate(sample.image_texts)
         )
-        data = ask("multi_image", MULTI_IMAGE_SCHEMA, options.cross_image_questions, title=title,
-                   images=images, count=options.cross_image_questions, num_images=sample.num_images)
+        data = ask(
+            "multi_image",
+            MULTI_IMAGE_SCHEMA,
+            options.cross_image_questions,
+            title=title,
+            images=images,
+            count=options.cross_image_questions,
+            num_images=sample.num_images,
+        )
         for raw in (data.get("questions") or [])[: options.cross_image_questions]:
             question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
             rationale = _as_text(raw.get("rationale"))
@@ -188,8 +221,16 @@ def generate_llm_qa(sample: SampleRecord, client: LLMClient, options: GeneratorO
             if not question or not answer:
                 out.reject(entry, RejectReason.EMPTY_ANSWER)
                 continue
-            named = {int(i) for i in raw.get("images") or [] if str(i).isdigit() and 1 <= int(i) <= sample.num_images}
-            named |= {int(i) for i in re.findall(r"image\s*(\d+)", question.lower()) if 1 <= int(i) <= sample.num_images}
+            named = {
+                int(i)
+                for i in raw.get("images") or []
+                if str(i).isdigit() and 1 <= int(i) <= sample.num_images
+            }
+            named |= {
+                int(i)
+                for i in re.findall(r"image\s*(\d+)", question.lower())
+                if 1 <= int(i) <= sample.num_images
+            }
             if len(named) < 2 and "images" not in question.lower():
                 out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
                 continue

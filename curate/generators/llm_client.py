@@ -96,7 +96,11 @@ class LLMClient:
         self.model = options.model or ""
         self.style = style
         self.cache_dir = cache_dir
-        key = options.api_key.get_secret_value() if options.api_key else os.environ.get(options.api_key_env)
+        key = (
+            options.api_key.get_secret_value()
+            if options.api_key
+            else os.environ.get(options.api_key_env)
+        )
         self._client = OpenAI(
             base_url=options.base_url,
             api_key=key or "not-needed",  # local servers ignore it; the client requires one
@@ -137,7 +141,12 @@ class LLMClient:
         }
         key = hashlib.sha256(
             json.dumps(
-                {"prompt_version": prompt_version, "messages": messages, "params": params, "schema": schema},
+                {
+                    "prompt_version": prompt_version,
+                    "messages": messages,
+                    "params": params,
+                    "schema": schema,
+                },
                 sort_keys=True,
             ).encode()
         ).hexdigest()
@@ -161,7 +170,10 @@ class LLMClient:
                 attempt_messages = [
                     *messages,
                     {"role": "assistant", "content": last[:2000]},
-                    {"role": "user", "content": "That was not valid JSON. Reply with the JSON object only."},
+                    {
+                        "role": "user",
+                        "content": "That was not valid JSON. Reply with the JSON object only.",
+                    },
                 ]
                 continue
             usage.cost_usd = self.cost(usage)
@@ -169,7 +181,8 @@ class LLMClient:
             return data, usage
         raise LLMCallError(
             FailureReason.LLM_INVALID_OUTPUT,
-            f"{prompt_version}: no valid JSON after {usage.requests} attempt(s); last reply: {last[:300]!r}",
+            f"{prompt_version}: no valid JSON after {usage.requests} attempt(s); last reply: "
+            f"{last[:300]!r}",
         )
 
     def _call(self, messages, params, fmt):
@@ -179,14 +192,20 @@ class LLMClient:
         try:
             return self._client.chat.completions.create(messages=messages, **params, **extra)
         except openai.APIStatusError as err:
-            raise LLMCallError(FailureReason.LLM_ERROR, f"HTTP {err.status_code} from the LLM endpoint: {err.message}") from None
+            raise LLMCallError(
+                FailureReason.LLM_ERROR,
+                f"HTTP {err.status_code} from the LLM endpoint: {err.message}",
+            ) from None
         except openai.APITimeoutError:
             raise LLMCallError(
                 FailureReason.LLM_ERROR,
-                f"timed out after {self.options.timeout_s:g} s and {self.options.max_retries} retries",
+                f"timed out after {self.options.timeout_s:g} s and {self.options.max_retries} "
+                "retries",
             ) from None
         except openai.APIConnectionError as err:
-            raise LLMCallError(FailureReason.LLM_ERROR, f"cannot reach {self.options.base_url}: {err}") from None
+            raise LLMCallError(
+                FailureReason.LLM_ERROR, f"cannot reach {self.options.base_url}: {err}"
+            ) from None
 
     def cost(self, usage: LLMUsage) -> float:
         per_input, per_output = self._price

@@ -29,8 +29,12 @@ class GenerateQA(BatchStage):
     name = "generate"
     accepts = (SampleRecord,)
     emits = frozenset(
-        {SampleDropReason.NO_QA_GENERATED, FailureReason.GENERATOR_ERROR, FailureReason.LLM_ERROR,
-         FailureReason.LLM_INVALID_OUTPUT}
+        {
+            SampleDropReason.NO_QA_GENERATED,
+            FailureReason.GENERATOR_ERROR,
+            FailureReason.LLM_ERROR,
+            FailureReason.LLM_INVALID_OUTPUT,
+        }
     )
     error_reason = FailureReason.GENERATOR_ERROR  # one bad sample must not stop the job
 
@@ -48,7 +52,9 @@ class GenerateQA(BatchStage):
         self.generator = load_generator(self.options)
         self.generator.setup()
         if self.generator.concurrency > 1:
-            self.pool = ThreadPoolExecutor(self.generator.concurrency, thread_name_prefix="curate-generate")
+            self.pool = ThreadPoolExecutor(
+                self.generator.concurrency, thread_name_prefix="curate-generate"
+            )
 
     def teardown(self) -> None:
         if self.pool:
@@ -63,9 +69,14 @@ class GenerateQA(BatchStage):
             return err
 
     def process_batch(self, samples: list[SampleRecord]) -> list[Iterable[Outcome] | Exception]:
-        results = list(self.pool.map(self._generate, samples) if self.pool else map(self._generate, samples))
+        results = list(
+            self.pool.map(self._generate, samples) if self.pool else map(self._generate, samples)
+        )
         # finished here, on the calling thread: counters belong to it, not to the pool's threads
-        return [result if isinstance(result, Exception) else [self._finish(result)] for result in results]
+        return [
+            result if isinstance(result, Exception) else [self._finish(result)]
+            for result in results
+        ]
 
     def _finish(self, result: SampleRecord) -> Outcome:
         generated = has_extractive(result)
@@ -81,7 +92,11 @@ class GenerateQA(BatchStage):
         for rejected in result.rejected_qa:
             self.count(f"qa.rejected.{rejected.reject_reason}")
         if not has_extractive(result):
-            detail = self.generator.why_no_qa(result) if not generated else "every turn was outside the length bounds"
+            detail = (
+                self.generator.why_no_qa(result)
+                if not generated
+                else "every turn was outside the length bounds"
+            )
             return Drop(result, SampleDropReason.NO_QA_GENERATED, detail)
         self.count("samples")
         self.count("qa_turns", len(result.qa))

@@ -43,7 +43,13 @@ class _Candidate:
 
 def _position(block: TextBlock, height: int) -> str:
     centre = (block.bbox[1] + block.bbox[3]) / 2 / max(height, 1)
-    return "near the top" if centre < 1 / 3 else "in the middle" if centre < 2 / 3 else "near the bottom"
+    return (
+        "near the top"
+        if centre < 1 / 3
+        else "in the middle"
+        if centre < 2 / 3
+        else "near the bottom"
+    )
 
 
 def _candidates(blocks: list[TextBlock], n: int) -> list[_Candidate]:
@@ -58,7 +64,8 @@ def _candidates(blocks: list[TextBlock], n: int) -> list[_Candidate]:
                 f"What is the main heading on image {n}?",
                 tops[0].text,
                 index[id(tops[0])],
-                "It is set in the largest type at the top of its section, which marks it as a heading.",
+                "It is set in the largest type at the top of its section, which marks it as a "
+                "heading.",
             )
         )
     heading_ids = {id(b) for b in tops}
@@ -83,7 +90,8 @@ def _candidates(blocks: list[TextBlock], n: int) -> list[_Candidate]:
                 found.append(
                     _Candidate(
                         "table_cell",
-                        f'In the table on image {n}, what is the "{column.text}" entry for "{label}"?',
+                        f'In the table on image {n}, what is the "{column.text}" entry for '
+                        f'"{label}"?',
                         cell.text,
                         index[id(cell)],
                         f'It is the cell in the row "{label}" under the column "{column.text}".',
@@ -214,7 +222,9 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
                 )
             )
     qa.extend(_cross_image(sample, options.cross_image_questions, rng))
-    return replace(sample, qa=qa, conversations=build_conversation(qa, sample.num_images), generator=NAME)
+    return replace(
+        sample, qa=qa, conversations=build_conversation(qa, sample.num_images), generator=NAME
+    )
 
 
 class TemplateGenerator:

@@ -1,10 +1,18 @@
 """OCR for pages without usable native text. Engines are plugins behind one small interface.
 
-    engine = load_engine(options)          # once per worker (DoFn.setup)
-    page = ocr_page(page, engine, options) # text_blocks from OCR, text_source="ocr"
+engine = load_engine(options)          # once per worker (DoFn.setup)
+page = ocr_page(page, engine, options) # text_blocks from OCR, text_source="ocr"
 """
 
 from curate.ocr.base import OcrEngine, OcrInputError, OcrUnavailable, load_engine
 from curate.ocr.page import OcrPages, needs_ocr, ocr_page
 
-__all__ = ["OcrEngine", "OcrInputError", "OcrPages", "OcrUnavailable", "load_engine", "needs_ocr", "ocr_page"]
+__all__ = [
+    "OcrEngine",
+    "OcrInputError",
+    "OcrPages",
+    "OcrUnavailable",
+    "load_engine",
+    "needs_ocr",
+    "ocr_page",
+]

@@ -7,8 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from curate.errors import CurateError
 from curate.config import OcrOptions
+from curate.errors import CurateError
 from curate.schemas import TextBlock
 
 ENGINES = {

@@ -56,7 +56,12 @@ class PaddleOcrEngine:
             ):
                 xs, ys = np.asarray(polygon)[:, 0], np.asarray(polygon)[:, 1]
                 blocks.append(
-                    TextBlock(text, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())), "ocr", float(score))
+                    TextBlock(
+                        text,
+                        (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
+                        "ocr",
+                        float(score),
+                    )
                 )
         return blocks
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import warnings
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -59,7 +59,8 @@ def ocr_page(page: PageRecord, engine: OcrEngine, options: OcrOptions) -> PageRe
     if options.rotation == "auto" and page.needs_ocr:
         degrees = engine.detect_rotation(image)
     blocks = [
-        b for b in engine.recognize(rotate_clockwise(image, degrees))
+        b
+        for b in engine.recognize(rotate_clockwise(image, degrees))
         if b.confidence >= options.min_confidence
     ]
     # Reading order comes from the upright image; boxes are then stored on the original.
@@ -80,7 +81,9 @@ class OcrPages(Stage):
 
     name = "ocr"
     accepts = (PageRecord,)
-    emits = frozenset({FailureReason.OCR_ERROR, FailureReason.CORRUPT_IMAGE, FailureReason.IMAGE_TOO_LARGE})
+    emits = frozenset(
+        {FailureReason.OCR_ERROR, FailureReason.CORRUPT_IMAGE, FailureReason.IMAGE_TOO_LARGE}
+    )
     error_reason = FailureReason.OCR_ERROR  # an engine error on one page must not stop the job
 
     def __init__(self, options: OcrOptions, local_workers: int = 1):
@@ -91,8 +94,12 @@ class OcrPages(Stage):
     def setup(self) -> None:
         options = self.options
         if options.threads is None:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-            options = options.model_copy(update={"threads": max(1, (cores or 1) // self.local_workers)})
+            cores = (
+                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+            )
+            options = options.model_copy(
+                update={"threads": max(1, (cores or 1) // self.local_workers)}
+            )
         self.engine = load_engine(options)
 
     def process(self, page: PageRecord) -> Iterable[Outcome]:

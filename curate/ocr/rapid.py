@@ -15,7 +15,29 @@ from curate.ocr.rotation import rotate_clockwise
 from curate.schemas import TextBlock
 
 # The bundled PP-OCR model reads Chinese and Latin script; other scripts need other models.
-LANGUAGES = frozenset({"en", "zh", "ch", "fr", "de", "es", "it", "pt", "nl", "da", "sv", "no", "fi", "pl", "id", "ms", "tr", "ro", "cs"})
+LANGUAGES = frozenset(
+    {
+        "en",
+        "zh",
+        "ch",
+        "fr",
+        "de",
+        "es",
+        "it",
+        "pt",
+        "nl",
+        "da",
+        "sv",
+        "no",
+        "fi",
+        "pl",
+        "id",
+        "ms",
+        "tr",
+        "ro",
+        "cs",
+    }
+)
 _ORIENTATION_SAMPLES = 8
 
 

@@ -11,8 +11,20 @@ from curate.ocr.base import OcrUnavailable
 from curate.schemas import TextBlock
 
 # ISO 639-1 -> Tesseract's traineddata names, for the common cases; others pass through.
-_CODES = {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "it": "ita", "pt": "por",
-          "nl": "nld", "zh": "chi_sim", "ja": "jpn", "ko": "kor", "ru": "rus", "ar": "ara"}
+_CODES = {
+    "en": "eng",
+    "fr": "fra",
+    "de": "deu",
+    "es": "spa",
+    "it": "ita",
+    "pt": "por",
+    "nl": "nld",
+    "zh": "chi_sim",
+    "ja": "jpn",
+    "ko": "kor",
+    "ru": "rus",
+    "ar": "ara",
+}
 
 
 class TesseractEngine:
@@ -22,7 +34,9 @@ class TesseractEngine:
         try:
             import pytesseract
         except ImportError as err:
-            raise OcrUnavailable("pytesseract is not installed: pip install 'curate[tesseract]'") from err
+            raise OcrUnavailable(
+                "pytesseract is not installed: pip install 'curate[tesseract]'"
+            ) from err
         try:
             installed = set(pytesseract.get_languages())
         except (pytesseract.TesseractNotFoundError, OSError) as err:
@@ -34,7 +48,8 @@ class TesseractEngine:
         if missing:
             raise OcrUnavailable(
                 f"tesseract language data missing for {missing}; "
-                f"install tesseract-ocr-{missing[0].replace('_', '-')} (installed: {sorted(installed)})"
+                f"install tesseract-ocr-{missing[0].replace('_', '-')} (installed: "
+                f"{sorted(installed)})"
             )
         self._tesseract = pytesseract
         self._lang = "+".join(wanted)

@@ -29,7 +29,9 @@ class FsspecFileSystem(FileSystem):
         return storage.url_to_fs(f"{self.SCHEME}://")[0]
 
     def _uri(self, path: str) -> str:
-        return path if path.startswith(f"{self.SCHEME}://") else f"{self.SCHEME}://{path.lstrip('/')}"
+        return (
+            path if path.startswith(f"{self.SCHEME}://") else f"{self.SCHEME}://{path.lstrip('/')}"
+        )
 
     def _path(self, uri: str) -> str:
         return storage.url_to_fs(uri)[1]
@@ -52,10 +54,14 @@ class FsspecFileSystem(FileSystem):
         for found, info in fs.find(self._path(dir_or_prefix), detail=True).items():
             yield FileMetadata(self._uri(found), int(info.get("size") or 0))
 
-    def create(self, path, mime_type="application/octet-stream", compression_type=CompressionTypes.AUTO):
+    def create(
+        self, path, mime_type="application/octet-stream", compression_type=CompressionTypes.AUTO
+    ):
         return self._fs().open(self._path(path), "wb")
 
-    def open(self, path, mime_type="application/octet-stream", compression_type=CompressionTypes.AUTO):
+    def open(
+        self, path, mime_type="application/octet-stream", compression_type=CompressionTypes.AUTO
+    ):
         return self._fs().open(self._path(path), "rb")
 
     def copy(self, source_file_names, destination_file_names):

@@ -12,10 +12,16 @@ from apache_beam.io import fileio
 from apache_beam.io.fileio import EmptyMatchTreatment
 
 from curate import storage
-from curate.plan import Dataset, Inputs, Job, LlavaJson
 from curate.pipelines.stages import DROPPED, DROPPED_PAGES, FAILURES, apply_stage
 from curate.pipelines.write import WriteManifest, WriteShards, tagged_as
-from curate.schemas import failure_to_row, page_from_row, page_to_row, sample_from_row, sample_to_row
+from curate.plan import Dataset, Inputs, Job, LlavaJson
+from curate.schemas import (
+    failure_to_row,
+    page_from_row,
+    page_to_row,
+    sample_from_row,
+    sample_to_row,
+)
 from curate.sources import SUPPORTED_EXTENSIONS
 from curate.stage import Spread, Stage, Tally
 from curate.writers.parquet import DATA, DEAD_LETTER, PAGES
@@ -69,7 +75,11 @@ def read_source(p: beam.Pipeline, job: Job):
         )
     if isinstance(source, Dataset):
         from_row = page_from_row if source.kind == "pages" else sample_from_row
-        return p | "ReadParquet" >> beam.io.ReadFromParquet(source.pattern) | "ToRecords" >> beam.Map(from_row)
+        return (
+            p
+            | "ReadParquet" >> beam.io.ReadFromParquet(source.pattern)
+            | "ToRecords" >> beam.Map(from_row)
+        )
     if isinstance(source, LlavaJson):
         from curate.export.llava import llava_to_sample, read_llava_records
 
@@ -92,7 +102,12 @@ def build(p: beam.Pipeline, job: Job, progress_dir: str | None = None) -> None:
         if isinstance(step, Tally):
             facts.append(
                 items
-                | f"tally_{step.name}" >> beam.FlatMap(lambda item, s=step: [(f"tally:{s.name}", None)] if isinstance(item, s.of) else [])
+                | f"tally_{step.name}"
+                >> beam.FlatMap(
+                    lambda item, s=step: (
+                        [(f"tally:{s.name}", None)] if isinstance(item, s.of) else []
+                    )
+                )
             )
         elif isinstance(step, Spread):
             items = items | f"spread_{index}" >> beam.Reshuffle()
@@ -110,18 +125,27 @@ def _write(p, job: Job, kept, aside: dict[str, list], facts: list) -> None:
     writer = job.config.writer
     sinks = [("failures", DEAD_LETTER, failure_to_row, aside[FAILURES])]
     if job.output_kind == "samples":
-        sinks += [("data", DATA, sample_to_row, [kept]), ("dropped", DROPPED_SPEC, sample_to_row, aside[DROPPED])]
+        sinks += [
+            ("data", DATA, sample_to_row, [kept]),
+            ("dropped", DROPPED_SPEC, sample_to_row, aside[DROPPED]),
+        ]
     else:
         sinks += [("pages", PAGES, page_to_row, [kept])]
     if job.writes_dropped_pages:
         sinks.append(("dropped_pages", DROPPED_PAGES_SPEC, page_to_row, aside[DROPPED_PAGES]))
     shard_parts = []
     for where, spec, to_row, collections in sinks:
-        records = [p | f"no_{where}" >> beam.Create([]), *collections] | f"all_{where}" >> beam.Flatten()
+        records = [
+            p | f"no_{where}" >> beam.Create([]),
+            *collections,
+        ] | f"all_{where}" >> beam.Flatten()
         facts.append(records | f"facts_{where}" >> tagged_as(where))
-        shard_parts.append(records | f"write_{where}" >> WriteShards(job.output, spec, to_row, writer))
+        shard_parts.append(
+            records | f"write_{where}" >> WriteShards(job.output, spec, to_row, writer)
+        )
     tallies = [step.name for step in job.stages() if isinstance(step, Tally)]
     (
         (facts | "AllFacts" >> beam.Flatten(), shard_parts | "AllShards" >> beam.Flatten())
-        | "Manifest" >> WriteManifest(job.output, job.output_kind, job.config, tallies, job.writes_dropped_pages)
+        | "Manifest"
+        >> WriteManifest(job.output, job.output_kind, job.config, tallies, job.writes_dropped_pages)
     )

@@ -25,7 +25,10 @@ from curate.writers.manifest import RunReport
 
 def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
     if not any(arg.startswith("--default_sdk_harness_log_level") for arg in beam_args):
-        beam_args = [*beam_args, "--default_sdk_harness_log_level=ERROR"]  # local workers are chatty
+        beam_args = [
+            *beam_args,
+            "--default_sdk_harness_log_level=ERROR",
+        ]  # local workers are chatty
     options = PipelineOptions(beam_args, save_main_session=False)
     if not names_runner(beam_args):
         direct = options.view_as(DirectOptions)
@@ -51,7 +54,11 @@ def run_graph(
     progress_dir = tempfile.mkdtemp(prefix="curate-progress-") if local and progress else None
     started = time.monotonic()
     try:
-        pipeline = beam.Pipeline(runner=FnApiRunner(), options=options) if local else beam.Pipeline(options=options)
+        pipeline = (
+            beam.Pipeline(runner=FnApiRunner(), options=options)
+            if local
+            else beam.Pipeline(options=options)
+        )
         build(pipeline, progress_dir)
         result = _run_with_progress(pipeline, progress, progress_dir)
     finally:
@@ -69,7 +76,9 @@ def run_beam(
     Beam arguments name a runner)."""
     from curate.pipelines.graph import build
 
-    return run_graph(lambda p, progress_dir: build(p, job, progress_dir), beam_args, job.workers, progress)
+    return run_graph(
+        lambda p, progress_dir: build(p, job, progress_dir), beam_args, job.workers, progress
+    )
 
 
 def _run_with_progress(pipeline, progress, progress_dir):

@@ -47,7 +47,9 @@ def tagged(outcomes: list[Outcome]):
             yield outcome.item
         elif isinstance(outcome, Drop):
             record = dropped(outcome)
-            yield beam.pvalue.TaggedOutput(DROPPED_PAGES if isinstance(record, PageRecord) else DROPPED, record)
+            yield beam.pvalue.TaggedOutput(
+                DROPPED_PAGES if isinstance(record, PageRecord) else DROPPED, record
+            )
         else:
             yield beam.pvalue.TaggedOutput(FAILURES, outcome.failure)
 
@@ -189,13 +191,14 @@ class ApplyDatasetStage(beam.PTransform):
         handled, others = _split(items, stage)
         combined = (
             handled
-            | "Summaries" >> beam.FlatMap(lambda item: [s] if (s := stage.summarize(item)) is not None else [])
+            | "Summaries"
+            >> beam.FlatMap(lambda item: [s] if (s := stage.summarize(item)) is not None else [])
             | "All" >> beam.combiners.ToList()
             | "Combine" >> beam.Map(stage.combine)
         )
-        outputs = handled | "Decide" >> beam.ParDo(_StageFn(stage, _decide), beam.pvalue.AsSingleton(combined)).with_outputs(
-            *TAGS, main="kept"
-        )
+        outputs = handled | "Decide" >> beam.ParDo(
+            _StageFn(stage, _decide), beam.pvalue.AsSingleton(combined)
+        ).with_outputs(*TAGS, main="kept")
         return _merge({None: outputs.kept, **{tag: outputs[tag] for tag in TAGS}}, others)
 
 
@@ -207,7 +210,11 @@ class _GatheredVerdicts(beam.PTransform):
         self.stage = stage
 
     def expand(self, summaries):
-        return summaries | "All" >> beam.combiners.ToList() | "Verdicts" >> beam.FlatMap(self.stage.verdicts)
+        return (
+            summaries
+            | "All" >> beam.combiners.ToList()
+            | "Verdicts" >> beam.FlatMap(self.stage.verdicts)
+        )
 
 
 class _DuplicateVerdicts(beam.PTransform):

@@ -99,7 +99,14 @@ class WriteManifest(beam.PTransform):
     """(where, record) facts and (folder, shard entries) parts -> `<output>/manifest.json`,
     written once at the end."""
 
-    def __init__(self, output: str, kind: str, config: PipelineConfig, tallies: list[str], dropped_pages: bool):
+    def __init__(
+        self,
+        output: str,
+        kind: str,
+        config: PipelineConfig,
+        tallies: list[str],
+        dropped_pages: bool,
+    ):
         super().__init__()
         self.output, self.kind, self.config = output, kind, config
         self.tallies, self.dropped_pages = tallies, dropped_pages
@@ -107,7 +114,11 @@ class WriteManifest(beam.PTransform):
     def expand(self, inputs):
         facts, shard_parts = inputs
         output, kind, config, tallies, dropped_pages = (
-            self.output, self.kind, self.config, self.tallies, self.dropped_pages
+            self.output,
+            self.kind,
+            self.config,
+            self.tallies,
+            self.dropped_pages,
         )
         totals = facts | "Totals" >> beam.CombineGlobally(_Totals())
 

@@ -47,7 +47,9 @@ def _gallery_entry(sample: SampleRecord) -> dict[str, Any]:
         "pages": [i + 1 for i in sample.page_indices],
         "thumbnails": [thumbnail(image.bytes) for image in sample.images],
         "turns": sample.conversations,
-        "scores": {m: getattr(sample.scores, m) for m in METRICS if getattr(sample.scores, m) is not None},
+        "scores": {
+            m: getattr(sample.scores, m) for m in METRICS if getattr(sample.scores, m) is not None
+        },
     }
 
 
@@ -58,7 +60,9 @@ def _reasons(manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
         "inputs failed (dead letter)": "failures_by_reason",
         "QA turns rejected": "rejected_qa_by_reason",
     }
-    return {title: dict(sorted((manifest.get(key) or {}).items())) for title, key in sections.items()}
+    return {
+        title: dict(sorted((manifest.get(key) or {}).items())) for title, key in sections.items()
+    }
 
 
 def build_report(output: str, gallery_size: int = 24) -> str:
@@ -73,24 +77,38 @@ def build_report(output: str, gallery_size: int = 24) -> str:
             if len(gallery) < gallery_size:
                 gallery.append(_gallery_entry(sample))
     reasons = _reasons(manifest)
-    all_reasons = {f"{reason} ({title.split()[0]})": n for title, rs in reasons.items() for reason, n in rs.items()}
+    all_reasons = {
+        f"{reason} ({title.split()[0]})": n
+        for title, rs in reasons.items()
+        for reason, n in rs.items()
+    }
     figures = {
         **{
             metric: charts.histogram(stats.scores[metric].values, metric.upper(), "score")
             for metric in METRICS
             if stats.scores[metric].seen
         },
-        "text_density": charts.histogram(stats.text_density.values, "Text density", "characters per megapixel"),
-        "images_per_sample": charts.bars(dict(sorted(stats.images_per_sample.items())), "Images per sample"),
+        "text_density": charts.histogram(
+            stats.text_density.values, "Text density", "characters per megapixel"
+        ),
+        "images_per_sample": charts.bars(
+            dict(sorted(stats.images_per_sample.items())), "Images per sample"
+        ),
         "drop_reasons": charts.bars(all_reasons, "Drops and rejections by reason", horizontal=True),
     }
     template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(
         resources.files("curate.report").joinpath("report.html.j2").read_text(encoding="utf-8")
     )
     return template.render(
-        output=output, manifest=manifest, version=__version__, stats=stats, reasons=reasons,
-        figures={k: Markup(v) for k, v in figures.items()}, gallery=gallery,
-        unscored=[m for m in METRICS if not stats.scores[m].seen], score_summary=stats.score_summary(),
+        output=output,
+        manifest=manifest,
+        version=__version__,
+        stats=stats,
+        reasons=reasons,
+        figures={k: Markup(v) for k, v in figures.items()},
+        gallery=gallery,
+        unscored=[m for m in METRICS if not stats.scores[m].seen],
+        score_summary=stats.score_summary(),
     )
 
 

@@ -21,7 +21,7 @@ def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     text = buffer.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and doctype: inline in HTML
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
 
 
 def _empty(ax, message: str) -> None:

@@ -127,7 +127,10 @@ def from_row(cls: type, row: dict[str, Any]) -> Any:
             continue
         value, annotation = row[field.name], hints[field.name]
         if value is None and _unwrap_optional(annotation) is annotation:
-            if field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING:
+            if (
+                field.default is not dataclasses.MISSING
+                or field.default_factory is not dataclasses.MISSING
+            ):
                 continue  # a null in a non-nullable field: the field's default
             values[field.name] = _empty(annotation)
         else:

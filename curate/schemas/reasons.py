@@ -44,7 +44,10 @@ class FailureReason(Reason):
         "document_timeout",
         "rendering ran past `render.document_timeout_s`; the detail names the pages skipped",
     )
-    CORRUPT_IMAGE = "corrupt_image", "an image that cannot be decoded (truncated, not an image, zero size)"
+    CORRUPT_IMAGE = (
+        "corrupt_image",
+        "an image that cannot be decoded (truncated, not an image, zero size)",
+    )
     IMAGE_TOO_LARGE = (
         "image_too_large",
         "an image over `render.max_image_pixels` or `ocr.max_pixels` (decompression-bomb sized)",
@@ -70,7 +73,10 @@ class FailureReason(Reason):
     )
     ROBOTS_DISALLOWED = "robots_disallowed", "robots.txt disallows the URL; it was not fetched"
     FETCH_TIMEOUT = "fetch_timeout", "the server did not answer within `web.navigation_timeout_s`"
-    FETCH_ERROR = "fetch_error", "an HTTP error status, an unreachable host, a page that failed to load"
+    FETCH_ERROR = (
+        "fetch_error",
+        "an HTTP error status, an unreachable host, a page that failed to load",
+    )
     DOWNLOAD_TOO_LARGE = (
         "download_too_large",
         "a linked PDF or deck larger than `web.max_document_bytes`; the download stopped there "
@@ -81,8 +87,14 @@ class FailureReason(Reason):
 class PageDropReason(Reason):
     BLANK_PAGE = "blank_page", "near-uniform pixels and (almost) no text"
     EXACT_DUPLICATE = "exact_duplicate", "the same image as the page named in `duplicate_of`"
-    NEAR_DUPLICATE = "near_duplicate", "a near-copy of the page named in `duplicate_of` (docs/filters.md)"
-    LOW_TEXT_DENSITY = "low_text_density", "fewer characters per megapixel than `quality.min_chars_per_megapixel`"
+    NEAR_DUPLICATE = (
+        "near_duplicate",
+        "a near-copy of the page named in `duplicate_of` (docs/filters.md)",
+    )
+    LOW_TEXT_DENSITY = (
+        "low_text_density",
+        "fewer characters per megapixel than `quality.min_chars_per_megapixel`",
+    )
 
 
 class SampleDropReason(Reason):
@@ -109,18 +121,27 @@ class RejectReason(Reason):
 
 class ScoreNote(Reason):
     EMPTY_ANSWER = "empty_answer", "the turn has an empty question or answer"
-    TOO_LONG = "too_long", "the pass does not fit `scoring.max_length` without cutting a scored token"
+    TOO_LONG = (
+        "too_long",
+        "the pass does not fit `scoring.max_length` without cutting a scored token",
+    )
     SCORING_ERROR = "scoring_error", "the model failed on this sample; the detail follows the colon"
 
 
 class ExportSkip(Reason):
     OVER_TILE_BUDGET = "over_tile_budget", "leopard: more images than the tile budget allows"
-    NEEDS_SEVERAL_IMAGES = "needs_several_images", "llavar2: a cross-image question (single-image format)"
+    NEEDS_SEVERAL_IMAGES = (
+        "needs_several_images",
+        "llavar2: a cross-image question (single-image format)",
+    )
     NOT_AN_EXTRACTIVE_BLOCK = (
         "not_an_extractive_block",
         "llavar2: a turn that is not an extractive pair followed by its self-explain pair",
     )
-    IMAGE_WITHOUT_EXTRACTIVE_QA = "image_without_extractive_qa", "llavar2: an image with no extractive pair"
+    IMAGE_WITHOUT_EXTRACTIVE_QA = (
+        "image_without_extractive_qa",
+        "llavar2: an image with no extractive pair",
+    )
 
 
 TIERS: dict[str, type[Reason]] = {

@@ -35,7 +35,9 @@ class Metric(StrEnum):
 
 
 METRICS: tuple[str, ...] = tuple(m.value for m in Metric)
-IMAGE_METRICS = frozenset({Metric.VFD.value, Metric.MIFD.value, Metric.FFD.value})  # need an image model
+IMAGE_METRICS = frozenset(
+    {Metric.VFD.value, Metric.MIFD.value, Metric.FFD.value}
+)  # need an image model
 
 
 @dataclass

@@ -38,7 +38,9 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(finite) / len(finite) if finite else None
 
 
-def score_samples(model: ScoringModel, samples: Sequence[SampleRecord], metrics: Sequence[str]) -> list[SampleRecord]:
+def score_samples(
+    model: ScoringModel, samples: Sequence[SampleRecord], metrics: Sequence[str]
+) -> list[SampleRecord]:
     """Samples with per-turn scores in qa[i].scores and their mean over turns in .scores.
 
     A turn that cannot be scored (empty answer, too long, no image model) gets None and a note.
@@ -54,7 +56,9 @@ def score_samples(model: ScoringModel, samples: Sequence[SampleRecord], metrics:
     plans = []  # per sample: list of per-turn dicts name -> (pass index, span)
     for sample in samples:
         turns = []
-        images = [image.bytes for image in sample.images]  # one list per sample: its passes share it
+        images = [
+            image.bytes for image in sample.images
+        ]  # one list per sample: its passes share it
         for index, item in enumerate(sample.qa):
             plan: dict[str, tuple[int, str]] = {}
             if not item.answer.strip() or not item.question.strip():
@@ -65,14 +69,25 @@ def score_samples(model: ScoringModel, samples: Sequence[SampleRecord], metrics:
             plan["a|q"] = (len(passes) - 1, "a")
             plan["q+a"] = (len(passes) - 1, "qa")  # same forward: L(Q+A), VFD's direct pass
             if "ifd" in wanted:
-                passes.append(model.build_pass([("user", [Part()]), ("assistant", [Part(item.answer, "a")])]))
+                passes.append(
+                    model.build_pass([("user", [Part()]), ("assistant", [Part(item.answer, "a")])])
+                )
                 plan["a"] = (len(passes) - 1, "a")
             if images_needed:
                 with_images = [Part(images=True), Part(item.question, "q")]
-                passes.append(model.build_pass([("user", with_images), ("assistant", [Part(item.answer, "a")])], images))
+                passes.append(
+                    model.build_pass(
+                        [("user", with_images), ("assistant", [Part(item.answer, "a")])], images
+                    )
+                )
                 plan["qa|i"] = (len(passes) - 1, "qa")
                 previous = sample.qa[index - 1] if index else None
-                if "ffd" in wanted and item.kind == "self_explain" and previous and previous.kind == "extractive":
+                if (
+                    "ffd" in wanted
+                    and item.kind == "self_explain"
+                    and previous
+                    and previous.kind == "extractive"
+                ):
                     messages = [
                         ("user", [Part(images=True), Part(previous.question)]),
                         ("assistant", [Part(previous.answer)]),

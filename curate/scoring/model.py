@@ -45,8 +45,14 @@ class ScoringModel:
     (downloaded by transformers unless HF_HUB_OFFLINE=1).
     """
 
-    def __init__(self, name_or_path: str = TEXT_MODEL_ALIAS, device: str | None = None,
-                 max_length: int = 2048, batch_tokens: int = 8192, threads: int | None = None):
+    def __init__(
+        self,
+        name_or_path: str = TEXT_MODEL_ALIAS,
+        device: str | None = None,
+        max_length: int = 2048,
+        batch_tokens: int = 8192,
+        threads: int | None = None,
+    ):
         import torch
         from transformers import AutoConfig
 
@@ -77,10 +83,14 @@ class ScoringModel:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
             self.processor = None
-            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, **{k: v for k, v in kwargs.items() if k == "gguf_file"})
+            self.tokenizer = AutoTokenizer.from_pretrained(
+                name_or_path, **{k: v for k, v in kwargs.items() if k == "gguf_file"}
+            )
             model_class = AutoModelForCausalLM
         try:
-            self.model = model_class.from_pretrained(name_or_path, attn_implementation="sdpa", **kwargs)
+            self.model = model_class.from_pretrained(
+                name_or_path, attn_implementation="sdpa", **kwargs
+            )
         except (ValueError, ImportError):  # architectures without SDPA support
             self.model = model_class.from_pretrained(name_or_path, **kwargs)
         self.model.to(self.device).eval()
@@ -101,13 +111,17 @@ class ScoringModel:
                         content.append({"type": "text", "text": part.text})
                 chat.append({"role": role, "content": content or [{"type": "text", "text": ""}]})
             return self.processor.apply_chat_template(chat)
-        chat = [{"role": role, "content": "".join(p.text for p in parts)} for role, parts in messages]
+        chat = [
+            {"role": role, "content": "".join(p.text for p in parts)} for role, parts in messages
+        ]
         return self.tokenizer.apply_chat_template(chat, tokenize=False)
 
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
 
-    def build_pass(self, messages: list[tuple[str, list[Part]]], images: list[bytes] | None = None) -> Pass:
+    def build_pass(
+        self, messages: list[tuple[str, list[Part]]], images: list[bytes] | None = None
+    ) -> Pass:
         """Tokenise the rendered conversation piece by piece, recording the scored spans."""
         rendered = self._render(messages, len(images or []))
         ids: list[int] = []
@@ -120,7 +134,9 @@ class ScoringModel:
                     continue
                 at = rendered.find(part.text, cursor)
                 if at < 0:
-                    raise ValueError("the chat template changed a message's text; cannot align tokens")
+                    raise ValueError(
+                        "the chat template changed a message's text; cannot align tokens"
+                    )
                 template_text = rendered[cursor:at]
                 if images and "<image>" in template_text and not image_inputs:
                     pil = [_open_image(data) for data in images]
@@ -144,7 +160,9 @@ class ScoringModel:
         excess = len(item.ids) - self.max_length
         if excess <= 0:
             return item
-        first_scored = min((p for positions in item.spans.values() for p in positions), default=len(item.ids))
+        first_scored = min(
+            (p for positions in item.spans.values() for p in positions), default=len(item.ids)
+        )
         if item.image_inputs or excess > first_scored:
             return replace(item, note=ScoreNote.TOO_LONG)
         spans = {name: [p - excess for p in positions] for name, positions in item.spans.items()}
@@ -161,7 +179,10 @@ class ScoringModel:
         repeats: dict[int, int] = {}
         for i in runnable:
             if not passes[i].image_inputs:
-                key = (tuple(passes[i].ids), tuple((n, tuple(v)) for n, v in sorted(passes[i].spans.items())))
+                key = (
+                    tuple(passes[i].ids),
+                    tuple((n, tuple(v)) for n, v in sorted(passes[i].spans.items())),
+                )
                 repeats[i] = first_of.setdefault(key, i)
         text_only = sorted((i for i in first_of.values()), key=lambda i: len(passes[i].ids))
         batch: list[int] = []
@@ -186,7 +207,9 @@ class ScoringModel:
                 results[i] = dict(results[first])
         return results
 
-    def _forward(self, passes: Sequence[Pass], rows: list[int], results: list[dict[str, float]]) -> None:
+    def _forward(
+        self, passes: Sequence[Pass], rows: list[int], results: list[dict[str, float]]
+    ) -> None:
         torch = self.torch
         width = max(len(passes[i].ids) for i in rows)
         input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
@@ -195,7 +218,15 @@ class ScoringModel:
             input_ids[r, : len(passes[i].ids)] = torch.tensor(passes[i].ids)
             attention[r, : len(passes[i].ids)] = 1
         # logits at position p predict token p + 1: keep only the positions some span needs
-        needed = sorted({p - 1 for i in rows for positions in passes[i].spans.values() for p in positions if p > 0})
+        needed = sorted(
+            {
+                p - 1
+                for i in rows
+                for positions in passes[i].spans.values()
+                for p in positions
+                if p > 0
+            }
+        )
         if not needed:
             return
         images = bool(passes[rows[0]].image_inputs)
@@ -208,13 +239,17 @@ class ScoringModel:
                 prefix = input_ids[:1, :shared].to(self.device)
                 cache = self.model(input_ids=prefix, use_cache=True).past_key_values
                 cache.batch_repeat_interleave(len(rows))
-                kwargs.update(past_key_values=cache, input_ids=input_ids[:, shared:].to(self.device))
+                kwargs.update(
+                    past_key_values=cache, input_ids=input_ids[:, shared:].to(self.device)
+                )
             else:
                 shared = 0
                 kwargs["input_ids"] = input_ids.to(self.device)
             if images:
                 for key in passes[rows[0]].image_inputs:
-                    kwargs[key] = torch.cat([passes[i].image_inputs[key] for i in rows]).to(self.device)
+                    kwargs[key] = torch.cat([passes[i].image_inputs[key] for i in rows]).to(
+                        self.device
+                    )
             keep = torch.tensor([p - shared for p in needed], dtype=torch.long, device=self.device)
             logits = self.model(**kwargs, logits_to_keep=keep).logits.float()
         log_probs = torch.log_softmax(logits, dim=-1)

@@ -51,7 +51,9 @@ def render_document(
     )
 
 
-def render_linked_document(doc: LinkedDocument, options: RenderOptions) -> Iterator[PageRecord | Failure]:
+def render_linked_document(
+    doc: LinkedDocument, options: RenderOptions
+) -> Iterator[PageRecord | Failure]:
     """Pages of a downloaded document, with its URL as source and the linking page as provenance.
 
     Ids come from the URL and the content hash, not the staging path, so they do not depend on
@@ -61,10 +63,19 @@ def render_linked_document(doc: LinkedDocument, options: RenderOptions) -> Itera
     via = f" (linked from {doc.linked_from})" if doc.linked_from else ""
     for item in render_document(doc.staged_uri, options):
         if isinstance(item, Failure):
-            yield replace(item, item_id=doc.url if item.item_id == doc.staged_uri else item.item_id, source_uri=doc.url, detail=f"{item.detail}{via}")
+            yield replace(
+                item,
+                item_id=doc.url if item.item_id == doc.staged_uri else item.item_id,
+                source_uri=doc.url,
+                detail=f"{item.detail}{via}",
+            )
         else:
             page_id = f"{doc_id}-{item.page_index:05d}"
             yield replace(
-                item, doc_id=doc_id, page_id=page_id, source_uri=doc.url, linked_from=doc.linked_from or None,
+                item,
+                doc_id=doc_id,
+                page_id=page_id,
+                source_uri=doc.url,
+                linked_from=doc.linked_from or None,
                 image=replace(item.image, path=f"{page_id}.{item.image.format}"),
             )

@@ -56,19 +56,31 @@ def check_url(url: str, options: WebOptions) -> None:
     """Raise FetchRefused unless `url` is http(s) on a host that resolves to allowed addresses."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise FetchRefused(FailureReason.SSRF_REFUSED, f"only http(s) URLs are fetched, not {parts.scheme}://")
+        raise FetchRefused(
+            FailureReason.SSRF_REFUSED, f"only http(s) URLs are fetched, not {parts.scheme}://"
+        )
     host = parts.hostname or ""
     if options.allow_private_hosts or host in options.allowed_hosts:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)}
+        addresses = {
+            info[4][0]
+            for info in socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+        }
     except socket.gaierror as err:
         raise FetchRefused(FailureReason.FETCH_ERROR, f"cannot resolve {host}: {err}") from None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if address in options.allowed_hosts:
             continue
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+        if (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_reserved
+            or ip.is_multicast
+            or ip.is_unspecified
+        ):
             raise FetchRefused(
                 FailureReason.SSRF_REFUSED,
                 f"{host} resolves to {ip}, a private/loopback/link-local address; "
@@ -115,10 +127,13 @@ class Fetcher:
                     return
             except httpx.TimeoutException:
                 raise FetchRefused(
-                    FailureReason.FETCH_TIMEOUT, f"no answer within {self.options.navigation_timeout_s:g} s: {url}"
+                    FailureReason.FETCH_TIMEOUT,
+                    f"no answer within {self.options.navigation_timeout_s:g} s: {url}",
                 ) from None
             except httpx.HTTPError as err:
-                raise FetchRefused(FailureReason.FETCH_ERROR, f"{type(err).__name__}: {err}") from None
+                raise FetchRefused(
+                    FailureReason.FETCH_ERROR, f"{type(err).__name__}: {err}"
+                ) from None
         raise FetchRefused(FailureReason.FETCH_ERROR, f"more than {MAX_REDIRECTS} redirects")
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
@@ -128,7 +143,10 @@ class Fetcher:
             for chunk in reply.iter_bytes():
                 body += chunk
                 if len(body) > self.options.max_bytes:
-                    raise FetchRefused(FailureReason.FETCH_ERROR, f"larger than web.max_bytes={self.options.max_bytes}")
+                    raise FetchRefused(
+                        FailureReason.FETCH_ERROR,
+                        f"larger than web.max_bytes={self.options.max_bytes}",
+                    )
             return Fetched(str(reply.url), reply.status_code, dict(reply.headers), bytes(body))
 
     def download(self, url: str, folder: str, extension: str, max_bytes: int) -> Downloaded:
@@ -146,13 +164,17 @@ class Fetcher:
                     raise FetchRefused(FailureReason.FETCH_ERROR, f"HTTP {reply.status_code}")
                 declared = int(reply.headers.get("content-length") or 0)
                 if declared > max_bytes:
-                    raise FetchRefused(FailureReason.DOWNLOAD_TOO_LARGE, f"{declared} bytes > web.max_document_bytes={max_bytes}")
+                    raise FetchRefused(
+                        FailureReason.DOWNLOAD_TOO_LARGE,
+                        f"{declared} bytes > web.max_document_bytes={max_bytes}",
+                    )
                 with storage.open_file(part, "wb") as out:
                     for chunk in reply.iter_bytes():
                         size += len(chunk)
                         if size > max_bytes:
                             raise FetchRefused(
-                                FailureReason.DOWNLOAD_TOO_LARGE, f"more than web.max_document_bytes={max_bytes} bytes"
+                                FailureReason.DOWNLOAD_TOO_LARGE,
+                                f"more than web.max_document_bytes={max_bytes} bytes",
                             )
                         digest.update(chunk)
                         out.write(chunk)
@@ -175,7 +197,11 @@ class Fetcher:
             parser = urllib.robotparser.RobotFileParser()
             try:
                 reply = self.fetch(f"{root}/robots.txt")
-                lines = reply.body.decode("utf-8", "replace").splitlines() if reply.status == 200 else []
+                lines = (
+                    reply.body.decode("utf-8", "replace").splitlines()
+                    if reply.status == 200
+                    else []
+                )
             except FetchRefused:
                 lines = []
             parser.parse(lines)

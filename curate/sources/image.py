@@ -93,7 +93,9 @@ def _page(
         upright = ImageOps.exif_transpose(frame).convert("RGB")
         if upright.width * upright.height > options.max_pixels_per_page:
             scale = math.sqrt(options.max_pixels_per_page / (upright.width * upright.height))
-            upright = upright.resize((max(1, int(upright.width * scale)), max(1, int(upright.height * scale))))
+            upright = upright.resize(
+                (max(1, int(upright.width * scale)), max(1, int(upright.height * scale)))
+            )
         buffer = io.BytesIO()
         upright.save(buffer, format="PNG")
         data, image_format = buffer.getvalue(), "png"

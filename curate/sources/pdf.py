@@ -92,7 +92,9 @@ def render_open_document(
                 page.context = list((context or {}).get(index, []))
                 yield page
             except Exception as err:
-                yield failure(FailureReason.PAGE_RENDER_ERROR, f"page {index}: {err}", item_id=page_id)
+                yield failure(
+                    FailureReason.PAGE_RENDER_ERROR, f"page {index}: {err}", item_id=page_id
+                )
 
 
 def _open(uri: str) -> pymupdf.Document:

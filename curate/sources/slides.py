@@ -35,15 +35,24 @@ def soffice_binary() -> str | None:
 
 
 def convert_to_pdf(deck: Path, out_dir: Path, timeout_s: float) -> Path:
-    """The deck as a PDF in out_dir; raises TimeoutError or RuntimeError with LibreOffice's words."""
+    """The deck as a PDF in out_dir; raises TimeoutError, or RuntimeError in LibreOffice's words."""
     binary = soffice_binary()
     if binary is None:
-        raise RuntimeError("LibreOffice is not installed (Debian: apt-get install libreoffice-impress)")
+        raise RuntimeError(
+            "LibreOffice is not installed (Debian: apt-get install libreoffice-impress)"
+        )
     profile = out_dir / "profile"
     command = [
-        binary, "--headless", "--norestore", "--nolockcheck",
+        binary,
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
         f"-env:UserInstallation={profile.as_uri()}",
-        "--convert-to", "pdf", "--outdir", str(out_dir), str(deck),
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(out_dir),
+        str(deck),
     ]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True
@@ -57,7 +66,10 @@ def convert_to_pdf(deck: Path, out_dir: Path, timeout_s: float) -> Path:
     pdf = out_dir / f"{deck.stem}.pdf"
     if process.returncode != 0 or not pdf.exists():
         said = [line for line in output.splitlines() if line.strip() and "javaldx" not in line]
-        raise RuntimeError(f"LibreOffice could not convert it: {' '.join(said)[-300:] or f'exit {process.returncode}'}")
+        raise RuntimeError(
+            "LibreOffice could not convert it: "
+            f"{' '.join(said)[-300:] or f'exit {process.returncode}'}"
+        )
     return pdf
 
 
@@ -114,6 +126,8 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
         try:
             doc = pymupdf.open(pdf)
         except Exception as err:
-            yield failure(FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}")
+            yield failure(
+                FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}"
+            )
             return
         yield from render_open_document(doc, uri, sha256, options, "slides", context)

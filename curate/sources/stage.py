@@ -13,17 +13,31 @@ from curate.stage import Fail, GroupStage, Keep, Outcome, Stage
 # what sources report: every failure a PDF, deck, image or webpage can have
 SOURCE_FAILURES = frozenset(
     {
-        FailureReason.UNSUPPORTED_FORMAT, FailureReason.FILE_NOT_FOUND, FailureReason.FILE_TOO_LARGE,
-        FailureReason.CORRUPT_DOCUMENT, FailureReason.ENCRYPTED_DOCUMENT, FailureReason.EMPTY_DOCUMENT,
-        FailureReason.TOO_MANY_PAGES, FailureReason.PAGE_RENDER_ERROR, FailureReason.DOCUMENT_TIMEOUT,
-        FailureReason.CORRUPT_IMAGE, FailureReason.IMAGE_TOO_LARGE, FailureReason.CONVERSION_FAILED,
-        FailureReason.CONVERSION_TIMEOUT, FailureReason.SSRF_REFUSED, FailureReason.ROBOTS_DISALLOWED,
-        FailureReason.FETCH_TIMEOUT, FailureReason.FETCH_ERROR, FailureReason.DOWNLOAD_TOO_LARGE,
+        FailureReason.UNSUPPORTED_FORMAT,
+        FailureReason.FILE_NOT_FOUND,
+        FailureReason.FILE_TOO_LARGE,
+        FailureReason.CORRUPT_DOCUMENT,
+        FailureReason.ENCRYPTED_DOCUMENT,
+        FailureReason.EMPTY_DOCUMENT,
+        FailureReason.TOO_MANY_PAGES,
+        FailureReason.PAGE_RENDER_ERROR,
+        FailureReason.DOCUMENT_TIMEOUT,
+        FailureReason.CORRUPT_IMAGE,
+        FailureReason.IMAGE_TOO_LARGE,
+        FailureReason.CONVERSION_FAILED,
+        FailureReason.CONVERSION_TIMEOUT,
+        FailureReason.SSRF_REFUSED,
+        FailureReason.ROBOTS_DISALLOWED,
+        FailureReason.FETCH_TIMEOUT,
+        FailureReason.FETCH_ERROR,
+        FailureReason.DOWNLOAD_TOO_LARGE,
     }
 )
 
 
-def _routed(items: Iterable[PageRecord | Failure | LinkedDocument], stage: Stage) -> Iterable[Outcome]:
+def _routed(
+    items: Iterable[PageRecord | Failure | LinkedDocument], stage: Stage
+) -> Iterable[Outcome]:
     for item in items:
         if isinstance(item, Failure):
             yield Fail(item)
@@ -47,7 +61,9 @@ class RenderDocuments(Stage):
     accepts = (str,)
     emits = SOURCE_FAILURES
 
-    def __init__(self, options: RenderOptions, web: WebOptions | None = None, staging: str | None = None):
+    def __init__(
+        self, options: RenderOptions, web: WebOptions | None = None, staging: str | None = None
+    ):
         super().__init__(options)
         self.web, self.staging = web, staging
         self.renderer = None

@@ -27,7 +27,15 @@ from urllib.parse import unquote, urldefrag, urlsplit
 from PIL import Image
 
 from curate.config import RenderOptions, WebOptions
-from curate.schemas import ContextItem, Failure, ImageData, LinkedDocument, PageRecord, TextBlock, stable_id
+from curate.schemas import (
+    ContextItem,
+    Failure,
+    ImageData,
+    LinkedDocument,
+    PageRecord,
+    TextBlock,
+    stable_id,
+)
 from curate.schemas.reasons import FailureReason
 from curate.sources.fetch import Fetcher, FetchRefused
 from curate.sources.pdf import PDF_EXTENSIONS
@@ -44,8 +52,14 @@ DOCUMENT_TYPES = {
 WEB_PREFIXES = ("http://", "https://")
 STAGE = "render"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 _DOM = """() => {
   const out = {blocks: [], context: [], links: []};
@@ -65,11 +79,15 @@ _DOM = """() => {
   }
   for (const img of document.images) {
     const alt = (img.getAttribute('alt') || '').trim();
-    if (alt) { const r = img.getBoundingClientRect(); out.context.push(['alt_text', alt, r.top + sy + r.height / 2]); }
+    if (!alt) continue;
+    const r = img.getBoundingClientRect();
+    out.context.push(['alt_text', alt, r.top + sy + r.height / 2]);
   }
   for (const caption of document.querySelectorAll('figcaption')) {
     const text = caption.innerText.replace(/\\s+/g, ' ').trim();
-    if (text) { const r = caption.getBoundingClientRect(); out.context.push(['caption', text, r.top + sy + r.height / 2]); }
+    if (!text) continue;
+    const r = caption.getBoundingClientRect();
+    out.context.push(['caption', text, r.top + sy + r.height / 2]);
   }
   for (const a of document.querySelectorAll('a[href]')) out.links.push(a.href);
   return out;
@@ -135,7 +153,9 @@ class WebRenderer:
         from playwright.sync_api import sync_playwright
 
         self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(executable_path=self.web.chromium, args=LAUNCH_ARGS)
+        self._browser = self._playwright.chromium.launch(
+            executable_path=self.web.chromium, args=LAUNCH_ARGS
+        )
 
     def _stop(self) -> None:
         if self._browser:
@@ -153,7 +173,9 @@ class WebRenderer:
             if self.fetcher:
                 self.fetcher.close()
 
-    def crawl(self, seed: str, staging: str | None = None) -> Iterator[PageRecord | Failure | LinkedDocument]:
+    def crawl(
+        self, seed: str, staging: str | None = None
+    ) -> Iterator[PageRecord | Failure | LinkedDocument]:
         """The seed and same-site pages it links to, breadth first, within depth and count limits.
 
         Linked PDFs and decks are downloaded into `staging` (once per URL and per content) and
@@ -168,7 +190,13 @@ class WebRenderer:
         while queue and rendered < self.web.max_pages:
             url, depth, parent = queue.popleft()
             if not self.fetcher.robots_allow(url):
-                yield Failure(url, url, STAGE, FailureReason.ROBOTS_DISALLOWED, "robots.txt disallows it; not fetched")
+                yield Failure(
+                    url,
+                    url,
+                    STAGE,
+                    FailureReason.ROBOTS_DISALLOWED,
+                    "robots.txt disallows it; not fetched",
+                )
                 continue
             extension = document_extension(url)
             outcome = None if extension else self.render_url(url)
@@ -208,11 +236,15 @@ class WebRenderer:
         hashes.add(got.sha256)
         yield LinkedDocument(url, parent or "", got.uri, got.sha256, got.size, got.content_type)
 
-    def render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
+    def render_url(
+        self, url: str
+    ) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
         """One page's tiles and links, or a Failure; safe to call from any thread."""
         return self._on_browser_thread(self._render_url, url)
 
-    def _render_url(self, url: str) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
+    def _render_url(
+        self, url: str
+    ) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
         refusals: dict[str, FetchRefused] = {}
         documents: dict[str, tuple[int, bytes]] = {}
         found: dict[str, str] = {}  # a navigation that answered with a PDF or deck
@@ -220,7 +252,9 @@ class WebRenderer:
         def route(route):
             request = route.request
             try:
-                fetched = self.fetcher.fetch(request.url, {"Accept": request.headers.get("accept", "*/*")})
+                fetched = self.fetcher.fetch(
+                    request.url, {"Accept": request.headers.get("accept", "*/*")}
+                )
             except FetchRefused as refused:
                 refusals[request.url] = refused
                 route.abort("blockedbyclient")
@@ -237,7 +271,8 @@ class WebRenderer:
 
         context = self._browser.new_context(
             viewport={"width": self.web.viewport_width, "height": self.web.tile_height},
-            user_agent=self.web.user_agent, service_workers="block",
+            user_agent=self.web.user_agent,
+            service_workers="block",
         )
         try:
             page = context.new_page()
@@ -250,15 +285,33 @@ class WebRenderer:
                 refused = refusals.get(url)
                 if refused:
                     return Failure(url, url, STAGE, refused.reason, str(refused))
-                return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
+                return Failure(
+                    url,
+                    url,
+                    STAGE,
+                    FailureReason.FETCH_ERROR,
+                    f"{type(err).__name__}: {str(err)[:300]}",
+                )
             status = documents.get(url, (200, b""))[0]
             if status >= 400:  # an error page is not content
                 return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"HTTP {status}")
-            height = min(int(page.evaluate("document.documentElement.scrollHeight")), self.web.max_page_height)
-            png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height})
+            height = min(
+                int(page.evaluate("document.documentElement.scrollHeight")),
+                self.web.max_page_height,
+            )
+            png = page.screenshot(
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height},
+            )
             dom = page.evaluate(_DOM)
         except Exception as err:
-            return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}")
+            return Failure(
+                url,
+                url,
+                STAGE,
+                FailureReason.FETCH_ERROR,
+                f"{type(err).__name__}: {str(err)[:300]}",
+            )
         finally:
             context.close()
         html = documents.get(url, (200, b""))[1]
@@ -274,20 +327,37 @@ class WebRenderer:
             blocks = []
             for text, x0, y0, x1, y1 in dom["blocks"]:
                 if top <= (y0 + y1) / 2 < bottom:
-                    box = (max(0.0, x0), max(0.0, y0 - top), min(float(width), x1), min(float(bottom - top), y1 - top))
+                    box = (
+                        max(0.0, x0),
+                        max(0.0, y0 - top),
+                        min(float(width), x1),
+                        min(float(bottom - top), y1 - top),
+                    )
                     blocks.append(TextBlock(text, box, "dom", 1.0))
             blocks.sort(key=lambda b: (round(b.bbox[1] / 4), b.bbox[0]))
             buffer = io.BytesIO()
             image.crop((0, top, width, bottom)).save(buffer, format="PNG")
             pages.append(
                 PageRecord(
-                    page_id=f"{doc_id}-{index:05d}", doc_id=doc_id, source_uri=url, source_sha256=sha256,
-                    source_type="web", page_index=index, page_count=len(ranges), render_dpi=96.0,
-                    width=width, height=bottom - top, image=ImageData(buffer.getvalue(), f"{doc_id}-{index:05d}.png"),
+                    page_id=f"{doc_id}-{index:05d}",
+                    doc_id=doc_id,
+                    source_uri=url,
+                    source_sha256=sha256,
+                    source_type="web",
+                    page_index=index,
+                    page_count=len(ranges),
+                    render_dpi=96.0,
+                    width=width,
+                    height=bottom - top,
+                    image=ImageData(buffer.getvalue(), f"{doc_id}-{index:05d}.png"),
                     text_blocks=blocks,
                     text_source="dom" if blocks else "none",
                     needs_ocr=len("".join(b.text for b in blocks)) < self.render.min_text_chars,
-                    context=[ContextItem(kind, text) for kind, text, y in dom["context"] if top <= y < bottom],
+                    context=[
+                        ContextItem(kind, text)
+                        for kind, text, y in dom["context"]
+                        if top <= y < bottom
+                    ],
                 )
             )
         return pages

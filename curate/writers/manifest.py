@@ -32,7 +32,7 @@ class RunTotals:
 
     def add(self, where: str, record: Any) -> RunTotals:
         if where.startswith("tally:"):
-            self.counts[where[len("tally:"):]] += 1
+            self.counts[where[len("tally:") :]] += 1
             return self
         name = {"data": "samples"}.get(where, where)
         if where != "pages":  # kept pages are counted by the plan's tallies
@@ -88,11 +88,16 @@ def build_manifest(
     if dropped_pages:
         sections.append("dropped_pages_by_reason")
     for section in sections:
-        manifest[section] = {str(k): v for k, v in sorted(totals.reasons.get(section, Counter()).items())}
+        manifest[section] = {
+            str(k): v for k, v in sorted(totals.reasons.get(section, Counter()).items())
+        }
     usage = totals.usage
     if usage.requests or usage.cache_hits:
         looked_up = usage.requests + usage.cache_hits
-        manifest["llm"] = {**asdict(usage), "cache_hit_rate": round(usage.cache_hits / looked_up, 4)}
+        manifest["llm"] = {
+            **asdict(usage),
+            "cache_hit_rate": round(usage.cache_hits / looked_up, 4),
+        }
     return manifest
 
 

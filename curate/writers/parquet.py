@@ -27,6 +27,7 @@ from curate import storage
 from curate.config import WriterOptions
 from curate.schemas import schema_for_kind
 
+
 @dataclass(frozen=True)
 class ShardSpec:
     """Where one kind of output goes: `<output>/<folder>/<prefix>-00000-of-00004.parquet`."""
@@ -140,7 +141,10 @@ def shard_infos_as_dicts(infos: Iterable[ShardInfo], output: str) -> list[dict[s
     """Shard entries for the manifest, with paths relative to the output folder."""
     prefix = output.rstrip("/") + "/"
     return [
-        {**asdict(info), "path": info.path[len(prefix) :] if info.path.startswith(prefix) else info.path}
+        {
+            **asdict(info),
+            "path": info.path[len(prefix) :] if info.path.startswith(prefix) else info.path,
+        }
         for info in infos
     ]
 
@@ -175,6 +179,10 @@ class SpilledShards:
                     self._file.seek(offset)
                     rows.append(pickle.load(self._file))
             if rows:
-                written.append(write_shard(rows, schema, shard_path(self.output, self.spec, index, count), self.options))
+                written.append(
+                    write_shard(
+                        rows, schema, shard_path(self.output, self.spec, index, count), self.options
+                    )
+                )
         self._file.close()
         return finish_shards(self.output, self.spec, schema, count, written, self.options)
