@@ -52,6 +52,16 @@ LLMKeyOpt = typer.Option(
 LLMConcurrencyOpt = typer.Option(
     None, "--llm-concurrency", help="Requests in flight per worker [4]."
 )
+LLMVisionOpt = typer.Option(
+    None,
+    "--llm-vision/--no-llm-vision",
+    help="Send each image to the endpoint with its text (GPT-4o class, vLLM-served VLMs).",
+)
+LLMVerifyOpt = typer.Option(
+    None,
+    "--llm-verify/--no-llm-verify",
+    help="Re-answer each extractive question from the page text; reject disagreements.",
+)
 AllowPrivateOpt = typer.Option(
     None,
     "--allow-private-hosts/--no-allow-private-hosts",
@@ -72,20 +82,20 @@ ModelOpt = typer.Option(
 )
 
 
-def _llm_overrides(generator, base_url, model, api_key, concurrency) -> dict[str, Any]:
+def _llm_overrides(
+    generator, base_url, model, api_key, concurrency, vision, verify
+) -> dict[str, Any]:
+    settings = {
+        "base_url": base_url,
+        "model": model,
+        "api_key": api_key,
+        "concurrency": concurrency,
+        "vision": vision,
+        "verify": verify,
+    }
     return {
         "generator.backend": generator,
-        "generator.llm": {
-            k: v
-            for k, v in {
-                "base_url": base_url,
-                "model": model,
-                "api_key": api_key,
-                "concurrency": concurrency,
-            }.items()
-            if v is not None
-        }
-        or None,
+        "generator.llm": {k: v for k, v in settings.items() if v is not None} or None,
     }
 
 
@@ -209,6 +219,8 @@ def run(
     llm_model: str | None = LLMModelOpt,
     llm_api_key: str | None = LLMKeyOpt,
     llm_concurrency: int | None = LLMConcurrencyOpt,
+    llm_vision: bool | None = LLMVisionOpt,
+    llm_verify: bool | None = LLMVerifyOpt,
     score_metrics: str | None = typer.Option(
         None, "--score", help="Also score: ifd, vfd, mifd, ffd, a comma list, or all."
     ),
@@ -234,7 +246,15 @@ def run(
             "ocr.engine": ocr_engine,
             "web.allow_private_hosts": allow_private_hosts,
             "web.max_depth": crawl_depth,
-            **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
+            **_llm_overrides(
+                generator,
+                llm_base_url,
+                llm_model,
+                llm_api_key,
+                llm_concurrency,
+                llm_vision,
+                llm_verify,
+            ),
             "scoring.metrics": _metrics(score_metrics),
             "scoring.model": model,
             "filter.metric": filter_metric,
@@ -326,6 +346,8 @@ def generate(
     llm_model: str | None = LLMModelOpt,
     llm_api_key: str | None = LLMKeyOpt,
     llm_concurrency: int | None = LLMConcurrencyOpt,
+    llm_vision: bool | None = LLMVisionOpt,
+    llm_verify: bool | None = LLMVerifyOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
 ) -> None:
@@ -338,7 +360,15 @@ def generate(
             "samples.min_images": min_images,
             "samples.max_images": max_images,
             "generator.max_qa_per_image": qa_per_image,
-            **_llm_overrides(generator, llm_base_url, llm_model, llm_api_key, llm_concurrency),
+            **_llm_overrides(
+                generator,
+                llm_base_url,
+                llm_model,
+                llm_api_key,
+                llm_concurrency,
+                llm_vision,
+                llm_verify,
+            ),
         },
     )
     console.print(

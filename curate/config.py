@@ -185,9 +185,14 @@ class LLMOptions(_Options):
     ] = Field(
         "auto",
         description="json_schema: OpenAI/vLLM style; json_object_schema: llama.cpp style; "
-        "auto picks llama.cpp style for the embedded server, OpenAI style otherwise.",
+        "json_object; none: prompt only. auto starts at json_schema and steps down the list when "
+        "the endpoint rejects a response_format, remembering what works.",
     )
     temperature: float = Field(0.2, ge=0, le=2)
+    seed: int | None = Field(
+        0,
+        description="Sent to endpoints that honour it (llama.cpp, vLLM, OpenAI): same replies.",
+    )
     max_tokens: int = Field(512, gt=0)
     timeout_s: float = Field(120, gt=0)
     max_retries: int = Field(4, ge=0, le=20, description="On 429, 5xx and timeouts.")
@@ -197,7 +202,24 @@ class LLMOptions(_Options):
     max_text_chars: int = Field(3000, gt=0, description="Image text shown to the LLM per image.")
     prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     tasks: list[Literal["caption", "extractive", "multi_image"]] = Field(
-        default_factory=lambda: ["caption", "extractive", "multi_image"]
+        default_factory=lambda: ["caption", "extractive", "multi_image"],
+        description="Extractive QA is always followed by its self-explain turn.",
+    )
+    vision: bool = Field(
+        False,
+        description="Send each image (as an image_url data URI) beside its text: for "
+        "vision-capable endpoints (GPT-4o class, VLMs served by vLLM).",
+    )
+    vision_max_pixels: int = Field(
+        1_600_000, ge=10_000, description="Larger images are scaled down to this many pixels."
+    )
+    verify: bool = Field(
+        False,
+        description="Ask the endpoint to answer each extractive question from the page text "
+        "alone, and reject the item when the answers disagree.",
+    )
+    server_status: str | None = Field(
+        None, description="Set by curate: the embedded server's status file (crash reports)."
     )
 
 
@@ -292,7 +314,14 @@ class PipelineConfig(_Options):
                     "share_model_across_processes",
                 },
                 "generator": {
-                    "llm": {"api_key", "concurrency", "cache_dir", "timeout_s", "base_url"}
+                    "llm": {
+                        "api_key",
+                        "concurrency",
+                        "cache_dir",
+                        "timeout_s",
+                        "base_url",
+                        "server_status",
+                    }
                 },
             },
         )

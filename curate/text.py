@@ -13,11 +13,15 @@ _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), 
 _QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032"), "'") | dict.fromkeys(
     map(ord, "\u201c\u201d\u201e\u201f\u2033"), '"'
 )
-_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f ](?=\d{3}(?!\d))")
+# A comma or a no-break space between digit groups; never a plain space, which separates the
+# values of a table column ("78 210" is two numbers). Removed before NFKC, which turns no-break
+# spaces into plain ones.
+_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f](?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"(?<=\d)\s+%")
 
 
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES).translate(_QUOTES).casefold()
-    text = " ".join(text.split())
-    return _PERCENT.sub("%", _THOUSANDS.sub("", text))
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", _THOUSANDS.sub("", text)))
+    text = text.translate(_DASHES).translate(_QUOTES)
+    text = " ".join(text.casefold().split())
+    return _PERCENT.sub("%", text)

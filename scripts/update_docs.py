@@ -1,6 +1,6 @@
 """Regenerate the parts of the docs that come from the code (the reason tables in docs/schema.md).
 
-    .venv/bin/python scripts/update_docs.py
+.venv/bin/python scripts/update_docs.py
 """
 
 from pathlib import Path

@@ -1,13 +1,22 @@
-"""A small OpenAI-compatible server on 127.0.0.1, only for injecting errors the real one won't make.
+"""A small OpenAI-compatible server on 127.0.0.1, only for what a real one won't do on demand:
+errors, refusals of a response_format, and planted bad items.
 
 Scripted behaviours are consumed one per request (429 with Retry-After, 500, a stall past the
-client's timeout, malformed JSON); after that it answers every task with valid JSON built from
-the prompt: one answer copied from the page text, one planted hallucination, and multi-image
-questions of which one needs a single image and one repeats.
+client's timeout, malformed content). After that it answers each task with valid JSON built
+from the prompt: a good item the checks must keep, plus planted bad ones they must reject:
+
+- extractive: an answer copied from the page for its own question; an invented answer
+  (`HALLUCINATION`); an answer that is on the page but does not fit its question.
+- self-explain: a follow-up that reasons about the answer with the page's words.
+- cross-image: a question citing a fact from each of two images; one whose facts all come from
+  image 1; and a repeat.
+`plant[task]` replaces a task's reply with a function of the prompt text.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import threading
@@ -15,65 +24,123 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HALLUCINATION = "Zanzibar Shipping Consortium"
+OFF_QUESTION = "Which planet orbits nearest to the sun?"
+TASKS = {  # a phrase of each task's system prompt -> the task
+    "describe document images": "caption",
+    "reading-comprehension": "extractive",
+    "follow-up turns": "self_explain",
+    "several document images": "multi_image",
+    "answer questions about a document page": "verify",
+}
 
 
-def _page_text(prompt: str) -> str:
-    match = re.search(r"(?:Page text|Text on the image):\n(.*?)\n\n(?:Write|$)", prompt, re.S)
+def task_of(request: dict) -> str:
+    system = " ".join(
+        m["content"]
+        for m in request["messages"]
+        if m["role"] == "system" and isinstance(m["content"], str)
+    )
+    return next((task for phrase, task in TASKS.items() if phrase in system), "unknown")
+
+
+def prompt_text(request: dict) -> str:
+    """The user prompt's text (image parts left out)."""
+    content = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if part["type"] == "text")
+    return content
+
+
+def page_text(prompt: str) -> str:
+    match = re.search(
+        r"Page text:\n(?:\[\[image \d+\]\]\n)?(.*?)\n\n(?:Write|Answered|Questions|$)", prompt, re.S
+    )
     return match.group(1) if match else ""
 
 
-def _answer(text: str) -> str:
+def key_values(text: str) -> list[tuple[str, str]]:
+    pairs = []
     for line in text.splitlines():
-        if ":" in line and line.split(":", 1)[1].strip():
-            return line.split(":", 1)[1].strip()
-    return text.splitlines()[0] if text else "nothing"
+        key, _, value = line.partition(":")
+        if value.strip() and len(key.split()) <= 5:
+            pairs.append((key.strip(), value.strip()))
+    return pairs
 
 
-def default_reply(request: dict) -> dict:
-    fmt = request.get("response_format") or {}
-    schema = fmt.get("schema") or fmt.get("json_schema", {}).get("schema") or {}
-    required = schema.get("required", [])
-    prompt = request["messages"][-1]["content"]
-    text = _page_text(prompt)
-    if required == ["caption"]:
-        return {"caption": f"A page headed {text.splitlines()[0] if text else 'untitled'}."}
-    if required == ["qa"]:
+def pairs_asked(prompt: str) -> list[tuple[str, str]]:
+    """(question, answer) of the answered questions a self-explain prompt lists."""
+    return re.findall(r"^\d+\. Q: (.*)\n   A: (.*)$", prompt, re.M)
+
+
+def image_texts(prompt: str) -> list[str]:
+    return [
+        t.strip()
+        for t in re.findall(
+            r"Image \d+:\n(?:\[\[image \d+\]\]\n)?(.*?)(?=\n\nImage \d+:|\n\nWrite)", prompt, re.S
+        )
+    ]
+
+
+def default_reply(task: str, prompt: str) -> dict:
+    text = page_text(prompt)
+    if task == "caption":
+        first = text.splitlines()[0] if text else "untitled"
+        return {"caption": f"A report page headed {first}, with the figures listed below it."}
+    if task == "extractive":
+        found = key_values(text) or [("page", text.splitlines()[0] if text else "nothing")]
+        key, value = found[0]
+        other = found[-1][1] if len(found) > 1 else value
         return {
             "qa": [
-                {
-                    "question": "What value does the page give?",
-                    "answer": _answer(text),
-                    "explanation": "It follows the colon.",
-                },
-                {
-                    "question": "Who owns the harbour?",
-                    "answer": HALLUCINATION,
-                    "explanation": "Made up.",
-                },
+                {"question": f"What is the {key.lower()}?", "answer": value},
+                {"question": "Who owns the harbour?", "answer": HALLUCINATION},
+                {"question": OFF_QUESTION, "answer": other},
             ]
         }
-    return {
-        "questions": [
-            {
-                "question": "Which of image 1 and image 2 mentions the fiscal year?",
-                "answer": "Image 1",
-                "rationale": "Only image 1 has it.",
-                "images": [1, 2],
-            },
-            {
-                "question": "What is the heading of image 1?",
-                "answer": "A heading",
-                "rationale": "",
-                "images": [1],
-            },
-            {
-                "question": "Which of image 1 and image 2 mentions the fiscal year?",
-                "answer": "Image 1",
-                "rationale": "",
-                "images": [1, 2],
-            },
-        ]
-    }
+    if task == "self_explain":
+        return {
+            "follow_ups": [
+                {
+                    "pair": i,
+                    "question": f"What does {answer} tell a reader of this page?",
+                    "answer": f"{answer} answers the question asked; the text reports it as a key "
+                    "figure, which frames the remaining items listed beside it.",
+                }
+                for i, (_, answer) in enumerate(pairs_asked(prompt), start=1)
+            ]
+        }
+    if task == "multi_image":
+        texts = image_texts(prompt)
+        first = [t.splitlines()[0] for t in texts if t]
+        good = {
+            "question": "Which comes first in the document, the opening line of image 1 or that of "
+            "image 2?",
+            "answer": "The opening line of image 1",
+            "evidence": [{"image": 1, "fact": first[0]}, {"image": 2, "fact": first[1]}],
+        }
+        one_image = {
+            "question": "What does image 1 say at the top?",
+            "answer": first[0],
+            "evidence": [{"image": 1, "fact": first[0]}, {"image": 2, "fact": first[0]}],
+        }
+        return {"questions": [good, one_image, good]}
+    if task == "verify":
+        return {"answers": []}
+    return {}
+
+
+def decoded_images(request: dict) -> list:
+    """The images a request carried, decoded (PIL), in the order they were sent."""
+    from PIL import Image
+
+    found = []
+    for message in request["messages"]:
+        if isinstance(message["content"], list):
+            for part in message["content"]:
+                if part["type"] == "image_url":
+                    data = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+                    found.append(Image.open(io.BytesIO(data)))
+    return found
 
 
 class FakeOpenAI:
@@ -81,6 +148,8 @@ class FakeOpenAI:
         self.script: list[tuple] = []
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        self.plant: dict = {}  # task -> function(prompt text) -> reply dict
+        self.reject_formats: set[str] = set()  # response_format types answered with HTTP 500
         self.lock = threading.Lock()
         fake = self
 
@@ -97,6 +166,19 @@ class FakeOpenAI:
                     fake.requests.append(body)
                     fake.headers.append({k.lower(): v for k, v in self.headers.items()})
                     step = fake.script.pop(0) if fake.script else ("ok",)
+                fmt = (body.get("response_format") or {}).get("type")
+                if fmt == "json_object" and "schema" in (body.get("response_format") or {}):
+                    fmt = "json_object_schema"
+                if fmt in fake.reject_formats:  # what llama-cpp-python's server says to json_schema
+                    self._send(
+                        500,
+                        {
+                            "error": {
+                                "message": f"Input should be 'text' or 'json_object', not {fmt}"
+                            }
+                        },
+                    )
+                    return
                 kind = step[0]
                 if kind == "status":
                     self._send(
@@ -107,7 +189,16 @@ class FakeOpenAI:
                     return
                 if kind == "sleep":
                     time.sleep(step[1])
-                content = step[1] if kind == "content" else json.dumps(default_reply(body))
+                if kind == "content":
+                    content = step[1]
+                else:
+                    task, prompt = task_of(body), prompt_text(body)
+                    reply = (
+                        fake.plant[task](prompt)
+                        if task in fake.plant
+                        else default_reply(task, prompt)
+                    )
+                    content = json.dumps(reply)
                 self._send(
                     200,
                     {
@@ -149,6 +240,9 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def tasks(self) -> list[str]:
+        return [task_of(r) for r in self.requests]
 
     def __enter__(self):
         self.thread.start()

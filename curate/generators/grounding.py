@@ -22,13 +22,19 @@ from curate.text import normalize
 MIN_FUZZY_CHARS = 4
 
 
+def occurs(answer: str, text: str) -> bool:
+    """The normalised answer occurs in the normalised text at token boundaries."""
+    needle = normalize(answer).strip(" .,;:")
+    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalize(text)) is not None
+
+
 def grounding_score(answer: str, text: str) -> float:
-    """100 for an exact normalised match at token boundaries, else the fuzzy partial score."""
+    """100 for an exact normalised match at token boundaries, else the fuzzy partial score
+    (which can be 100 too: "match" aligns perfectly inside "matching")."""
     needle, haystack = normalize(answer).strip(" .,;:"), normalize(text)
     if not needle:
         return 0.0
-    pattern = rf"(?<!\w){re.escape(needle)}(?!\w)"
-    if re.search(pattern, haystack):
+    if occurs(answer, text):
         return 100.0
     if len(needle) < MIN_FUZZY_CHARS:
         return 0.0

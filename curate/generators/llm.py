@@ -1,16 +1,18 @@
-"""LLaVAR-2-style hybrid generation: image text + human-written context -> LLM -> QA.
+"""LLaVAR-2-style hybrid generation, with Leopard-style cross-image questions.
 
-Per image: a detail-enriched caption and extractive QA, each answer immediately followed by a
-self-explain turn. Per sample: Leopard-style questions that need several images. Every
-extractive answer must pass the grounding check; captions may not state numbers the text lacks;
-multi-image questions must need two or more images; repeated questions are removed. What fails
-is kept in `rejected_qa` with its reason, never silently lost.
+Per image, from its text and human-written context (and the image itself with `llm.vision`):
+a detail-enriched caption, extractive QA, and for every accepted extractive pair a self-explain
+follow-up that explains or reasons about the fact. Per sample: questions that compare,
+aggregate, order or connect facts from several images, each answer citing a fact from every
+image it uses. Every item passes the checks in `checks.py` (and, with `llm.verify`, a second
+reading); what fails stays in `rejected_qa` with its reason, never silently lost.
+
+A task whose call fails (the caption, say) is recorded as `task_failed` and the sample's other
+tasks go on; only a sample whose extractive calls all failed becomes a failure row.
 """
 
 from __future__ import annotations
 
-import random
-import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,68 +21,81 @@ from dataclasses import replace
 from curate import storage
 from curate.config import ConfigError, GeneratorOptions
 from curate.conversation import build_conversation
-from curate.generators.grounding import best_line, is_grounded, numbers_grounded
-from curate.generators.llm_client import LLMClient
+from curate.generators.checks import (
+    answer_fits_question,
+    answers_agree,
+    builds_on,
+    cited_images,
+    claims_grounded,
+    derived_numbers,
+    is_question,
+    location_only,
+    mostly_from,
+)
+from curate.generators.grounding import best_line, is_grounded
+from curate.generators.llm_client import LLMCallError, LLMClient
 from curate.generators.prompts import prompt_version, render_messages
-from curate.generators.template import EXPLAIN_QUESTIONS
-from curate.schemas import LLMUsage, QAItem, SampleRecord, stable_id
+from curate.schemas import LLMUsage, QAItem, SampleRecord
 from curate.schemas.reasons import RejectReason
 from curate.text import normalize
 
 NAME = "llm"
+MIN_CAPTION_WORDS = 6
 
+
+def _array_of(key: str, item: dict, max_items: int) -> dict:
+    required = list(item)
+    return {
+        "type": "object",
+        "properties": {
+            key: {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_items,
+                "items": {"type": "object", "properties": item, "required": required},
+            }
+        },
+        "required": [key],
+    }
+
+
+_TEXT = {"type": "string", "minLength": 1}
 CAPTION_SCHEMA = {
     "type": "object",
     "properties": {"caption": {"type": "string", "minLength": 1, "maxLength": 600}},
     "required": ["caption"],
 }
-EXTRACTIVE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "qa": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 8,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "question": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "answer": {"type": "string", "minLength": 1, "maxLength": 120},
-                    "explanation": {"type": "string", "maxLength": 300},
-                },
-                "required": ["question", "answer", "explanation"],
-            },
-        }
-    },
-    "required": ["qa"],
-}
-MULTI_IMAGE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "questions": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 6,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "question": {"type": "string", "minLength": 1, "maxLength": 250},
-                    "answer": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "rationale": {"type": "string", "maxLength": 300},
-                    "images": {"type": "array", "maxItems": 8, "items": {"type": "integer"}},
-                },
-                "required": ["question", "answer", "rationale", "images"],
-            },
-        }
-    },
-    "required": ["questions"],
-}
 
 
-def _with_max_items(schema: dict, items: int) -> dict:
-    (key,) = schema["required"]
-    array = {**schema["properties"][key], "maxItems": items}
-    return {**schema, "properties": {key: array}}
+def extractive_schema(count: int) -> dict:
+    return _array_of(
+        "qa",
+        {"question": _TEXT, "answer": {"type": "string", "minLength": 1, "maxLength": 120}},
+        count,
+    )
+
+
+def self_explain_schema(count: int) -> dict:
+    return _array_of(
+        "follow_ups", {"pair": {"type": "integer"}, "question": _TEXT, "answer": _TEXT}, count
+    )
+
+
+def multi_image_schema(count: int) -> dict:
+    evidence = {
+        "type": "array",
+        "minItems": 2,
+        "items": {
+            "type": "object",
+            "properties": {"image": {"type": "integer"}, "fact": _TEXT},
+            "required": ["image", "fact"],
+        },
+    }
+    return _array_of("questions", {"question": _TEXT, "answer": _TEXT, "evidence": evidence}, count)
+
+
+def verify_schema(count: int) -> dict:
+    return _array_of("answers", {"pair": {"type": "integer"}, "answer": {"type": "string"}}, count)
 
 
 def _title(sample: SampleRecord) -> str:
@@ -95,6 +110,19 @@ def _context(sample: SampleRecord, image: int | None) -> str:
     return "\n".join(f"- {c.kind}: {c.text}" for c in items) or "(none)"
 
 
+def _as_text(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _index(value: object, upper: int) -> int | None:
+    """A 1-based index the model gave, or None when it is not one of 1..upper."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= upper else None
+
+
 class _Collector:
     """Keeps accepted QA in order and rejected QA with reasons; removes repeated questions."""
 
@@ -106,142 +134,267 @@ class _Collector:
     def reject(self, item: QAItem, reason: str) -> None:
         self.rejected.append(replace(item, reject_reason=reason))
 
-    def accept(self, *items: QAItem) -> bool:
-        key = normalize(items[0].question)
+    def is_new(self, item: QAItem) -> bool:
+        """Whether the question is new to the sample; it is then taken (no other turn may repeat
+        it), and a repeat is rejected as a duplicate."""
+        key = normalize(item.question)
         if key in self._questions:
-            self.reject(items[0], RejectReason.DUPLICATE_QUESTION)
+            self.reject(item, RejectReason.DUPLICATE_QUESTION)
             return False
         self._questions.add(key)
-        self.qa.extend(items)
         return True
 
+    def accept(self, *items: QAItem) -> None:
+        self.qa.extend(items)
 
-def _as_text(value: object) -> str:
-    return " ".join(str(value or "").split())
+
+class _Generation:
+    """The calls and checks for one sample."""
+
+    def __init__(self, sample: SampleRecord, client: LLMClient, options: GeneratorOptions):
+        self.sample, self.client, self.options, self.llm = sample, client, options, options.llm
+        self.usage = LLMUsage()
+        self.out = _Collector()
+        self.title = _title(sample)
+        self.extractive_errors: list[LLMCallError] = []
+        self.threshold = options.fuzzy_threshold
+
+    def ask(self, task: str, schema: dict, see: list[int] = (), **values: object) -> dict:
+        """One task's reply; `see` are the 0-based images its `[[image N]]` marks stand for."""
+        data = [self.sample.images[i].bytes for i in see] if self.llm.vision else None
+        try:
+            reply, spent = self.client.complete_json(
+                prompt_version(task), render_messages(task, **values), schema, data
+            )
+        except LLMCallError as err:
+            self.usage.add(err.usage)  # failed calls were sent, and are paid for, too
+            raise
+        self.usage.add(spent)
+        return reply
+
+    def item(
+        self, kind: str, task: str, question: str, answer: str, image: int, evidence: str = ""
+    ) -> QAItem:
+        return QAItem(kind, question, answer, image, evidence, NAME, prompt_version(task))
+
+    def page(self, image: int) -> str:
+        """The page text as shown to the model (with the image's mark when it sees images)."""
+        text = self.sample.image_texts[image][: self.llm.max_text_chars]
+        return f"[[image 1]]\n{text}" if self.llm.vision else text
+
+    # tasks ---------------------------------------------------------------------------------
+
+    def caption(self, image: int) -> None:
+        text = self.sample.image_texts[image]
+        context = _context(self.sample, image)
+        entry = self.item("caption", "caption", f"Describe image {image + 1} in detail.", "", image)
+        try:
+            reply = self.ask(
+                "caption",
+                CAPTION_SCHEMA,
+                [image],
+                title=self.title,
+                context=context,
+                text=self.page(image),
+            )
+        except LLMCallError:
+            self.out.reject(entry, RejectReason.TASK_FAILED)
+            return
+        entry.answer = _as_text(reply.get("caption"))
+        if not entry.answer:
+            self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+        elif len(entry.answer.split()) < MIN_CAPTION_WORDS:
+            self.out.reject(entry, RejectReason.CAPTION_TOO_SHORT)
+        elif not mostly_from(entry.answer, f"{text}\n{context}\n{self.title}"):
+            self.out.reject(entry, RejectReason.CAPTION_OFF_PAGE)
+        elif not claims_grounded(entry.answer, f"{text}\n{context}\n{self.title}"):
+            self.out.reject(entry, RejectReason.UNGROUNDED)
+        elif self.out.is_new(entry):
+            self.out.accept(entry)
+
+    def extractive(self, image: int) -> None:
+        """Extractive pairs for one image, each then followed by its self-explain turn."""
+        text, count = self.sample.image_texts[image], self.options.max_qa_per_image
+        lines = text.splitlines()
+        try:
+            reply = self.ask(
+                "extractive", extractive_schema(count), [image], title=self.title,
+                context=_context(self.sample, image), text=self.page(image), count=count,
+            )  # fmt: skip
+        except LLMCallError as err:
+            self.extractive_errors.append(err)
+            self.out.reject(
+                self.item("extractive", "extractive", "", "", image), RejectReason.TASK_FAILED
+            )
+            return
+        accepted: list[QAItem] = []
+        for raw in (reply.get("qa") or [])[:count]:
+            question, answer = (
+                _as_text(raw.get("question")),
+                _as_text(raw.get("answer")).strip(" .,;:"),
+            )
+            entry = self.item("extractive", "extractive", question, answer, image)
+            if not question or not answer:
+                self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+            elif not is_question(question):
+                self.out.reject(entry, RejectReason.NOT_A_QUESTION)
+            elif not is_grounded(answer, text, self.threshold):
+                self.out.reject(entry, RejectReason.UNGROUNDED)
+            elif not answer_fits_question(question, answer, lines, self.threshold):
+                self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
+            elif self.out.is_new(entry):
+                entry.evidence = lines[best_line(answer, lines)]
+                accepted.append(entry)
+        if self.llm.verify:
+            accepted = self.verified(image, accepted)
+        explains = self.self_explain(image, accepted)
+        for entry in accepted:
+            follow = explains.get(id(entry))
+            self.out.accept(entry, *([follow] if follow else []))
+
+    def verified(self, image: int, pairs: list[QAItem]) -> list[QAItem]:
+        """The pairs a second, independent reading of the page text answers the same way."""
+        if not pairs:
+            return pairs
+        questions = "\n".join(f"{i}. {pair.question}" for i, pair in enumerate(pairs, start=1))
+        try:
+            reply = self.ask(
+                "verify",
+                verify_schema(len(pairs)),
+                [image],
+                text=self.page(image),
+                questions=questions,
+            )
+        except LLMCallError:
+            for pair in pairs:
+                self.out.reject(pair, RejectReason.TASK_FAILED)
+            return []
+        answers = {
+            _index(raw.get("pair"), len(pairs)): _as_text(raw.get("answer"))
+            for raw in reply.get("answers") or []
+        }
+        kept = []
+        for i, pair in enumerate(pairs, start=1):
+            if answers_agree(answers.get(i, ""), pair.answer):
+                kept.append(pair)
+            else:
+                self.out.reject(pair, RejectReason.VERIFICATION_DISAGREES)
+        return kept
+
+    def self_explain(self, image: int, pairs: list[QAItem]) -> dict[int, QAItem]:
+        """For each extractive pair (by id), its accepted self-explain turn."""
+        if not pairs:
+            return {}
+        text, context = self.sample.image_texts[image], _context(self.sample, image)
+        listed = "\n".join(
+            f"{i}. Q: {p.question}\n   A: {p.answer}" for i, p in enumerate(pairs, start=1)
+        )
+        try:
+            reply = self.ask(
+                "self_explain", self_explain_schema(len(pairs)), [image], title=self.title,
+                context=context, text=self.page(image), pairs=listed,
+            )  # fmt: skip
+        except LLMCallError:
+            self.out.reject(
+                self.item("self_explain", "self_explain", "", "", image), RejectReason.TASK_FAILED
+            )
+            return {}
+        found: dict[int, QAItem] = {}
+        for raw in reply.get("follow_ups") or []:
+            index = _index(raw.get("pair"), len(pairs))
+            if index is None or id(pairs[index - 1]) in found:
+                continue
+            pair = pairs[index - 1]
+            question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
+            entry = self.item(
+                "self_explain", "self_explain", question, answer, image, pair.evidence
+            )
+            source = f"{text}\n{context}\n{pair.question}\n{pair.answer}"
+            if not question or not answer:
+                self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+            elif not is_question(question):
+                self.out.reject(entry, RejectReason.NOT_A_QUESTION)
+            elif not builds_on(f"{question} {answer}", pair.answer):
+                self.out.reject(entry, RejectReason.SELF_EXPLAIN_OFF_ANSWER)
+            elif not claims_grounded(answer, source) or not claims_grounded(question, source):
+                self.out.reject(entry, RejectReason.UNGROUNDED)
+            elif location_only(answer, pair.answer, question):
+                self.out.reject(entry, RejectReason.LOCATION_ONLY)
+            elif self.out.is_new(entry):
+                found[id(pair)] = entry
+        return found
+
+    def cross_image(self) -> None:
+        sample, count = self.sample, self.options.cross_image_questions
+        share = self.llm.max_text_chars // sample.num_images
+        mark = (lambda i: f"[[image {i + 1}]]\n") if self.llm.vision else (lambda i: "")
+        shown = "\n\n".join(
+            f"Image {i + 1}:\n{mark(i)}{t[:share]}" for i, t in enumerate(sample.image_texts)
+        )
+        try:
+            reply = self.ask(
+                "multi_image", multi_image_schema(count), list(range(sample.num_images)),
+                title=self.title, images=shown, count=count,
+            )  # fmt: skip
+        except LLMCallError:
+            self.out.reject(
+                self.item("cross_image", "multi_image", "", "", -1), RejectReason.TASK_FAILED
+            )
+            return
+        all_text = "\n".join(sample.image_texts)
+        for raw in (reply.get("questions") or [])[:count]:
+            question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
+            evidence = [
+                (image, _as_text(cited.get("fact")))
+                for cited in raw.get("evidence") or []
+                if isinstance(cited, dict)
+                and (image := _index(cited.get("image"), sample.num_images))
+            ]
+            cited = cited_images(evidence, sample.image_texts, self.threshold)
+            facts = [f for i, f in evidence if i in cited]
+            entry = self.item("cross_image", "multi_image", question, answer, -1, " | ".join(facts))
+            if not question or not answer:
+                self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+            elif not is_question(question):
+                self.out.reject(entry, RejectReason.NOT_A_QUESTION)
+            elif len(cited) < 2:
+                self.out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
+            elif not claims_grounded(answer, f"{all_text}\n{' '.join(derived_numbers(facts))}"):
+                self.out.reject(entry, RejectReason.UNGROUNDED)  # totals and differences may be new
+            elif self.out.is_new(entry):
+                cites = "; ".join(
+                    f'image {i} says "{f}"' for i, f in sorted(evidence) if i in cited
+                )
+                entry.answer = f"{answer.rstrip('.')}. {cites[0].upper()}{cites[1:]}."
+                self.out.accept(entry)
 
 
 def generate_llm_qa(
     sample: SampleRecord, client: LLMClient, options: GeneratorOptions
 ) -> SampleRecord:
-    """The sample with LLM-written, checked QA; raises LLMCallError when a call fails for good."""
-    llm = options.llm
-    usage = LLMUsage()
-    out = _Collector()
-    rng = random.Random(stable_id(str(options.seed), sample.sample_id))
-    title = _title(sample)
-
-    def ask(task: str, schema: dict, items: int | None = None, **values: object) -> dict:
-        if items is not None:  # ask for no more than we keep: short replies are not cut off
-            schema = _with_max_items(schema, items)
-        data, spent = client.complete_json(
-            prompt_version(task), render_messages(task, **values), schema
-        )
-        usage.add(spent)
-        return data
-
-    def item(
-        kind: str, task: str, question: str, answer: str, image: int, evidence: str = ""
-    ) -> QAItem:
-        return QAItem(kind, question, answer, image, evidence, NAME, prompt_version(task))
-
+    """The sample with LLM-written, checked QA; raises LLMCallError when no extractive call
+    succeeded (a failure row: a re-run asks again, and pays only for what it had not got)."""
+    run = _Generation(sample, client, options)
+    tasks = options.llm.tasks
     for image, text in enumerate(sample.image_texts):
-        n = image + 1
-        shown = text[: llm.max_text_chars]
-        if not shown.strip():
+        if not text.strip():
             continue
-        context = _context(sample, image)
-        if "caption" in llm.tasks:
-            caption = _as_text(
-                ask("caption", CAPTION_SCHEMA, title=title, context=context, text=shown).get(
-                    "caption"
-                )
-            )
-            entry = item("caption", "caption", f"Describe image {n} in detail.", caption, image)
-            if not caption:
-                out.reject(entry, RejectReason.EMPTY_ANSWER)
-            elif not numbers_grounded(caption, text + "\n" + context):
-                out.reject(entry, RejectReason.UNGROUNDED)
-            else:
-                out.accept(entry)
-        if "extractive" in llm.tasks and options.max_qa_per_image > 0:
-            data = ask(
-                "extractive",
-                EXTRACTIVE_SCHEMA,
-                options.max_qa_per_image,
-                title=title,
-                context=context,
-                text=shown,
-                count=options.max_qa_per_image,
-            )
-            lines = text.splitlines()
-            for raw in (data.get("qa") or [])[: options.max_qa_per_image]:
-                question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
-                explanation = _as_text(raw.get("explanation"))
-                extractive = item("extractive", "extractive", question, answer, image)
-                if not question or not answer:
-                    out.reject(extractive, RejectReason.EMPTY_ANSWER)
-                    continue
-                if not is_grounded(answer, text, options.fuzzy_threshold):
-                    out.reject(extractive, RejectReason.UNGROUNDED)
-                    continue
-                line = best_line(answer, lines)
-                extractive.evidence = lines[line]
-                if not explanation:
-                    explanation = (
-                        f'The answer "{answer}" is on image {n}, line {line + 1}: "{lines[line]}".'
-                    )
-                explain = item(
-                    "self_explain",
-                    "extractive",
-                    rng.choice(EXPLAIN_QUESTIONS),
-                    explanation,
-                    image,
-                    lines[line],
-                )
-                out.accept(extractive, explain)
-    if "multi_image" in llm.tasks and sample.num_images >= 2 and options.cross_image_questions > 0:
-        images = "\n\n".join(
-            f"Image {i + 1}:\n{t[: llm.max_text_chars // sample.num_images]}"
-            for i, t in enumerate(sample.image_texts)
-        )
-        data = ask(
-            "multi_image",
-            MULTI_IMAGE_SCHEMA,
-            options.cross_image_questions,
-            title=title,
-            images=images,
-            count=options.cross_image_questions,
-            num_images=sample.num_images,
-        )
-        for raw in (data.get("questions") or [])[: options.cross_image_questions]:
-            question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
-            rationale = _as_text(raw.get("rationale"))
-            full = f"{answer} {rationale}".strip() if rationale else answer
-            entry = item("cross_image", "multi_image", question, full, -1, rationale)
-            if not question or not answer:
-                out.reject(entry, RejectReason.EMPTY_ANSWER)
-                continue
-            named = {
-                int(i)
-                for i in raw.get("images") or []
-                if str(i).isdigit() and 1 <= int(i) <= sample.num_images
-            }
-            named |= {
-                int(i)
-                for i in re.findall(r"image\s*(\d+)", question.lower())
-                if 1 <= int(i) <= sample.num_images
-            }
-            if len(named) < 2 and "images" not in question.lower():
-                out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
-                continue
-            out.accept(entry)
-
+        if "caption" in tasks:
+            run.caption(image)
+        if "extractive" in tasks and options.max_qa_per_image > 0:
+            run.extractive(image)
+    if "multi_image" in tasks and sample.num_images >= 2 and options.cross_image_questions > 0:
+        run.cross_image()
+    if run.extractive_errors and not any(q.kind == "extractive" for q in run.out.qa):
+        error = run.extractive_errors[0]
+        error.usage = run.usage  # the whole sample's spending goes with its failure row
+        raise error
     return replace(
         sample,
-        qa=out.qa,
-        conversations=build_conversation(out.qa, sample.num_images),
-        rejected_qa=out.rejected,
-        llm_usage=usage,
+        qa=run.out.qa,
+        conversations=build_conversation(run.out.qa, sample.num_images),
+        rejected_qa=run.out.rejected,
+        llm_usage=run.usage,
         generator=NAME,
     )
 
@@ -282,7 +435,12 @@ class LLMGenerator:
     def serve(options: GeneratorOptions, output: str, remote: bool) -> Iterator[GeneratorOptions]:
         """The options with a ready endpoint: the user's, or SmolLM2 started here and stopped
         after the job. The request cache defaults to OUTPUT/llm_cache."""
-        from curate.generators.embedded import MODEL_NAME, EmbeddedServer
+        from curate.generators.embedded import (
+            MODEL_NAME,
+            EmbeddedServer,
+            EmbeddedServerError,
+            crash_report,
+        )
 
         llm = options.llm
         updates: dict = {}
@@ -291,9 +449,7 @@ class LLMGenerator:
         if llm.base_url:
             if not llm.model:
                 raise ConfigError("--llm-model is required with --llm-base-url")
-            if llm.structured_output == "auto":
-                updates["structured_output"] = "json_schema"
-            yield _with_llm(options, updates)
+            yield _with_llm(options, updates)  # `auto` negotiates with the endpoint on first use
             return
         if remote:
             raise ConfigError(
@@ -301,10 +457,17 @@ class LLMGenerator:
                 "(an OpenAI-compatible endpoint such as vLLM) for non-local runners"
             )
         updates["model"] = llm.model or MODEL_NAME
-        if llm.structured_output == "auto":
+        if llm.structured_output == "auto":  # known: llama-cpp-python's server takes this
             updates["structured_output"] = "json_object_schema"
         with EmbeddedServer() as server:
-            yield _with_llm(options, {**updates, "base_url": server.base_url})
+            yield _with_llm(
+                options,
+                {**updates, "base_url": server.base_url, "server_status": server.status_file},
+            )
+            if server.dead:  # crashed twice: the job's calls failed fast; say why, exit non-zero
+                raise EmbeddedServerError(
+                    crash_report(server.status_file) or "the local LLM server died"
+                )
 
 
 def _with_llm(options: GeneratorOptions, updates: dict) -> GeneratorOptions:

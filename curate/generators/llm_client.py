@@ -1,18 +1,28 @@
 """Chat calls through the official `openai` client, with an on-disk request cache.
 
-Retries on 429, 5xx and timeouts are the client's own (exponential backoff with jitter,
-honouring Retry-After), bounded by `max_retries`. Every successful reply is cached under a hash
-of (model, prompt version, messages, parameters, schema), so a re-run or a resumed job pays
-for no call twice. Cache entries are content-addressed files written atomically: many workers
-may share one cache folder, and a killed worker leaves no half-written entry.
+- **Retries.** On 429, 5xx and timeouts: the client's own exponential backoff with jitter,
+  honouring Retry-After, bounded by `max_retries`.
+- **Structured output.** `auto` negotiates with the endpoint: it tries `json_schema`, then
+  `json_object` with a schema (llama.cpp), then plain `json_object`, then the prompt alone, moving
+  down when the endpoint rejects a `response_format`, and keeps what works for the rest of the
+  job. Whatever the format, replies are parsed tolerantly and checked against the schema.
+- **Cache.** A reply that parsed and has the shape asked for is cached under a hash of (endpoint,
+  model, prompt version, messages, images, parameters, schema), so a re-run or a resumed job pays
+  for no call twice, and a bad reply is never replayed. Entries are content-addressed files
+  written atomically: many workers may share one folder; a killed worker leaves no half entry.
+- **Images.** With `vision`, a `[[image N]]` mark in a message becomes the N-th image, sent as an
+  `image_url` data URI scaled to `vision_max_pixels`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
 import os
 import re
+import threading
 from typing import Any
 
 from curate import storage
@@ -20,60 +30,105 @@ from curate.config import LLMOptions
 from curate.schemas import LLMUsage
 from curate.schemas.reasons import FailureReason
 
+STYLES = ("json_schema", "json_object_schema", "json_object", "none")
+IMAGE_MARK = re.compile(r"\[\[image (\d+)\]\]")
+MAX_REPLY_CHARS = 200_000  # far above max_tokens; a reply this long is an endpoint gone wrong
+_FORMAT_STATUSES = {400, 404, 415, 422, 500, 501}  # what a rejected response_format looks like
+
 
 class LLMCallError(RuntimeError):
     """A call failed for good; `reason` is the dead-letter reason."""
 
-    def __init__(self, reason: str, detail: str):
+    def __init__(self, reason: str, detail: str, usage: LLMUsage | None = None):
         super().__init__(detail)
         self.reason = reason
+        self.usage = usage or LLMUsage()  # the attempts it made, which count and may cost
 
 
-def _closers(prefix: str) -> str | None:
-    """The brackets that close `prefix`, or None when it ends inside a string."""
-    stack, in_string, escaped = [], False, False
-    for ch in prefix:
+# ----------------------------------------------------------------------------- parsing
+
+
+def _cut_points(text: str, start: int) -> list[tuple[int, str]]:
+    """Where a truncated object can be closed: after each complete nested element, with the
+    brackets that close it from there. One pass over the text."""
+    stack: list[str] = []
+    in_string = escaped = False
+    cuts = []
+    for i in range(start, len(text)):
+        ch = text[i]
         if in_string:
-            escaped = ch == "\\" and not escaped
-            if ch == '"' and not escaped:
-                in_string = False
-            elif ch != "\\":
+            if escaped:
                 escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
         elif ch == '"':
             in_string = True
         elif ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
-    return None if in_string else "".join(reversed(stack))
+            if not stack:
+                break
+            cuts.append((i + 1, "".join(reversed(stack))))
+    return cuts
 
 
 def parse_json_object(content: str) -> dict[str, Any]:
-    """Tolerant parsing of an LLM's JSON reply.
+    """Tolerant parsing of an LLM's JSON reply, in linear time.
 
-    Code fences and chatter around the first {...} are ignored. A reply cut off by the token
-    limit keeps its complete items: it is cut back to the last complete object and closed.
+    Code fences and chatter around the first {...} are ignored; raw newlines inside strings are
+    accepted. A reply cut off by the token limit keeps its complete items: it is closed after
+    its last complete element.
     """
+    if len(content) > MAX_REPLY_CHARS:
+        raise ValueError(f"the reply has {len(content)} characters, more than {MAX_REPLY_CHARS}")
     text = re.sub(r"^```(?:json)?|```$", "", content.strip(), flags=re.MULTILINE).strip()
     start = text.find("{")
     if start < 0:
         raise ValueError("no JSON object in the reply")
-    text = text[start:]
-    end = text.rfind("}")
-    candidates = [text[: end + 1]] if end > 0 else []
-    cut = len(text)
-    while (cut := text.rfind("}", 0, cut)) > 0:  # truncated: close after a complete object
-        closers = _closers(text[: cut + 1])
-        if closers is not None:
-            candidates.append(text[: cut + 1] + closers)
-    for candidate in candidates:
+    decoder = json.JSONDecoder(strict=False)
+    try:
+        value, _ = decoder.raw_decode(text, start)
+        if isinstance(value, dict):
+            return value
+    except json.JSONDecodeError:
+        pass
+    for cut, closers in reversed(_cut_points(text, start)[-3:]):
         try:
-            value = json.loads(candidate, strict=False)  # raw newlines inside strings are common
+            value = json.loads(text[start:cut] + closers, strict=False)
         except json.JSONDecodeError:
             continue
         if isinstance(value, dict):
             return value
     raise ValueError("the reply is not a JSON object")
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float)}
+
+
+def schema_problem(value: Any, schema: dict[str, Any], where: str = "reply") -> str | None:
+    """What is wrong with `value` for the (simple) JSON schema: type, required keys, items."""
+    kind = schema.get("type")
+    if (
+        kind
+        and not isinstance(value, _TYPES[kind])
+        or (kind in ("integer", "number") and isinstance(value, bool))
+    ):
+        return f"{where} should be {kind}, got {type(value).__name__}"
+    if kind == "object":
+        for key in schema.get("required", []):
+            if key not in value:
+                return f"{where} lacks {key!r}"
+        for key, sub in schema.get("properties", {}).items():
+            if key in value and (problem := schema_problem(value[key], sub, f"{where}.{key}")):
+                return problem
+    if kind == "array":
+        for i, item in enumerate(value):
+            if problem := schema_problem(item, schema.get("items", {}), f"{where}[{i}]"):
+                return problem
+    return None
 
 
 def response_format(style: str, name: str, schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -86,16 +141,63 @@ def response_format(style: str, name: str, schema: dict[str, Any]) -> dict[str, 
     return None
 
 
+def image_data_uri(data: bytes, max_pixels: int) -> str:
+    """The image as a data URI, scaled down to at most `max_pixels` pixels (PNG or JPEG)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        fmt = (image.format or "PNG").upper()
+        if image.width * image.height > max_pixels or fmt not in ("PNG", "JPEG"):
+            scale = min(1.0, (max_pixels / (image.width * image.height)) ** 0.5)
+            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+            buffer = io.BytesIO()
+            image.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(buffer, format="PNG")
+            data, fmt = buffer.getvalue(), "PNG"
+    return f"data:image/{fmt.lower()};base64,{base64.b64encode(data).decode()}"
+
+
+def with_images(messages: list[dict[str, Any]], uris: list[str]) -> list[dict[str, Any]]:
+    """Messages whose `[[image N]]` marks became image parts, in the order the text names them."""
+    out = []
+    for message in messages:
+        content = message["content"]
+        if not isinstance(content, str) or not IMAGE_MARK.search(content):
+            out.append(message)
+            continue
+        parts: list[dict[str, Any]] = []
+        cursor = 0
+        for mark in IMAGE_MARK.finditer(content):
+            if content[cursor : mark.start()].strip():
+                parts.append({"type": "text", "text": content[cursor : mark.start()]})
+            parts.append({"type": "image_url", "image_url": {"url": uris[int(mark.group(1)) - 1]}})
+            cursor = mark.end()
+        if content[cursor:].strip():
+            parts.append({"type": "text", "text": content[cursor:]})
+        out.append({**message, "content": parts})
+    return out
+
+
+class _FormatRejected(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------------------ the client
+
+
 class LLMClient:
-    """One per worker (created in DoFn.setup); thread-safe for concurrent requests."""
+    """One per worker (created in setup); thread-safe for concurrent requests."""
 
     def __init__(self, options: LLMOptions, cache_dir: str | None, style: str):
-        from openai import OpenAI
+        from openai import DefaultHttpxClient, OpenAI
 
         self.options = options
         self.model = options.model or ""
-        self.style = style
         self.cache_dir = cache_dir
+        self._style = None if style == "auto" else style  # None: still negotiating
+        self._lock = threading.Lock()
+        self._attempts = threading.local()  # HTTP requests sent by this thread's current call
         key = (
             options.api_key.get_secret_value()
             if options.api_key
@@ -106,10 +208,22 @@ class LLMClient:
             api_key=key or "not-needed",  # local servers ignore it; the client requires one
             timeout=options.timeout_s,
             max_retries=options.max_retries,
+            # every attempt is counted, the client's own retries included
+            http_client=DefaultHttpxClient(event_hooks={"request": [self._sent]}),
         )
         price = options.prices.get(self.model)
         self._price = (price.input, price.output) if price else (0.0, 0.0)
         self.priced = price is not None
+
+    def _sent(self, request) -> None:
+        self._attempts.count = getattr(self._attempts, "count", 0) + 1
+
+    @property
+    def style(self) -> str | None:
+        """The structured-output style in use (None until `auto` has found one)."""
+        return self._style
+
+    # cache ---------------------------------------------------------------------------------
 
     def _cache_path(self, key: str) -> str | None:
         return storage.join(self.cache_dir, key[:2], f"{key}.json") if self.cache_dir else None
@@ -130,20 +244,32 @@ class LLMClient:
             storage.makedirs(path.rsplit("/", 1)[0])
             storage.write_bytes_atomic(path, json.dumps(entry).encode())
 
+    # calls ---------------------------------------------------------------------------------
+
     def complete_json(
-        self, prompt_version: str, messages: list[dict[str, str]], schema: dict[str, Any]
+        self,
+        prompt_version: str,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        images: list[bytes] | None = None,
     ) -> tuple[dict[str, Any], LLMUsage]:
-        """The parsed JSON reply and what it cost; raises LLMCallError when it cannot be had."""
+        """The parsed reply, with the shape `schema` asks for, and what it cost; raises
+        LLMCallError when it cannot be had."""
         params = {
             "model": self.model,
             "temperature": self.options.temperature,
             "max_tokens": self.options.max_tokens,
         }
+        if self.options.seed is not None:
+            params["seed"] = self.options.seed
+        uris = [image_data_uri(data, self.options.vision_max_pixels) for data in images or []]
         key = hashlib.sha256(
             json.dumps(
                 {
+                    "endpoint": self.options.base_url,
                     "prompt_version": prompt_version,
                     "messages": messages,
+                    "images": [hashlib.sha256(uri.encode()).hexdigest() for uri in uris],
                     "params": params,
                     "schema": schema,
                 },
@@ -151,47 +277,110 @@ class LLMClient:
             ).encode()
         ).hexdigest()
         cached = self._cached(key)
-        if cached is not None:
+        if cached is not None and schema_problem(cached.get("data"), schema) is None:
             return cached["data"], LLMUsage(cache_hits=1)
+        if self.options.server_status:  # the local server crashed for good: fail fast, say why
+            from curate.generators.embedded import crash_report, server_state
+
+            if server_state(self.options.server_status) == "dead":
+                raise LLMCallError(
+                    FailureReason.LLM_ERROR, crash_report(self.options.server_status)
+                )
         usage = LLMUsage()
-        last = ""
-        fmt = response_format(self.style, prompt_version.replace(".", "_"), schema)
-        attempt_messages = messages
+        try:
+            return self._complete(
+                key,
+                prompt_version,
+                with_images(messages, uris) if uris else messages,
+                params,
+                schema,
+                usage,
+                len(uris),
+            )
+        except LLMCallError as err:
+            usage.cost_usd = self.cost(usage)
+            err.usage = usage
+            raise
+
+    def _complete(self, key, prompt_version, sent, params, schema, usage: LLMUsage, images: int):
+        """Ask, parse and check the shape; re-ask on a bad reply; cache what passes."""
+        attempt_messages, last, problem = sent, "", ""
         for _ in range(self.options.invalid_output_retries + 1):
-            reply = self._call(attempt_messages, params, fmt)
-            usage.requests += 1
-            if reply.usage:
-                usage.prompt_tokens += reply.usage.prompt_tokens or 0
-                usage.completion_tokens += reply.usage.completion_tokens or 0
+            reply = self._call(
+                attempt_messages, params, prompt_version.replace(".", "_"), schema, usage
+            )
+            usage.images += images
             last = reply.choices[0].message.content or "" if reply.choices else ""
             try:
                 data = parse_json_object(last)
-            except ValueError:
-                attempt_messages = [
-                    *messages,
-                    {"role": "assistant", "content": last[:2000]},
-                    {
-                        "role": "user",
-                        "content": "That was not valid JSON. Reply with the JSON object only.",
-                    },
-                ]
-                continue
-            usage.cost_usd = self.cost(usage)
-            self._store(key, {"data": data, "model": self.model, "prompt_version": prompt_version})
-            return data, usage
+                problem = schema_problem(data, schema) or ""
+            except ValueError as err:
+                data, problem = None, str(err)
+            if not problem:
+                usage.cost_usd = self.cost(usage)
+                self._store(
+                    key, {"data": data, "model": self.model, "prompt_version": prompt_version}
+                )
+                return data, usage
+            attempt_messages = [
+                *sent,
+                {"role": "assistant", "content": last[:2000]},
+                {
+                    "role": "user",
+                    "content": f"That was not the JSON asked for ({problem}). Reply with the JSON "
+                    "object only.",
+                },
+            ]
         raise LLMCallError(
             FailureReason.LLM_INVALID_OUTPUT,
-            f"{prompt_version}: no valid JSON after {usage.requests} attempt(s); last reply: "
-            f"{last[:300]!r}",
+            f"{prompt_version}: no valid reply after {usage.requests} attempt(s) ({problem}); "
+            f"last reply: {last[:300]!r}",
         )
 
-    def _call(self, messages, params, fmt):
+    def _call(self, messages, params, name: str, schema: dict[str, Any], usage: LLMUsage):
+        """One reply, in the negotiated structured-output style (negotiated first if need be)."""
+        if self._style is not None:
+            return self._request(messages, params, self._style, name, schema, usage)
+        rejected: list[str] = []
+        for style in STYLES:
+            try:
+                reply = self._request(
+                    messages, params, style, name, schema, usage, negotiating=True
+                )
+            except _FormatRejected as err:
+                rejected.append(f"{style}: HTTP {err.status}")
+                continue
+            with self._lock:
+                self._style = self._style or style
+            return reply
+        raise LLMCallError(
+            FailureReason.LLM_ERROR,
+            f"the endpoint rejected every structured-output style ({'; '.join(rejected)})",
+        )
+
+    def _request(
+        self, messages, params, style, name, schema, usage: LLMUsage, negotiating: bool = False
+    ):
         import openai
 
+        fmt = response_format(style, name, schema)
+        if style in ("json_object", "none"):  # the format carries no schema: the prompt does
+            shape = json.dumps(schema, separators=(",", ":"))
+            messages = [
+                *messages,
+                {
+                    "role": "system",
+                    "content": f"Reply with one JSON object of this schema: {shape}",
+                },
+            ]
+        client = self._client.with_options(max_retries=0) if negotiating else self._client
         extra = {"response_format": fmt} if fmt else {}
+        self._attempts.count = 0
         try:
-            return self._client.chat.completions.create(messages=messages, **params, **extra)
+            reply = client.chat.completions.create(messages=messages, **params, **extra)
         except openai.APIStatusError as err:
+            if negotiating and err.status_code in _FORMAT_STATUSES:
+                raise _FormatRejected(err.status_code, err.message) from None
             raise LLMCallError(
                 FailureReason.LLM_ERROR,
                 f"HTTP {err.status_code} from the LLM endpoint: {err.message}",
@@ -203,9 +392,25 @@ class LLMClient:
                 "retries",
             ) from None
         except openai.APIConnectionError as err:
+            raise LLMCallError(FailureReason.LLM_ERROR, self._unreachable(err)) from None
+        finally:
+            usage.requests += self._attempts.count
+        if getattr(reply, "usage", None):
+            usage.prompt_tokens += reply.usage.prompt_tokens or 0
+            usage.completion_tokens += reply.usage.completion_tokens or 0
+        if not getattr(reply, "choices", None):
             raise LLMCallError(
-                FailureReason.LLM_ERROR, f"cannot reach {self.options.base_url}: {err}"
-            ) from None
+                FailureReason.LLM_INVALID_OUTPUT,
+                f"the endpoint answered without a chat completion: {str(reply)[:200]!r}",
+            )
+        return reply
+
+    def _unreachable(self, err: Exception) -> str:
+        """Why the endpoint cannot be reached: a crashed local server says so, with its log."""
+        from curate.generators.embedded import crash_report
+
+        report = crash_report(self.options.server_status)
+        return report or f"cannot reach {self.options.base_url}: {err}"
 
     def cost(self, usage: LLMUsage) -> float:
         per_input, per_output = self._price

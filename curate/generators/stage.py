@@ -73,22 +73,28 @@ class GenerateQA(BatchStage):
             self.pool.map(self._generate, samples) if self.pool else map(self._generate, samples)
         )
         # finished here, on the calling thread: counters belong to it, not to the pool's threads
+        for result in results:
+            if isinstance(result, Exception) and getattr(result, "usage", None):
+                self._count_usage(result.usage)  # a failed sample's calls were sent too
         return [
             result if isinstance(result, Exception) else [self._finish(result)]
             for result in results
         ]
+
+    def _count_usage(self, usage) -> None:
+        self.count("llm.requests", usage.requests)
+        self.count("llm.cache_hits", usage.cache_hits)
+        self.count("llm.prompt_tokens", usage.prompt_tokens)
+        self.count("llm.completion_tokens", usage.completion_tokens)
+        self.count("llm.images", usage.images)
+        self.count("llm.cost_micro_usd", round(usage.cost_usd * 1e6))
 
     def _finish(self, result: SampleRecord) -> Outcome:
         generated = has_extractive(result)
         if self.quality is not None:
             result = filter_qa_lengths(result, self.quality)
         if result.llm_usage:
-            usage = result.llm_usage
-            self.count("llm.requests", usage.requests)
-            self.count("llm.cache_hits", usage.cache_hits)
-            self.count("llm.prompt_tokens", usage.prompt_tokens)
-            self.count("llm.completion_tokens", usage.completion_tokens)
-            self.count("llm.cost_micro_usd", round(usage.cost_usd * 1e6))
+            self._count_usage(result.llm_usage)
         for rejected in result.rejected_qa:
             self.count(f"qa.rejected.{rejected.reject_reason}")
         if not has_extractive(result):

@@ -111,9 +111,42 @@ class SampleDropReason(Reason):
 
 
 class RejectReason(Reason):
-    UNGROUNDED = "ungrounded", "the answer (or a number in a caption) is not in the image's text"
+    UNGROUNDED = (
+        "ungrounded",
+        "the answer is not in the image's text, or a caption, explanation or answer states a "
+        "number or name the text and context lack",
+    )
+    NOT_A_QUESTION = "not_a_question", 'a question of fewer than three words ("1", "4,")'
+    ANSWER_OFF_QUESTION = (
+        "answer_off_question",
+        "the answer is on the page, but nothing around it matches what the question asks",
+    )
+    SELF_EXPLAIN_OFF_ANSWER = (
+        "self_explain_off_answer",
+        "a self-explain turn that neither uses nor refers to the extracted answer",
+    )
+    LOCATION_ONLY = "location_only", "a self-explain turn that only says where the answer is"
+    CAPTION_TOO_SHORT = (
+        "caption_too_short",
+        "a caption of fewer than 6 words: a heading, not a description",
+    )
+    CAPTION_OFF_PAGE = (
+        "caption_off_page",
+        "a caption most of whose words are not on the page: an echo of the prompt, or another page",
+    )
+    NOT_MULTI_IMAGE = (
+        "not_multi_image",
+        "a cross-image item whose cited facts are found in fewer than two different images",
+    )
+    VERIFICATION_DISAGREES = (
+        "verification_disagrees",
+        "`--llm-verify`: answering from the page text alone gave a different answer",
+    )
+    TASK_FAILED = (
+        "task_failed",
+        "the LLM call for this task failed after its retries; the sample's other tasks went on",
+    )
     DUPLICATE_QUESTION = "duplicate_question", "the same question was already asked in the sample"
-    NOT_MULTI_IMAGE = "not_multi_image", "a cross-image question that needs fewer than two images"
     EMPTY_ANSWER = "empty_answer", "an empty question or answer"
     QUESTION_LENGTH = "question_length", "outside `quality.min/max_question_chars`"
     ANSWER_LENGTH = "answer_length", "outside `quality.min/max_answer_chars`"

@@ -132,20 +132,27 @@ class QAItem:
 
 @dataclass
 class LLMUsage:
-    """What the LLM calls for one sample cost; cached calls count tokens but not requests."""
+    """What the LLM calls for one sample cost. Every attempt sent counts (retries included), with
+    the tokens the endpoint reported; a cache hit counts as a hit and costs nothing. `images`
+    is the number of images sent (their tokens are inside `prompt_tokens`, as reported)."""
 
     requests: int = column(pa.int64(), default=0)
     cache_hits: int = column(pa.int64(), default=0)
     prompt_tokens: int = column(pa.int64(), default=0)
     completion_tokens: int = column(pa.int64(), default=0)
     cost_usd: float = 0.0
+    images: int = column(pa.int64(), default=0)
 
     def add(self, other: LLMUsage) -> None:
-        self.requests += other.requests
-        self.cache_hits += other.cache_hits
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cost_usd += other.cost_usd
+        for name in (
+            "requests",
+            "cache_hits",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "images",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -209,3 +216,4 @@ class Failure:
     stage: str
     reason: str
     detail: str = ""
+    llm_usage: LLMUsage | None = None  # what LLM calls for the item cost before it failed

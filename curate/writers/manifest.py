@@ -41,9 +41,9 @@ class RunTotals:
             self._reason(f"{where}_by_reason", record.drop_reason)
         elif where == "failures":
             self._reason("failures_by_reason", record.reason)
-        if where in ("data", "dropped"):  # samples produced: their LLM usage and rejected turns
-            if record.llm_usage:
-                self.usage.add(record.llm_usage)
+        if where in ("data", "dropped", "failures") and record.llm_usage:  # every call paid for
+            self.usage.add(record.llm_usage)
+        if where in ("data", "dropped"):
             for rejected in record.rejected_qa:
                 self._reason("rejected_qa_by_reason", rejected.reject_reason)
         return self

@@ -6,7 +6,15 @@ from functools import cache
 from importlib import resources
 from string import Template
 
-VERSIONS = {"caption": "v1", "extractive": "v1", "multi_image": "v1"}
+# The version each task uses now; older files stay, so a cache or dataset made with them is
+# still explained by its `prompt_version`.
+VERSIONS = {
+    "caption": "v2",
+    "extractive": "v2",
+    "self_explain": "v1",
+    "multi_image": "v2",
+    "verify": "v1",
+}
 
 
 def prompt_version(task: str) -> str:
