@@ -31,8 +31,12 @@ from curate.sources import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
-TASK_OF = {"caption": "caption", "extractive": "extractive", "self_explain": "self_explain",
-           "cross_image": "cross_image"}  # fmt: skip
+TASK_OF = {
+    "caption": "caption",
+    "extractive": "extractive",
+    "self_explain": "self_explain",
+    "cross_image": "cross_image",
+}
 
 
 def samples(limit: int) -> list[SampleRecord]:
@@ -57,9 +61,14 @@ def samples(limit: int) -> list[SampleRecord]:
 def run(batch, base_url: str, cache_dir: str, concurrency: int):
     options = GeneratorOptions(
         backend="llm",
-        llm=LLMOptions(base_url=base_url, model=MODEL_NAME, structured_output="json_object_schema",
-                       concurrency=concurrency, cache_dir=cache_dir),
-    )  # fmt: skip
+        llm=LLMOptions(
+            base_url=base_url,
+            model=MODEL_NAME,
+            structured_output="json_object_schema",
+            concurrency=concurrency,
+            cache_dir=cache_dir,
+        ),
+    )
     client = LLMClient(options.llm, cache_dir, "json_object_schema")
     total, results, failed = LLMUsage(), [], 0
     started = time.perf_counter()
@@ -96,8 +105,10 @@ def quality(results: list[SampleRecord]) -> None:
     returned = accepted["self_explain"] + sum(
         n for r, n in rejected["self_explain"].items() if r != "task_failed"
     )
-    print(f"  self-explain acceptance = {accepted['self_explain']}/{returned}"
-          f" = {accepted['self_explain'] / max(returned, 1):.0%}")  # fmt: skip
+    print(
+        f"  self-explain acceptance = {accepted['self_explain']}/{returned}"
+        f" = {accepted['self_explain'] / max(returned, 1):.0%}"
+    )
     cross = rejected["cross_image"]
     judged = accepted["cross_image"] + sum(
         n for r, n in cross.items() if r not in ("task_failed", "empty_answer")
@@ -111,11 +122,17 @@ def quality(results: list[SampleRecord]) -> None:
 
 def dump(results: list[SampleRecord], path: Path) -> None:
     items = [
-        {"source": s.source_uri.rsplit("/", 1)[-1], "pages": [i + 1 for i in s.page_indices],
-         "kind": q.kind, "question": q.question, "answer": q.answer,
-         "page_text": s.image_texts[q.image_index][:600] if q.image_index >= 0 else ""}
-        for s in results for q in s.qa
-    ]  # fmt: skip
+        {
+            "source": s.source_uri.rsplit("/", 1)[-1],
+            "pages": [i + 1 for i in s.page_indices],
+            "kind": q.kind,
+            "question": q.question,
+            "answer": q.answer,
+            "page_text": s.image_texts[q.image_index][:600] if q.image_index >= 0 else "",
+        }
+        for s in results
+        for q in s.qa
+    ]
     path.write_text(json.dumps(items, indent=2, ensure_ascii=False))
     print(f"wrote {len(items)} accepted items to {path}")
 

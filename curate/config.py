@@ -101,6 +101,13 @@ class OcrOptions(_Options):
         "auto", description="Detect 90/180/270-degree scans (pages without native text)."
     )
     min_confidence: float = Field(0.5, ge=0, le=1, description="Drop recognised lines below this.")
+    layer_agreement: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="auto: a PDF's embedded OCR layer is re-read when a sample of its lines "
+        "agrees less than this with a fresh OCR (character similarity).",
+    )
     max_pixels: int = Field(
         60_000_000, gt=0, description="Larger images go to the dead-letter output."
     )
@@ -141,9 +148,15 @@ class QualityOptions(_Options):
 
 
 class SampleOptions(_Options):
-    """How consecutive pages of a document are grouped into multi-image samples."""
+    """How consecutive pages of a document are grouped into samples: windows follow the
+    document's sections (headings, slide titles) where it has them."""
 
-    min_images: int = Field(2, ge=1, le=64)
+    min_images: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="1: a single image or a one-page document is a sample (LLaVAR-2's shape).",
+    )
     max_images: int = Field(4, ge=1, le=64)
 
     @model_validator(mode="after")

@@ -1,41 +1,44 @@
 """Group consecutive pages of one document into multi-image samples.
 
-Windows are planned from the page count alone, so every page knows its window without seeing
-the others: a Beam GroupByKey on (doc_id, window) then holds at most `max_images` pages.
+Windows are planned from the page count and the document's section starts, which every page
+carries, so each page knows its window without seeing the others: a Beam GroupByKey on
+(doc_id, window) then holds at most `max_images` pages.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from curate.config import SampleOptions
+from curate.layout import balanced, plan_section_windows
 from curate.schemas import ContextItem, PageRecord, SampleRecord, stable_id
 from curate.schemas.reasons import SampleDropReason
 from curate.stage import Drop, GroupStage, Keep, Outcome
 
 
-def plan_windows(page_count: int, options: SampleOptions) -> list[tuple[int, int]]:
-    """Split pages [0, page_count) into contiguous windows of near-equal size <= max_images.
+def plan_windows(
+    page_count: int, options: SampleOptions, sections: list[int] | None = None
+) -> list[tuple[int, int]]:
+    """Split pages [0, page_count) into contiguous windows of at most max_images pages.
 
-    Balanced sizes (9 pages, max 4 -> 3+3+3) avoid a short tail window that would fall under
-    min_images; only documents shorter than min_images produce a too-small window.
+    With `sections` (the first pages of the document's sections), windows follow them: a new
+    section opens a new window, and a long section is split into balanced windows. Without,
+    balanced fixed windows (9 pages, max 4 -> 3+3+3), which avoid a short tail window.
     """
     if page_count <= 0:
         return []
-    count = math.ceil(page_count / options.max_images)
-    base, extra = divmod(page_count, count)
-    windows, start = [], 0
-    for i in range(count):
-        size = base + (1 if i < extra else 0)
-        windows.append((start, start + size))
-        start += size
-    return windows
+    if not sections:
+        return balanced(0, page_count, options.max_images)
+    starts = [False] * page_count
+    for start in sections:
+        if 0 <= start < page_count:
+            starts[start] = True
+    return plan_section_windows(starts, options.max_images)
 
 
 def window_start(page: PageRecord, options: SampleOptions) -> int:
     """The first page index of the window this page belongs to."""
-    for start, end in plan_windows(page.page_count, options):
+    for start, end in plan_windows(page.page_count, options, page.sections):
         if start <= page.page_index < end:
             return start
     return page.page_index  # page_index beyond page_count: a window of its own

@@ -1,7 +1,8 @@
 """Text normalisation shared by grounding checks and duplicate detection.
 
 NFKC, case-folding, typographic dashes and quotes to ASCII, thousands separators dropped
-("1,284" == "1284"), "12.7 %" == "12.7%", whitespace collapsed.
+("1,284" == "1284"), "12.7 %" == "12.7%", a hyphen that ends a line joined to the next
+line's word ("Next-\nGen" == "Next-Gen"), whitespace collapsed.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ _QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032"), "'") | dict.
 # spaces into plain ones.
 _THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f](?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"(?<=\d)\s+%")
+_LINE_HYPHEN = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
 
 
 def normalize(text: str) -> str:
     text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", _THOUSANDS.sub("", text)))
-    text = text.translate(_DASHES).translate(_QUOTES)
+    text = _LINE_HYPHEN.sub("-", text.translate(_DASHES).translate(_QUOTES))
     text = " ".join(text.casefold().split())
     return _PERCENT.sub("%", text)

@@ -210,3 +210,94 @@ def make_deck(path, titles=("Fleet Review", "Berth Plan", "Crane Photos")):
             picture._element.nvPicPr.cNvPr.set("descr", "Two cranes at the north quay")
     deck.save(path)
     return path
+
+
+# Planted defects: text a question must never be asked about, or never be answered with.
+DEFECTS = {
+    "watermark": "DRAFT",
+    "running_header": "Harbour Operations Manual",
+    "url": "https://harbour.example.org/fleet",
+    "ipv6": "FF02::FB",
+    "footnote": "7",
+    "toc_pages": ["3", "5", "8", "11", "14"],
+    "chart_ticks": ["150", "300", "450", "2019", "2020", "2021"],
+    "prose_left": ["The pilots board every vessel", "before it enters the inner"],
+    "prose_right": ["Tugs wait at the breakwater", "until the pilot signals them"],
+}
+
+
+def write_defect_pdf(path: Path) -> Path:
+    """Five pages that plant what a template generator must not turn into questions: a diagonal
+    watermark, running headers and page numbers, a table of contents, a URL, a time and an IPv6
+    address after colons, a footnote marker, two columns of prose, and a chart's axis ticks. The
+    good content (headings, labelled values, a real table, sentences with numbers) must still
+    yield questions."""
+    doc = pymupdf.open()
+    for number in range(1, 6):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((60, 40), DEFECTS["running_header"], fontsize=9)
+        page.insert_text((290, 815), f"Page {number}", fontsize=9)
+        # a pale diagonal watermark across the page
+        page.insert_text((150, 600), DEFECTS["watermark"], fontsize=90, color=(0.85, 0.85, 0.85),
+                         morph=(pymupdf.Point(150, 600), pymupdf.Matrix(-35)))  # fmt: skip
+    toc = doc[0]
+    toc.insert_text((60, 90), "Contents", fontsize=20)
+    chapters = ["Introduction", "Fleet Overview", "Berth Planning", "Safety Record", "Outlook"]
+    for i, (title, page_no) in enumerate(zip(chapters, DEFECTS["toc_pages"], strict=True)):
+        toc.insert_text(
+            (60, 130 + 22 * i), f"{i + 1} {title} " + ". " * 30 + f" {page_no}", fontsize=11
+        )
+    fleet = doc[1]
+    fleet.insert_text((60, 90), "Fleet Overview", fontsize=20)
+    lines = [
+        f"Port website: {DEFECTS['url']}",
+        "Pilot station: North Breakwater",
+        "Departure window opens at 10:30 for deep-draught vessels each morning.",
+        f"Service discovery on the quay network uses the multicast group {DEFECTS['ipv6']} only.",
+        "Crew strength: 164",
+    ]
+    for i, line in enumerate(lines):
+        fleet.insert_text((60, 130 + 20 * i), line, fontsize=11)
+    fleet.insert_text(
+        (60, 250), "The harbour fleet handled 1,284 ships during the review year.", fontsize=11
+    )
+    fleet.insert_text((381, 245), DEFECTS["footnote"], fontsize=6)  # a raised footnote marker
+    rows = [["Vessel", "Length", "Crew", "Built"], ["Aurora", "112", "14", "2009"],
+            ["Borealis", "98", "11", "2014"], ["Cygnus", "131", "17", "2019"]]  # fmt: skip
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            fleet.insert_text((60 + c * 110, 300 + r * 20), cell, fontsize=11)
+    prose = doc[2]
+    prose.insert_text((60, 90), "Pilotage", fontsize=20)
+    left = DEFECTS["prose_left"] + ["harbour and leaves them at", "the outer buoy after departure"]
+    right = DEFECTS["prose_right"] + ["and then push the hull", "alongside the assigned berth"]
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        prose.insert_text((60, 130 + 16 * i), a, fontsize=11)
+        prose.insert_text((320, 130 + 16 * i), b, fontsize=11)
+    prose.insert_text(
+        (60, 230), "Each pilot completes 42 boardings in a typical month of service.", fontsize=11
+    )
+    chart = doc[3]
+    chart.insert_text((60, 90), "Traffic", fontsize=20)
+    chart.draw_line((100, 400), (100, 150))
+    chart.draw_line((100, 400), (450, 400))
+    for i, tick in enumerate(["150", "300", "450"]):
+        chart.insert_text((70, 330 - 80 * i), tick, fontsize=9)
+    for i, year in enumerate(["2019", "2020", "2021"]):
+        chart.insert_text((150 + 110 * i, 418), year, fontsize=9)
+        chart.draw_rect(
+            pymupdf.Rect(140 + 110 * i, 400 - 60 * (i + 1), 180 + 110 * i, 400),
+            fill=(0.4, 0.5, 0.7),
+        )
+    chart.insert_text((60, 450), "Figure 1: Ships per year at the main terminal.", fontsize=10)
+    chart.insert_text(
+        (60, 480), "Traffic grew steadily while the berth count stayed at 6 berths.", fontsize=11
+    )
+    outlook = doc[4]
+    outlook.insert_text((60, 90), "Outlook", fontsize=20)
+    outlook.insert_text((60, 130), "Budget: 9.8 million dollars", fontsize=11)
+    outlook.insert_text(
+        (60, 150), "A new crane order of 3 units is expected before the winter season.", fontsize=11
+    )
+    doc.save(path)
+    return path

@@ -9,7 +9,7 @@ def test_yaml_and_toml_with_flag_overrides(tmp_path):
     for name in ("c.yaml", "c.toml"):
         config = load_config(tmp_path / name, {"render.dpi": 200, "samples.min_images": None})
         assert config.render.dpi == 200  # the flag wins
-        assert config.samples.max_images == 6 and config.samples.min_images == 2
+        assert config.samples.max_images == 6 and config.samples.min_images == 1  # the default
 
 
 def test_bad_values_are_rejected_with_the_field_and_value(tmp_path):

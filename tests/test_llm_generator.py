@@ -540,7 +540,7 @@ def _pid_on(base_url: str) -> int | None:
 
 def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
     """Real replies of the 135M model on ../shared/corpus pages that looked plausible."""
-    from curate.generators.checks import answer_fits_question, is_question, mostly_from
+    from curate.generators.checks import answer_fits_question, echoes, is_question, mostly_from
 
     assert (
         not is_question("1") and not is_question("4,") and is_question("What is the fiscal year?")
@@ -558,6 +558,9 @@ def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
         "What is the name of the font configuration that contains a list of languages it supports?"
     )
     assert not answer_fits_question(question, "MATCH", table)  # "MATCH" is not inside "matching"
+    config = [*table, "This is the top level element for a font configuration and can contain",
+              "<cachedir>, <include>, <match> and <alias> elements in any order."]  # fmt: skip
+    assert not answer_fits_question(question, "MATCH", config)  # nor is it "<match>"
     page = "Field Guide to Alpine Birds\nVolume 2: High Meadows\nAuthor: Marta Keller"
     assert not answer_fits_question(
         "How many pages are there in the guide?", "2", page.splitlines()
@@ -568,3 +571,8 @@ def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
     for echo in ("2 to 4 sentences for this page", "A page with a slide, table and report page."):
         assert not mostly_from(echo, page)
     assert mostly_from("A field guide to alpine birds of the high meadows, by Marta Keller.", page)
+    assert not is_question("The first content slide") and is_question(
+        "Name the author of the guide"
+    )
+    assert echoes("What happens when there's 2,", "3. What happens when there's one")
+    assert not echoes("What is the title of this page?", "Title Slide")

@@ -184,3 +184,70 @@ def test_tesseract_reads_rendered_text_within_the_cer_bound():
     assert cer(page.text, "\n".join(REPORT_PAGES[0])) <= CER_BOUND, page.text
     with pytest.raises(OcrUnavailable, match="tesseract-ocr-"):
         load_engine(OcrOptions(engine="tesseract", languages=["xx"]))
+
+
+class _SaysUpsideDown:
+    """The real engine, with an orientation detector that wrongly says 180 degrees, as it did
+    on an upright 330x502 scan of the corpus."""
+
+    def __init__(self, engine):
+        self.engine, self.name = engine, engine.name
+
+    def recognize(self, image):
+        return self.engine.recognize(image)
+
+    def detect_rotation(self, image):
+        return 180
+
+
+def test_a_rotation_is_applied_only_when_the_turned_reading_is_clearly_better(rapid):
+    png = rasterize_pages([REPORT_PAGES[0]], dpi=48)[0]  # a low-resolution upright scan
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.width * image.height < 400_000
+    page = ocr_page(_page_from_png(png), _SaysUpsideDown(rapid), OcrOptions())
+    assert "Harbour Authority" in page.text  # read upright, not flipped into garbage
+    turned = ocr_page(_page_from_png(_rotated_png(png, 180)), _SaysUpsideDown(rapid), OcrOptions())
+    assert "Harbour Authority" in turned.text  # a page really upside down is still turned
+
+
+def _scan_with_layer(path, image_text: str, layer_text: str):
+    """A scanned page (an image of `image_text`) with an invisible OCR layer saying `layer_text`."""
+    import pymupdf
+
+    picture = Image.new("RGB", (1200, 600), "white")
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=48)
+    ImageDraw.Draw(picture).text((80, 250), image_text, fill="black", font=font)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    doc = pymupdf.open()
+    page = doc.new_page(width=600, height=300)
+    page.insert_image(page.rect, stream=buffer.getvalue())
+    page.insert_text((40, 150), layer_text, render_mode=3, fontsize=24)
+    doc.save(path)
+    return path
+
+
+def test_a_wrong_embedded_ocr_layer_is_read_again_and_a_right_one_kept(tmp_path):
+    from curate.ocr import OcrPages
+    from curate.stage import Keep
+
+    wrong = _scan_with_layer(
+        tmp_path / "wrong.pdf", "Total boxes: 28 crates", "Total boxes: 2 crates"
+    )
+    right = _scan_with_layer(
+        tmp_path / "right.pdf", "Total boxes: 28 crates", "Total boxes: 28 crates"
+    )
+    stage = OcrPages(OcrOptions(threads=2))
+    counts = {}
+    stage.bind_counter(lambda name, value: counts.update({name: counts.get(name, 0) + value}))
+    stage.setup()
+    (bad,) = render_document(str(wrong), RenderOptions(dpi=72))
+    (good,) = render_document(str(right), RenderOptions(dpi=72))
+    assert bad.text_source == good.text_source == "ocr_layer" and not bad.needs_ocr
+    (fixed,) = stage.process(bad)
+    (kept,) = stage.process(good)
+    assert isinstance(fixed, Keep) and fixed.item.text_source == "ocr" and "28" in fixed.item.text
+    assert kept.item.text_source == "ocr_layer" and kept.item.text == good.text
+    assert counts == {"pages.ocr_layer_replaced": 1, "pages.ocr_layer_kept": 1}

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.schemas import SCHEMA_VERSION
-from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
+from curate.schemas.reasons import FailureReason, PageDropReason
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -79,13 +79,13 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
         FailureReason.EMPTY_DOCUMENT: 1,
         FailureReason.ENCRYPTED_DOCUMENT: 1,
     }
-    # fleet.pdf has 1 page (< min_images=2)
-    assert manifest["dropped_by_reason"] == {SampleDropReason.TOO_FEW_IMAGES: 1}
+    # fleet.pdf's one page is a single-image sample (samples.min_images defaults to 1)
+    assert manifest["dropped_by_reason"] == {}
     data = pq.read_table(run_output / "data").to_pylist()
-    assert len(data) == counts["samples"] == 3  # review.pdf: 5 pages -> 3 + 2; scan.pdf: 3
-    dropped = pq.read_table(run_output / "dropped").to_pylist()
-    assert sorted(r["drop_reason"] for r in dropped) == sorted(manifest["dropped_by_reason"])
-    assert all(r["images"] for r in dropped), "dropped samples keep their images"
+    # review.pdf: a heading opens every page, so whole sections are packed: 4 + 1; scan.pdf: 3
+    assert len(data) == counts["samples"] == 4
+    assert sorted(r["num_images"] for r in data) == [1, 1, 3, 4]
+    assert pq.read_table(run_output / "dropped").num_rows == 0
     failures = pq.read_table(run_output / "dead_letter").to_pylist()
     assert {Path(f["source_uri"]).name: f["reason"] for f in failures} == {
         "corrupt.pdf": FailureReason.CORRUPT_DOCUMENT,
@@ -100,9 +100,9 @@ def test_datasets_loads_the_output_and_decodes_every_image(run_output):
     ds = datasets.load_dataset(
         "parquet", data_files=str(run_output / "data" / "*.parquet"), split="train"
     )
-    assert len(ds) == 3
+    assert len(ds) == 4
     for row in ds:
-        assert len(row["images"]) == row["num_images"] >= 2
+        assert len(row["images"]) == row["num_images"] >= 1
         for image, (width, height) in zip(row["images"], row["image_sizes"], strict=True):
             image.load()
             assert image.size == (width, height)
@@ -208,7 +208,7 @@ def test_inspect_prints_counts_schema_and_a_readable_sample(run_output):
     assert f"schema={SCHEMA_VERSION}" in text
     assert "failures: encrypted_document" in text
     assert "<image>" in text and "assistant" in text
-    assert json.loads(curate("inspect", run_output, "--json"))["counts"]["samples"] == 3
+    assert json.loads(curate("inspect", run_output, "--json"))["counts"]["samples"] == 4
 
 
 def test_local_runs_never_reach_for_prism_and_beam_options_pass_through(corpus, tmp_path, caplog):

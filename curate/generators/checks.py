@@ -122,11 +122,16 @@ def claims_grounded(claim: str, source: str) -> bool:
     return True
 
 
+def _same_case(answer: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(answer.strip())}(?!\w)", text) is not None
+
+
 def _places(lines: Sequence[str], answer: str, threshold: float) -> list[tuple[str, str]]:
     """(the text the answer is found in, that text with the line before and after) for every
-    place it is found; two or three joined lines when it spans a line break. Exact matches
-    only, when there are any: "MATCH" is not found inside "matching"."""
-    for found in (occurs, lambda a, t: grounding_score(a, t) >= threshold):
+    place it is found; two or three joined lines when it spans a line break. Only the most
+    exact matches count: the same case first ("MATCH" is not "<match>"), then normalised, then
+    fuzzy ("MATCH" is not found inside "matching" when it stands on its own somewhere)."""
+    for found in (_same_case, occurs, lambda a, t: grounding_score(a, t) >= threshold):
         for size in (1, 2, 3):
             places = [
                 (" ".join(lines[i : i + size]), " ".join(lines[max(0, i - 1) : i + size + 1]))
@@ -138,7 +143,9 @@ def _places(lines: Sequence[str], answer: str, threshold: float) -> list[tuple[s
     return []
 
 
-def answer_fits_question(question: str, answer: str, lines: Sequence[str], threshold: float = 90.0) -> bool:
+def answer_fits_question(
+    question: str, answer: str, lines: Sequence[str], threshold: float = 90.0
+) -> bool:
     """The answer is on the page and the question's words are around it: any of them on the
     answer's own line ("Who is the author?" and "Author: Marta Keller"), or two of its content
     words on the lines beside it (a table's label above its value). A title word next door is
@@ -154,12 +161,31 @@ def answer_fits_question(question: str, answer: str, lines: Sequence[str], thres
         return False
     if not specific:
         return True
-    return any(asked & content_words(line) or len(specific & content_words(near)) >= 2 for line, near in places)
+    return any(
+        asked & content_words(line) or len(specific & content_words(near)) >= 2
+        for line, near in places
+    )
+
+
+_ASKING = re.compile(
+    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|name|list|give|describe|explain|identify|find|state|according|in|on|from|for|"
+    r"compare|summari[sz]e|fill|complete)\b",
+    re.IGNORECASE,
+)
 
 
 def is_question(text: str) -> bool:
-    """At least three words with letters in them: "1" or "4," is not a question."""
-    return sum(1 for word in _WORD.findall(text) if any(ch.isalpha() for ch in word)) >= 3
+    """Three words or more, asked: ending with "?" or opening as a question or a request does.
+    ("1", "4," or "The first content slide" is not a question.)"""
+    words = sum(1 for word in _WORD.findall(text) if any(ch.isalpha() for ch in word))
+    return words >= 3 and (text.rstrip().endswith("?") or bool(_ASKING.match(text.strip())))
+
+
+def echoes(question: str, answer: str) -> bool:
+    """The answer mostly repeats the question's own words: no answer at all."""
+    words = content_words(answer, STOPWORDS | STRUCTURAL)
+    return bool(words) and len(words & content_words(question)) >= 0.8 * len(words)
 
 
 def mostly_from(text: str, source: str, share: float = 0.6) -> bool:

@@ -25,7 +25,10 @@ MIN_FUZZY_CHARS = 4
 def occurs(answer: str, text: str) -> bool:
     """The normalised answer occurs in the normalised text at token boundaries."""
     needle = normalize(answer).strip(" .,;:")
-    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalize(text)) is not None
+    return (
+        bool(needle)
+        and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalize(text)) is not None
+    )
 
 
 def grounding_score(answer: str, text: str) -> float:

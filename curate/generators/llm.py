@@ -28,6 +28,7 @@ from curate.generators.checks import (
     cited_images,
     claims_grounded,
     derived_numbers,
+    echoes,
     is_question,
     location_only,
     mostly_from,
@@ -108,6 +109,12 @@ def _title(sample: SampleRecord) -> str:
 def _context(sample: SampleRecord, image: int | None) -> str:
     items = [c for c in sample.context if image is None or c.image_index in (image, -1)]
     return "\n".join(f"- {c.kind}: {c.text}" for c in items) or "(none)"
+
+
+def _copies_a_line(caption: str, text: str) -> bool:
+    """The caption is one line of the page (its title, say) and nothing more."""
+    key = normalize(caption).strip(" .")
+    return any(normalize(line).strip(" .") == key for line in text.splitlines())
 
 
 def _as_text(value: object) -> str:
@@ -203,7 +210,7 @@ class _Generation:
         entry.answer = _as_text(reply.get("caption"))
         if not entry.answer:
             self.out.reject(entry, RejectReason.EMPTY_ANSWER)
-        elif len(entry.answer.split()) < MIN_CAPTION_WORDS:
+        elif len(entry.answer.split()) < MIN_CAPTION_WORDS or _copies_a_line(entry.answer, text):
             self.out.reject(entry, RejectReason.CAPTION_TOO_SHORT)
         elif not mostly_from(entry.answer, f"{text}\n{context}\n{self.title}"):
             self.out.reject(entry, RejectReason.CAPTION_OFF_PAGE)
@@ -240,7 +247,9 @@ class _Generation:
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
             elif not is_grounded(answer, text, self.threshold):
                 self.out.reject(entry, RejectReason.UNGROUNDED)
-            elif not answer_fits_question(question, answer, lines, self.threshold):
+            elif echoes(question, answer) or not answer_fits_question(
+                question, answer, lines, self.threshold
+            ):
                 self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
             elif self.out.is_new(entry):
                 entry.evidence = lines[best_line(answer, lines)]

@@ -17,6 +17,7 @@ from curate.schemas.records import (
     IMAGE_METRICS,
     IMAGE_PLACEHOLDER,
     METRICS,
+    BlockRole,
     ContextItem,
     Failure,
     ImageData,
@@ -33,6 +34,7 @@ from curate.schemas.records import (
 )
 
 __all__ = [
+    "BlockRole",
     "FAILURE_SCHEMA",
     "IMAGE_METRICS",
     "IMAGE_PLACEHOLDER",

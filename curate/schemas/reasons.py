@@ -119,7 +119,8 @@ class RejectReason(Reason):
     NOT_A_QUESTION = "not_a_question", 'a question of fewer than three words ("1", "4,")'
     ANSWER_OFF_QUESTION = (
         "answer_off_question",
-        "the answer is on the page, but nothing around it matches what the question asks",
+        "the answer is on the page, but nothing around it matches what the question asks (or it "
+        "repeats the question's own words)",
     )
     SELF_EXPLAIN_OFF_ANSWER = (
         "self_explain_off_answer",
@@ -128,7 +129,8 @@ class RejectReason(Reason):
     LOCATION_ONLY = "location_only", "a self-explain turn that only says where the answer is"
     CAPTION_TOO_SHORT = (
         "caption_too_short",
-        "a caption of fewer than 6 words: a heading, not a description",
+        "a caption of fewer than 6 words, or one line of the page copied: a heading, not a "
+        "description",
     )
     CAPTION_OFF_PAGE = (
         "caption_off_page",

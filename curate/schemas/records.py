@@ -52,14 +52,37 @@ class ImageData:
         return self.path.rsplit(".", 1)[-1] if "." in self.path else "png"
 
 
+class BlockRole(StrEnum):
+    """What a line is on its page, set by the source (fonts, table detection, the DOM, the
+    deck) or by OCR layout. Questions are asked about content roles only."""
+
+    TITLE = "title"
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    LIST_ITEM = "list_item"
+    TABLE_CELL = "table_cell"
+    CAPTION = "caption"
+    CODE = "code"
+    TOC = "toc"  # a table-of-contents entry
+    HEADER_FOOTER = "header_footer"  # running headers, footers, page numbers
+    WATERMARK = "watermark"  # rotated or faint overlay text ("DRAFT"), margin stamps
+    FIGURE = "figure"  # text inside a chart or drawing (axis ticks, legends)
+
+
 @dataclass
 class TextBlock:
-    """One line of text with its box (x0, y0, x1, y1) in image pixels."""
+    """One line of text with its box (x0, y0, x1, y1) in image pixels and its layout role.
+
+    `cell` is (table, row, column) for a table cell: tables numbered from 0 on the page, row 0
+    the header row."""
 
     text: str
     bbox: tuple[float, float, float, float] = column(pa.list_(pa.float32(), 4))
     source: str = "native"
     confidence: float = column(pa.float32(), default=1.0)
+    role: str = BlockRole.PARAGRAPH
+    # a variable list: pyarrow cannot read back a null fixed-size list nested in a list
+    cell: tuple[int, int, int] | None = column(pa.list_(pa.int32()), default=None)
 
 
 @dataclass
@@ -94,6 +117,9 @@ class PageRecord:
     drop_reason: str | None = None
     duplicate_of: str | None = None  # the page kept in place of this near/exact duplicate
     linked_from: str | None = None  # the webpage that linked this document (crawl discovery)
+    # the first pages of the document's sections (headings, slide titles), the same on every
+    # page of a document: sample windows follow them; empty when the source knows none
+    sections: list[int] = field(default_factory=list)
 
     @derived(after="image")
     def text(self) -> str:

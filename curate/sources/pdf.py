@@ -7,16 +7,39 @@ render yields a Failure for that page while the rest of the document goes on.
 from __future__ import annotations
 
 import math
+import re
+import statistics
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import pymupdf
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.schemas import ContextItem, Failure, ImageData, PageRecord, TextBlock, stable_id
+from curate.layout import (
+    DOT_LEADERS,
+    RunningLines,
+    grid_tables,
+    is_caption,
+    is_list_item,
+    toc_rows,
+    visual_rows,
+    with_cells,
+)
+from curate.schemas import (
+    BlockRole,
+    ContextItem,
+    Failure,
+    ImageData,
+    PageRecord,
+    TextBlock,
+    stable_id,
+)
 from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
+from curate.text import normalize
 
 PDF_EXTENSIONS = frozenset({".pdf"})
 STAGE = "render"
@@ -46,6 +69,16 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
     yield from render_open_document(doc, uri, sha256, options)
 
 
+@dataclass
+class PageHints:
+    """What a deck knows about a slide that its PDF does not say: the title, and the regions
+    (in PDF points) holding a chart or a table."""
+
+    title: str | None = None
+    figures: list[tuple[float, float, float, float]] = field(default_factory=list)
+    tables: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+
 def render_open_document(
     doc: pymupdf.Document,
     uri: str,
@@ -53,9 +86,15 @@ def render_open_document(
     options: RenderOptions,
     source_type: str = "pdf",
     context: dict[int, list[ContextItem]] | None = None,
+    hints: dict[int, PageHints] | None = None,
 ) -> Iterator[PageRecord | Failure]:
     """Pages of an opened PDF, with the provenance of the original input (a PDF, or a deck
-    converted to PDF) and optional human-written context per page index."""
+    converted to PDF), optional human-written context and layout hints per page index.
+
+    A quick text-only pass reads the whole document first: its body font size, the lines that
+    repeat as running headers and footers, and the pages that open a section. Then each page
+    is rendered with its lines' roles.
+    """
 
     def failure(reason: str, detail: str, item_id: str = uri) -> Failure:
         return Failure(item_id=item_id, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
@@ -75,6 +114,11 @@ def render_open_document(
                 f"rendered the first {to_render} of {doc.page_count} pages "
                 f"(render.max_pages_per_document)",
             )
+        hints = hints or {}
+        try:
+            profile = read_profile(doc, to_render, hints)
+        except Exception as err:  # a text layer PyMuPDF cannot read: render without roles
+            profile = DocumentProfile(detail=f"no layout: {err}")
         started = time.monotonic()
         for index in range(to_render):
             elapsed = time.monotonic() - started
@@ -87,7 +131,9 @@ def render_open_document(
                 return
             page_id = f"{doc_id}-{index:05d}"
             try:
-                page = _render_page(doc, index, options, uri, sha256, doc_id, page_id)
+                page = _render_page(
+                    doc, index, options, uri, sha256, doc_id, page_id, profile, hints.get(index)
+                )
                 page.source_type = source_type
                 page.context = list((context or {}).get(index, []))
                 yield page
@@ -121,13 +167,18 @@ def _render_page(
     sha256: str,
     doc_id: str,
     page_id: str,
+    profile: DocumentProfile,
+    hints: PageHints | None,
 ) -> PageRecord:
     page = doc.load_page(index)
     rect = page.rect
     zoom = render_zoom(rect.width, rect.height, options)
     pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
-    blocks = extract_text_lines(page, zoom)
+    blocks = page_blocks(page, profile, hints, zoom)
     usable = _usable_text(blocks)
+    source = "native" if blocks else "none"
+    if blocks and page.get_images() and _invisible_share(page) >= 0.8:
+        source = "ocr_layer"  # a scan with someone else's OCR behind it: checked by the OCR stage
     return PageRecord(
         page_id=page_id,
         doc_id=doc_id,
@@ -141,26 +192,311 @@ def _render_page(
         height=pixmap.height,
         image=ImageData(pixmap.tobytes("png"), f"{page_id}.png"),
         text_blocks=blocks,
-        text_source="native" if blocks else "none",
+        text_source=source,
         needs_ocr=len(usable) < options.min_text_chars,
+        sections=list(profile.sections),
     )
 
 
-def extract_text_lines(page: pymupdf.Page, zoom: float) -> list[TextBlock]:
-    """Native text, one block per line, boxes in rendered-image pixels, in reading order."""
-    to_pixels = page.rotation_matrix * pymupdf.Matrix(zoom, zoom)
-    lines: list[TextBlock] = []
+# ------------------------------------------------------------------------------------ layout
+
+
+@dataclass
+class Line:
+    """A native text line with what its spans say about it; the box in points, as rendered."""
+
+    text: str
+    bbox: tuple[float, float, float, float]
+    size: float  # the line's main font size (by characters)
+    bold: float  # share of characters in bold
+    mono: float  # share of characters in a monospaced font
+    horizontal: bool  # runs left to right on the rendered page
+    faint: bool  # a light colour (watermarks are often pale)
+
+
+_MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
+
+
+def read_lines(page: pymupdf.Page) -> list[Line]:
+    """The page's text lines, in reading order, with their font facts."""
+    rotate = page.rotation_matrix
+    lines = []
     content = page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT, sort=True)
     for block in content["blocks"]:
         for line in block.get("lines", []):
+            spans = [s for s in line["spans"] if s["text"].strip()]
             text = " ".join("".join(span["text"] for span in line["spans"]).split())
-            if not text:
+            if not text or not spans:
                 continue
-            box = pymupdf.Rect(line["bbox"]) * to_pixels
+            chars = [len(s["text"]) for s in spans]
+            total = sum(chars) or 1
+            sizes = Counter()
+            for span, n in zip(spans, chars, strict=True):
+                sizes[round(span["size"], 1)] += n
+            dx, dy = line["dir"]
+            turned = pymupdf.Point(dx, dy) * rotate - pymupdf.Point(0, 0) * rotate
+            colour = spans[0]["color"]
+            box = pymupdf.Rect(line["bbox"]) * rotate
             lines.append(
-                TextBlock(text=text, bbox=(box.x0, box.y0, box.x1, box.y1), source="native")
+                Line(
+                    text=text,
+                    bbox=(box.x0, box.y0, box.x1, box.y1),
+                    size=sizes.most_common(1)[0][0],
+                    bold=sum(
+                        n
+                        for s, n in zip(spans, chars, strict=True)
+                        if s["flags"] & 16 or "bold" in s["font"].lower()
+                    )
+                    / total,
+                    mono=sum(
+                        n
+                        for s, n in zip(spans, chars, strict=True)
+                        if s["flags"] & 8 or _MONO.search(s["font"])
+                    )
+                    / total,
+                    horizontal=abs(turned.y) < 0.05 * max(abs(turned.x), 1e-6),
+                    faint=min((colour >> 16) & 255, (colour >> 8) & 255, colour & 255) >= 0xB0,
+                )
             )
-    return lines
+    return _with_bullets(lines)
+
+
+_NUMBERED = re.compile(r"^\d+(\.\d+)*\.?\s")  # "3.4.1. BZ2_bzReadOpen": a section, not a title
+_BULLET_ONLY = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–-]$")
+
+
+def _with_bullets(lines: list[Line]) -> list[Line]:
+    """A bullet glyph set as a line of its own (LibreOffice's PDFs) joins the text beside it."""
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        after = lines[i + 1] if i + 1 < len(lines) else None
+        if (
+            after is not None
+            and _BULLET_ONLY.match(line.text)
+            and after.bbox[0] >= line.bbox[2] - 1
+            and line.bbox[1] <= (after.bbox[1] + after.bbox[3]) / 2 <= line.bbox[3] + 2
+        ):
+            box = (
+                line.bbox[0],
+                min(line.bbox[1], after.bbox[1]),
+                after.bbox[2],
+                max(line.bbox[3], after.bbox[3]),
+            )
+            out.append(replace(after, text=f"{line.text} {after.text}", bbox=box))
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
+@dataclass
+class DocumentProfile:
+    """What the whole document says about its pages' lines."""
+
+    body_size: float = 0.0
+    running: RunningLines = field(default_factory=RunningLines)
+    sections: list[int] = field(default_factory=list)
+    detail: str = ""
+
+
+def read_profile(doc: pymupdf.Document, pages: int, hints: dict[int, PageHints]) -> DocumentProfile:
+    """Two quick text passes: the body font size and the running lines, then the pages whose
+    top opens a section (a heading in their upper third, or a new slide title)."""
+    profile = DocumentProfile()
+    sizes: Counter = Counter()
+    for index in range(pages):
+        page = doc.load_page(index)
+        lines = read_lines(page)
+        profile.running.add_page(((line.text, line.bbox) for line in lines), page.rect.height)
+        for line in lines:
+            sizes[line.size] += len(line.text)
+    profile.body_size = sizes.most_common(1)[0][0] if sizes else 0.0
+    previous_title = None
+    for index in range(pages):
+        page = doc.load_page(index)
+        blocks = line_roles(read_lines(page), profile, hints.get(index), page.rect.height)
+        title = (hints.get(index) or PageHints()).title
+        opens = any(
+            b.role in (BlockRole.TITLE, BlockRole.HEADING)
+            and (b.bbox[1] + b.bbox[3]) / 2 < page.rect.height / 3
+            for b in blocks
+        )
+        if title is not None:  # a deck: a new slide title opens a section
+            opens = title != previous_title
+            previous_title = title
+        if opens:
+            profile.sections.append(index)
+    return profile
+
+
+def line_roles(
+    lines: list[Line], profile: DocumentProfile, hints: PageHints | None, page_height: float
+) -> list[TextBlock]:
+    """The lines as text blocks (boxes in points) with their roles; tables by geometry."""
+    hints = hints or PageHints()
+    body = profile.body_size or (statistics.median([line.size for line in lines]) if lines else 0.0)
+    blocks = [TextBlock(line.text, line.bbox, "native") for line in lines]
+    rows = visual_rows(blocks)
+    toc = {id(b) for i in toc_rows(rows) for b in rows[i]}
+    alone = {id(b) for row in rows for b in row if _stands_alone(b, row)}
+    title = normalize(hints.title) if hints.title else None
+    marked = []
+    for line, block in zip(lines, blocks, strict=True):
+        text = line.text.strip()
+        centre = ((line.bbox[0] + line.bbox[2]) / 2, (line.bbox[1] + line.bbox[3]) / 2)
+        words = len(text.split())
+        if not line.horizontal or (line.faint and body and line.size >= 1.4 * body):
+            role = BlockRole.WATERMARK
+        elif any(
+            x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1 for x0, y0, x1, y1 in hints.figures
+        ):
+            role = BlockRole.FIGURE
+        elif any(
+            x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1 for x0, y0, x1, y1 in hints.tables
+        ):
+            role = BlockRole.PARAGRAPH  # a cell of a table the deck declares; see below
+        elif profile.running.is_running(text, line.bbox, page_height):
+            role = BlockRole.HEADER_FOOTER
+        elif id(block) in toc or DOT_LEADERS.match(text):
+            role = BlockRole.TOC
+        elif title and _part_of(normalize(text), title):
+            role = BlockRole.TITLE
+        elif line.mono >= 0.8:
+            role = BlockRole.CODE
+        elif is_caption(text):
+            role = BlockRole.CAPTION
+        elif is_list_item(text):
+            role = BlockRole.LIST_ITEM
+        elif _heading(line, text, words, body, id(block) in alone):
+            big = body and line.size >= 1.6 * body and not _NUMBERED.match(text)
+            role = BlockRole.TITLE if big and centre[1] < page_height / 3 else BlockRole.HEADING
+        else:
+            role = BlockRole.PARAGRAPH
+        marked.append(replace(block, role=role))
+    marked = _call_outs(lines, marked)
+    if not title:  # a deck's title comes from its slide, with no front matter under it
+        marked = _front_matter(lines, marked)
+    plain = [b for b in marked if b.role == BlockRole.PARAGRAPH]
+    in_hinted = [
+        [
+            b
+            for b in plain
+            if x0 <= (b.bbox[0] + b.bbox[2]) / 2 <= x1 and y0 <= (b.bbox[1] + b.bbox[3]) / 2 <= y1
+        ]
+        for x0, y0, x1, y1 in hints.tables
+    ]
+    tables = [
+        t for cells in in_hinted for t in grid_tables(visual_rows(cells), min_rows=2, strict=False)
+    ]
+    tables += grid_tables(
+        visual_rows([b for b in plain if not any(b in cells for cells in in_hinted)])
+    )
+    return with_cells(marked, tables)
+
+
+def _stands_alone(block: TextBlock, row: list[TextBlock]) -> bool:
+    """Nothing else on its visual row nearby: a line of its own in its column (the next
+    column is further than three line heights away)."""
+    reach = 3 * (block.bbox[3] - block.bbox[1])
+    return all(
+        other is block
+        or other.bbox[0] - block.bbox[2] > reach
+        or block.bbox[0] - other.bbox[2] > reach
+        for other in row
+    )
+
+
+def _part_of(line: str, title: str) -> bool:
+    """The line is a line of the slide's title: whole words of it, not a table's "A"."""
+    if not line or (len(line) < 3 and line != title):
+        return False
+    before = r"(?<!\w)" if line[0].isalnum() else ""
+    after = r"(?!\w)" if line[-1].isalnum() else ""
+    return re.search(before + re.escape(line) + after, title) is not None
+
+
+def _heading(line: Line, text: str, words: int, body: float, alone: bool) -> bool:
+    """A short line of words (no address in it), set larger than the body text or bold on a
+    line of its own."""
+    name = _NUMBERED.sub("", text)  # "7.5.1.3 HMAC-SHA1": the number does not count
+    letters = sum(ch.isalpha() for ch in name)
+    if (
+        not (1 <= words <= 14)
+        or letters < 2
+        or not body
+        or letters < 0.5 * len(name.replace(" ", ""))
+    ):
+        return False
+    if is_list_item(text) or re.search(r"https?://|www\.|@\w", text):
+        return False
+    if line.size >= 1.15 * body:
+        return True
+    return alone and line.bold >= 0.9 and words <= 10 and not text.endswith((".", ",", ";"))
+
+
+def _call_outs(lines: list[Line], blocks: list[TextBlock]) -> list[TextBlock]:
+    """Consecutive heading lines of one size form a run: a run of more than 14 words is a
+    sentence set large (a call-out), not a heading; a short run keeps its first line's role."""
+    out = list(blocks)
+    i = 0
+    while i < len(out):
+        if out[i].role not in (BlockRole.TITLE, BlockRole.HEADING):
+            i += 1
+            continue
+        j = i + 1
+        while (
+            j < len(out)
+            and out[j].role in (BlockRole.TITLE, BlockRole.HEADING)
+            and abs(lines[j].size - lines[i].size) <= 0.5
+            and -0.5 * (lines[j].bbox[3] - lines[j].bbox[1])  # tight leading: boxes overlap
+            <= lines[j].bbox[1] - lines[j - 1].bbox[3]
+            < 0.7 * (lines[j].bbox[3] - lines[j].bbox[1])
+        ):
+            j += 1
+        words = sum(len(out[k].text.split()) for k in range(i, j))
+        role = BlockRole.PARAGRAPH if words > 14 else out[i].role
+        for k in range(i, j):
+            out[k] = replace(out[k], role=role)
+        i = j
+    return out
+
+
+def _front_matter(lines: list[Line], blocks: list[TextBlock]) -> list[TextBlock]:
+    """The plain lines set large right under a title (authors, affiliations) are not
+    headings: they introduce no section."""
+    out = list(blocks)
+    k = next((i for i, b in enumerate(out) if b.role == BlockRole.TITLE), None)
+    if k is None:
+        return out
+    while k < len(out) and out[k].role == BlockRole.TITLE:
+        k += 1
+    while k < len(out) and out[k].role == BlockRole.HEADING and lines[k].bold < 0.5:
+        out[k] = replace(out[k], role=BlockRole.PARAGRAPH)
+        k += 1
+    return out
+
+
+def page_blocks(
+    page: pymupdf.Page, profile: DocumentProfile, hints: PageHints | None, zoom: float
+) -> list[TextBlock]:
+    """Native text, one block per line with its role, boxes in rendered-image pixels."""
+    blocks = line_roles(read_lines(page), profile, hints, page.rect.height)
+    return [replace(b, bbox=tuple(v * zoom for v in b.bbox)) for b in blocks]
+
+
+def extract_text_lines(page: pymupdf.Page, zoom: float) -> list[TextBlock]:
+    """Native text lines with roles from this page alone (no document context)."""
+    return page_blocks(page, DocumentProfile(), None, zoom)
+
+
+def _invisible_share(page: pymupdf.Page) -> float:
+    """Share of the page's characters drawn invisibly (render mode 3): an OCR layer over a scan."""
+    trace = page.get_texttrace()
+    total = sum(len(t["chars"]) for t in trace)
+    return sum(len(t["chars"]) for t in trace if t["type"] == 3) / total if total else 0.0
 
 
 def _usable_text(blocks: list[TextBlock]) -> str:

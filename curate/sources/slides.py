@@ -24,7 +24,7 @@ from curate.config import RenderOptions
 from curate.schemas import ContextItem, Failure, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
-from curate.sources.pdf import render_open_document
+from curate.sources.pdf import PageHints, render_open_document
 
 SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp"})
 STAGE = "render"
@@ -73,26 +73,65 @@ def convert_to_pdf(deck: Path, out_dir: Path, timeout_s: float) -> Path:
     return pdf
 
 
-def pptx_context(deck: Path) -> dict[int, list[ContextItem]]:
-    """Per slide index: its title, speaker notes and picture alt text (python-pptx, .pptx only)."""
+EMU_PER_POINT = (
+    12700  # python-pptx lengths are EMU; LibreOffice's PDF pages are the slide size in points
+)
+
+
+def _rect(shape) -> tuple[float, float, float, float]:
+    x, y = shape.left / EMU_PER_POINT, shape.top / EMU_PER_POINT
+    return (x, y, x + shape.width / EMU_PER_POINT, y + shape.height / EMU_PER_POINT)
+
+
+def _table_rect(shape) -> tuple[float, float, float, float]:
+    """Where a table is drawn: its rows and columns decide, as LibreOffice renders them; the
+    frame's own size can be stale (Google Slides exports)."""
+    x, y = shape.left / EMU_PER_POINT, shape.top / EMU_PER_POINT
+    width = sum(column.width for column in shape.table.columns) / EMU_PER_POINT
+    height = sum(row.height for row in shape.table.rows) / EMU_PER_POINT
+    return (
+        x,
+        y,
+        x + (width or shape.width / EMU_PER_POINT),
+        y + (height or shape.height / EMU_PER_POINT),
+    )
+
+
+def _shapes(shapes):
+    """Every shape, group members included."""
+    for shape in shapes:
+        yield shape
+        if getattr(shape, "shapes", None) is not None and shape.shape_type == 6:  # a group
+            yield from _shapes(shape.shapes)
+
+
+def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageHints]]:
+    """Per slide index: its title, speaker notes and picture alt text as context; and as layout
+    hints, the title and where charts and tables stand (python-pptx, .pptx only)."""
     from pptx import Presentation
 
     context: dict[int, list[ContextItem]] = {}
+    hints: dict[int, PageHints] = {}
     for index, slide in enumerate(Presentation(str(deck)).slides):
-        items = []
+        items, hint = [], PageHints()
         title = slide.shapes.title
         if title is not None and title.has_text_frame and title.text_frame.text.strip():
-            items.append(ContextItem("title", " ".join(title.text_frame.text.split())))
+            hint.title = " ".join(title.text_frame.text.split())
+            items.append(ContextItem("title", hint.title))
         if slide.has_notes_slide:
             notes = slide.notes_slide.notes_text_frame
             if notes is not None and notes.text.strip():
                 items.append(ContextItem("notes", notes.text.strip()))
-        for shape in slide.shapes:
+        for shape in _shapes(slide.shapes):
             description = shape._element.xpath("./p:nvPicPr/p:cNvPr/@descr")
             if description and description[0].strip():
                 items.append(ContextItem("alt_text", description[0].strip()))
-        context[index] = items
-    return context
+            if getattr(shape, "has_chart", False) and shape.width:
+                hint.figures.append(_rect(shape))
+            if getattr(shape, "has_table", False) and shape.width:
+                hint.tables.append(_table_rect(shape))
+        context[index], hints[index] = items, hint
+    return context, hints
 
 
 def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
@@ -118,11 +157,12 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
             yield failure(FailureReason.CONVERSION_FAILED, str(err))
             return
         context: dict[int, list[ContextItem]] = {}
+        hints: dict[int, PageHints] = {}
         if deck.suffix == ".pptx":
             try:
-                context = pptx_context(deck)
+                context, hints = read_deck(deck)
             except Exception:  # LibreOffice read it; missing notes are no reason to lose the deck
-                context = {}
+                context, hints = {}, {}
         try:
             doc = pymupdf.open(pdf)
         except Exception as err:
@@ -130,4 +170,4 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
                 FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}"
             )
             return
-        yield from render_open_document(doc, uri, sha256, options, "slides", context)
+        yield from render_open_document(doc, uri, sha256, options, "slides", context, hints)

@@ -21,13 +21,14 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urldefrag, urlsplit
 
 from PIL import Image
 
 from curate.config import RenderOptions, WebOptions
 from curate.schemas import (
+    BlockRole,
     ContextItem,
     Failure,
     ImageData,
@@ -64,6 +65,25 @@ LAUNCH_ARGS = [
 _DOM = """() => {
   const out = {blocks: [], context: [], links: []};
   const sx = window.scrollX, sy = window.scrollY;
+  const tables = Array.from(document.querySelectorAll('table'));
+  const role = (el) => {  // [role, table, row, column]: what the element is on the page
+    const boilerplate = 'nav, footer, aside, [role=navigation], [role=contentinfo], ' +
+      '[role=complementary]';
+    if (el.closest(boilerplate)) return ['header_footer', -1, -1, -1];
+    const h = el.closest('h1, h2, h3, h4, h5, h6');
+    if (h) return [h.tagName === 'H1' ? 'title' : 'heading', -1, -1, -1];
+    if (el.closest('header, [role=banner]')) return ['header_footer', -1, -1, -1];
+    if (el.closest('pre, code, kbd, samp')) return ['code', -1, -1, -1];
+    if (el.closest('figcaption, caption')) return ['caption', -1, -1, -1];
+    const cell = el.closest('td, th');
+    if (cell && cell.parentElement && cell.parentElement.rowIndex >= 0) {
+      const table = tables.indexOf(cell.closest('table'));
+      return ['table_cell', table, cell.parentElement.rowIndex, cell.cellIndex];
+    }
+    if (el.closest('svg')) return ['figure', -1, -1, -1];
+    if (el.closest('li, dt')) return ['list_item', -1, -1, -1];
+    return ['paragraph', -1, -1, -1];
+  };
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.textContent.replace(/\\s+/g, ' ').trim();
@@ -75,7 +95,7 @@ _DOM = """() => {
     range.selectNodeContents(node);
     const r = range.getBoundingClientRect();
     if (r.width < 1 || r.height < 1) continue;
-    out.blocks.push([text, r.left + sx, r.top + sy, r.right + sx, r.bottom + sy]);
+    out.blocks.push([text, r.left + sx, r.top + sy, r.right + sx, r.bottom + sy, ...role(el)]);
   }
   for (const img of document.images) {
     const alt = (img.getAttribute('alt') || '').trim();
@@ -325,7 +345,7 @@ class WebRenderer:
         pages = []
         for index, (top, bottom) in enumerate(ranges):
             blocks = []
-            for text, x0, y0, x1, y1 in dom["blocks"]:
+            for text, x0, y0, x1, y1, role, table, row, column in dom["blocks"]:
                 if top <= (y0 + y1) / 2 < bottom:
                     box = (
                         max(0.0, x0),
@@ -333,7 +353,8 @@ class WebRenderer:
                         min(float(width), x1),
                         min(float(bottom - top), y1 - top),
                     )
-                    blocks.append(TextBlock(text, box, "dom", 1.0))
+                    cell = (table, row, column) if role == BlockRole.TABLE_CELL else None
+                    blocks.append(TextBlock(text, box, "dom", 1.0, role, cell))
             blocks.sort(key=lambda b: (round(b.bbox[1] / 4), b.bbox[0]))
             buffer = io.BytesIO()
             image.crop((0, top, width, bottom)).save(buffer, format="PNG")
@@ -360,4 +381,13 @@ class WebRenderer:
                     ],
                 )
             )
-        return pages
+        # a tile whose upper third holds a heading opens a section: sample windows follow them
+        sections = [
+            p.page_index
+            for p in pages
+            if any(
+                b.role in (BlockRole.TITLE, BlockRole.HEADING) and b.bbox[1] < p.height / 3
+                for b in p.text_blocks
+            )
+        ]
+        return [replace(p, sections=sections) for p in pages]
