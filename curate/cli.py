@@ -154,6 +154,27 @@ def _run(
                     job, runner, beam_args, lambda done: bar.update(task, completed=done)
                 )
     _report(job.output, report)
+    _check_failure_rate(job.output, cfg.run.max_failure_rate)
+
+
+def _check_failure_rate(output: str, most: float) -> None:
+    """Exit 1, with everything already written, when too much of the job failed."""
+    from curate.writers.manifest import read_manifest
+
+    try:
+        manifest = read_manifest(output)
+    except FileNotFoundError:
+        return
+    rate = manifest.get("failure_rate", 0.0)
+    if rate > most:
+        reasons = ", ".join(f"{k}: {v}" for k, v in manifest.get("failures_by_reason", {}).items())
+        console.print(
+            f"[red]{rate:.0%} of the job's items failed ({reasons}), more than "
+            f"--max-failure-rate {most:g}.[/red] Everything was written to {output}; see its "
+            f"dead_letter/ for each reason, fix the cause and run again (finished LLM calls are "
+            f"cached)."
+        )
+        raise typer.Exit(1)
 
 
 class _ConsoleHandler(logging.Handler):
@@ -231,6 +252,13 @@ def run(
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
     local: bool = LocalOpt,
+    max_failure_rate: float | None = typer.Option(
+        None,
+        "--max-failure-rate",
+        min=0,
+        max=1,
+        help="Exit 1 (after writing everything) when a larger fraction of items failed [0.5].",
+    ),
 ) -> None:
     """The whole job: documents -> pages (+OCR) -> samples -> QA (-> scores, filter) -> Parquet."""
     source, beam_args = _inputs(inputs)
@@ -258,6 +286,7 @@ def run(
             "scoring.metrics": _metrics(score_metrics),
             "scoring.model": model,
             "filter.metric": filter_metric,
+            "run.max_failure_rate": max_failure_rate,
         },
     )
     console.print(f"curate run: {' '.join(source.uris)} -> {storage.normalize_uri(output)}")

@@ -122,11 +122,21 @@ class DedupOptions(_Options):
         24,
         ge=0,
         le=64,
-        description="Near-duplicates: Hamming distance between 256-bit hashes "
-        "(pages whose texts also agree).",
+        description="Pages with text: the most their 256-bit layout hashes may differ "
+        "(their texts must also be the same content).",
     )
     threshold_without_text: int = Field(
         10, ge=0, le=64, description="The stricter distance for pages without text (scans, photos)."
+    )
+    min_jaccard: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        description="Pages with text: word 3-shingle Jaccard similarity they need (and every "
+        "number equal) to count as the same content.",
+    )
+    window: int = Field(
+        16, ge=1, description="In a bucket of similar pages, each is compared with this many next."
     )
 
 
@@ -291,6 +301,18 @@ class WriterOptions(_Options):
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
 
 
+class RunOptions(_Options):
+    """How a job judges itself."""
+
+    max_failure_rate: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Exit non-zero (after writing everything) when more than this fraction of "
+        "the job's items failed: failures / (failures + samples kept + samples dropped).",
+    )
+
+
 class PipelineConfig(_Options):
     """Everything that decides what `curate run` produces."""
 
@@ -304,6 +326,7 @@ class PipelineConfig(_Options):
     scoring: ScoringOptions = ScoringOptions()
     filter: FilterOptions = FilterOptions()
     writer: WriterOptions = WriterOptions()
+    run: RunOptions = RunOptions()
 
     def fingerprint(self) -> str:
         """A hash of the options that shape the output, recorded in the manifest."""
@@ -311,6 +334,7 @@ class PipelineConfig(_Options):
         shaping = self.model_dump(
             mode="json",
             exclude={
+                "run": True,
                 "ocr": {"threads"},
                 "web": {
                     "allow_private_hosts",

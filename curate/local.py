@@ -59,8 +59,9 @@ Emit = Callable[[str, Any], None]
 
 
 def list_inputs(uris: Iterable[str]) -> Iterator[str]:
-    """Input arguments -> document URIs: URLs, `.urls` lines, named files, and the supported
-    files under folders and globs (what the Beam runner lists with fileio.MatchAll)."""
+    """Input arguments -> document URIs: URLs, `.urls` lines, named files, every file under
+    folders and the supported files a glob matches (what the Beam runner lists with
+    fileio.MatchAll)."""
     for raw in uris:
         kind, uri = storage.route_input(raw)
         if kind == "pattern":
@@ -69,6 +70,8 @@ def list_inputs(uris: Iterable[str]) -> Iterator[str]:
                 for path in storage.list_files(uri)
                 if storage.has_extension(path, SUPPORTED_EXTENSIONS)
             )
+        elif kind == "folder":  # every file: an unsupported one gets its dead-letter row
+            yield from storage.list_files(uri)
         elif kind == "url_list":
             yield from storage.iter_url_list(uri)
         else:

@@ -236,13 +236,20 @@ def _scoring_model(config: PipelineConfig) -> str | None:
 
 def _check_inputs(inputs: Inputs) -> None:
     """Check the input arguments without listing them: folders and globs are listed by the
-    job itself, so a million-file bucket never becomes a list here."""
+    job itself, so a million-file bucket never becomes a list here (only its first match is
+    looked for)."""
     if not inputs.uris:
         raise ConfigError("give at least one input file, folder, glob, URL or .urls file")
     for raw in inputs.uris:
         kind, uri = storage.route_input(raw)
         if kind in ("file", "url_list") and not storage.exists(uri):
             raise ConfigError(f"no such file or folder: {raw}")
+        if kind in ("pattern", "folder") and not storage.matches_anything(uri):
+            what = "the folder is empty" if kind == "folder" else "the pattern matches no file"
+            raise ConfigError(
+                f"no documents in {raw}: {what}; check the path (quote a glob so the shell "
+                "keeps it)"
+            )
 
 
 def _check_ocr(config: PipelineConfig) -> None:

@@ -140,21 +140,32 @@ def is_pattern(raw: str) -> bool:
 def route_input(raw: str) -> tuple[str, str]:
     """What an input argument is, without listing anything: (kind, uri).
 
-    kinds: `url` (a webpage), `url_list` (a `.urls` file), `pattern` (a glob, or a folder as
-    `folder/**`), `file` (named directly: kept whatever its extension, so an unsupported one
-    gets a clear dead-letter row instead of vanishing).
+    kinds: `url` (a webpage), `url_list` (a `.urls` file), `pattern` (a glob), `folder` (as
+    `folder/**`: every file in it is processed or gets a dead-letter row), `file` (named
+    directly, even with `[`, `*` or `?` in its name: kept whatever its extension, so an
+    unsupported one gets a clear dead-letter row instead of vanishing).
     """
     if raw.startswith(("http://", "https://")):
         return "url", raw
     uri = normalize_uri(raw)
     if raw.endswith(".urls"):
         return "url_list", uri
-    if is_pattern(raw):
-        return "pattern", uri
     fs, path = url_to_fs(uri)
+    if is_pattern(raw) and not fs.isfile(path):  # "report [draft].pdf" is a file, not a glob
+        return "pattern", uri
     if fs.isdir(path):
-        return "pattern", join(uri, "**")
+        return "folder", join(uri, "**")
     return "file", uri
+
+
+def matches_anything(pattern: str) -> bool:
+    """Whether a glob (or `folder/**`) matches at least one file, stopping at the first."""
+    fs, path = url_to_fs(pattern)
+    if fs.protocol in ("file", "local") or "file" in fs.protocol:
+        import glob as _glob
+
+        return any(os.path.isfile(p) for p in _glob.iglob(path, recursive=True))
+    return bool(list_files(pattern))
 
 
 def iter_url_list(uri: str) -> Iterator[str]:

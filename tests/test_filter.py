@@ -1,5 +1,6 @@
 import io
 import json
+import random
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -183,3 +184,19 @@ def test_generate_scores_and_filters_what_its_config_asks_and_the_library_agrees
         for a, b in zip(ours, cli, strict=True):
             assert a["scores"]["ifd"] == pytest.approx(b["scores"]["ifd"], abs=1e-5)
             assert a["conversations"] == b["conversations"] and a["images"] == b["images"]
+
+
+@pytest.mark.parametrize("keep_top", [0.3, 0.05, 1.0])
+def test_beam_top_threshold_is_exact_without_gathering_every_score(keep_top):
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from curate.filters.select import FilterSamples
+    from curate.pipelines.select import TopThreshold
+
+    rng = random.Random(7)
+    scores = [round(rng.random(), 3) for _ in range(20_000)]  # many ties
+    stage = FilterSamples(FilterOptions(metric="ifd", keep_top=keep_top))
+    with beam.Pipeline(runner="DirectRunner") as pipeline:
+        threshold = pipeline | beam.Create(scores, reshuffle=False) | TopThreshold(stage)
+        assert_that(threshold, equal_to([top_threshold(scores, keep_top)]))

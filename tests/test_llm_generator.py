@@ -395,7 +395,8 @@ def test_failures_land_in_the_dead_letter_output_and_the_job_finishes(fake, tmp_
             "m",
         ],
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # everything failed: written, then loud
+    assert "max-failure-rate" in result.output
     (failure,) = pq.read_table(out / "dead_letter").to_pylist()
     assert failure["reason"] == FailureReason.LLM_INVALID_OUTPUT and failure["stage"] == "generate"
 

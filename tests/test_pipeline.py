@@ -40,7 +40,7 @@ def corpus(tmp_path_factory) -> Path:
     write_scan_pdf(folder / "scan.pdf")  # 3 pictures of text: read by OCR
     write_image_only_pdf(folder / "blank.pdf", pages=2)  # blank pictures: dropped before OCR
     write_bad_inputs(folder / "bad")
-    (folder / "bad" / "notes.txt").write_text("not a document")  # skipped in folder walks
+    (folder / "bad" / "notes.txt").write_text("not a document")  # listed: unsupported_format
     return folder
 
 
@@ -62,7 +62,7 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
     manifest = json.loads((run_output / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["kind"] == "samples"
     counts = manifest["counts"]
-    assert counts["documents"] == 8  # 5 readable + encrypted + corrupt + zero pages
+    assert counts["documents"] == 9  # 5 readable + encrypted + corrupt + zero pages + notes.txt
     assert counts["pages"] == 5 + 5 + 1 + 3 + 2
     assert manifest["dropped_pages_by_reason"] == {
         PageDropReason.EXACT_DUPLICATE: 5,
@@ -78,6 +78,7 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
         FailureReason.CORRUPT_DOCUMENT: 1,
         FailureReason.EMPTY_DOCUMENT: 1,
         FailureReason.ENCRYPTED_DOCUMENT: 1,
+        FailureReason.UNSUPPORTED_FORMAT: 1,
     }
     # fleet.pdf's one page is a single-image sample (samples.min_images defaults to 1)
     assert manifest["dropped_by_reason"] == {}
@@ -91,6 +92,7 @@ def test_run_writes_samples_drops_and_dead_letters_with_a_manifest(run_output):
         "corrupt.pdf": FailureReason.CORRUPT_DOCUMENT,
         "zero-pages.pdf": FailureReason.EMPTY_DOCUMENT,
         "encrypted.pdf": FailureReason.ENCRYPTED_DOCUMENT,
+        "notes.txt": FailureReason.UNSUPPORTED_FORMAT,
     }
     for folder, shards in manifest["shards"].items():
         assert sum(s["rows"] for s in shards) == len(pq.read_table(run_output / folder))
@@ -153,7 +155,7 @@ def test_the_local_runner_writes_what_beam_writes(corpus, run_output, tmp_path):
     assert (
         local == with_beam
         and local["counts"]["dropped_pages"] > 0
-        and local["counts"]["failures"] == 3
+        and local["counts"]["failures"] == 4
     )
 
 

@@ -32,7 +32,7 @@ def test_a_whole_job_runs_on_a_non_local_filesystem_without_touching_local_paths
     for pdf in sorted(EXAMPLES.glob("*.pdf")):
         memory.pipe(f"/job/in/docs/{pdf.name}", pdf.read_bytes())
     memory.pipe("/job/in/docs/nested/broken.pdf", b"%PDF-1.4 not really")
-    memory.pipe("/job/in/docs/notes.txt", b"skipped by the folder listing")
+    memory.pipe("/job/in/docs/notes.txt", b"listed, and reported as unsupported")
     opened = []
     real_open = builtins.open
 
@@ -50,8 +50,8 @@ def test_a_whole_job_runs_on_a_non_local_filesystem_without_touching_local_paths
     assert result.exit_code == 0, result.output
     assert opened == []
     manifest = json.loads(memory.cat("/job/out/manifest.json"))
-    assert manifest["counts"]["documents"] == 4 and manifest["counts"]["samples"] >= 3
-    assert manifest["failures_by_reason"] == {"corrupt_document": 1}
+    assert manifest["counts"]["documents"] == 5 and manifest["counts"]["samples"] >= 3
+    assert manifest["failures_by_reason"] == {"corrupt_document": 1, "unsupported_format": 1}
     shards = memory.glob("/job/out/data/*.parquet")
     assert shards and memory.glob("/job/out/dead_letter/*.parquet")
     from curate.export import read_samples
@@ -200,7 +200,8 @@ def test_inputs_are_listed_by_the_job_with_match_all(tmp_path):
         str(tmp_path / "seeds.urls"),
         "https://example.org/c",
     ]
-    expected = [str(tmp_path / "docs" / n) for n in ("a.pdf", "deep/b.PDF", "deep/deeper/c.pptx")]
+    in_docs = ("a.pdf", "deep/b.PDF", "deep/deeper/c.pptx", "deep/notes.txt")  # every file
+    expected = [str(tmp_path / "docs" / n) for n in in_docs]
     expected += [str(tmp_path / "scans" / n) for n in ("s1.png", "s2.png")]
     expected += [
         str(tmp_path / "odd.xyz"),

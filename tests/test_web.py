@@ -211,3 +211,53 @@ def test_run_mixes_webpages_and_pdfs_in_one_job(site, tmp_path):
         for qa in row["qa"]:
             if qa["kind"] == "extractive":
                 assert qa["answer"] in row["image_texts"][qa["image_index"]]
+
+
+class Canary:
+    """A TCP listener on a loopback address the crawl is not allowed to reach: it counts every
+    connection anyone opens to it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.2", 0))
+        self.sock.listen(16)
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.2:{self.sock.getsockname()[1]}"
+
+
+def test_the_browser_opens_no_connection_of_its_own(tmp_path, renderer):
+    """Subresources, frames, preconnect hints and a meta refresh towards a refused address: the
+    guarded client refuses them, and Chromium itself connects nowhere."""
+    canary = Canary()
+    root = tmp_path / "hostile"
+    root.mkdir()
+    (root / "index.html").write_text(
+        f"""<html><head><link rel="preconnect" href="{canary.origin}">
+        <link rel="dns-prefetch" href="{canary.origin}">
+        <meta http-equiv="refresh" content="1;url={canary.origin}/refresh"></head><body>
+        <h1>Hostile page</h1><img src="{canary.origin}/pixel.png">
+        <iframe src="{canary.origin}/frame"></iframe>
+        <script>fetch("{canary.origin}/beacon").catch(() => {{}});</script></body></html>"""
+    )
+    hostile = Site(root)
+    try:
+        list(renderer.crawl(hostile.url("index.html")))
+        list(renderer.crawl(canary.origin + "/seed"))  # a refused seed URL
+        time.sleep(1.5)  # let the meta refresh fire
+    finally:
+        hostile.server.shutdown()
+        canary.sock.close()
+    assert canary.connections == 0

@@ -1,28 +1,45 @@
-"""Exact and near-duplicate images, found without comparing all pairs.
+"""Exact and near-duplicate pages that never merges different content, with bounded work.
 
-Each page image gets a 256-bit perceptual hash (pHash, or dHash, at hash size 16: the 64-bit
-default sees only layout, and different slides of one template came within 4 bits of each other,
-while 256 bits keep them 36+ apart; docs/filters.md). Two hashes within Hamming
-distance t share at least one of t + 1 bands (split the bits into t + 1 contiguous bands: t
-differing bits can touch at most t of them). So grouping pages by each band's value yields
-every near-duplicate pair as a candidate, and only candidates are compared: banding
-(locality-sensitive hashing) with guaranteed recall. Clusters come from union-find over the
-verified pairs; each keeps one representative, chosen deterministically: the largest image,
-then the first source URI, then the smallest page id.
+For text-rich data the words and numbers *are* the content, so the rules are by kind of page:
 
-Deduplication is by image (page), not by sample: the same slide in many decks, or a page
-template repeated, is one image, and dropping it before OCR, LLM calls and scoring is where
-the savings are. Samples are then built from the remaining pages.
+- **Pages with text** (a PDF text layer, slide text, web text: dedup runs before OCR) are
+  duplicates only when their text is the same content: every number equal, in order, and word
+  3-shingles with Jaccard >= `min_jaccard` (0.95), and their layouts agree (pHash within
+  `threshold`). Layout alone never merges two pages with text: a deck's slides share a
+  template, a filled-in form repeats on every page.
+- **Pages without text** (scans, photos) are compared by perceptual hash, whichever way up:
+  each keeps its pHash at all four rotations, and two pages match when any rotation of one is
+  within `threshold_without_text` bits of the other's hash. A page without a text layer also
+  matches a page with text this way (a screenshot of a PDF page).
+
+Work stays bounded, as in datatrove's and text-dedup's MinHash deduplication:
+
+1. **Exact copies first**, by image digest, then by normalised text (same text and numbers,
+   layouts within `threshold`): a keyed group, so no copy ever enters pairwise work.
+2. **Candidates** come from locality-sensitive hashing: text pages by MinHash bands (12 bands
+   of 10 rows over word 3-shingles, keyed by their numbers too, so filled-in templates never
+   share a bucket); image-only pages by bands of their rotation hashes (t + 1 bands of a
+   256-bit hash, so a pair within t bits always shares one). Inside a bucket, members are
+   sorted and each is compared with the next `window` only, so a bucket of a thousand similar
+   pages costs a thousand times `window` comparisons, not half a million.
+3. **Clusters** are the connected components of the verified pairs; each keeps one page, the
+   largest image, then the first source URI, then the smallest page id. In Beam they are
+   found with keyed joins (pipelines/stages.py), never by gathering all pairs in one process.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
-from collections.abc import Iterable
-from dataclasses import replace
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
 
 import imagehash
+import numpy as np
 from PIL import Image
 
 from curate.config import DedupOptions
@@ -33,16 +50,45 @@ from curate.text import normalize
 
 HASH_SIZE = 16
 HASH_BITS = HASH_SIZE * HASH_SIZE
+SHINGLE_WORDS = 3
+BANDS, ROWS = 12, 10  # P(candidate) is 0.99998 at Jaccard 0.95, 0.016 at 0.5
+_PRIME = (1 << 61) - 1
+_PERMUTATIONS = np.random.RandomState(42).randint(1, 2**32 - 1, size=(2, BANDS * ROWS))
+_A, _B = (row.astype(np.uint64) for row in _PERMUTATIONS)
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_WORD = re.compile(r"\w+")
+
+
+# ----------------------------------------------------------------------------- features
 
 
 def perceptual_hash(image_bytes: bytes, method: str = "phash") -> str:
     """64 hex digits: imagehash's pHash (DCT) or dHash (gradient) at hash size 16."""
+    return rotation_hashes(image_bytes, method, rotations=1)[0]
+
+
+def rotation_hashes(image_bytes: bytes, method: str = "phash", rotations: int = 4) -> list[str]:
+    """The image's hash upright, then turned 90, 180 and 270 degrees."""
+    function = imagehash.phash if method == "phash" else imagehash.dhash
     with Image.open(io.BytesIO(image_bytes)) as image:
         image.draft("L", (512, 512))  # JPEG: decode at reduced size; the hash needs 64x64
-        function = imagehash.phash if method == "phash" else imagehash.dhash
-        return str(function(image, hash_size=HASH_SIZE))
+        small = content_box(image.convert("L"))
+    turns = [None, Image.ROTATE_90, Image.ROTATE_180, Image.ROTATE_270][:rotations]
+    return [str(function(small.transpose(t) if t else small, hash_size=HASH_SIZE)) for t in turns]
 
 
+def content_box(image: Image.Image, ink: int = 160) -> Image.Image:
+    """The image cropped to its ink (pixels darker than `ink`): a copy with trimmed margins or
+    a 1% crop then hashes like the original (a sparse scan otherwise moved 30 of 256 bits)."""
+    box = image.point(lambda p: 255 if p < ink else 0).getbbox()
+    return image.crop(box) if box else image
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+@functools.cache
 def band_ranges(threshold: int) -> list[tuple[int, int]]:
     """threshold + 1 contiguous bit ranges covering the hash bits, as equal as possible."""
     bands = threshold + 1
@@ -55,7 +101,13 @@ def band_ranges(threshold: int) -> list[tuple[int, int]]:
     return ranges
 
 
+def band_bits(value: int, index: int, threshold: int) -> int:
+    start, end = band_ranges(threshold)[index]
+    return (value >> (HASH_BITS - end)) & ((1 << (end - start)) - 1)
+
+
 def band_keys(hash_hex: str, threshold: int) -> list[str]:
+    """One key per band: two hashes within `threshold` bits always share at least one."""
     value = int(hash_hex, 16)
     keys = []
     for index, (start, end) in enumerate(band_ranges(threshold)):
@@ -64,56 +116,197 @@ def band_keys(hash_hex: str, threshold: int) -> list[str]:
     return keys
 
 
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()
+def shingles(text: str) -> np.ndarray:
+    """Sorted unique 32-bit hashes of the normalised text's word 3-shingles (or its words,
+    when it has fewer than three)."""
+    words = _WORD.findall(normalize(text))
+    if len(words) >= SHINGLE_WORDS:
+        grams = (" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - 2))
+    else:
+        grams = iter(words)
+    values = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest()) for g in grams]
+    return np.unique(np.array(values, dtype=np.uint32))
 
 
-TEXT_SIMILARITY = 80.0  # rapidfuzz ratio (0-100) two texts need to count as the same page
-MIN_TEXT_CHARS = 20
+def minhash(values: np.ndarray) -> np.ndarray:
+    """BANDS x ROWS minimum hash values of the shingle set (datatrove's universal hashing)."""
+    if not len(values):
+        return np.zeros(BANDS * ROWS, dtype=np.uint32)
+    hashed = (values.astype(np.uint64)[:, None] * _A + _B) % _PRIME
+    return (hashed & np.uint64(0xFFFFFFFF)).min(axis=0).astype(np.uint32)
 
 
-def same_page(a: tuple, b: tuple, threshold: int, threshold_without_text: int) -> bool:
-    """Verify a candidate pair of (id, hash, text) members.
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    if not len(a) or not len(b):
+        return float(len(a) == len(b))
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    return common / (len(a) + len(b) - common)
 
-    A perceptual hash mostly sees layout: sparse pages of one template (different text, same
-    lines in the same places) came within 22 bits, as close as 1%-cropped copies. So when both
-    pages have text, the texts must agree too; without text on both sides (scans, photos) only
-    the stricter `threshold_without_text` counts, which still catches re-encodes and re-renders.
+
+def _digest(data: bytes | str) -> bytes:
+    return hashlib.blake2b(data.encode() if isinstance(data, str) else data, digest_size=8).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """All that duplicate detection needs of a page, never its image: under a kilobyte."""
+
+    page_id: str
+    rank: tuple  # lower wins: (-image area, source URI)
+    digest: bytes  # of the image bytes
+    hashes: tuple[int, ...]  # pHash upright; all four rotations when the page has no text
+    text_key: bytes = b""  # digest of the normalised text; empty when the page has none
+    numbers: bytes = b""  # digest of its numbers, in order
+    shingles: bytes = b""  # sorted uint32 shingle hashes
+    bands: bytes = b""  # an 8-byte digest of each MinHash band's rows
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text_key)
+
+    def shingle_array(self) -> np.ndarray:
+        return np.frombuffer(self.shingles, dtype=np.uint32)
+
+    def band(self, index: int) -> bytes:
+        return self.bands[index * 8 : (index + 1) * 8]
+
+
+def band_digests(signature: np.ndarray) -> bytes:
+    rows = signature.reshape(BANDS, ROWS)
+    return b"".join(_digest(row.tobytes()) for row in rows)
+
+
+def sketch_page(page: PageRecord, method: str = "phash") -> Sketch:
+    rank = (-page.width * page.height, page.source_uri)
+    digest = _digest(page.image.bytes)
+    text = normalize(page.text)
+    if not _WORD.search(text):
+        hashes = tuple(int(h, 16) for h in rotation_hashes(page.image.bytes, method))
+        return Sketch(page.page_id, rank, digest, hashes)
+    phash = page.phash or perceptual_hash(page.image.bytes, method)
+    return sketch_text(page.page_id, rank, digest, phash, text)
+
+
+def sketch_text(page_id: str, rank: tuple, digest: bytes, phash: str, text: str) -> Sketch:
+    values = shingles(text)
+    numbers = _digest(" ".join(_NUMBER.findall(text)))
+    return Sketch(
+        page_id,
+        rank,
+        digest,
+        (int(phash, 16),),
+        _digest(text),
+        numbers,
+        values.tobytes(),
+        band_digests(minhash(values)),
+    )
+
+
+# ----------------------------------------------------------------------------- the rules
+
+
+def same_content(a: Sketch, b: Sketch, options: DedupOptions) -> bool:
+    """The pair rule: text pages by numbers, shingles and layout; others by rotated pHash."""
+    if a.has_text and b.has_text:
+        return (
+            a.numbers == b.numbers
+            and (a.hashes[0] ^ b.hashes[0]).bit_count() <= options.threshold
+            and (
+                a.text_key == b.text_key
+                or jaccard(a.shingle_array(), b.shingle_array()) >= options.min_jaccard
+            )
+        )
+    return (
+        min((x ^ b.hashes[0]).bit_count() for x in a.hashes) <= options.threshold_without_text
+        or min((a.hashes[0] ^ y).bit_count() for y in b.hashes) <= options.threshold_without_text
+    )
+
+
+def rank_key(sketch: Sketch) -> tuple:
+    return sketch.rank, sketch.page_id
+
+
+def exact_keys(sketch: Sketch) -> list[bytes]:
+    """Keys under which copies meet first: the image digest, then the normalised text."""
+    keys = [b"image:" + sketch.digest]
+    if sketch.has_text:
+        keys.append(b"text:" + sketch.text_key + sketch.numbers)
+    return keys
+
+
+def collapse(group: Iterable[Sketch], options: DedupOptions, limit: int = 16) -> Iterator[tuple]:
+    """Within one exact key: ("edge", copy id, kept id) for each copy and ("kept", sketch) for
+    the pages left. Identical images are copies outright; identical texts also need their
+    layouts within `threshold` (at most `limit` layouts are kept apart, then the rest pass)."""
+    members = sorted(group, key=rank_key)
+    kept: list[Sketch] = []
+    for member in members:
+        match = next(
+            (k for k in kept if k.digest == member.digest or same_content(k, member, options)),
+            None,
+        )
+        if match is not None:
+            yield "edge", member.page_id, match.page_id
+            continue
+        if len(kept) < limit:
+            kept.append(member)
+        yield "kept", member
+
+
+def families(options: DedupOptions) -> list[tuple[str, int]]:
+    """The LSH bands: ("i", b) for the pHash bands, ("t", b) for the MinHash bands."""
+    image = [("i", b) for b in range(options.threshold_without_text + 1)]
+    return image + [("t", b) for b in range(BANDS)]
+
+
+def lsh_keys(
+    sketch: Sketch, options: DedupOptions, family: tuple[str, int] | None = None
+) -> list[tuple[tuple[str, int], int | bytes]]:
+    """(band, key) of one band or of all: MinHash bands (with the numbers) for text pages, and
+    the bands of every rotation's pHash for all pages (only pairs with a page without text are
+    compared there)."""
+    keys: list[tuple[tuple[str, int], int | bytes]] = []
+    for kind, band in [family] if family else families(options):
+        if kind == "i":
+            bits = {band_bits(h, band, options.threshold_without_text) for h in sketch.hashes}
+            keys += [(("i", band), b) for b in sorted(bits)]
+        elif sketch.has_text:
+            keys.append((("t", band), sketch.numbers + sketch.band(band)))
+    return keys
+
+
+def bucket_pairs(
+    family: tuple[str, int], members: Iterable[Sketch], options: DedupOptions
+) -> Iterator[tuple[str, str] | None]:
+    """Verified duplicate pairs (id, id) of one bucket; None for each comparison that failed.
+
+    Members are sorted so that similar ones sit together (text: the band digests from the next
+    band on; images: the hashes) and each is compared with the next `window` only.
     """
-    distance = hamming(a[1], b[1])
-    if len(a[2]) >= MIN_TEXT_CHARS and len(b[2]) >= MIN_TEXT_CHARS:
-        from rapidfuzz import fuzz
-
-        return distance <= threshold and fuzz.ratio(a[2], b[2]) >= TEXT_SIMILARITY
-    return distance <= threshold_without_text
-
-
-def candidate_pairs(
-    members: list[tuple[str, str, str]], threshold: int, threshold_without_text: int | None = None
-) -> Iterable[tuple[str, str]]:
-    """Verified near-duplicate pairs among (id, hash, text) members of one band bucket.
-
-    Members with the same hash and text are chained without pairwise work, so a bucket of a
-    thousand copies of one page costs a thousand steps, not half a million.
-    """
-    strict = threshold if threshold_without_text is None else threshold_without_text
-    same: dict[tuple[str, str], list[str]] = {}
-    for member_id, value, text in members:
-        same.setdefault((value, text), []).append(member_id)
-    for ids in same.values():
-        ids.sort()
-        yield from zip(ids, ids[1:])
-    distinct = sorted(same)
-    for i, (value, text) in enumerate(distinct):
-        first = (min(same[(value, text)]), value, text)
-        for other_value, other_text in distinct[i + 1 :]:
-            second = (min(same[(other_value, other_text)]), other_value, other_text)
-            if same_page(first, second, threshold, strict):
-                yield first[0], second[0]
+    members = list(members)
+    if len(members) < 2:
+        return
+    text = family[0] == "t"
+    if text:
+        start = (family[1] + 1) * 8
+        members.sort(key=lambda s: (s.bands[start:] + s.bands[:start], s.page_id))
+    else:
+        if all(m.has_text for m in members):
+            return  # layout alone never merges two pages with text
+        members.sort(key=lambda s: (s.hashes, s.page_id))
+    window = options.window
+    for i, a in enumerate(members):
+        for b in members[i + 1 : i + 1 + window]:
+            if not text and a.has_text and b.has_text:
+                continue
+            if same_content(a, b, options):
+                yield (a.page_id, b.page_id) if a.page_id < b.page_id else (b.page_id, a.page_id)
+            else:
+                yield None
 
 
-def clusters(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Union-find over pairs: root id -> all members (sorted)."""
+def components(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Union-find: every id in a pair -> the smallest id of its connected component."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -127,23 +320,94 @@ def clusters(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[str]] = {}
-    for x in parent:
-        groups.setdefault(find(x), []).append(x)
-    return {root: sorted(members) for root, members in groups.items()}
+    return {x: find(x) for x in parent}
 
 
-def representatives(groups: dict[str, list[str]], rank: dict[str, tuple]) -> dict[str, str]:
-    """Every non-representative id -> the id kept for its cluster: the lowest `rank`, then id.
+def representatives(members: Iterable[tuple[tuple, str, str]]) -> Iterator[tuple[str, tuple]]:
+    """(page id, (kept id, exact copy?)) for every member of one cluster but its pick.
 
-    The pipeline ranks by (-image area, source URI): the largest image wins, and between equal
+    Members are (rank, page id, image digest); the lowest rank wins, then the smaller id. The
+    pipeline ranks by (-image area, source URI): the largest image wins, and between equal
     copies of a document the same document wins on every page, so it stays whole.
     """
-    kept = {}
-    for members in groups.values():
-        keep = min(members, key=lambda m: (rank.get(m, ()), m))
-        kept.update({m: keep for m in members if m != keep})
-    return kept
+    members = sorted(members)
+    _, keep, digest = members[0]
+    for _, page, other in members[1:]:
+        yield page, (keep, other == digest)
+
+
+@dataclass
+class Work:
+    """What a run of `find_duplicates` did, for counters and the benchmark."""
+
+    comparisons: int = 0
+    duplicates: int = 0
+
+
+def find_duplicates(
+    sketches: Iterable[Sketch], options: DedupOptions, work: Work | None = None
+) -> Iterator[tuple[str, tuple[str, bool]]]:
+    """In one process: (page id, (kept id, exact copy?)) for every page that is a duplicate.
+
+    The same steps as the Beam transform, with dicts standing in for its keyed groups."""
+    work = work if work is not None else Work()
+    edges: set[tuple[str, str]] = set()
+    pages = {s.page_id: s for s in sketches}
+    survivors = dict(pages)
+    for kind in (b"image", b"text"):
+        keyed = ((k, s) for s in survivors.values() for k in exact_keys(s) if k.startswith(kind))
+        for group in _groups(keyed):
+            for result in collapse(group, options):
+                if result[0] == "edge":
+                    edges.add(result[1:])
+                    survivors.pop(result[1], None)
+    for family in families(options):  # one band at a time: one key per page in memory
+        for members in _buckets(survivors.values(), family, options):
+            for pair in bucket_pairs(family, members, options):
+                work.comparisons += 1
+                if pair is not None:
+                    edges.add(pair)
+    clusters: dict[str, list[tuple]] = {}
+    for page, root in components(edges).items():
+        sketch = pages[page]
+        clusters.setdefault(root, []).append((sketch.rank, page, sketch.digest))
+    for members in clusters.values():
+        for verdict in representatives(members):
+            work.duplicates += 1
+            yield verdict
+
+
+def _groups(keyed: Iterable[tuple[Any, Sketch]], only: set | None = None) -> Iterator[list]:
+    """The groups of two or more sketches sharing a key (keys outside `only`, when given, open
+    no group), with a dict entry per key rather than a list."""
+    first: dict[Any, Sketch] = {}
+    more: dict[Any, list[Sketch]] = {}
+    for key, sketch in keyed:
+        if key in more:
+            more[key].append(sketch)
+        elif key in first:
+            more[key] = [first[key], sketch]
+        elif only is None or key in only:
+            first[key] = sketch
+    first.clear()
+    yield from more.values()
+
+
+def _buckets(
+    sketches: Iterable[Sketch], family: tuple[str, int], options: DedupOptions
+) -> Iterator[list[Sketch]]:
+    """The buckets of one band with two or more members. A pHash bucket is opened only by a
+    page without text (two pages with text are never compared there)."""
+    if family[0] == "t":
+        yield from _groups((k, s) for s in sketches for _, k in lsh_keys(s, options, family))
+        return
+    sketches = list(sketches)
+    textless = [(k, s) for s in sketches if not s.has_text for _, k in lsh_keys(s, options, family)]
+    if not textless:
+        return
+    opened = {k for k, _ in textless}
+    with_text = ((k, s) for s in sketches if s.has_text for _, k in lsh_keys(s, options, family))
+    yield from _groups(itertools.chain(textless, with_text), opened)
 
 
 # ------------------------------------------------------------------------------- the stages
@@ -160,8 +424,8 @@ class HashPages(Stage):
 
 
 class DeduplicatePages(JoinStage):
-    """One page per cluster of exact or near-duplicate images; the others are dropped with
-    `duplicate_of` pointing at the page kept. Pages meet only in band buckets."""
+    """One page per cluster of exact or near-duplicate pages; the others are dropped with
+    `duplicate_of` pointing at the page kept."""
 
     name = "dedup"
     accepts = (PageRecord,)
@@ -170,53 +434,16 @@ class DeduplicatePages(JoinStage):
     def __init__(self, options: DedupOptions):
         super().__init__(options)
 
-    @property
-    def strict(self) -> int:
-        return min(self.options.threshold_without_text, self.options.threshold)
-
     def key(self, page: PageRecord) -> str:
         return page.page_id
 
-    def summarize(self, page: PageRecord) -> tuple:
-        """(hash, text, rank, image digest): all that clustering needs, never the image."""
-        digest = hashlib.sha256(page.image.bytes).hexdigest()[:16]
-        rank = (-page.width * page.height, page.source_uri)
-        return page.phash, normalize(page.text)[:2000], rank, digest
+    def summarize(self, page: PageRecord) -> Sketch:
+        return sketch_page(page, self.options.hash)
 
-    def band_keys(self, keyed: tuple[str, tuple]) -> list[tuple[str, tuple]]:
-        page_id, (phash, text, rank, digest) = keyed
-        return [
-            (key, (page_id, phash, text, rank, digest))
-            for key in band_keys(phash, self.options.threshold)
-        ]
-
-    def bucket_pairs(self, infos: list[tuple]) -> Iterable[tuple[tuple, tuple]]:
-        """Verified duplicate pairs in one band bucket, as (page id, rank, digest) pairs."""
-        if len(infos) < 2:
-            return
-        by_id = {info[0]: info for info in infos}
-        for a, b in candidate_pairs([i[:3] for i in infos], self.options.threshold, self.strict):
-            yield _pair_info(by_id[a]), _pair_info(by_id[b])
-
-    def clusters_of(
-        self, pairs: list[tuple[tuple, tuple]]
-    ) -> Iterable[tuple[str, tuple[str, bool]]]:
-        """(page id, (kept page id, exact copy?)) for every page that is not its cluster's pick."""
-        rank = {info[0]: tuple(info[1]) for pair in pairs for info in pair}
-        digest = {info[0]: info[2] for pair in pairs for info in pair}
-        kept = representatives(clusters((a[0], b[0]) for a, b in pairs), rank)
-        for page, keep in sorted(kept.items()):
-            yield page, (keep, digest[page] == digest[keep])
-
-    def verdicts(
-        self, summaries: Iterable[tuple[str, tuple]]
-    ) -> Iterable[tuple[str, tuple[str, bool]]]:
-        buckets: dict[str, list[tuple]] = {}
-        for keyed in summaries:
-            for key, info in self.band_keys(keyed):
-                buckets.setdefault(key, []).append(info)
-        pairs = [pair for infos in buckets.values() for pair in self.bucket_pairs(infos)]
-        return self.clusters_of(pairs)
+    def verdicts(self, summaries: Iterable[tuple[str, Sketch]]) -> Iterable[tuple[str, tuple]]:
+        work = Work()
+        yield from find_duplicates((s for _, s in summaries), self.options, work)
+        self.count("dedup.comparisons", work.comparisons)
 
     def decide(self, page: PageRecord, verdict: tuple[str, bool] | None) -> Iterable[Outcome]:
         if verdict is None:
@@ -225,8 +452,3 @@ class DeduplicatePages(JoinStage):
         keep, exact = verdict
         reason = PageDropReason.EXACT_DUPLICATE if exact else PageDropReason.NEAR_DUPLICATE
         yield Drop(replace(page, duplicate_of=keep), reason)
-
-
-def _pair_info(info: tuple) -> tuple:
-    page_id, _, _, rank, digest = info
-    return page_id, rank, digest

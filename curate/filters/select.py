@@ -5,7 +5,10 @@
    `score_below_min`.
 3. Of the rest, keep the `keep_top` fraction with the highest scores (the hardest, most
    informative samples, as Cherry_LLM keeps high IFD); the others -> `below_top_fraction`.
-The threshold for step 3 needs every eligible score, so it is computed first (`top_threshold`).
+The threshold for step 3 needs every eligible score, so it is computed first: in one process by
+sorting (`top_threshold`); on Beam in two passes that never gather all scores (approximate
+quantiles give a narrow window around it, then only the window is gathered: `window_bounds`,
+`threshold_in_window`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,30 @@ def top_threshold(scores: Iterable[float], keep_top: float | None) -> float | No
         return None
     keep = max(1, math.ceil(len(ordered) * keep_top))
     return ordered[keep - 1]
+
+
+def window_bounds(quantiles: list[float], n: int, keep_top: float, margin: int = 2) -> tuple:
+    """(low, high) scores around the top-fraction threshold, from approximate quantiles (rank
+    error under one quantile step): the exact threshold lies between them."""
+    steps = len(quantiles) - 1
+    rank = n - max(1, math.ceil(n * keep_top))  # the threshold's rank, ascending
+    position = rank * steps / max(1, n - 1)
+    low = quantiles[max(0, math.floor(position) - margin)]
+    high = quantiles[min(steps, math.ceil(position) + margin)]
+    return low, high
+
+
+def threshold_in_window(window: Iterable[float], above: int, n: int, keep_top: float) -> float:
+    """The exact threshold from the scores inside the bounds and the count of those above:
+    the second pass of the two-pass method, which only gathers the window."""
+    ordered = sorted(window, reverse=True)
+    index = max(1, math.ceil(n * keep_top)) - 1 - above
+    if not 0 <= index < len(ordered):
+        raise RuntimeError(
+            f"the quantile bounds missed the top-fraction threshold (rank {index} of a window "
+            f"of {len(ordered)}); please report this with the number of samples ({n})"
+        )
+    return ordered[index]
 
 
 def decide(sample: SampleRecord, options: FilterOptions, threshold: float | None) -> str | None:

@@ -28,7 +28,7 @@ from curate.writers.parquet import DATA, DEAD_LETTER, PAGES
 from curate.writers.parquet import DROPPED as DROPPED_SPEC
 from curate.writers.parquet import DROPPED_PAGES as DROPPED_PAGES_SPEC
 
-PATTERNS = "patterns"
+PATTERNS, FOLDERS = "patterns", "folders"
 
 
 class _RouteInputs(beam.DoFn):
@@ -38,6 +38,8 @@ class _RouteInputs(beam.DoFn):
         kind, uri = storage.route_input(raw)
         if kind == "pattern":
             yield beam.pvalue.TaggedOutput(PATTERNS, uri)
+        elif kind == "folder":
+            yield beam.pvalue.TaggedOutput(FOLDERS, uri)
         elif kind == "url_list":
             yield from storage.iter_url_list(uri)
         else:
@@ -54,14 +56,21 @@ class ListInputs(beam.PTransform):
 
     def expand(self, inputs):
         extensions = self.extensions
-        routed = inputs | "Route" >> beam.ParDo(_RouteInputs()).with_outputs(PATTERNS, main="uris")
+        routed = inputs | "Route" >> beam.ParDo(_RouteInputs()).with_outputs(
+            PATTERNS, FOLDERS, main="uris"
+        )
         matched = (
             routed[PATTERNS]
             | "Match" >> fileio.MatchAll(EmptyMatchTreatment.ALLOW)
             | "Paths" >> beam.Map(lambda metadata: metadata.path)
             | "Supported" >> beam.Filter(storage.has_extension, extensions)
         )
-        return (routed.uris, matched) | "AllInputs" >> beam.Flatten()
+        in_folders = (  # every file: an unsupported one gets its dead-letter row
+            routed[FOLDERS]
+            | "MatchFolders" >> fileio.MatchAll(EmptyMatchTreatment.ALLOW)
+            | "FolderPaths" >> beam.Map(lambda metadata: metadata.path)
+        )
+        return (routed.uris, matched, in_folders) | "AllInputs" >> beam.Flatten()
 
 
 def read_source(p: beam.Pipeline, job: Job):

@@ -15,7 +15,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
 from curate.filters.dedup import DeduplicatePages
+from curate.filters.select import FilterSamples
+from curate.pipelines.dedup import DuplicateVerdicts
 from curate.pipelines.progress import mark_done
+from curate.pipelines.select import TopThreshold
 from curate.schemas import PageRecord
 from curate.stage import (
     BatchStage,
@@ -189,13 +192,15 @@ class ApplyDatasetStage(beam.PTransform):
     def expand(self, items):
         stage = self.stage
         handled, others = _split(items, stage)
-        combined = (
-            handled
-            | "Summaries"
-            >> beam.FlatMap(lambda item: [s] if (s := stage.summarize(item)) is not None else [])
-            | "All" >> beam.combiners.ToList()
-            | "Combine" >> beam.Map(stage.combine)
+        summaries = handled | "Summaries" >> beam.FlatMap(
+            lambda item: [s] if (s := stage.summarize(item)) is not None else []
         )
+        if type(stage) in COMBINES:
+            combined = summaries | "Combine" >> COMBINES[type(stage)](stage)
+        else:
+            combined = (
+                summaries | "All" >> beam.combiners.ToList() | "Combine" >> beam.Map(stage.combine)
+            )
         outputs = handled | "Decide" >> beam.ParDo(
             _StageFn(stage, _decide), beam.pvalue.AsSingleton(combined)
         ).with_outputs(*TAGS, main="kept")
@@ -217,27 +222,8 @@ class _GatheredVerdicts(beam.PTransform):
         )
 
 
-class _DuplicateVerdicts(beam.PTransform):
-    """Duplicate clusters: pages meet only in band buckets (GroupByKey on band values); only
-    verified pairs are gathered, never the pages or all hashes."""
-
-    def __init__(self, stage: DeduplicatePages):
-        super().__init__()
-        self.stage = stage
-
-    def expand(self, summaries):
-        stage = self.stage
-        return (
-            summaries
-            | "BandKeys" >> beam.FlatMap(stage.band_keys)
-            | "Buckets" >> beam.GroupByKey()
-            | "Candidates" >> beam.FlatMap(lambda bucket: stage.bucket_pairs(list(bucket[1])))
-            | "AllPairs" >> beam.combiners.ToList()
-            | "Clusters" >> beam.FlatMap(stage.clusters_of)
-        )
-
-
-VERDICTS: dict[type, type[beam.PTransform]] = {DeduplicatePages: _DuplicateVerdicts}
+VERDICTS: dict[type, type[beam.PTransform]] = {DeduplicatePages: DuplicateVerdicts}
+COMBINES: dict[type, type[beam.PTransform]] = {FilterSamples: TopThreshold}
 
 
 def _join(stage: JoinStage, joined: tuple[str, dict]) -> list[Outcome]:

@@ -31,6 +31,12 @@ class Reason(StrEnum):
 class FailureReason(Reason):
     UNSUPPORTED_FORMAT = "unsupported_format", "a file named directly whose type no source handles"
     FILE_NOT_FOUND = "file_not_found", "an input that does not exist"
+    UNREADABLE = "unreadable", "the file exists but cannot be read (permissions, I/O error)"
+    WRONG_FILE_TYPE = (
+        "wrong_file_type",
+        "the content is not what the name says (HTML saved as .pdf): found by its first bytes",
+    )
+    TRUNCATED_DOCUMENT = "truncated_document", "a PDF cut off before its end (no %%EOF)"
     FILE_TOO_LARGE = "file_too_large", "larger than `render.max_file_mb`"
     CORRUPT_DOCUMENT = "corrupt_document", "the file cannot be opened as its type"
     ENCRYPTED_DOCUMENT = "encrypted_document", "password-protected"

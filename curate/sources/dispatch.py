@@ -1,4 +1,5 @@
-"""Route an input to the source that understands it, by file extension."""
+"""Route an input to the source that understands it: by extension, checked against the
+file's first bytes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 
+from curate import storage
 from curate.config import RenderOptions
 from curate.schemas import Failure, LinkedDocument, PageRecord, stable_id
 from curate.schemas.reasons import FailureReason
@@ -31,6 +33,12 @@ def render_document(
         yield from web.crawl(uri, staging)
         return
     extension = os.path.splitext(uri)[1].lower()
+    problem = check_content(uri, extension)
+    if problem is not None:
+        yield Failure(
+            item_id=uri, source_uri=uri, stage="render", reason=problem[0], detail=problem[1]
+        )
+        return
     if extension in PDF_EXTENSIONS:
         yield from render_pdf_pages(uri, options)
         return
@@ -49,6 +57,58 @@ def render_document(
         detail=f"no source handles {extension or 'files without an extension'}; "
         f"supported: {supported}",
     )
+
+
+_SIGNATURES = {  # what a file of each kind starts with
+    "pdf": (b"%PDF-",),
+    "zip": (b"PK\x03\x04",),  # .pptx, .odp, .otp: zip packages
+    "ole": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),  # .ppt
+}
+_EXPECTED = {ext: "pdf" for ext in PDF_EXTENSIONS} | {
+    ext: "ole" if ext in (".ppt", ".pps", ".pot") else "zip" for ext in SLIDE_EXTENSIONS
+}
+
+
+def sniff(head: bytes) -> str:
+    """What the first bytes of a file look like: pdf, zip, ole, html, text or binary."""
+    if b"%PDF-" in head[:1024]:  # a PDF may start with junk before its header
+        return "pdf"
+    for kind, starts in _SIGNATURES.items():
+        if head.startswith(starts):
+            return kind
+    lowered = head[:512].lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+        return "html"
+    return "text" if head and all(b >= 9 for b in head[:512]) else "binary"
+
+
+def check_content(uri: str, extension: str) -> tuple[FailureReason, str] | None:
+    """None when the file can be read and its first bytes match its extension; else why not.
+
+    Types come from content, not names: an HTML error page saved as `report.pdf` is reported
+    as such rather than rendered as a one-page PDF."""
+    try:
+        with storage.open_file(uri, "rb") as handle:
+            head = handle.read(1024)
+    except FileNotFoundError:
+        return None  # the source reports it
+    except OSError as err:
+        return (
+            FailureReason.UNREADABLE,
+            f"cannot read it ({err.strerror or err}); check permissions",
+        )
+    expected = _EXPECTED.get(extension)
+    if expected is None:
+        return None
+    found = sniff(head)
+    if found != expected:
+        start = head[:40].decode("latin-1").strip()
+        return (
+            FailureReason.WRONG_FILE_TYPE,
+            f"named {extension} but its content is {found} (it starts with {start!r}); "
+            "fix the download or rename the file",
+        )
+    return None
 
 
 def render_linked_document(

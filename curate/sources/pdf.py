@@ -49,6 +49,25 @@ MAX_REPLACEMENT_SHARE = 0.3
 pymupdf.TOOLS.mupdf_display_errors(False)  # errors are reported as Failure rows instead
 
 
+_TRUNCATED = (
+    "the PDF ends early (no %%EOF trailer): the download or copy was cut off; fetch it again"
+)
+
+
+def is_truncated(uri: str) -> bool:
+    """A PDF cut off in transfer: no end-of-file marker in its last kilobyte, though what is
+    there looks like PDF (objects), not garbage."""
+    try:
+        with storage.open_file(uri, "rb") as handle:
+            head = handle.read(4096)
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - 1024))
+            tail = handle.read()
+    except OSError:
+        return False
+    return b"%%EOF" not in tail and b" obj" in head
+
+
 def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
     """Yield one PageRecord per page of the PDF at `uri`, or Failures explaining what went wrong."""
 
@@ -64,7 +83,10 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
     try:
         doc = _open(uri)
     except Exception as err:  # PyMuPDF raises several types for damaged files
-        yield failure(FailureReason.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}")
+        if is_truncated(uri):
+            yield failure(FailureReason.TRUNCATED_DOCUMENT, _TRUNCATED)
+        else:
+            yield failure(FailureReason.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}")
         return
     yield from render_open_document(doc, uri, sha256, options)
 
@@ -104,7 +126,10 @@ def render_open_document(
             yield failure(FailureReason.ENCRYPTED_DOCUMENT, "password-protected; decrypt it first")
             return
         if doc.page_count == 0:
-            yield failure(FailureReason.EMPTY_DOCUMENT, "the PDF has no pages")
+            if is_truncated(uri):
+                yield failure(FailureReason.TRUNCATED_DOCUMENT, _TRUNCATED)
+            else:
+                yield failure(FailureReason.EMPTY_DOCUMENT, "the PDF has no pages")
             return
         doc_id = stable_id(uri, sha256)
         to_render = min(doc.page_count, options.max_pages_per_document)

@@ -26,7 +26,7 @@ from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
 from curate.sources.pdf import PageHints, render_open_document
 
-SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp"})
+SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp", ".otp", ".potx", ".ppsx", ".pps"})
 STAGE = "render"
 
 

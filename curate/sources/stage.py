@@ -15,6 +15,9 @@ SOURCE_FAILURES = frozenset(
     {
         FailureReason.UNSUPPORTED_FORMAT,
         FailureReason.FILE_NOT_FOUND,
+        FailureReason.UNREADABLE,
+        FailureReason.WRONG_FILE_TYPE,
+        FailureReason.TRUNCATED_DOCUMENT,
         FailureReason.FILE_TOO_LARGE,
         FailureReason.CORRUPT_DOCUMENT,
         FailureReason.ENCRYPTED_DOCUMENT,

@@ -61,6 +61,15 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Every request is intercepted and fetched by curate's guarded client. Should one escape
+    # interception (a speculative preconnect, DNS prefetch, secure DNS), Chromium can reach
+    # nothing: every host resolves to nothing, and all traffic, loopback included, goes to a
+    # proxy port where nothing listens.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--dns-prefetch-disable",
+    "--disable-features=DnsOverHttps,NetworkPrediction,NetworkServiceInProcess2",
 ]
 _DOM = """() => {
   const out = {blocks: [], context: [], links: []};

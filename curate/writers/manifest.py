@@ -41,6 +41,8 @@ class RunTotals:
             self._reason(f"{where}_by_reason", record.drop_reason)
         elif where == "failures":
             self._reason("failures_by_reason", record.reason)
+            level = "samples" if record.stage in SAMPLE_STAGES else "documents"
+            self.counts[f"failures.{level}"] += 1
         if where in ("data", "dropped", "failures") and record.llm_usage:  # every call paid for
             self.usage.add(record.llm_usage)
         if where in ("data", "dropped"):
@@ -57,6 +59,20 @@ class RunTotals:
             self.reasons.setdefault(section, Counter()).update(counter)
         self.usage.add(other.usage)
         return self
+
+
+SAMPLE_STAGES = frozenset({"generate", "score", "filter", "samples", "language"})
+
+
+def failure_rate(counts: Counter) -> float:
+    """The larger of the two failure rates: documents (render, OCR) and samples (generate,
+    score): a job where every LLM call failed reads 1.0 however many documents rendered."""
+    documents = counts.get("failures.documents", 0), counts.get("documents", 0)
+    samples = counts.get("failures.samples", 0)
+    attempted = samples + counts.get("samples", 0) + counts.get("dropped", 0)
+    rates = [min(1.0, documents[0] / documents[1]) if documents[1] else float(documents[0] > 0)]
+    rates.append(samples / attempted if attempted else 0.0)
+    return round(max(rates), 4)
 
 
 def build_manifest(
@@ -82,6 +98,7 @@ def build_manifest(
         "counts": {name: totals.counts.get(name, 0) for name in sorted(names)},
         "shards": shards,
     }
+    manifest["failure_rate"] = failure_rate(totals.counts)
     sections = ["dropped_by_reason", "failures_by_reason"]
     if kind == "samples":
         sections.append("rejected_qa_by_reason")
