@@ -309,7 +309,8 @@ class RunOptions(_Options):
         ge=0,
         le=1,
         description="Exit non-zero (after writing everything) when more than this fraction of "
-        "the job's items failed: failures / (failures + samples kept + samples dropped).",
+        "the documents, or of the samples, failed (refusals by robots.txt, the SSRF guard or "
+        "size caps do not count).",
     )
 
 

@@ -41,8 +41,9 @@ class RunTotals:
             self._reason(f"{where}_by_reason", record.drop_reason)
         elif where == "failures":
             self._reason("failures_by_reason", record.reason)
-            level = "samples" if record.stage in SAMPLE_STAGES else "documents"
-            self.counts[f"failures.{level}"] += 1
+            if record.reason not in REFUSALS:
+                level = "samples" if record.stage in SAMPLE_STAGES else "documents"
+                self.counts[f"failures.{level}"] += 1
         if where in ("data", "dropped", "failures") and record.llm_usage:  # every call paid for
             self.usage.add(record.llm_usage)
         if where in ("data", "dropped"):
@@ -62,12 +63,24 @@ class RunTotals:
 
 
 SAMPLE_STAGES = frozenset({"generate", "score", "filter", "samples", "language"})
+# the job's own rules said no (robots.txt, the SSRF guard, size caps): not failures of the job
+REFUSALS = frozenset(
+    {
+        "robots_disallowed",
+        "ssrf_refused",
+        "download_too_large",
+        "file_too_large",
+        "too_many_pages",
+        "unsupported_format",
+    }
+)
 
 
 def failure_rate(counts: Counter) -> float:
     """The larger of the two failure rates: documents (render, OCR) and samples (generate,
     score): a job where every LLM call failed reads 1.0 however many documents rendered."""
-    documents = counts.get("failures.documents", 0), counts.get("documents", 0)
+    seen = counts.get("documents", 0) + counts.get("linked_documents", 0)
+    documents = counts.get("failures.documents", 0), seen
     samples = counts.get("failures.samples", 0)
     attempted = samples + counts.get("samples", 0) + counts.get("dropped", 0)
     rates = [min(1.0, documents[0] / documents[1]) if documents[1] else float(documents[0] > 0)]
