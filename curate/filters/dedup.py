@@ -84,10 +84,6 @@ def content_box(image: Image.Image, ink: int = 160) -> Image.Image:
     return image.crop(box) if box else image
 
 
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 @functools.cache
 def band_ranges(threshold: int) -> list[tuple[int, int]]:
     """threshold + 1 contiguous bit ranges covering the hash bits, as equal as possible."""
@@ -104,16 +100,6 @@ def band_ranges(threshold: int) -> list[tuple[int, int]]:
 def band_bits(value: int, index: int, threshold: int) -> int:
     start, end = band_ranges(threshold)[index]
     return (value >> (HASH_BITS - end)) & ((1 << (end - start)) - 1)
-
-
-def band_keys(hash_hex: str, threshold: int) -> list[str]:
-    """One key per band: two hashes within `threshold` bits always share at least one."""
-    value = int(hash_hex, 16)
-    keys = []
-    for index, (start, end) in enumerate(band_ranges(threshold)):
-        bits = (value >> (HASH_BITS - end)) & ((1 << (end - start)) - 1)
-        keys.append(f"{index}:{bits:x}")
-    return keys
 
 
 def shingles(text: str) -> np.ndarray:
