@@ -100,6 +100,28 @@ def test_batched_scores_equal_the_reference_for_multi_image_passes(vlm, sample):
             assert values[span] == pytest.approx(reference_nll(vlm, item, span), abs=1e-4)
 
 
+def test_each_samples_images_are_encoded_once_and_rows_score_as_alone(vlm, sample):
+    """Two samples' rows mixed in one call: the vision tower runs once per sample (its rows
+    reuse the image prefix's key/value cache), and every score equals the row scored alone."""
+    images = [i.bytes for i in sample.images]
+    other = list(reversed(images))
+    passes = _passes(vlm, images) + _passes(vlm, other)
+    tiles = []  # image tiles through the vision tower, per call
+    hook = vlm.model.model.vision_model.register_forward_hook(
+        lambda module, args, kwargs, out: tiles.append(len(kwargs["pixel_values"])),
+        with_kwargs=True,
+    )
+    try:
+        batched = vlm.span_nll(passes)
+    finally:
+        hook.remove()
+    per_sample = len(passes[0].image_inputs["pixel_values"][0])
+    assert tiles == [per_sample, per_sample]
+    for item, values in zip(passes, batched, strict=True):
+        for span in item.spans:
+            assert values[span] == pytest.approx(reference_nll(vlm, item, span), abs=1e-4)
+
+
 def test_truncation_cuts_context_only_and_scores_the_same_tokens(text_model):
     full = _passes(text_model)[2]
     short = ScoringModel.__new__(ScoringModel)

@@ -19,7 +19,9 @@ sequence), and logits are computed only at the positions that are scored.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from curate.schemas import IMAGE_METRICS, METRICS, QAItem, SampleRecord, Scores
@@ -52,54 +54,32 @@ def score_samples(
             f"{sorted(wanted & IMAGE_METRICS)} need an image-text model; {model.name} is text-only "
             "(use --model .models/tiny-idefics3 or a real VLM such as SmolVLM)"
         )
+
+    def plan(sample: SampleRecord) -> tuple[list[Pass], list[dict]]:
+        return _plan_sample(model, sample, wanted, images_needed)
+
     passes: list[Pass] = []
     plans = []  # per sample: list of per-turn dicts name -> (pass index, span)
-    for sample in samples:
-        turns = []
-        images = [
-            image.bytes for image in sample.images
-        ]  # one list per sample: its passes share it
-        for index, item in enumerate(sample.qa):
-            plan: dict[str, tuple[int, str]] = {}
-            if not item.answer.strip() or not item.question.strip():
-                turns.append({"note": ScoreNote.EMPTY_ANSWER})
-                continue
-            q, a = Part(item.question, "q"), Part(item.answer, "a")
-            passes.append(model.build_pass([("user", [q]), ("assistant", [a])]))
-            plan["a|q"] = (len(passes) - 1, "a")
-            plan["q+a"] = (len(passes) - 1, "qa")  # same forward: L(Q+A), VFD's direct pass
-            if "ifd" in wanted:
-                passes.append(
-                    model.build_pass([("user", [Part()]), ("assistant", [Part(item.answer, "a")])])
-                )
-                plan["a"] = (len(passes) - 1, "a")
-            if images_needed:
-                with_images = [Part(images=True), Part(item.question, "q")]
-                passes.append(
-                    model.build_pass(
-                        [("user", with_images), ("assistant", [Part(item.answer, "a")])], images
-                    )
-                )
-                plan["qa|i"] = (len(passes) - 1, "qa")
-                previous = sample.qa[index - 1] if index else None
-                if (
-                    "ffd" in wanted
-                    and item.kind == "self_explain"
-                    and previous
-                    and previous.kind == "extractive"
-                ):
-                    messages = [
-                        ("user", [Part(images=True), Part(previous.question)]),
-                        ("assistant", [Part(previous.answer)]),
-                        ("user", [Part(item.question, "q")]),
-                        ("assistant", [Part(item.answer, "a")]),
-                    ]
-                    passes.append(model.build_pass(messages, images))
-                    plan["s|i,e"] = (len(passes) - 1, "qa")
-            turns.append(plan)
-        plans.append(turns)
-
-    nll = model.span_nll(passes)
+    nll: dict[int, dict[str, float]] = {}
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        # Building passes is CPU work (the image processor above all). Samples are prepared on
+        # a few threads (PIL and the tokenizer release the GIL) while the model scores the
+        # image passes of the samples already prepared; text passes run last, batched across
+        # all samples.
+        prepared = pool.map(plan, samples) if images_needed else map(plan, samples)
+        for sample_passes, turns in prepared:
+            offset = len(passes)
+            passes.extend(sample_passes)
+            plans.append(
+                [
+                    {k: v if k == "note" else (v[0] + offset, v[1]) for k, v in turn.items()}
+                    for turn in turns
+                ]
+            )
+            with_images = [offset + i for i, p in enumerate(sample_passes) if p.image_inputs]
+            nll.update(zip(with_images, model.span_nll([passes[i] for i in with_images])))
+    text_only = [i for i in range(len(passes)) if i not in nll]
+    nll.update(zip(text_only, model.span_nll([passes[i] for i in text_only])))
 
     def loss(plan: dict, key: str) -> float | None:
         if key not in plan:
@@ -136,3 +116,51 @@ def score_samples(
         aggregate = Scores(**{m: _mean([getattr(q.scores, m) for q in qa]) for m in METRICS})
         scored.append(replace(sample, qa=qa, scores=aggregate))
     return scored
+
+
+def _plan_sample(
+    model: ScoringModel, sample: SampleRecord, wanted: set[str], images_needed: bool
+) -> tuple[list[Pass], list[dict]]:
+    """One sample's passes, and per turn which pass and span each loss reads."""
+    passes: list[Pass] = []
+    turns: list[dict] = []
+    images = [image.bytes for image in sample.images]  # one list per sample: its passes share it
+    for index, item in enumerate(sample.qa):
+        plan: dict = {}
+        if not item.answer.strip() or not item.question.strip():
+            turns.append({"note": ScoreNote.EMPTY_ANSWER})
+            continue
+        q, a = Part(item.question, "q"), Part(item.answer, "a")
+        passes.append(model.build_pass([("user", [q]), ("assistant", [a])]))
+        plan["a|q"] = (len(passes) - 1, "a")
+        plan["q+a"] = (len(passes) - 1, "qa")  # same forward: L(Q+A), VFD's direct pass
+        if "ifd" in wanted:
+            passes.append(
+                model.build_pass([("user", [Part()]), ("assistant", [Part(item.answer, "a")])])
+            )
+            plan["a"] = (len(passes) - 1, "a")
+        if images_needed:
+            with_images = [Part(images=True), Part(item.question, "q")]
+            passes.append(
+                model.build_pass(
+                    [("user", with_images), ("assistant", [Part(item.answer, "a")])], images
+                )
+            )
+            plan["qa|i"] = (len(passes) - 1, "qa")
+            previous = sample.qa[index - 1] if index else None
+            if (
+                "ffd" in wanted
+                and item.kind == "self_explain"
+                and previous
+                and previous.kind == "extractive"
+            ):
+                messages = [
+                    ("user", [Part(images=True), Part(previous.question)]),
+                    ("assistant", [Part(previous.answer)]),
+                    ("user", [Part(item.question, "q")]),
+                    ("assistant", [Part(item.answer, "a")]),
+                ]
+                passes.append(model.build_pass(messages, images))
+                plan["s|i,e"] = (len(passes) - 1, "qa")
+        turns.append(plan)
+    return passes, turns

@@ -10,12 +10,14 @@ logits are computed only at the positions that are scored.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from curate.schemas.reasons import ScoreNote
 
 TEXT_MODEL_ALIAS = "smollm2"
+PLAIN_HEAD_MODELS = {"llama", "mistral", "qwen2", "qwen3", "idefics3", "smolvlm"}
 
 
 @dataclass
@@ -94,8 +96,48 @@ class ScoringModel:
         except (ValueError, ImportError):  # architectures without SDPA support
             self.model = model_class.from_pretrained(name_or_path, **kwargs)
         self.model.to(self.device).eval()
+        self._finish(name_or_path)
+
+    @classmethod
+    def from_loaded(
+        cls,
+        model,
+        processor_or_tokenizer,
+        *,
+        name: str = "in-memory model",
+        max_length: int = 2048,
+        batch_tokens: int = 8192,
+    ) -> ScoringModel:
+        """Wrap a model already in memory (a benchmark's random-weight model, a notebook's)."""
+        import torch
+
+        self = cls.__new__(cls)
+        self.torch = torch
+        self.model = model.eval()
+        self.device = str(next(model.parameters()).device)
+        self.max_length, self.batch_tokens = max_length, batch_tokens
+        self.has_images = hasattr(model.config, "vision_config")
+        self.processor = processor_or_tokenizer if self.has_images else None
+        self.tokenizer = getattr(processor_or_tokenizer, "tokenizer", processor_or_tokenizer)
+        self._finish(name)
+        return self
+
+    def _finish(self, name: str) -> None:
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        self.name = name_or_path
+        self.name = name
+        self.image_token_id = getattr(self.model.config, "image_token_id", None)
+        # Architectures whose logits are exactly head(last hidden state): the head can then
+        # run on the scored positions alone (others take the logits_to_keep path).
+        text_config = getattr(self.model.config, "text_config", self.model.config)
+        self._plain_head = (
+            self.model.config.model_type in PLAIN_HEAD_MODELS
+            and hasattr(self.model, "model")
+            and self.model.get_output_embeddings() is not None
+            and not getattr(text_config, "final_logit_softcapping", None)
+            and not getattr(text_config, "logit_scale", None)
+        )
+        self._encoded: dict[int, tuple[list, dict, list[int]]] = {}
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ building passes
 
@@ -139,11 +181,8 @@ class ScoringModel:
                     )
                 template_text = rendered[cursor:at]
                 if images and "<image>" in template_text and not image_inputs:
-                    pil = [_open_image(data) for data in images]
-                    encoded = self.processor(text=template_text, images=[pil], return_tensors="pt")
-                    ids.extend(encoded.pop("input_ids")[0].tolist())
-                    encoded.pop("attention_mask", None)
-                    image_inputs = dict(encoded)
+                    image_ids, image_inputs = self._encode_images(template_text, images)
+                    ids.extend(image_ids)
                 else:
                     ids.extend(self._ids(template_text))
                 piece = self._ids(part.text)
@@ -154,6 +193,29 @@ class ScoringModel:
         ids.extend(self._ids(rendered[cursor:]))
         result = Pass(ids=ids, spans=spans, images=images, image_inputs=image_inputs)
         return self._truncate(result)
+
+    def _encode_images(self, text: str, images: list[bytes]) -> tuple[list[int], dict]:
+        """Token ids for `text` with the sample's images expanded, and the sample's pixel
+        tensors. The processor runs once per sample (it is the slow, CPU-bound part): its
+        passes share one `images` list, so they reuse its image tokens and one tensor dict,
+        which is also how span_nll knows to run the vision tower once for all of them."""
+        start, end = text.find("<image>"), text.rfind("<image>") + len("<image>")
+        head, tail = self._ids(text[:start]), self._ids(text[end:])
+        with self._lock:
+            cached = self._encoded.get(id(images))
+        if cached is None or cached[0] is not images:
+            pil = [_open_image(data) for data in images]
+            encoded = self.processor(text=text, images=[pil], return_tensors="pt")
+            ids = encoded.pop("input_ids")[0].tolist()
+            encoded.pop("attention_mask", None)
+            if ids[: len(head)] != head or ids[len(ids) - len(tail) :] != tail:
+                return ids, dict(encoded)  # tokenised differently whole: no reuse
+            cached = (images, dict(encoded), ids[len(head) : len(ids) - len(tail)])
+            with self._lock:
+                if len(self._encoded) >= 64:  # keep the last few samples only
+                    self._encoded.pop(next(iter(self._encoded)))
+                self._encoded[id(images)] = cached
+        return head + cached[2] + tail, cached[1]
 
     def _truncate(self, item: Pass) -> Pass:
         """Cut unscored context from the left to fit max_length; never a scored token or image."""
@@ -197,18 +259,59 @@ class ScoringModel:
         groups: dict[int, list[int]] = {}
         for i in runnable:
             if passes[i].image_inputs:
-                groups.setdefault(id(passes[i].images), []).append(i)
+                groups.setdefault(id(passes[i].image_inputs), []).append(i)
         for group in groups.values():  # rows of one sample share its images
             group.sort(key=lambda i: len(passes[i].ids))
-            for start in range(0, len(group), 8):
-                self._forward(passes, group[start : start + 8], results)
+            if not self._forward_over_image_prefix(passes, group, results):
+                for start in range(0, len(group), 8):
+                    self._forward(passes, group[start : start + 8], results)
         for i, first in repeats.items():
             if i != first:
                 results[i] = dict(results[first])
         return results
 
-    def _forward(
+    def _forward_over_image_prefix(
         self, passes: Sequence[Pass], rows: list[int], results: list[dict[str, float]]
+    ) -> bool:
+        """Score one sample's image rows over their shared opening (chat prefix and every image
+        token): the vision tower and the prefix run once, then the rows' own text runs in
+        batches under the token budget on a copy of that key/value cache. Exact: the same
+        tokens at the same positions. False when the rows share no such prefix."""
+        if self.image_token_id is None:
+            return False
+        torch = self.torch
+        first_scored = min(p for i in rows for ps in passes[i].spans.values() for p in ps if p > 0)
+        shared = min(_common_prefix([passes[i].ids for i in rows]), first_scored - 1)
+        head = passes[rows[0]].ids
+        last_image = max((p for p, t in enumerate(head) if t == self.image_token_id), default=-1)
+        if last_image < 0 or shared <= last_image:
+            return False
+        import copy
+
+        prefix = torch.tensor([head[:shared]], device=self.device)
+        inputs = {k: v.to(self.device) for k, v in passes[rows[0]].image_inputs.items()}
+        with torch.inference_mode():
+            cache = self.model(input_ids=prefix, use_cache=True, **inputs).past_key_values
+        batch: list[int] = []
+        for i in rows + [None]:
+            width = max([len(passes[j].ids) - shared for j in batch] or [0])
+            if i is not None:
+                width = max(width, len(passes[i].ids) - shared)
+            if batch and (i is None or width * (len(batch) + 1) > self.batch_tokens):
+                rows_cache = copy.deepcopy(cache)
+                rows_cache.batch_repeat_interleave(len(batch))
+                self._forward(passes, batch, results, cache=(rows_cache, shared))
+                batch = []
+            if i is not None:
+                batch.append(i)
+        return True
+
+    def _forward(
+        self,
+        passes: Sequence[Pass],
+        rows: list[int],
+        results: list[dict[str, float]],
+        cache: tuple | None = None,
     ) -> None:
         torch = self.torch
         width = max(len(passes[i].ids) for i in rows)
@@ -229,19 +332,20 @@ class ScoringModel:
         )
         if not needed:
             return
-        images = bool(passes[rows[0]].image_inputs)
+        images = bool(passes[rows[0]].image_inputs) and cache is None
         # Rows share the chat template's opening (system prompt, role markers): run it once and
         # reuse its key/value cache for every row. Exact; it only skips repeated work.
         shared = 0 if images else min(_common_prefix([passes[i].ids for i in rows]), needed[0])
         kwargs = {"attention_mask": attention.to(self.device)}
         with torch.inference_mode():
-            if shared >= 8 and len(rows) > 1:
+            if cache is not None:  # the caller ran the prefix (images included) already
+                past, shared = cache
+                kwargs.update(past_key_values=past, input_ids=input_ids[:, shared:].to(self.device))
+            elif shared >= 8 and len(rows) > 1:
                 prefix = input_ids[:1, :shared].to(self.device)
-                cache = self.model(input_ids=prefix, use_cache=True).past_key_values
-                cache.batch_repeat_interleave(len(rows))
-                kwargs.update(
-                    past_key_values=cache, input_ids=input_ids[:, shared:].to(self.device)
-                )
+                past = self.model(input_ids=prefix, use_cache=True).past_key_values
+                past.batch_repeat_interleave(len(rows))
+                kwargs.update(past_key_values=past, input_ids=input_ids[:, shared:].to(self.device))
             else:
                 shared = 0
                 kwargs["input_ids"] = input_ids.to(self.device)
@@ -250,18 +354,38 @@ class ScoringModel:
                     kwargs[key] = torch.cat([passes[i].image_inputs[key] for i in rows]).to(
                         self.device
                     )
-            keep = torch.tensor([p - shared for p in needed], dtype=torch.long, device=self.device)
-            logits = self.model(**kwargs, logits_to_keep=keep).logits.float()
-        log_probs = torch.log_softmax(logits, dim=-1)
-        column = {p: c for c, p in enumerate(needed)}
-        for r, i in enumerate(rows):
-            for name, positions in passes[i].spans.items():
-                positions = [p for p in positions if p > 0]
-                if not positions:
-                    continue
-                cols = torch.tensor([column[p - 1] for p in positions], device=self.device)
-                targets = input_ids[r, positions].to(self.device)
-                results[i][name] = float(-log_probs[r, cols, targets].mean())
+            # Each row's own scored positions: the head and the softmax run on exactly those
+            # (the union over rows that logits_to_keep takes grows with rows x spans).
+            rows_at, cols_at, targets, owner, keys = [], [], [], [], []
+            for r, i in enumerate(rows):
+                for name, positions in passes[i].spans.items():
+                    positions = [p for p in positions if p > 0]
+                    if positions:
+                        owner += [len(keys)] * len(positions)
+                        keys.append((i, name))
+                        rows_at += [r] * len(positions)
+                        cols_at += [p - 1 - shared for p in positions]
+                        targets += [passes[i].ids[p] for p in positions]
+            device = self.device
+            at_rows = torch.tensor(rows_at, device=device)
+            if self._plain_head:
+                hidden = self.model.model(**kwargs).last_hidden_state
+                at = hidden[at_rows, torch.tensor(cols_at, device=device)]
+                logits = self.model.get_output_embeddings()(at).float()
+            else:
+                keep = sorted(set(cols_at))
+                column = {c: n for n, c in enumerate(keep)}
+                kept = self.model(**kwargs, logits_to_keep=torch.tensor(keep, device=device))
+                at_cols = torch.tensor([column[c] for c in cols_at], device=device)
+                logits = kept.logits[at_rows, at_cols].float()
+            picked = torch.log_softmax(logits, dim=-1).gather(
+                1, torch.tensor(targets, device=device).unsqueeze(1)
+            )
+            owners = torch.tensor(owner, device=device)
+            sums = torch.zeros(len(keys), device=device).index_add_(0, owners, -picked[:, 0])
+            means = (sums / torch.bincount(owners, minlength=len(keys))).tolist()  # one sync
+        for (i, name), value in zip(keys, means, strict=True):
+            results[i][name] = value
 
 
 def _common_prefix(rows: list[list[int]]) -> int:
