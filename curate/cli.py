@@ -62,6 +62,11 @@ LLMVerifyOpt = typer.Option(
     "--llm-verify/--no-llm-verify",
     help="Re-answer each extractive question from the page text; reject disagreements.",
 )
+LLMRefreshOpt = typer.Option(
+    False,
+    "--refresh-cache",
+    help="Ask the LLM endpoint again instead of reusing cached replies (new prompts, new model).",
+)
 AllowPrivateOpt = typer.Option(
     None,
     "--allow-private-hosts/--no-allow-private-hosts",
@@ -83,7 +88,7 @@ ModelOpt = typer.Option(
 
 
 def _llm_overrides(
-    generator, base_url, model, api_key, concurrency, vision, verify
+    generator, base_url, model, api_key, concurrency, vision, verify, refresh_cache=False
 ) -> dict[str, Any]:
     settings = {
         "base_url": base_url,
@@ -92,6 +97,7 @@ def _llm_overrides(
         "concurrency": concurrency,
         "vision": vision,
         "verify": verify,
+        "refresh_cache": refresh_cache or None,
     }
     return {
         "generator.backend": generator,
@@ -242,6 +248,7 @@ def run(
     llm_concurrency: int | None = LLMConcurrencyOpt,
     llm_vision: bool | None = LLMVisionOpt,
     llm_verify: bool | None = LLMVerifyOpt,
+    refresh_cache: bool = LLMRefreshOpt,
     score_metrics: str | None = typer.Option(
         None, "--score", help="Also score: ifd, vfd, mifd, ffd, a comma list, or all."
     ),
@@ -282,6 +289,7 @@ def run(
                 llm_concurrency,
                 llm_vision,
                 llm_verify,
+                refresh_cache,
             ),
             "scoring.metrics": _metrics(score_metrics),
             "scoring.model": model,
@@ -377,6 +385,7 @@ def generate(
     llm_concurrency: int | None = LLMConcurrencyOpt,
     llm_vision: bool | None = LLMVisionOpt,
     llm_verify: bool | None = LLMVerifyOpt,
+    refresh_cache: bool = LLMRefreshOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
 ) -> None:
@@ -397,6 +406,7 @@ def generate(
                 llm_concurrency,
                 llm_vision,
                 llm_verify,
+                refresh_cache,
             ),
         },
     )

@@ -217,8 +217,23 @@ class LLMOptions(_Options):
         description="Sent to endpoints that honour it (llama.cpp, vLLM, OpenAI): same replies.",
     )
     max_tokens: int = Field(512, gt=0)
-    timeout_s: float = Field(120, gt=0)
+    timeout_s: float = Field(
+        120,
+        gt=0,
+        description="Total time for one attempt, from connecting to the reply's last byte (a "
+        "server that trickles its reply is cut off too).",
+    )
     max_retries: int = Field(4, ge=0, le=20, description="On 429, 5xx and timeouts.")
+    breaker_failures: int = Field(
+        5,
+        ge=1,
+        description="After this many calls in a row fail to reach an answer (unreachable, HTTP "
+        "errors, timeouts), the endpoint is not called again in this job: the remaining "
+        "samples fail at once as llm_unavailable.",
+    )
+    refresh_cache: bool = Field(
+        False, description="Ask the endpoint again instead of reading the request cache."
+    )
     invalid_output_retries: int = Field(1, ge=0, le=5, description="Re-asks on unparsable JSON.")
     concurrency: int = Field(4, ge=1, le=256, description="Requests in flight per worker.")
     cache_dir: str | None = Field(None, description="Request cache; default <output>/llm_cache.")

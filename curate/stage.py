@@ -148,8 +148,9 @@ class Stage:
     def failed(self, item: Any, error: Exception) -> Fail:
         """The Fail for an exception raised on `item`, or the exception again when it is a bug."""
         reason = getattr(error, "reason", None)
-        if reason is not None and reason in self.emits:
-            return Fail(Failure(*identity(item), self.name, reason, str(error)))
+        if reason is not None and reason in self.emits:  # with what its LLM calls cost, if any
+            usage = getattr(error, "usage", None)
+            return Fail(Failure(*identity(item), self.name, reason, str(error), usage))
         if self.error_reason is None:
             raise error
         detail = f"{type(error).__name__}: {error}\n" + "".join(

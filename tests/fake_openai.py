@@ -2,8 +2,9 @@
 errors, refusals of a response_format, and planted bad items.
 
 Scripted behaviours are consumed one per request (429 with Retry-After, 500, a stall past the
-client's timeout, malformed content). After that it answers each task with valid JSON built
-from the prompt: a good item the checks must keep, plus planted bad ones they must reject:
+client's timeout, a reply trickled a byte at a time, an HTML page, malformed content). After
+that it answers each task with valid JSON built from the prompt: a good item the checks must
+keep, plus planted bad ones they must reject:
 
 - extractive: an answer copied from the page for its own question; an invented answer
   (`HALLUCINATION`); an answer that is on the page but does not fit its question.
@@ -189,6 +190,15 @@ class FakeOpenAI:
                     return
                 if kind == "sleep":
                     time.sleep(step[1])
+                if kind == "html":  # a web server's page where the API was expected
+                    page = b"<!doctype html><html><body>Welcome to nginx!</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
+                self.trickle = step[1] if kind == "trickle" else 0.0
                 if kind == "content":
                     content = step[1]
                 else:
@@ -230,7 +240,13 @@ class FakeOpenAI:
                     for key, value in (headers or {}).items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if getattr(self, "trickle", 0):  # one byte at a time, each read in time
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(self.trickle)
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 

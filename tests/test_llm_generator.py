@@ -399,6 +399,8 @@ def test_failures_land_in_the_dead_letter_output_and_the_job_finishes(fake, tmp_
     assert "max-failure-rate" in result.output
     (failure,) = pq.read_table(out / "dead_letter").to_pylist()
     assert failure["reason"] == FailureReason.LLM_INVALID_OUTPUT and failure["stage"] == "generate"
+    manifest = json.loads((out / "manifest.json").read_text())  # failed calls are counted too
+    assert manifest["llm"]["requests"] == len(fake.requests) > 0
 
 
 def _judged_run(out: Path) -> tuple[list[dict], dict]:
@@ -577,3 +579,64 @@ def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
     )
     assert echoes("What happens when there's 2,", "3. What happens when there's one")
     assert not echoes("What is the title of this page?", "Title Slide")
+
+
+def test_a_reply_trickled_past_the_deadline_is_cut_off(fake, sample):
+    """The timeout covers a whole attempt: a byte every 50 ms keeps every read in time, but the
+    reply (about 500 bytes) takes 25 s; it is cut off at timeout_s and reported."""
+    from curate.generators.llm_client import LLMClient as Client
+
+    fake.script = [("trickle", 0.05)] * 3
+    options = _options(fake, timeout_s=1, max_retries=0)
+    client = Client(options.llm, None, "json_schema")
+    started = time.monotonic()
+    with pytest.raises(LLMCallError) as err:
+        client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
+    assert time.monotonic() - started < 4
+    assert err.value.reason == FailureReason.LLM_ERROR and "timed out" in str(err.value)
+
+
+def test_an_endpoint_failing_in_a_row_is_not_called_again(fake, sample):
+    fake.script = [("status", 500)] * 1000
+    options = _options(fake, max_retries=0, breaker_failures=3)
+    client = LLMClient(options.llm, None, "json_schema")
+    with pytest.raises(LLMCallError):
+        generate_llm_qa(sample, client, options)
+    sent = len(fake.requests)
+    with pytest.raises(LLMCallError) as err:  # the next sample: failed at once, nothing sent
+        generate_llm_qa(sample, client, options)
+    assert len(fake.requests) == sent
+    assert err.value.reason == FailureReason.LLM_UNAVAILABLE
+    assert "in a row" in str(err.value) and "HTTP 500" in str(err.value)
+
+
+def test_a_retry_after_beyond_the_wait_budget_is_reported_as_such(fake):
+    fake.script = [("status", 429, {"Retry-After": "3600"})] * 3
+    options = _options(fake, max_retries=0)
+    client = LLMClient(options.llm, None, "json_schema")
+    with pytest.raises(LLMCallError) as err:
+        client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
+    assert "asked to wait 3600 s" in str(err.value)
+
+
+def test_an_html_page_from_the_endpoint_gets_a_clear_reason(fake):
+    fake.script = [("html",)]
+    options = _options(fake, max_retries=0)
+    client = LLMClient(options.llm, None, "json_schema")
+    with pytest.raises(LLMCallError) as err:
+        client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
+    assert "answered with a page" in str(err.value) and "/v1" in str(err.value)
+    assert "attribute" not in str(err.value)
+
+
+def test_refresh_cache_asks_again_and_the_cache_key_names_endpoint_and_model(fake, tmp_path):
+    options = _options(fake, tmp_path)
+    ask = [{"role": "user", "content": "hi"}], {"type": "object"}
+    LLMClient(options.llm, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    LLMClient(options.llm, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    assert len(fake.requests) == 1  # the second came from the cache
+    refresh = options.llm.model_copy(update={"refresh_cache": True})
+    LLMClient(refresh, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    other_model = options.llm.model_copy(update={"model": "another-model"})
+    LLMClient(other_model, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    assert len(fake.requests) == 3

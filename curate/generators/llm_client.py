@@ -177,6 +177,54 @@ def with_images(messages: list[dict[str, Any]], uris: list[str]) -> list[dict[st
     return out
 
 
+def _httpx():
+    """The httpx the openai client is built on (recent releases ship it as `httpx2`)."""
+    import importlib
+
+    from openai import DefaultHttpxClient
+
+    base = next(c for c in DefaultHttpxClient.__mro__[1:] if c.__name__ == "Client")
+    return importlib.import_module(base.__module__.split(".")[0])
+
+
+class _DeadlineTransport:
+    """An httpx transport whose every request has a total deadline, body included.
+
+    httpx's timeouts are per read, so a server that sends a byte every few seconds never trips
+    them; here the body's reader checks the clock, and a late reply raises ReadTimeout, which the
+    openai client retries like any timeout."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._inner = _httpx().HTTPTransport()
+
+    def handle_request(self, request):
+        import time
+
+        httpx = _httpx()
+        deadline = time.monotonic() + self.seconds
+        response = self._inner.handle_request(request)
+        body = response.stream
+
+        class _Body(httpx.SyncByteStream):
+            def __iter__(inner):
+                for chunk in body:
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout(
+                            f"the reply took longer than {self.seconds:g} s", request=request
+                        )
+                    yield chunk
+
+            def close(inner):
+                body.close()
+
+        response.stream = _Body()
+        return response
+
+    def close(self):
+        self._inner.close()
+
+
 class _FormatRejected(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -209,8 +257,13 @@ class LLMClient:
             timeout=options.timeout_s,
             max_retries=options.max_retries,
             # every attempt is counted, the client's own retries included
-            http_client=DefaultHttpxClient(event_hooks={"request": [self._sent]}),
+            http_client=DefaultHttpxClient(
+                event_hooks={"request": [self._sent]},
+                transport=_DeadlineTransport(options.timeout_s),
+            ),
         )
+        self._failures_in_a_row = 0  # the circuit breaker's count, over all threads
+        self._last_failure = ""
         price = options.prices.get(self.model)
         self._price = (price.input, price.output) if price else (0.0, 0.0)
         self.priced = price is not None
@@ -276,7 +329,7 @@ class LLMClient:
                 sort_keys=True,
             ).encode()
         ).hexdigest()
-        cached = self._cached(key)
+        cached = None if self.options.refresh_cache else self._cached(key)
         if cached is not None and schema_problem(cached.get("data"), schema) is None:
             return cached["data"], LLMUsage(cache_hits=1)
         if self.options.server_status:  # the local server crashed for good: fail fast, say why
@@ -286,9 +339,17 @@ class LLMClient:
                 raise LLMCallError(
                     FailureReason.LLM_ERROR, crash_report(self.options.server_status)
                 )
+        with self._lock:
+            if self._failures_in_a_row >= self.options.breaker_failures:
+                raise LLMCallError(
+                    FailureReason.LLM_UNAVAILABLE,
+                    f"not sent: {self._failures_in_a_row} calls to {self.options.base_url} failed "
+                    f"in a row (last: {self._last_failure}); fix the endpoint and re-run, "
+                    "finished samples come from the cache",
+                )
         usage = LLMUsage()
         try:
-            return self._complete(
+            result = self._complete(
                 key,
                 prompt_version,
                 with_images(messages, uris) if uris else messages,
@@ -300,7 +361,14 @@ class LLMClient:
         except LLMCallError as err:
             usage.cost_usd = self.cost(usage)
             err.usage = usage
+            if err.reason == FailureReason.LLM_ERROR:  # the endpoint, not its reply, failed
+                with self._lock:
+                    self._failures_in_a_row += 1
+                    self._last_failure = str(err)[:300]
             raise
+        with self._lock:
+            self._failures_in_a_row = 0
+        return result
 
     def _complete(self, key, prompt_version, sent, params, schema, usage: LLMUsage, images: int):
         """Ask, parse and check the shape; re-ask on a bad reply; cache what passes."""
@@ -382,8 +450,7 @@ class LLMClient:
             if negotiating and err.status_code in _FORMAT_STATUSES:
                 raise _FormatRejected(err.status_code, err.message) from None
             raise LLMCallError(
-                FailureReason.LLM_ERROR,
-                f"HTTP {err.status_code} from the LLM endpoint: {err.message}",
+                FailureReason.LLM_ERROR, _status_detail(err, self.options.max_retries)
             ) from None
         except openai.APITimeoutError:
             raise LLMCallError(
@@ -398,6 +465,12 @@ class LLMClient:
         if getattr(reply, "usage", None):
             usage.prompt_tokens += reply.usage.prompt_tokens or 0
             usage.completion_tokens += reply.usage.completion_tokens or 0
+        if isinstance(reply, str):  # the openai client hands back a non-JSON body as text
+            raise LLMCallError(
+                FailureReason.LLM_ERROR,
+                f"{self.options.base_url} answered with a page, not a chat completion "
+                f"({reply[:120]!r}): is it the API's address (usually ending in /v1)?",
+            )
         if not getattr(reply, "choices", None):
             raise LLMCallError(
                 FailureReason.LLM_INVALID_OUTPUT,
@@ -415,3 +488,26 @@ class LLMClient:
     def cost(self, usage: LLMUsage) -> float:
         per_input, per_output = self._price
         return (usage.prompt_tokens * per_input + usage.completion_tokens * per_output) / 1e6
+
+
+RETRY_AFTER_LIMIT_S = 60  # the openai client waits as long as Retry-After asks up to this
+
+
+def _status_detail(err, retries: int) -> str:
+    """What an HTTP error means for the user; a 429 that asks to wait longer than the client
+    will is said to be exactly that."""
+    detail = f"HTTP {err.status_code} from the LLM endpoint: {err.message}"
+    if err.status_code != 429:
+        return detail
+    asked = (err.response.headers.get("retry-after") or "").strip()
+    try:
+        seconds = float(asked)
+    except ValueError:
+        seconds = None
+    if seconds is not None and seconds > RETRY_AFTER_LIMIT_S:
+        return (
+            f"rate limited: the endpoint asked to wait {seconds:g} s (Retry-After), longer than "
+            f"curate waits ({RETRY_AFTER_LIMIT_S} s); re-run later or lower --llm-concurrency "
+            "(finished samples come from the cache)"
+        )
+    return f"{detail} (rate limited after {retries} retries; lower --llm-concurrency)"

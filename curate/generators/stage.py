@@ -33,6 +33,7 @@ class GenerateQA(BatchStage):
             SampleDropReason.NO_QA_GENERATED,
             FailureReason.GENERATOR_ERROR,
             FailureReason.LLM_ERROR,
+            FailureReason.LLM_UNAVAILABLE,
             FailureReason.LLM_INVALID_OUTPUT,
         }
     )

@@ -64,6 +64,11 @@ class FailureReason(Reason):
         "llm_error",
         "the LLM endpoint kept failing (429/5xx/timeouts after retries, 4xx, unreachable)",
     )
+    LLM_UNAVAILABLE = (
+        "llm_unavailable",
+        "not sent: the endpoint had failed llm.breaker_failures calls in a row; fix the "
+        "endpoint and re-run (finished samples come from the cache)",
+    )
     LLM_INVALID_OUTPUT = "llm_invalid_output", "no parsable JSON after the bounded retries"
     CONVERSION_FAILED = (
         "conversion_failed",
