@@ -55,9 +55,13 @@ class WebOptions(_Options):
     )
     max_depth: int = Field(0, ge=0, le=10, description="Links followed from each seed.")
     max_pages: int = Field(50, ge=1, description="Pages rendered per seed.")
-    politeness_delay_s: float = Field(1.0, ge=0, description="Between requests to one host.")
+    politeness_delay_s: float = Field(
+        1.0, ge=0, description="Between page navigations on one host (not a page's own images)."
+    )
     navigation_timeout_s: float = Field(15, gt=0, description="Per HTTP request.")
-    page_timeout_s: float = Field(60, gt=0, description="Per page, loading and rendering.")
+    page_timeout_s: float = Field(
+        60, gt=0, description="Per page in total: the page and everything it loads, rendered."
+    )
     max_bytes: int = Field(20_000_000, gt=0, description="Largest response read.")
     follow_documents: bool = Field(
         True, description="Download PDFs and decks that crawled pages link to, and process them."
@@ -74,7 +78,9 @@ class WebOptions(_Options):
         False, description="Fetch from private, loopback and link-local addresses (local servers)."
     )
     allowed_hosts: list[str] = Field(
-        default_factory=list, description="Private hosts or addresses allowed one by one."
+        default_factory=list,
+        description="Private hosts or addresses allowed one by one: `127.0.0.1:8000` allows that "
+        "port only, `127.0.0.1` every port. The way to crawl a local server.",
     )
     user_agent: str = "curate/0.1 (dataset builder; +https://github.com/curate)"
     chromium: str = "/usr/bin/chromium"
@@ -371,6 +377,8 @@ class PipelineConfig(_Options):
                         "api_key",
                         "concurrency",
                         "cache_dir",
+                        "refresh_cache",
+                        "breaker_failures",
                         "timeout_s",
                         "base_url",
                         "server_status",

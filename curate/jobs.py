@@ -10,13 +10,17 @@ The same config gives the same output whichever way the job is started.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Literal
 
+from curate import __version__
 from curate.config import ConfigError
 from curate.local import run_local
 from curate.plan import Inputs, Job, names_runner, plan_job, serve
 from curate.sources import SUPPORTED_EXTENSIONS
-from curate.writers.manifest import RunReport, read_manifest
+from curate.writers.claim import claim_output
+from curate.writers.manifest import RunReport, read_manifest, write_manifest
 
 __all__ = ["Inputs", "Job", "plan_job", "run_job"]
 
@@ -28,16 +32,46 @@ def run_job(
     progress: Callable[[int], None] | None = None,
 ) -> RunReport:
     """Run the job with its services beside it, and write its output; raises ConfigError when
-    the inputs held no document. `progress(done)` is called as inputs finish (local runs)."""
-    remote = names_runner(beam_args)
-    with serve(job, remote) as ready:
-        if runner == "local":
-            report = run_local(ready, progress)
-        else:
-            from curate.pipelines.launch import run_beam  # Beam is imported only when it runs
+    the inputs held no document. `progress(done)` is called as inputs finish (local runs).
 
-            report = run_beam(ready, list(beam_args), progress)
-    if isinstance(job.source, Inputs) and not read_manifest(job.output)["counts"].get("documents"):
-        kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise ConfigError(f"no documents ({kinds}) found in: {' '.join(job.source.uris)}")
+    The output folder is locked for the run and written through a staging folder: it holds
+    either the previous complete results or this run's, never a mix (writers/claim.py)."""
+    remote = names_runner(beam_args)
+    started = _now()
+    with claim_output(job.output) as staging:
+        staged = replace(job, output=staging)
+        # the LLM cache is kept in the output itself, not staged: it outlives a killed run
+        with serve(staged, remote, cache_root=job.output) as ready:
+            if runner == "local":
+                report = run_local(ready, progress)
+            else:
+                from curate.pipelines.launch import run_beam  # Beam is imported only when it runs
+
+                report = run_beam(ready, list(beam_args), progress)
+        manifest = read_manifest(staging)
+        if isinstance(job.source, Inputs) and not manifest["counts"].get("documents"):
+            kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+            raise ConfigError(f"no documents ({kinds}) found in: {' '.join(job.source.uris)}")
+        manifest["run"] = {
+            "command": job.command,
+            "inputs": _inputs_of(job),
+            "output": job.output,
+            "runner": runner,
+            "started_at": started,
+            "finished_at": _now(),
+            "curate_version": __version__,
+        }
+        write_manifest(staging, manifest)
     return report
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _inputs_of(job: Job) -> list[str]:
+    uris = getattr(job.source, "uris", None)
+    if uris is not None:
+        return list(uris)
+    pattern = getattr(job.source, "pattern", None)
+    return [pattern] if pattern else [str(job.source)]

@@ -72,6 +72,7 @@ def list_inputs(uris: Iterable[str]) -> Iterator[str]:
             )
         elif kind == "folder":  # every file: an unsupported one gets its dead-letter row
             yield from storage.list_files(uri)
+            yield from storage.unlistable_folders(uri)  # each reported as unreadable
         elif kind == "url_list":
             yield from storage.iter_url_list(uri)
         else:

@@ -264,14 +264,16 @@ def _check_ocr(config: PipelineConfig) -> None:
 
 
 @contextmanager
-def serve(job: Job, remote: bool = False) -> Iterator[Job]:
+def serve(job: Job, remote: bool = False, cache_root: str | None = None) -> Iterator[Job]:
     """The job with its services running (the embedded LLM, when generation needs one); they
-    stop, and a crawl's default staging folder is removed, when the job is done."""
+    stop, and a crawl's default staging folder is removed, when the job is done. Caches that
+    outlive the run (the LLM's) go under `cache_root`, by default the output."""
     if job.command not in ("run", "generate"):
         yield job
     else:
         generator = job.config.generator
-        with generator_class(generator.backend).serve(generator, job.output, remote) as ready:
+        root = cache_root or job.output
+        with generator_class(generator.backend).serve(generator, root, remote) as ready:
             yield replace(job, config=job.config.model_copy(update={"generator": ready}))
     if job.config.web.staging_dir is None and isinstance(job.source, Inputs):
         storage.remove(storage.join(job.output, "_staging"))

@@ -158,6 +158,19 @@ def route_input(raw: str) -> tuple[str, str]:
     return "file", uri
 
 
+def unlistable_folders(folder_pattern: str) -> list[str]:
+    """Subfolders of a local `folder/**` input that cannot be listed (no permission, say).
+    Listing skips them silently; the runners pass them on so that each gets a dead-letter row."""
+    fs, path = url_to_fs(folder_pattern)
+    if not is_local(folder_pattern):
+        return []
+    root = path[: -len("/**")] if path.endswith("/**") else path
+    failed: list[str] = []
+    for _ in os.walk(root, onerror=lambda err: failed.append(err.filename)):
+        pass
+    return sorted(failed)
+
+
 def matches_anything(pattern: str) -> bool:
     """Whether a glob (or `folder/**`) matches at least one file, stopping at the first."""
     fs, path = url_to_fs(pattern)

@@ -152,6 +152,10 @@ def test_the_local_runner_writes_what_beam_writes(corpus, run_output, tmp_path):
     local, with_beam = (
         json.loads((f / "manifest.json").read_text()) for f in (tmp_path / "local", run_output)
     )
+    runs = local.pop("run"), with_beam.pop("run")  # when, where and how each was run
+    assert [r["runner"] for r in runs] == ["local", "beam"]
+    assert runs[0]["inputs"] == runs[1]["inputs"] == [str(corpus)]
+    assert runs[0]["started_at"] <= runs[0]["finished_at"] and runs[0]["curate_version"]
     assert (
         local == with_beam
         and local["counts"]["dropped_pages"] > 0

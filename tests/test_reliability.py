@@ -3,7 +3,14 @@
 Each test here failed before the fix it covers (issue: reliability and security)."""
 
 import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import pyarrow.parquet as pq
+import pytest
 from documents import write_text_pdf
 from typer.testing import CliRunner
 
@@ -85,3 +92,97 @@ def test_a_job_where_everything_failed_exits_non_zero_after_writing(tmp_path):
     assert manifest["failures_by_reason"] == {"corrupt_document": 1, "wrong_file_type": 1}
     allowed = ["run", str(inputs), "-o", str(tmp_path / "out2"), "--local"]
     assert runner.invoke(app, [*allowed, "--max-failure-rate", "1"]).exit_code == 0
+
+
+def _unprivileged() -> list[str]:
+    """A command prefix that runs as an unprivileged user (a user namespace), so permission
+    bits apply even when the tests run as root."""
+    if subprocess.run(["unshare", "--user", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare --user is not available here")
+    return ["unshare", "--user"]
+
+
+def test_unreadable_files_and_subfolders_are_dead_letter_rows_and_the_job_goes_on(tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "private").mkdir(parents=True)
+    write_text_pdf(inputs / "good.pdf")
+    write_text_pdf(inputs / "locked.pdf").chmod(0)
+    write_text_pdf(inputs / "private" / "hidden.pdf")
+    (inputs / "private").chmod(0)
+    out = tmp_path / "out"
+    for folder in (tmp_path, inputs, out):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o777)
+    command = [*_unprivileged(), sys.executable, "-m", "curate.cli", "run", str(inputs)]
+    result = subprocess.run(
+        [*command, "-o", str(out), "--local", "--no-progress", "--max-failure-rate", "1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    failures = pq.read_table(out / "dead_letter").to_pylist()
+    assert sorted((Path(f["source_uri"]).name, f["reason"]) for f in failures) == [
+        ("locked.pdf", "unreadable"),
+        ("private", "unreadable"),
+    ]
+    assert json.loads((out / "manifest.json").read_text())["counts"]["samples"] >= 1
+
+
+def test_a_second_run_into_a_locked_output_is_refused(tmp_path):
+    pdf = write_text_pdf(tmp_path / "a.pdf")
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen(["sleep", "60"])  # a live process holding the lock
+    try:
+        (out / ".curate.lock").write_text(str(holder.pid))
+        result = runner.invoke(app, ["run", str(pdf), "-o", str(out), "--local"])
+        assert result.exit_code == 2 and f"pid {holder.pid}" in result.output
+        assert not (out / "manifest.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone: its lock is stale, and the next run takes it over
+    assert runner.invoke(app, ["run", str(pdf), "-o", str(out), "--local"]).exit_code == 0
+    assert not (out / ".curate.lock").exists()
+
+
+def test_a_killed_run_leaves_the_previous_results_whole(tmp_path):
+    pdf = write_text_pdf(tmp_path / "a.pdf")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(pdf), "-o", str(out), "--local"]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["run"]["inputs"] == [str(pdf)] and manifest["run"]["finished_at"]
+    slow = [str(pdf)] * 1 + [str(write_text_pdf(tmp_path / f"b{i}.pdf")) for i in range(6)]
+    job = subprocess.Popen(
+        [sys.executable, "-m", "curate.cli", "run", *slow, "-o", str(out), "--local"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".curate-staging-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.kill()  # kill -9 while it writes into its staging folder
+    job.wait()
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and ".curate" not in str(p)}
+    assert after == before  # the earlier run's results and manifest, untouched
+    # the next run clears what the killed one left and commits its own results
+    assert runner.invoke(app, ["run", *slow, "-o", str(out), "--local"]).exit_code == 0
+    assert not list(out.glob(".curate*"))
+    assert json.loads((out / "manifest.json").read_text())["counts"]["documents"] == len(slow)
+
+
+def test_a_read_only_output_is_refused_before_any_work(tmp_path):
+    pdf = write_text_pdf(tmp_path / "a.pdf")
+    out = tmp_path / "out"
+    out.mkdir()
+    if subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        result = runner.invoke(app, ["run", str(pdf), "-o", str(out), "--local"])
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=True)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "is not writable" in said and "Traceback" not in said

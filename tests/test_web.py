@@ -261,3 +261,113 @@ def test_the_browser_opens_no_connection_of_its_own(tmp_path, renderer):
         hostile.server.shutdown()
         canary.sock.close()
     assert canary.connections == 0
+
+
+class SlowSite:
+    """Pages that take time: a body trickled a byte at a time, a gallery of many images, and a
+    page that moves on by meta refresh to a private address."""
+
+    def __init__(self):
+        site = self
+        self.images: list[float] = []  # when each image was asked for
+        png = _png()
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, body: bytes, kind: str, trickle: float = 0.0):
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    if not trickle:
+                        self.wfile.write(body)
+                    for i in range(len(body) if trickle else 0):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(trickle)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def do_GET(self):
+                if self.path == "/trickle":  # every read in time; the whole page never
+                    self._reply(
+                        b"<html><body>" + b"slow " * 200 + b"</body></html>", "text/html", 0.2
+                    )
+                elif self.path == "/gallery":
+                    tags = "".join(f'<img src="/img/{i}.png" width="20">' for i in range(12))
+                    self._reply(
+                        f"<html><body><h1>Gallery</h1>{tags}</body></html>".encode(), "text/html"
+                    )
+                elif self.path.startswith("/img/"):
+                    site.images.append(time.monotonic())
+                    self._reply(png, "image/png")
+                elif self.path == "/refresh":
+                    page = (
+                        '<html><head><meta http-equiv="refresh" content="0; url=http://10.0.0.1/x">'
+                    )
+                    self._reply((page + "</head><body>Moved</body></html>").encode(), "text/html")
+                else:
+                    self.send_error(404)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def slow_site():
+    running = SlowSite()
+    yield running
+    running.server.shutdown()
+
+
+def _renderer(**changes) -> WebRenderer:
+    return WebRenderer(OPTIONS.model_copy(update=changes), RenderOptions())
+
+
+def test_a_trickling_page_is_cut_off_at_the_page_budget(slow_site):
+    with _renderer(page_timeout_s=3) as renderer:
+        started = time.monotonic()
+        (failure,) = list(renderer.crawl(slow_site.url("/trickle")))  # 40 s to send it all
+        took = time.monotonic() - started
+    assert failure.reason == FailureReason.FETCH_TIMEOUT and "page_timeout_s=3" in failure.detail
+    assert took < 10
+
+
+def test_a_pages_images_share_its_budget_and_skip_the_politeness_delay(slow_site):
+    with _renderer(politeness_delay_s=1.0, max_depth=0) as renderer:
+        started = time.monotonic()
+        pages = [i for i in renderer.crawl(slow_site.url("/gallery")) if isinstance(i, PageRecord)]
+        took = time.monotonic() - started
+    assert pages and "Gallery" in pages[0].text
+    assert len(slow_site.images) >= 12
+    assert took < 8, f"{took:.1f} s: the politeness delay was applied to each image"
+
+
+def test_a_meta_refresh_to_a_refused_host_says_so(slow_site, renderer):
+    (failure,) = list(renderer.crawl(slow_site.url("/refresh")))
+    assert failure.reason == FailureReason.SSRF_REFUSED
+    assert "moves on to http://10.0.0.1/x" in failure.detail
+
+
+def test_allowed_hosts_can_name_one_port():
+    port = "127.0.0.1:8000"
+    check_url("http://127.0.0.1:8000/page", WebOptions(allowed_hosts=[port]))
+    with pytest.raises(FetchRefused, match="allow-private-hosts"):
+        check_url("http://127.0.0.1:8001/page", WebOptions(allowed_hosts=[port]))
+    check_url("http://127.0.0.1:8001/page", WebOptions(allowed_hosts=["127.0.0.1"]))

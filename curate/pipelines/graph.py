@@ -40,6 +40,7 @@ class _RouteInputs(beam.DoFn):
             yield beam.pvalue.TaggedOutput(PATTERNS, uri)
         elif kind == "folder":
             yield beam.pvalue.TaggedOutput(FOLDERS, uri)
+            yield from storage.unlistable_folders(uri)  # each reported as unreadable
         elif kind == "url_list":
             yield from storage.iter_url_list(uri)
         else:

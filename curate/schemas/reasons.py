@@ -83,7 +83,11 @@ class FailureReason(Reason):
         "a URL (or a redirect) to a non-http(s) scheme or a private/loopback/link-local address",
     )
     ROBOTS_DISALLOWED = "robots_disallowed", "robots.txt disallows the URL; it was not fetched"
-    FETCH_TIMEOUT = "fetch_timeout", "the server did not answer within `web.navigation_timeout_s`"
+    FETCH_TIMEOUT = (
+        "fetch_timeout",
+        "no answer within `web.navigation_timeout_s`, or the page and all it loads took longer "
+        "than `web.page_timeout_s`",
+    )
     FETCH_ERROR = (
         "fetch_error",
         "an HTTP error status, an unreachable host, a page that failed to load",

@@ -92,6 +92,12 @@ def check_content(uri: str, extension: str) -> tuple[FailureReason, str] | None:
             head = handle.read(1024)
     except FileNotFoundError:
         return None  # the source reports it
+    except IsADirectoryError:
+        return (
+            FailureReason.UNREADABLE,
+            "a folder whose files cannot be listed, or a folder named like a document; check "
+            "permissions",
+        )
     except OSError as err:
         return (
             FailureReason.UNREADABLE,

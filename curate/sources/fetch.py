@@ -60,7 +60,8 @@ def check_url(url: str, options: WebOptions) -> None:
             FailureReason.SSRF_REFUSED, f"only http(s) URLs are fetched, not {parts.scheme}://"
         )
     host = parts.hostname or ""
-    if options.allow_private_hosts or host in options.allowed_hosts:
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if options.allow_private_hosts or _listed(host, port, options.allowed_hosts):
         return
     try:
         addresses = {
@@ -71,7 +72,7 @@ def check_url(url: str, options: WebOptions) -> None:
         raise FetchRefused(FailureReason.FETCH_ERROR, f"cannot resolve {host}: {err}") from None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if address in options.allowed_hosts:
+        if _listed(address, port, options.allowed_hosts):
             continue
         if (
             ip.is_private
@@ -86,6 +87,11 @@ def check_url(url: str, options: WebOptions) -> None:
                 f"{host} resolves to {ip}, a private/loopback/link-local address; "
                 "pass --allow-private-hosts for local servers",
             )
+
+
+def _listed(host: str, port: int, allowed: list[str]) -> bool:
+    """`host` (any port) or `host:port` / `[v6]:port` (that port only) is in web.allowed_hosts."""
+    return any(entry in (host, f"{host}:{port}", f"[{host}]:{port}") for entry in allowed)
 
 
 class Fetcher:
@@ -113,22 +119,43 @@ class Fetcher:
             time.sleep(wait)
 
     @contextmanager
-    def _stream(self, url: str, headers: dict[str, str] | None = None) -> Iterator[httpx.Response]:
-        """The final response of a GET, redirects followed by hand with every hop checked."""
+    def _stream(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        deadline: float | None = None,
+        polite: bool = True,
+    ) -> Iterator[httpx.Response]:
+        """The final response of a GET, redirects followed by hand with every hop checked.
+
+        `deadline` (time.monotonic()) bounds the whole fetch, the body included; `polite`
+        waits politeness_delay_s since the last request to the host (navigations do, a page's
+        own subresources do not: they are part of one page view)."""
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, self.options)
-            self._polite(urlsplit(url).netloc)
+            if polite:
+                self._polite(urlsplit(url).netloc)
+            timeout = self.options.navigation_timeout_s
+            if deadline is not None:
+                timeout = min(timeout, deadline - time.monotonic())
+                if timeout <= 0:
+                    raise FetchRefused(FailureReason.FETCH_TIMEOUT, _late(url, self.options))
             try:
-                with self._client.stream("GET", url, headers=headers or {}) as reply:
+                with self._client.stream(
+                    "GET", url, headers=headers or {}, timeout=timeout
+                ) as reply:
                     if reply.is_redirect and "location" in reply.headers:
                         url = urljoin(url, reply.headers["location"])
                         continue
                     yield reply
                     return
             except httpx.TimeoutException:
+                late = deadline is not None and time.monotonic() >= deadline - 0.05
                 raise FetchRefused(
                     FailureReason.FETCH_TIMEOUT,
-                    f"no answer within {self.options.navigation_timeout_s:g} s: {url}",
+                    _late(url, self.options)
+                    if late
+                    else f"no answer within {timeout:g} s (web.navigation_timeout_s): {url}",
                 ) from None
             except httpx.HTTPError as err:
                 raise FetchRefused(
@@ -136,11 +163,20 @@ class Fetcher:
                 ) from None
         raise FetchRefused(FailureReason.FETCH_ERROR, f"more than {MAX_REDIRECTS} redirects")
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
-        """GET into memory, at most web.max_bytes; raises FetchRefused with a reason."""
-        with self._stream(url, headers) as reply:
+    def fetch(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        deadline: float | None = None,
+        polite: bool = True,
+    ) -> Fetched:
+        """GET into memory, at most web.max_bytes, by `deadline` if given (a body that trickles
+        in is cut off too); raises FetchRefused with a reason."""
+        with self._stream(url, headers, deadline, polite) as reply:
             body = bytearray()
             for chunk in reply.iter_bytes():
+                if deadline is not None and time.monotonic() > deadline:
+                    raise FetchRefused(FailureReason.FETCH_TIMEOUT, _late(url, self.options))
                 body += chunk
                 if len(body) > self.options.max_bytes:
                     raise FetchRefused(
@@ -207,3 +243,10 @@ class Fetcher:
             parser.parse(lines)
             self._robots[root] = parser
         return self._robots[root].can_fetch(self.options.user_agent, url)
+
+
+def _late(url: str, options: WebOptions) -> str:
+    return (
+        f"the page was not loaded within web.page_timeout_s={options.page_timeout_s:g} s "
+        f"(still waiting for {url}); raise it for slow sites"
+    )

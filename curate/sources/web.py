@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -277,15 +278,27 @@ class WebRenderer:
         refusals: dict[str, FetchRefused] = {}
         documents: dict[str, tuple[int, bytes]] = {}
         found: dict[str, str] = {}  # a navigation that answered with a PDF or deck
+        moved_on: list[tuple[str, FetchRefused]] = []  # refused navigations away from the page
+        # one budget for the page and everything it loads; politeness applies to navigations
+        deadline = time.monotonic() + self.web.page_timeout_s
 
         def route(route):
             request = route.request
+            try:  # the top frame's navigations; frames and subresources are the page's own
+                navigation = request.is_navigation_request() and request.frame.parent_frame is None
+            except Exception:  # a request with no frame (a worker's)
+                navigation = False
             try:
                 fetched = self.fetcher.fetch(
-                    request.url, {"Accept": request.headers.get("accept", "*/*")}
+                    request.url,
+                    {"Accept": request.headers.get("accept", "*/*")},
+                    deadline=deadline,
+                    polite=navigation,
                 )
             except FetchRefused as refused:
                 refusals[request.url] = refused
+                if navigation and request.url != url:
+                    moved_on.append((request.url, refused))
                 route.abort("blockedbyclient")
                 return
             if request.resource_type == "document":
@@ -314,6 +327,15 @@ class WebRenderer:
                 refused = refusals.get(url)
                 if refused:
                     return Failure(url, url, STAGE, refused.reason, str(refused))
+                if "Timeout" in type(err).__name__:
+                    return Failure(
+                        url,
+                        url,
+                        STAGE,
+                        FailureReason.FETCH_TIMEOUT,
+                        f"the page did not load within web.page_timeout_s="
+                        f"{self.web.page_timeout_s:g} s; raise it for slow sites",
+                    )
                 return Failure(
                     url,
                     url,
@@ -334,6 +356,16 @@ class WebRenderer:
             )
             dom = page.evaluate(_DOM)
         except Exception as err:
+            if moved_on:  # a meta refresh or script sent the page somewhere it may not go
+                target, refused = moved_on[0]
+                return Failure(
+                    url,
+                    url,
+                    STAGE,
+                    refused.reason,
+                    f"the page moves on to {target} (a meta refresh or script), which was "
+                    f"refused: {refused}",
+                )
             return Failure(
                 url,
                 url,
