@@ -640,3 +640,21 @@ def test_refresh_cache_asks_again_and_the_cache_key_names_endpoint_and_model(fak
     other_model = options.llm.model_copy(update={"model": "another-model"})
     LLMClient(other_model, str(tmp_path), "json_schema").complete_json("t1", *ask)
     assert len(fake.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        ({"qa": [{"question": 1, "answer": ["x"]}]}, "reply.qa[0].question should be string"),
+        ({"qa": "nothing"}, "reply.qa should be array"),
+        ({"items": []}, "reply lacks 'qa'"),
+    ],
+)
+def test_replies_of_the_wrong_shape_or_types_are_named_not_empty_answers(
+    fake, sample, reply, problem
+):
+    fake.plant = {task: (lambda prompt: reply) for task in ("extractive", "caption", "multi_image")}
+    with pytest.raises(LLMCallError) as err:
+        _generate(sample, _options(fake))
+    assert err.value.reason == FailureReason.LLM_INVALID_OUTPUT
+    assert problem in str(err.value) and "Traceback" not in str(err.value)
