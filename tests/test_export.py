@@ -95,7 +95,8 @@ def test_hf_export_loads_in_datasets_with_a_list_of_images(curated_output, sampl
     for row in ds:
         sample = by_id[row["id"]]
         assert [im.size for im in row["images"]] == [tuple(s) for s in sample.image_sizes]
-        assert row["num_tiles"] == sum(r * c for r, c in row["tile_grid"]) <= 50
+        grids = row["tile_grid"]
+        assert row["num_tiles"] == sum(r * c for r, c in grids) + len(grids) <= 50
         parts = [p for m in row["messages"] for p in m["content"]]
         assert sum(p["type"] == "image" for p in parts) == sample.num_images
 
@@ -151,14 +152,20 @@ def test_validators_reject_broken_exports_with_a_clear_message(
     assert errors and any(message in e for e in errors), errors
 
 
-def test_tile_plan_follows_the_budget_and_aspect_rule():
+def test_tile_plan_is_the_one_leopards_loader_computes():
+    """Grids Leopard's own loader computed for 2, 3 and 4 A4 pages at 150 dpi (issue: seed
+    training formats): [5,3] x2, [5,3] x3 and [3,3] x4. The rest follow its documented rules
+    (round(), one tile counts as none, a budget of M minus the images, the grid that keeps the
+    most pixels)."""
     a4 = (1240, 1754)
-    assert plan_tiles([a4]).grids == [(5, 4)]  # 20 tiles fit the budget: use them all
-    three = plan_tiles([a4] * 3)  # 60 wanted > 50: scaled to 16 each, best aspect grid within
-    assert three.num_tiles <= 50 and three.grids == [(4, 3)] * 3
+    assert plan_tiles([a4] * 2).grids == [(5, 3)] * 2
+    assert plan_tiles([a4] * 3).grids == [(5, 3)] * 3
+    four = plan_tiles([a4] * 4)  # 60 wanted > 46: scaled to 11 each, 3x3 keeps the most
+    assert four.grids == [(3, 3)] * 4 and four.num_tiles == 4 * 9 + 4 <= 50
+    assert plan_tiles([(300, 300)]).grids == [(0, 0)]  # one tile wanted: the global view only
     assert plan_tiles([a4] * 8).num_tiles <= 50
     assert best_grid(3000, 300, 6) == (1, 6) and best_grid(300, 3000, 6) == (6, 1)
-    assert best_grid(1000, 1000, 5) == (2, 2)  # square: 2x2 beats the 5x1 that has more tiles
+    assert best_grid(1000, 1000, 5) == (2, 2)  # square: 2x2 keeps more than 1x5
     assert plan_tiles([(100, 100)] * 60).num_tiles == 60  # more images than M: cannot fit, reported
     assert plan_tiles([(3640, 364)], tile_size=364, max_tiles=50).grids == [(1, 10)]
 

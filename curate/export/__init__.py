@@ -92,7 +92,15 @@ def export_dataset(
         except FileNotFoundError:  # shards without a run's manifest: the card says less
             manifest = None
     languages = ((manifest or {}).get("config", {}).get("quality") or {}).get("languages") or None
-    card = build_card(stats, manifest, fmt, exporter.columns, repo_id=repo_id, language=languages)
+    card = build_card(
+        stats,
+        manifest,
+        fmt,
+        exporter.columns,
+        repo_id=repo_id,
+        language=languages,
+        train_with=exporter.train_with,
+    )
     storage.write_bytes_atomic(storage.join(output, CARD_FILE), str(card).encode("utf-8"))
     result.files.append(CARD_FILE)
     return ExportReport(result, stats, exporter.validate(output))

@@ -61,6 +61,7 @@ class ExportedSample:
 class Exporter(Protocol):
     name: ClassVar[str]
     columns: ClassVar[list[tuple[str, str]]]
+    train_with: ClassVar[str]
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
@@ -78,6 +79,7 @@ class BaseExporter:
 
     name: ClassVar[str] = ""
     columns: ClassVar[list[tuple[str, str]]] = []
+    train_with: ClassVar[str] = ""  # the loader and its arguments, for the card
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
         """What `read` gives back for this sample after `write`: the round-trip contract."""

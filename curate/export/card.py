@@ -56,6 +56,7 @@ def build_card(
     repo_id: str | None = None,
     language: list[str] | None = None,
     license: str = "other",
+    train_with: str = "",
 ) -> DatasetCard:
     """A DatasetCard; `columns` are (name, description) pairs of the exported format."""
     manifest = manifest or {}
@@ -88,6 +89,8 @@ def build_card(
         f"(schema {manifest.get('schema_version', '?')}, config hash "
         f"`{manifest.get('config_hash', '?')}`), "
         f"exported as `{export_format}`.",
+        "## Train with it",
+        train_with or f"Read the `{export_format}` files with their usual loader.",
         "## Counts",
         f"{stats.samples} samples, {stats.images} images, {stats.qa_turns} QA turns.",
         _table(("stage", "count"), stage_rows),

@@ -53,6 +53,11 @@ class CauldronExporter(ParquetExporter):
         ("images", "list of Image"),
         ("texts", "`{user, assistant, source}` per QA turn; no `<image>` tokens"),
     ]
+    train_with = (
+        'The Cauldron layout (Idefics2/3 fine-tuning): `datasets.load_dataset("parquet", '
+        'data_files="<this folder>/data/*.parquet")`; `images` are decoded, `texts` hold '
+        "`{user, assistant}` pairs without image tokens."
+    )
 
     def schema(self, options: ExportOptions) -> pa.Schema:
         return schema()

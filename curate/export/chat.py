@@ -22,12 +22,14 @@ from curate.export.base import (
     check_turns,
     from_from_value,
     read_bytes,
+    read_json,
     to_from_value,
 )
 from curate.export.tiles import tile_columns
 from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 DATA_FILE = "data.jsonl"
+INFO_FILE = "dataset_info.json"
 
 
 def to_messages(turns: Iterable[Turn]) -> list[dict]:
@@ -60,6 +62,7 @@ def _iter_jsonl(uri: str) -> Iterator[dict]:
 
 class _JsonLinesChat(BaseExporter):
     name = ""
+    dataset_info: dict | None = None  # written as dataset_info.json when set (LLaMA-Factory)
 
     def encode(self, turns: list[Turn]) -> tuple[str, list]:
         raise NotImplementedError
@@ -84,10 +87,25 @@ class _JsonLinesChat(BaseExporter):
                 out.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
                 result.samples += 1
                 result.images += len(paths)
+        if self.dataset_info:
+            storage.write_bytes_atomic(
+                storage.join(output, INFO_FILE), json.dumps(self.dataset_info, indent=2).encode()
+            )
+            result.files.append(INFO_FILE)
         return result
 
     def validate(self, output: str) -> list[str]:
         errors = []
+        if self.dataset_info:
+            try:
+                info = read_json(storage.join(output, INFO_FILE))
+            except FileNotFoundError:
+                info = None
+            if info != self.dataset_info:
+                errors.append(
+                    f"{INFO_FILE} must register {DATA_FILE} for LLaMA-Factory as "
+                    f"{json.dumps(self.dataset_info)}"
+                )
         for record in _iter_jsonl(storage.join(output, DATA_FILE)):
             rid = str(record.get("id"))
             paths = record.get("images")
@@ -118,6 +136,25 @@ class ShareGptExporter(_JsonLinesChat):
         ("images", "paths under images/, in `<image>` order"),
         ("conversations", "`{from: human|gpt, value}` turns with `<image>` placeholders"),
     ]
+    train_with = (
+        "LLaMA-Factory: `dataset: curate_sharegpt`, `dataset_dir: <this folder>` (this folder's"
+        " `dataset_info.json` registers `data.jsonl`) and `media_dir: <this folder>/images`, "
+        "since image paths are relative to `images/`."
+    )
+
+    dataset_info = {
+        "curate_sharegpt": {
+            "file_name": DATA_FILE,
+            "formatting": "sharegpt",
+            "columns": {"messages": "conversations", "images": "images"},
+            "tags": {
+                "role_tag": "from",
+                "content_tag": "value",
+                "user_tag": "human",
+                "assistant_tag": "gpt",
+            },
+        }
+    }
 
     def encode(self, turns):
         return "conversations", to_from_value(turns)
@@ -133,6 +170,11 @@ class MessagesExporter(_JsonLinesChat):
         ("images", "paths under images/, in image-part order"),
         ("messages", "`{role, content: [{type: image} | {type: text, text}]}`"),
     ]
+    train_with = (
+        'Transformers chat processors (Idefics3, SmolVLM): `datasets.load_dataset("json", '
+        'data_files="<this folder>/data.jsonl")`, open each row\'s `images` under `<this '
+        "folder>/images/`, and pass `messages` to `processor.apply_chat_template`."
+    )
 
     def encode(self, turns):
         return "messages", to_messages(turns)

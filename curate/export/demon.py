@@ -5,6 +5,11 @@ Each instance has `sample_id`, `task_instruction_id` (an index into `metadata.ta
 `task_instance: {context, images_path}` and `response`. Images are referenced inline in the
 context as `{image#N}` (1-based, in `images_path` order), where the `<image>` placeholders stand.
 
+Rules from Cheetah's own loader (`IDataset` and `split_data` in Cheetah/i4_cheetah_llama2.py,
+DCDmllm/Cheetah at 619bd61): `images_path` entries are joined onto `core/images/`, so they are
+file names relative to that folder; `{image#1}`..`{image#n}` become `<ImageHere>` and the model
+asserts exactly one per listed image, so each instance lists the images its context references.
+
 DEMON instances are single-turn, so a conversation of k turns becomes k instances
 (`<sample_id>-<turn>`): each context is the dialogue so far (`User:` / `Assistant:` lines) plus
 the next question, and its response the answer. The last instance holds the whole conversation.
@@ -31,6 +36,7 @@ from curate.schemas import IMAGE_PLACEHOLDER, SampleRecord, Turn
 
 CORE = "core"
 CORE_FILE = "core/core.json"
+IMAGE_DIR = "core/images"  # Cheetah joins images_path onto this
 INSTRUCTIONS = [
     "Answer the question about the document images; images are referenced as {image#N}.",
 ]
@@ -61,7 +67,8 @@ def instances(sample: SampleRecord, image_paths: list[str]) -> list[dict]:
             {
                 "sample_id": f"{sample.sample_id}-{k}",
                 "task_instruction_id": 0,
-                "task_instance": {"context": context, "images_path": image_paths},
+                # the images referenced so far, no more: Cheetah wants one placeholder each
+                "task_instance": {"context": context, "images_path": image_paths[: number - 1]},
                 "response": answer.content,
             }
         )
@@ -90,18 +97,23 @@ class DemonExporter(BaseExporter):
         ),
         ("response", "the answer to the context's last question"),
     ]
+    train_with = (
+        "Cheetah's i4 script reads `<--i4-dir>/<--dataset>/core/core.json` and the images from "
+        "`core/images/`: pass the parent of this folder as `--i4-dir` and this folder's name as"
+        " `--dataset`."
+    )
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
     ) -> ExportResult:
         result = ExportResult(output, self.name, files=[CORE_FILE])
-        images = ImageFolder(output, f"{CORE}/images")
+        images = ImageFolder(output, IMAGE_DIR)
         handle = storage.open_file(storage.join(output, *CORE_FILE.split("/")), "wb")
         count = 0
         try:
             handle.write(b'{"data": [\n')
             for sample in samples:
-                paths = images.add_sample(sample, prefix="images/")
+                paths = images.add_sample(sample, prefix="")
                 for instance in instances(sample, paths):
                     handle.write((b",\n" if count else b"") + _dumps(instance))
                     count += 1
@@ -160,9 +172,20 @@ class DemonExporter(BaseExporter):
                 )
             if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
                 errors.append(f"{sid}: each image is referenced once, in order: {numbers}")
+            prompt = metadata.get("task_instruction", [""])[0] + context  # as IDataset builds it
+            for n in range(1, len(paths) + 1):
+                prompt = prompt.replace(f"{{image#{n}}}", "<ImageHere>")
+            if prompt.count("<ImageHere>") != len(paths):
+                errors.append(
+                    f"{sid}: {prompt.count('<ImageHere>')} image placeholders for {len(paths)} "
+                    "images in images_path (Cheetah asserts they match)"
+                )
             for path in paths:
-                if not storage.exists(storage.join(output, CORE, path)):
-                    errors.append(f"{sid}: image {path} is missing from {CORE}/")
+                if not storage.exists(storage.join(output, *IMAGE_DIR.split("/"), path)):
+                    errors.append(
+                        f"{sid}: image {path} is missing from {IMAGE_DIR}/ (Cheetah joins "
+                        "images_path onto it)"
+                    )
         return errors
 
     def read(self, output: str) -> Iterator[ExportedSample]:
@@ -173,7 +196,10 @@ class DemonExporter(BaseExporter):
             last[sample_id] = instance
         for sample_id, instance in last.items():
             task = instance["task_instance"]
-            images = [read_bytes(storage.join(output, CORE, p)) for p in task["images_path"]]
+            images = [
+                read_bytes(storage.join(output, *IMAGE_DIR.split("/"), p))
+                for p in task["images_path"]
+            ]
             yield ExportedSample(
                 sample_id, images, _turns_from(task["context"], instance["response"])
             )

@@ -180,6 +180,11 @@ class HfExporter(ParquetExporter):
             "with --tiles: Leopard adaptive-resolution grids per image",
         ),
     ]
+    train_with = (
+        '`datasets.load_dataset("parquet", data_files="<this folder>/data/*.parquet")`, or '
+        '`load_dataset("<repo id>")` after `--to-hub`; images are decoded `datasets.Image` '
+        "columns."
+    )
 
     def schema(self, options: ExportOptions) -> pa.Schema:
         return hf_schema(options.tiles)

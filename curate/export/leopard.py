@@ -1,14 +1,19 @@
 """`leopard`: WebDataset tar shards as Leopard's training code reads them with `wids`.
 
-Per sample, two tar members share a key (the sample id, which has no dots):
-- `<key>.input_image`: a pickled Python list of PNG/JPEG `bytes`, each one `PIL.Image.open`s;
-- `<key>.conversations`: a Python-literal list of `{'from': ..., 'value': ...}` turns. Leopard
-  reads it with `eval`, so it may hold only lists, dicts and strings (no true/false/null).
-Beside the shards: `shardlist.json` (wids' index: `{"url": "x.tar", "nsamples": N}` per shard) and
-`data_json.json`, one `{id, image, num_tiles, tile_grid}` entry per sample in the same global
-order. Every sample has one `<image>` per image, and its adaptive-resolution tiles (Leopard's
-rule, curate/export/tiles.py) must fit the budget M (default 50); samples that cannot fit are
-skipped and counted as `over_tile_budget`.
+Rules taken from Leopard's loaders (tencent-ailab/Leopard at 36c5f61,
+Pai-Megatron-Patch/megatron_patch/data/{llava,idefics2}/mm_pretrain_dataset.py):
+- `<key>.input_image`: a pickled Python list of `io.BytesIO`, one per image; the loader calls
+  `PIL.Image.open` on each element, so raw `bytes` (taken for a file name) would not do;
+- `<key>.conversations`: a Python-literal list of `{'from': ..., 'value': ...}` turns, read with
+  `eval`, so it may hold only lists, dicts and strings (no true/false/null), with one `<image>`
+  per image;
+- the shard list as a plain JSON list of `{"url": "x.tar", "nsamples": N}`, written twice:
+  `shardlist_fix_oridata.json` (the LLaVA-SigLIP recipe) and `shardlist.json` (the Idefics2 one);
+- `data_json.json`, one entry per sample in the shards' global order (the loader matches them by
+  index): `id`, `image` (a string: the loader calls `image.split('/')`), `images`, and the tile
+  plan Leopard's loader computes (`num_tiles`, `tile_grid`, `tile_budget`; curate/export/tiles.py).
+Samples with more images than the budget M (default 50) cannot be trained and are skipped, counted
+as `over_tile_budget`.
 """
 
 from __future__ import annotations
@@ -37,24 +42,39 @@ from curate.export.base import (
 from curate.export.tiles import fits_budget, plan_tiles
 from curate.schemas import SampleRecord
 
-SHARD_LIST = "shardlist.json"
+SHARD_LIST = "shardlist_fix_oridata.json"  # the LLaVA-SigLIP recipe reads this name
+SHARD_LISTS = (SHARD_LIST, "shardlist.json")  # ... and the Idefics2 recipe this one
 DATA_JSON = "data_json.json"
 SAMPLES_PER_SHARD = 1000
 OVER_TILE_BUDGET = "over_tile_budget"
 
 
-class _BytesOnly(pickle.Unpickler):
-    """Reads back a pickled list of bytes and refuses anything else (no code runs)."""
+class _ImagesOnly(pickle.Unpickler):
+    """Reads back a pickled list of `io.BytesIO` and refuses anything else (no code runs)."""
 
     def find_class(self, module, name):
+        if (module, name) in (("_io", "BytesIO"), ("io", "BytesIO")):
+            return io.BytesIO
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in .input_image")
 
 
-def load_images(data: bytes) -> list[bytes]:
-    images = _BytesOnly(io.BytesIO(data)).load()
-    if not isinstance(images, list) or not all(isinstance(i, bytes) for i in images):
-        raise ValueError(".input_image must be a pickled list of bytes")
+def load_image_files(data: bytes) -> list[io.BytesIO]:
+    """The `.input_image` list as Leopard's loader gets it: file-like objects."""
+    images = _ImagesOnly(io.BytesIO(data)).load()
+    if not isinstance(images, list) or not all(isinstance(i, io.BytesIO) for i in images):
+        raise ValueError(
+            ".input_image must be a pickled list of io.BytesIO (Leopard calls Image.open on "
+            "each element)"
+        )
     return images
+
+
+def load_images(data: bytes) -> list[bytes]:
+    return [image.getvalue() for image in load_image_files(data)]
+
+
+def dump_images(images: list[bytes]) -> bytes:
+    return pickle.dumps([io.BytesIO(data) for data in images], protocol=4)
 
 
 def literal_problems(text: str) -> list[str]:
@@ -100,11 +120,19 @@ class LeopardExporter(BaseExporter):
         ("<key>.conversations", "Python-literal list of `{from, value}` turns (read with eval)"),
         ("data_json.json", "`{id, image, num_tiles, tile_grid}` per sample, in shard order"),
     ]
+    train_with = (
+        "Leopard's LLaVA-SigLIP recipe (megatron_patch/data/llava/mm_pretrain_dataset.py): give"
+        " `get_sft_dataset` this folder as its data path (it reads `shardlist_fix_oridata.json`"
+        " and the shards here) and pass `--image-folder <this folder>/data_json.json` (the "
+        "recipe reads its text data from that argument). Set the image aspect ratio to `anyres`"
+        " to train with the tiles `data_json.json` records. The Idefics2 recipe reads "
+        "`shardlist.json` from the same folder."
+    )
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
     ) -> ExportResult:
-        result = ExportResult(output, self.name, files=[SHARD_LIST, DATA_JSON])
+        result = ExportResult(output, self.name, files=[*SHARD_LISTS, DATA_JSON])
         storage.makedirs(output)
         shards, shard = [], None
         entries = JsonArrayWriter(
@@ -123,7 +151,7 @@ class LeopardExporter(BaseExporter):
             _add(
                 shard.tar,
                 f"{key}.input_image",
-                pickle.dumps([image.bytes for image in sample.images], protocol=4),
+                dump_images([image.bytes for image in sample.images]),
             )
             _add(
                 shard.tar,
@@ -131,35 +159,32 @@ class LeopardExporter(BaseExporter):
                 repr(to_from_value(sample.conversations)).encode("utf-8"),
             )
             shard.count += 1
+            paths = [image.path or f"{key}/{i}.png" for i, image in enumerate(sample.images)]
             entries.write(
                 {
                     "id": key,
-                    "image": [image.path for image in sample.images],
+                    "image": paths[0],
+                    "images": paths,
                     "num_tiles": plan.num_tiles,
                     "tile_grid": [list(g) for g in plan.grids],
+                    "tile_budget": options.max_tiles,
                 }
             )
             result.samples += 1
             result.images += sample.num_images
         if shard is not None:
             shards.append(shard.close())
-        index = {
-            "__kind__": "wids-shard-index-v1",
-            "wids_version": 1,
-            "name": "curate",
-            "shardlist": shards,
-            "curate_tile_budget": options.max_tiles,
-        }
-        storage.write_bytes_atomic(
-            storage.join(output, SHARD_LIST), json.dumps(index, indent=1).encode()
-        )
+        for name in SHARD_LISTS:  # plain lists: both recipes iterate them as such
+            storage.write_bytes_atomic(
+                storage.join(output, name), json.dumps(shards, indent=1).encode()
+            )
         entries.close()
         result.files += [s["url"] for s in shards]
         return result
 
     def _members(self, output: str) -> Iterator[tuple[str, dict[str, bytes]]]:
         """(shard url, {key: {suffix: bytes}}) per shard, in shardlist order."""
-        for shard in read_json(storage.join(output, SHARD_LIST))["shardlist"]:
+        for shard in read_json(storage.join(output, SHARD_LIST)):
             with (
                 storage.open_file(storage.join(output, shard["url"])) as handle,
                 tarfile.open(fileobj=handle, mode="r|") as tar,
@@ -171,9 +196,21 @@ class LeopardExporter(BaseExporter):
             yield shard, samples
 
     def validate(self, output: str) -> list[str]:
+        """What Leopard's loaders do, step by step: read each shard list as a plain list, index
+        data_json.json by position and split its `image`, unpickle `.input_image` and
+        `Image.open` every element, `eval` the conversations, count `<image>` per image."""
         errors = []
+        lists = [read_json(storage.join(output, name)) for name in SHARD_LISTS]
+        for name, shard_list in zip(SHARD_LISTS, lists, strict=True):
+            if not isinstance(shard_list, list) or not all(
+                isinstance(s, dict) and {"url", "nsamples"} <= set(s) for s in shard_list
+            ):
+                errors.append(f"{name} must be a plain JSON list of {{url, nsamples}}")
+        if errors:
+            return errors
+        if lists[0] != lists[1]:
+            errors.append(f"{SHARD_LISTS[0]} and {SHARD_LISTS[1]} must list the same shards")
         entries = read_json(storage.join(output, DATA_JSON))
-        max_tiles = read_json(storage.join(output, SHARD_LIST)).get("curate_tile_budget", 50)
         order = []
         for shard, samples in self._members(output):
             if len(samples) != shard.get("nsamples"):
@@ -190,9 +227,10 @@ class LeopardExporter(BaseExporter):
                     )
                     continue
                 try:
-                    images = load_images(members["input_image"])
-                    for data in images:
-                        Image.open(io.BytesIO(data)).verify()
+                    images = [
+                        Image.open(f).convert("RGB")
+                        for f in load_image_files(members["input_image"])
+                    ]
                 except Exception as err:  # noqa: BLE001 - any unreadable image is a finding
                     errors.append(f"{key}: .input_image: {err}")
                     continue
@@ -206,13 +244,16 @@ class LeopardExporter(BaseExporter):
                 errors.extend(
                     check_turns(key, from_from_value(ast.literal_eval(text)), len(images))
                 )
-        if [e["id"] for e in entries] != order:
+        if [e.get("id") for e in entries] != order:
             errors.append(f"{DATA_JSON} must list the samples in the shards' global order")
         for entry in entries:
-            if entry.get("num_tiles", 0) > max_tiles:
+            if not isinstance(entry.get("image"), str):
                 errors.append(
-                    f"{entry['id']}: {entry['num_tiles']} tiles > the budget of {max_tiles}"
+                    f"{entry.get('id')}: `image` must be a string (Leopard splits it on '/')"
                 )
+            budget = entry.get("tile_budget", 50)
+            if entry.get("num_tiles", 0) > budget:
+                errors.append(f"{entry['id']}: {entry['num_tiles']} tiles > the budget of {budget}")
         return errors
 
     def read(self, output: str) -> Iterator[ExportedSample]:

@@ -51,6 +51,12 @@ class LlamaFactoryExporter(BaseExporter):
         ("messages", "`{role: user|assistant, content}` with `<image>` placeholders"),
         ("images", "paths relative to the dataset folder (images/...), one per `<image>`"),
     ]
+    train_with = (
+        "LLaMA-Factory: `dataset: curate` and `dataset_dir: <this folder>` (this folder's "
+        "`dataset_info.json` registers it). Image paths resolve against `media_dir`, which "
+        "defaults to `dataset_dir`; if you copy the `curate` entry into another folder's "
+        "`dataset_info.json`, set `media_dir: <this folder>`."
+    )
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions

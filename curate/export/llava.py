@@ -58,6 +58,12 @@ class LlavaExporter(BaseExporter):
             "with --tiles: Leopard adaptive-resolution grids (rows, cols) per image",
         ),
     ]
+    train_with = (
+        "LLaVA: `--data_path <this folder>/data.json --image_folder <this folder>/images`. Rows"
+        " with one image (`image` a string) load in LLaVA-1.5 and LLaVA-NeXT. Rows with several"
+        " images (`image` a list) need LLaVA-NeXT; for LLaVA-1.5 export `llavar2`, which writes"
+        " one image per record."
+    )
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
@@ -132,6 +138,10 @@ class LlavaInterleaveExporter(LlavaExporter):
         ("image", "list of paths under images/, in `<image>` order"),
         ("conversations", "`{from: human|gpt, value}` turns, `<image>` placeholders interleaved"),
     ]
+    train_with = (
+        "LLaVA-NeXT (interleave): `--data_path <this folder>/data.json --image_folder <this "
+        "folder>/images`."
+    )
 
 
 # ------------------------------------------------------------ reading an existing dataset

@@ -80,6 +80,10 @@ class Llavar2Exporter(BaseExporter):
         ("image", "one path under images/ (a string)"),
         ("conversations", "`<image>` first, then blocks of four: extractive Q/A, self-explain Q/A"),
     ]
+    train_with = (
+        "LLaVA-1.5 or LLaVA-NeXT: `--data_path <this folder>/data.json --image_folder <this "
+        "folder>/images`."
+    )
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions

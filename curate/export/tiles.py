@@ -1,66 +1,83 @@
-"""Leopard's adaptive high-resolution tiling, written as metadata columns for training loaders.
+"""Leopard's adaptive high-resolution tiling, as its training code computes it.
 
-Leopard (Jia et al., 2024) splits every image of a sample into tiles of v x v pixels under one
-budget of M tiles per sample, so a 3-page sample does not get three times the visual tokens of
-a 1-page one. The rule, per sample:
+Leopard (Jia et al., 2024) gives each image of a sample a grid of v x v tiles plus the whole image
+as a global view, under one budget of M images per sample, so a 3-page sample does not get three
+times the visual tokens of a 1-page one. This module follows what Leopard's data loader does
+(`allocate_patches` and `select_best_resolution` in
+Pai-Megatron-Patch/megatron_patch/data/llava/mm_pretrain_dataset.py, tencent-ailab/Leopard at
+36c5f61), so the `tile_grid` curate writes is the one training will use:
 
-1. Initial tiles: each image wants ceil(h / v) x ceil(w / v) tiles.
-2. Budget: if the sum exceeds M, every image's count is scaled by M / sum (rounded down, at
-   least 1), so the sample fits.
-3. Grid: among the grids rows x cols with rows * cols within the image's count, take the one
-   whose aspect ratio (cols / rows) is closest to the image's (w / h). Grids within 10% of the
-   closest ratio count as equally close, and the one with more tiles wins: an A4 page with a
-   budget of 20 gets 5 x 4 (ratio 0.80 for 0.71), not 3 x 2 (0.67), since text needs pixels.
+1. Wanted tiles per image: round(w / v) x round(h / v), with Python's rounding (halves to even).
+   An image that wants a single tile gets none: its global view is enough.
+2. Budget: M minus the number of images (each image's global view takes one). When the wanted
+   tiles exceed it, each image's count is scaled by budget / total and rounded down. A sample
+   with M images or more gets no tiles at all.
+3. Grid: among the grids rows x cols of at most that many tiles, except 1 x 1, the one that keeps
+   the most of the image's pixels once the image is scaled (aspect kept) into it; on a tie, the
+   one that wastes the fewest padding pixels; on a further tie, the first in row-major order.
 
-Defaults v = 364 (SigLIP's input size, as in Leopard) and M = 50. A sample with more images than
-M cannot fit even with one tile each; `fits_budget` says so and exporters count it.
+`num_tiles` counts the tiles and one global view per image: what the vision encoder sees.
+Defaults v = 364 (SigLIP's input size, as in Leopard) and M = 50.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 TILE_SIZE = 364
 MAX_TILES = 50
-ASPECT_TOLERANCE = math.log(1.1)  # grids within 10% of the closest aspect ratio are as good
 
 
 @dataclass(frozen=True)
 class TilePlan:
-    grids: list[tuple[int, int]]  # (rows, cols) per image, in image order
+    grids: list[tuple[int, int]]  # (rows, cols) per image, in image order; (0, 0): none
     tile_size: int
 
     @property
     def num_tiles(self) -> int:
-        return sum(rows * cols for rows, cols in self.grids)
+        return sum(rows * cols for rows, cols in self.grids) + len(self.grids)
 
 
-def initial_tiles(width: int, height: int, tile_size: int = TILE_SIZE) -> int:
-    return max(1, math.ceil(height / tile_size)) * max(1, math.ceil(width / tile_size))
+def wanted_tiles(width: int, height: int, tile_size: int = TILE_SIZE) -> int:
+    count = round(width / tile_size) * round(height / tile_size)
+    return 0 if count == 1 else count
 
 
-def best_grid(width: int, height: int, budget: int) -> tuple[int, int]:
-    """The (rows, cols) grid within `budget` tiles that best matches the image's aspect ratio."""
-    target = math.log(max(width, 1) / max(height, 1))
-    grids = [(r, c) for r in range(1, budget + 1) for c in range(1, budget // r + 1)]
-    error = {grid: abs(math.log(grid[1] / grid[0]) - target) for grid in grids}
-    closest = min(error.values())
-    near = [grid for grid in grids if error[grid] <= closest + ASPECT_TOLERANCE]
-    return max(near, key=lambda grid: (grid[0] * grid[1], -error[grid]))
+def allocate(sizes: list[tuple[int, int]], budget: int, tile_size: int = TILE_SIZE) -> list[int]:
+    """Tiles per image within `budget`, scaled down in proportion when they do not fit."""
+    wanted = [wanted_tiles(w, h, tile_size) for w, h in sizes]
+    total = sum(wanted)
+    if total <= budget:
+        return wanted
+    return [int(n * budget / total) for n in wanted]
+
+
+def best_grid(width: int, height: int, tiles: int, tile_size: int = TILE_SIZE) -> tuple[int, int]:
+    """(rows, cols) of at most `tiles` tiles, not 1 x 1, keeping the most of the image."""
+    best, kept_most, wasted_least = (0, 0), 0, float("inf")
+    for rows in range(1, tiles + 1):
+        for cols in range(1, tiles + 1):
+            if rows * cols > tiles or (rows == 1 and cols == 1):
+                continue
+            box_w, box_h = cols * tile_size, rows * tile_size
+            scale = min(box_w / width, box_h / height)
+            kept = min(int(width * scale) * int(height * scale), width * height)
+            wasted = box_w * box_h - kept
+            if kept > kept_most or (kept == kept_most and wasted < wasted_least):
+                best, kept_most, wasted_least = (rows, cols), kept, wasted
+    return best
 
 
 def plan_tiles(
     sizes: list[tuple[int, int]], tile_size: int = TILE_SIZE, max_tiles: int = MAX_TILES
 ) -> TilePlan:
     """The tile grid of every image of one sample, given each image's (width, height)."""
-    wanted = [initial_tiles(w, h, tile_size) for w, h in sizes]
-    total = sum(wanted)
-    if total > max_tiles:
-        wanted = [max(1, n * max_tiles // total) for n in wanted]
-    return TilePlan(
-        [best_grid(w, h, n) for (w, h), n in zip(sizes, wanted, strict=True)], tile_size
-    )
+    budget = max_tiles - len(sizes)
+    if budget <= 0:
+        return TilePlan([(0, 0)] * len(sizes), tile_size)
+    counts = allocate(sizes, budget, tile_size)
+    grids = [best_grid(w, h, n, tile_size) for (w, h), n in zip(sizes, counts, strict=True)]
+    return TilePlan(grids, tile_size)
 
 
 def fits_budget(plan: TilePlan, max_tiles: int = MAX_TILES) -> bool:
