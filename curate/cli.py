@@ -76,6 +76,12 @@ CrawlDepthOpt = typer.Option(
     None, "--crawl-depth", help="Webpages: links followed from each URL [0]."
 )
 ImageFolderOpt = typer.Option(None, "--image-folder", help="Images of a LLaVA-format JSON input.")
+DuoLayoutOpt = typer.Option(
+    "auto",
+    "--duo-layout",
+    help="LLaVA JSON: blocks4 reads turns as LLaVAR-2's 4-turn blocks (extractive Q/A, then its "
+    "self-explain Q/A: what FFD needs), none as plain turns, auto detects blocks.",
+)
 LocalOpt = typer.Option(
     False, "--local", help="Run in this process without Beam (small jobs; same output)."
 )
@@ -161,6 +167,34 @@ def _run(
                 )
     _report(job.output, report)
     _check_failure_rate(job.output, cfg.run.max_failure_rate)
+    if job.scoring_model:
+        _check_scored(report.counters, cfg.scoring.metrics)
+
+
+def _note_text(note: str) -> str:
+    from curate.schemas.reasons import ScoreNote
+
+    known = {str(member): member.description for member in ScoreNote}
+    return f"{note}: {known[note]}" if note in known else note
+
+
+def _check_scored(counters: dict[str, int], metrics: list[str]) -> None:
+    """Exit 1 when a metric asked for could not be computed for any sample, saying why."""
+    for metric in metrics:
+        scored = counters.get(f"samples.scored.{metric}", 0)
+        unscored = counters.get(f"samples.unscored.{metric}", 0)
+        if unscored and not scored:
+            notes = {
+                k.removeprefix("samples.note."): v
+                for k, v in counters.items()
+                if k.startswith("samples.note.")
+            }
+            why = "; ".join(f"{_note_text(note)} ({n} samples)" for note, n in notes.items())
+            console.print(
+                f"[red]{metric} could not be computed for any of the {unscored} samples.[/red] "
+                f"{why or 'See the scores.note column.'}"
+            )
+            raise typer.Exit(1)
 
 
 def _check_failure_rate(output: str, most: float) -> None:
@@ -431,7 +465,7 @@ def _metrics(value: str | None) -> list[str] | None:
     return metrics
 
 
-def _dataset_source(paths: list[str], image_folder: str | None):
+def _dataset_source(paths: list[str], image_folder: str | None, duo_layout: str = "auto"):
     """A LLaVA JSON with its images, or our samples Parquet."""
     from curate.plan import LlavaJson
 
@@ -443,7 +477,12 @@ def _dataset_source(paths: list[str], image_folder: str | None):
         if not image_folder:
             console.print("[red]error:[/red] a LLaVA JSON dataset needs --image-folder")
             raise typer.Exit(2)
-        return LlavaJson(storage.normalize_uri(path), storage.normalize_uri(image_folder))
+        if duo_layout not in ("auto", "blocks4", "none"):
+            console.print("[red]error:[/red] --duo-layout is auto, blocks4 or none")
+            raise typer.Exit(2)
+        return LlavaJson(
+            storage.normalize_uri(path), storage.normalize_uri(image_folder), duo_layout
+        )
     return _locate([path], ("samples",))
 
 
@@ -459,12 +498,13 @@ def score(
     ),
     model: str | None = ModelOpt,
     image_folder: str | None = ImageFolderOpt,
+    duo_layout: str = DuoLayoutOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
 ) -> None:
     """Add difficulty scores (IFD, VFD, mIFD, FFD) per turn and per sample."""
     paths, beam_args = _split_beam_args(tokens or [])
-    source = _dataset_source(paths, image_folder)
+    source = _dataset_source(paths, image_folder, duo_layout)
     cfg = _config(config, {"scoring.metrics": _metrics(metric), "scoring.model": model})
     console.print(
         f"curate score: {', '.join(cfg.scoring.metrics)} -> {storage.normalize_uri(output)}"
@@ -490,6 +530,7 @@ def filter_command(
     keep_all: bool = typer.Option(False, "--keep-all", help="No top fraction: keep all in range."),
     model: str | None = typer.Option(None, "--model", "-m", help="Score with this model first."),
     image_folder: str | None = ImageFolderOpt,
+    duo_layout: str = DuoLayoutOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
 ) -> None:
@@ -500,7 +541,7 @@ def filter_command(
     """
     paths, beam_args = _split_beam_args(tokens or [])
     (chosen,) = _metrics(metric) or [None]
-    source = _dataset_source(paths, image_folder)
+    source = _dataset_source(paths, image_folder, duo_layout)
     cfg = _config(
         config,
         {

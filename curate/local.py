@@ -88,7 +88,7 @@ def read_source(job: Job) -> Iterator[Any]:
         yield from (from_row(row) for row in iter_rows(source.pattern))
     elif isinstance(source, LlavaJson):
         for record in read_llava_records(source.path):
-            yield llava_to_sample(record, source.image_folder, source.path)
+            yield llava_to_sample(record, source.image_folder, source.path, source.duo_layout)
 
 
 class _Parked:

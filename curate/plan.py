@@ -68,6 +68,7 @@ class LlavaJson:
 
     path: str
     image_folder: str
+    duo_layout: str = "auto"  # auto | blocks4 | none: how turns pair into duos (FFD)
 
 
 Source = Inputs | Dataset | LlavaJson

@@ -200,3 +200,61 @@ def test_beam_top_threshold_is_exact_without_gathering_every_score(keep_top):
     with beam.Pipeline(runner="DirectRunner") as pipeline:
         threshold = pipeline | beam.Create(scores, reshuffle=False) | TopThreshold(stage)
         assert_that(threshold, equal_to([top_threshold(scores, keep_top)]))
+
+
+def _llavar2_json(tmp_path: Path, records: int = 3) -> tuple[Path, Path]:
+    """LLaVAR-2's layout: per image, 4-turn blocks of extractive Q, A, self-explain Q, A."""
+    images = tmp_path / "images"
+    images.mkdir()
+    rows = []
+    for i in range(records):
+        buffer = io.BytesIO()
+        Image.new("RGB", (48, 64), (40 * i, 120, 200)).save(buffer, format="PNG")
+        (images / f"p{i}.png").write_bytes(buffer.getvalue())
+        turns = [
+            ("<image>\nWhat was the cargo volume in 2023?", f"{4 + i}.1 million tonnes."),
+            ("Explain how the page supports that answer.", "The table's 2023 row says so."),
+            ("Which berth is the busiest?", "North berth."),
+            ("Why is that the answer?", "It handles 81% of container traffic."),
+        ]
+        conversations = [
+            {"from": who, "value": text}
+            for question, answer in turns
+            for who, text in (("human", question), ("gpt", answer))
+        ]
+        rows.append({"id": f"r{i}", "image": f"p{i}.png", "conversations": conversations})
+    path = tmp_path / "llavar2.json"
+    path.write_text(json.dumps(rows))
+    return path, images
+
+
+def test_duo_layout_reads_llavar2_blocks_and_leaves_plain_turns_alone():
+    from curate.export.llava import duo_kinds
+
+    blocks = ["What is the total?", "Explain how you found it.", "Who signed?", "Why is it them?"]
+    assert duo_kinds(blocks) == ["extractive", "self_explain"] * 2
+    plain = ["What is the total?", "Who signed the report?"]
+    assert duo_kinds(plain) == ["turn", "turn"]
+    assert duo_kinds(plain, "blocks4") == ["extractive", "self_explain"]
+    assert duo_kinds(blocks, "none") == ["turn"] * 4
+
+
+@pytest.mark.skipif(not (MODELS / "tiny-idefics3").is_dir(), reason="run make_scoring_models.py")
+def test_ffd_on_llavar2_json_is_computed_and_a_metric_never_computed_fails_loudly(tmp_path):
+    data, images = _llavar2_json(tmp_path)
+    model = MODELS / "tiny-idefics3"
+    args = ["score", data, "--image-folder", images, "--metric", "ffd", "-m", model, "--local"]
+    result = _invoke(*args, "-o", tmp_path / "out")
+    rows = pq.read_table(tmp_path / "out" / "data").to_pylist()
+    assert len(rows) == 3 and all(r["scores"]["ffd"] is not None for r in rows)
+    said = " ".join(result.replace("│", " ").split())
+    assert "samples.scored.ffd 3" in said
+    # read as plain turns there is no duo: every sample says why, and the command fails
+    plain = runner.invoke(
+        app, [str(a) for a in (*args, "--duo-layout", "none", "-o", tmp_path / "plain")]
+    )
+    assert plain.exit_code == 1, plain.output
+    assert "ffd could not be computed" in " ".join(plain.output.split())
+    assert "no_duo" in plain.output
+    rows = pq.read_table(tmp_path / "plain" / "data").to_pylist()
+    assert all(r["scores"]["ffd"] is None and r["scores"]["note"] == "no_duo" for r in rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -156,9 +157,33 @@ def read_llava_records(path: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def llava_to_sample(record: dict[str, Any], image_folder: str, source: str) -> SampleRecord:
-    """One record as a sample: its `conversations` (`from: human|gpt`) become QA turns and its
-    `image` (a path or a list) is read from the folder."""
+SELF_EXPLAIN_CUE = re.compile(
+    r"\b(explain|why|how (do|does|did|can|could) (you|we|i|the)|justify|reason|evidence|"
+    r"support|elaborate|what makes)\b",
+    re.IGNORECASE,
+)
+
+
+def duo_kinds(questions: list[str], layout: str = "auto") -> list[str]:
+    """The kind of each QA pair. LLaVAR-2 writes 4-turn blocks (extractive Q, A, then its
+    self-explain Q, A); `blocks4` reads pairs that way, `none` as plain turns, and `auto` reads
+    them as blocks when there is an even number of pairs and most second pairs ask for an
+    explanation."""
+    if layout == "auto":
+        seconds = questions[1::2]
+        cued = sum(bool(SELF_EXPLAIN_CUE.search(q)) for q in seconds)
+        blocks = len(questions) >= 2 and len(questions) % 2 == 0 and cued * 2 > len(seconds)
+        layout = "blocks4" if blocks else "none"
+    if layout == "blocks4":
+        return ["extractive" if i % 2 == 0 else "self_explain" for i in range(len(questions))]
+    return ["turn"] * len(questions)
+
+
+def llava_to_sample(
+    record: dict[str, Any], image_folder: str, source: str, duo_layout: str = "auto"
+) -> SampleRecord:
+    """One record as a sample: its `conversations` (`from: human|gpt`) become QA turns (kinds by
+    `duo_kinds`) and its `image` (a path or a list) is read from the folder."""
     names = image_paths(record) or list(record.get("images") or [])
     images, sizes = [], []
     for name in names:
@@ -167,14 +192,15 @@ def llava_to_sample(record: dict[str, Any], image_folder: str, source: str) -> S
             sizes.append(image.size)
         images.append(ImageData(content, name))
     turns = record.get("conversations") or []
-    qa = []
-    for human, gpt in zip(turns[0::2], turns[1::2], strict=False):
-        question = human.get("value", "").replace(IMAGE_PLACEHOLDER, "").strip()
-        qa.append(
-            QAItem(
-                kind="turn", question=question, answer=gpt.get("value", ""), generator="llava-json"
-            )
-        )
+    pairs = [
+        (human.get("value", "").replace(IMAGE_PLACEHOLDER, "").strip(), gpt.get("value", ""))
+        for human, gpt in zip(turns[0::2], turns[1::2], strict=False)
+    ]
+    kinds = duo_kinds([question for question, _ in pairs], duo_layout)
+    qa = [
+        QAItem(kind=kind, question=question, answer=answer, generator="llava-json")
+        for (question, answer), kind in zip(pairs, kinds, strict=True)
+    ]
     record_id = str(record.get("id", stable_id(json.dumps(record, sort_keys=True))))
     return SampleRecord(
         sample_id=record_id,

@@ -97,7 +97,8 @@ def read_source(p: beam.Pipeline, job: Job):
         return (
             p
             | "LlavaRecords" >> beam.Create(records)
-            | "ToSamples" >> beam.Map(llava_to_sample, source.image_folder, source.path)
+            | "ToSamples"
+            >> beam.Map(llava_to_sample, source.image_folder, source.path, source.duo_layout)
         )
     raise TypeError(f"unknown source {source!r}")
 

@@ -176,6 +176,11 @@ class ScoreNote(Reason):
         "the pass does not fit `scoring.max_length` without cutting a scored token",
     )
     SCORING_ERROR = "scoring_error", "the model failed on this sample; the detail follows the colon"
+    NO_DUO = (
+        "no_duo",
+        "FFD needs an extractive turn followed by its self-explain turn, and the sample has none "
+        "(a LLaVA JSON in LLaVAR-2's 4-turn blocks: --duo-layout blocks4)",
+    )
 
 
 class ExportSkip(Reason):

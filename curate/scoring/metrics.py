@@ -113,7 +113,8 @@ def score_samples(
             }
             kept = {m: v if m in wanted else None for m, v in values.items()}
             qa.append(replace(item, scores=Scores(**kept, note=",".join(sorted(notes)) or None)))
-        aggregate = Scores(**{m: _mean([getattr(q.scores, m) for q in qa]) for m in METRICS})
+        means = {m: _mean([getattr(q.scores, m) for q in qa]) for m in METRICS}
+        aggregate = Scores(**means, note=_why_missing(sample, qa, set(metrics), means))
         scored.append(replace(sample, qa=qa, scores=aggregate))
     return scored
 
@@ -164,3 +165,19 @@ def _plan_sample(
                 plan["s|i,e"] = (len(passes) - 1, "qa")
         turns.append(plan)
     return passes, turns
+
+
+def _why_missing(
+    sample: SampleRecord, qa: list[QAItem], asked: set[str], means: dict
+) -> str | None:
+    """Why a metric that was asked for has no value for the sample; None when all have one."""
+    missing = sorted(m for m in asked if means.get(m) is None)
+    if not missing:
+        return None
+    if "ffd" in missing and not any(
+        item.kind == "self_explain" and previous.kind == "extractive"
+        for previous, item in zip(sample.qa, sample.qa[1:], strict=False)
+    ):
+        return ScoreNote.NO_DUO
+    notes = sorted({q.scores.note for q in qa if q.scores.note})
+    return ",".join(notes) or f"no value for {','.join(missing)}"

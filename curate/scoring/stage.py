@@ -24,6 +24,7 @@ class ScoreSamples(BatchStage):
     def __init__(self, options: ScoringOptions, model: str):
         super().__init__(options)
         self.model_name = model
+        self.asked = [m for m in options.metrics]
         self.model: ScoringModel | None = None
 
     def resources(self) -> Resources:
@@ -48,7 +49,14 @@ class ScoreSamples(BatchStage):
         except Exception:  # find the bad sample: score one by one, note what fails
             scored = [self._one(sample) for sample in samples]
         for sample in scored:
-            self.count("samples.scored")
+            got = [m for m in self.asked if getattr(sample.scores, m) is not None]
+            if got:  # counted as scored only with a value for a metric asked for
+                self.count("samples.scored")
+            for metric in self.asked:
+                done = metric in got
+                self.count(f"samples.{'scored' if done else 'unscored'}.{metric}")
+            if sample.scores.note:  # why a metric asked for has no value
+                self.count(f"samples.note.{sample.scores.note.split(':')[0]}")
             for item in sample.qa:
                 if item.scores.note:
                     self.count(f"scores.missing.{item.scores.note}")
