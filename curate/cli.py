@@ -563,6 +563,28 @@ def filter_command(
 
 
 @app.command()
+def models() -> None:
+    """List the reference models `score` and `filter` use by default, and how to use others."""
+    from curate.scoring.models import DEFAULTS, find_default, model_folders
+
+    table = Table(title="default scoring models")
+    for column in ("name", "used for", "where"):
+        table.add_column(column)
+    for name, what in DEFAULTS.items():
+        found = find_default(name)
+        table.add_row(name, what, str(found) if found else "[red]not built[/red]")
+    console.print(table)
+    console.print(
+        "Searched: " + ", ".join(str(f) for f in model_folders()) + " ($CURATE_HOME/models, "
+        "else ~/.cache/curate/models; then ./.models). Build them with "
+        "`python scripts/make_scoring_models.py` (scripts/setup.sh does).\n"
+        "For real image scores pass a vision-language model: `--model "
+        "HuggingFaceTB/SmolVLM-256M-Instruct` (a hub id, downloaded once by transformers) or "
+        "`--model /path/to/folder` (a local copy); any text causal LM works for IFD."
+    )
+
+
+@app.command()
 def inspect(
     output: str = typer.Argument(..., help="An output folder of `curate run` or `curate render`."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),

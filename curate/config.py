@@ -286,8 +286,8 @@ class ScoringOptions(_Options):
     metrics: list[Metric] = Field(default_factory=list)
     model: str | None = Field(
         None,
-        description="Local folder or hub id; default: .models/smollm2 for ifd, "
-        ".models/tiny-idefics3 when an image metric is asked for.",
+        description="Local folder or hub id; default: smollm2 for ifd, tiny-idefics3 when an "
+        "image metric is asked for, from $CURATE_HOME/models (`curate models` lists them).",
     )
     batch_size: int = Field(16, ge=1, le=4096, description="Samples per RunInference batch.")
     batch_tokens: int = Field(8192, ge=64, description="Padded tokens per forward.")

@@ -1,4 +1,6 @@
-"""Build the offline scoring models into a folder (default: .models/), from files on this machine.
+"""Build the offline scoring models into a folder, from files on this machine.
+
+Default folder: $CURATE_HOME/models, else ~/.cache/curate/models (where curate looks for them).
 
     .venv/bin/python scripts/make_scoring_models.py [OUT_DIR]
 
@@ -99,6 +101,6 @@ def build(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    build(
-        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / ".models"
-    )
+    from curate.scoring.models import models_home
+
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else models_home())

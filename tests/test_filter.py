@@ -258,3 +258,24 @@ def test_ffd_on_llavar2_json_is_computed_and_a_metric_never_computed_fails_loudl
     assert "no_duo" in plain.output
     rows = pq.read_table(tmp_path / "plain" / "data").to_pylist()
     assert all(r["scores"]["ffd"] is None and r["scores"]["note"] == "no_duo" for r in rows)
+
+
+@pytest.mark.skipif(not (MODELS / "tiny-idefics3").is_dir(), reason="run make_scoring_models.py")
+def test_default_models_are_found_from_any_working_directory(tmp_path, monkeypatch):
+    from curate.scoring import resolve_model
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "models").symlink_to(MODELS.resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("CURATE_HOME", str(home))
+    monkeypatch.chdir(elsewhere)  # no .models here
+    found = Path(resolve_model(None, ["vfd"]))
+    assert found.name == "tiny-idefics3" and (found / "config.json").is_file()
+    listing = runner.invoke(app, ["models"]).output
+    assert "not built" not in listing and "SmolVLM" in listing
+    data, images = _llavar2_json(elsewhere, records=1)
+    _invoke("score", data, "--image-folder", images, "--metric", "vfd", "-o", "out", "--local")
+    (row,) = pq.read_table(elsewhere / "out" / "data").to_pylist()
+    assert row["scores"]["vfd"] is not None
