@@ -39,6 +39,7 @@ import torch
 
 from curate.schemas import ImageData, QAItem, SampleRecord
 from curate.scoring import Part, ScoringModel, score_samples
+from curate.scoring.random_models import build_random_vlm
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ["ifd", "vfd", "mifd", "ffd"]
@@ -49,111 +50,11 @@ WORDS = (
     "warehouse customs tariff freight rail inland port authority annual budget forecast"
 ).split()
 
-SHAPES = {
-    "smolvlm": {
-        "vision": dict(
-            hidden_size=768,
-            intermediate_size=3072,
-            num_hidden_layers=12,
-            num_attention_heads=12,
-            image_size=512,
-            patch_size=16,
-        ),
-        "text": dict(
-            hidden_size=576,
-            intermediate_size=1536,
-            num_hidden_layers=30,
-            num_attention_heads=9,
-            num_key_value_heads=3,
-            vocab_size=49280,
-            max_position_embeddings=8192,
-            rope_theta=100000.0,
-            tie_word_embeddings=True,
-        ),
-        "scale_factor": 4,
-        "tile": 512,
-        "tiles_per_side": 4,
-        "max_length": 16384,
-    },
-    "8b": {
-        "vision": dict(
-            hidden_size=1152,
-            intermediate_size=4304,
-            num_hidden_layers=27,
-            num_attention_heads=16,
-            image_size=364,
-            patch_size=14,
-        ),
-        "text": dict(
-            hidden_size=4096,
-            intermediate_size=14336,
-            num_hidden_layers=32,
-            num_attention_heads=32,
-            num_key_value_heads=8,
-            vocab_size=128256,
-            max_position_embeddings=10240,
-            rope_theta=500000.0,
-            tie_word_embeddings=False,
-        ),
-        "scale_factor": 2,
-        "tile": 364,
-        "tiles_per_side": 2,
-        "max_length": 10240,
-    },
-}
-
 
 def build(shape: str, tokenizer_dir: str, device: str, batch_tokens: int) -> ScoringModel:
-    from transformers import (
-        AutoTokenizer,
-        Idefics3Config,
-        Idefics3ForConditionalGeneration,
-        Idefics3ImageProcessor,
-        Idefics3Processor,
-        LlamaConfig,
-    )
-
-    spec = SHAPES[shape]
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    chat_template = (Path(tokenizer_dir) / "chat_template.jinja").read_text()
-    vision = spec["vision"]
-    per_tile = (vision["image_size"] // vision["patch_size"]) ** 2 // spec["scale_factor"] ** 2
-    text = LlamaConfig(**spec["text"])
-    text.vocab_size = max(text.vocab_size, len(tokenizer))
-    config = Idefics3Config(
-        text_config=text.to_dict(),
-        vision_config=vision,
-        scale_factor=spec["scale_factor"],
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
-    )
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    torch.manual_seed(0)
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            model = Idefics3ForConditionalGeneration._from_config(
-                config, attn_implementation="sdpa", dtype=dtype
-            )
-    finally:
-        torch.set_default_dtype(default)
-    tile = spec["tile"]
-    processor = Idefics3Processor(
-        image_processor=Idefics3ImageProcessor(
-            do_image_splitting=True,
-            size={"longest_edge": tile * spec["tiles_per_side"]},
-            max_image_size={"longest_edge": tile},
-        ),
-        tokenizer=tokenizer,
-        image_seq_len=per_tile,
-        chat_template=chat_template,
-    )
-    return ScoringModel.from_loaded(
-        model,
-        processor,
-        name=f"random {shape}",
-        max_length=spec["max_length"],
-        batch_tokens=batch_tokens,
+    max_length = {"smolvlm": 16384, "8b": 10240}[shape]
+    return build_random_vlm(
+        shape, tokenizer_dir, device, max_length=max_length, batch_tokens=batch_tokens
     )
 
 

@@ -291,7 +291,17 @@ class ScoringOptions(_Options):
     )
     batch_size: int = Field(16, ge=1, le=4096, description="Samples per RunInference batch.")
     batch_tokens: int = Field(8192, ge=64, description="Padded tokens per forward.")
-    max_length: int = Field(2048, ge=16, description="Longest sequence; context is cut first.")
+    max_length: int | None = Field(
+        None,
+        ge=16,
+        description="Longest sequence; context is cut first. Default: the model's context length.",
+    )
+    max_image_tokens: int | None = Field(
+        None,
+        ge=16,
+        description="Image tokens per sample at most: tiling processors (Idefics3, SmolVLM) use "
+        "fewer tiles per image so a multi-image sample fits. Default: the processor's settings.",
+    )
     device: str | None = Field(None, description="cpu, cuda, cuda:1; default: cuda if available.")
     accelerator: str | None = Field(
         None,

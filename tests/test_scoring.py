@@ -5,6 +5,8 @@ Models: `.models/smollm2` (real SmolLM2-135M-Instruct weights, from the GGUF in 
 scripts/make_scoring_models.py, which scripts/setup.sh runs.
 """
 
+import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from documents import write_text_pdf
 from curate.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.generators import generate_qa
 from curate.samples import assemble_sample
-from curate.schemas import QAItem
+from curate.schemas import ImageData, QAItem
 from curate.scoring import Part, ScoringModel, score_samples
 from curate.sources import render_document
 
@@ -249,3 +251,45 @@ def test_ifd_is_lower_for_correct_answers_than_mismatched_ones(text_model):
 
     for question, right, wrong in PAIRS:
         assert ifd(question, right) < ifd(question, wrong), question
+
+
+def test_four_pages_at_smolvlms_image_settings_fit_and_are_scored(tmp_path):
+    """SmolVLM's processor settings (512 px tiles of 64 tokens, up to 4x4 plus a global view)
+    make a 4-page sample 3,328 image tokens: it fits the model's own context (the default
+    max_length) and is scored; with a tighter max_length, max_image_tokens brings it back in."""
+    from PIL import Image
+
+    from curate.scoring.random_models import build_random_vlm
+
+    pages = []
+    for shade in range(4):
+        out = io.BytesIO()
+        Image.new("RGB", (1240, 1754), (250 - shade, 250, 250)).save(out, "PNG")
+        pages.append(out.getvalue())
+    item = QAItem(kind="extractive", question="What is the total?", answer="42 tonnes.")
+    sample = replace(_blank_sample(len(pages)), images=[ImageData(p, "") for p in pages], qa=[item])
+    model = build_random_vlm("smolvlm-settings", str(MODELS / "tiny-idefics3"))
+    assert model.max_length == 8192  # the model's context, not a fixed 2048
+    (scored,) = score_samples(model, [sample], ["vfd"])
+    passes = model.build_pass([("user", [Part(images=True), Part("Q?", "q")])], pages)
+    # an A4 page scaled to 2048 px high: 3 x 4 tiles plus its global view, 64 tokens each
+    assert passes.ids.count(model.image_token_id) == 4 * 13 * 64
+    assert scored.scores.vfd is not None and scored.qa[0].scores.note is None
+    tight = build_random_vlm("smolvlm-settings", str(MODELS / "tiny-idefics3"), max_length=2048)
+    (cut,) = score_samples(tight, [sample], ["vfd"])
+    assert cut.scores.vfd is None and cut.qa[0].scores.note == "too_long"
+    budget = build_random_vlm(
+        "smolvlm-settings", str(MODELS / "tiny-idefics3"), max_length=2048, max_image_tokens=1536
+    )
+    (fitted,) = score_samples(budget, [sample], ["vfd"])
+    assert fitted.scores.vfd is not None
+    fewer = budget.build_pass([("user", [Part(images=True), Part("Q?", "q")])], pages)
+    assert fewer.ids.count(budget.image_token_id) <= 1536
+
+
+def _blank_sample(images: int):
+    from curate.schemas import SampleRecord
+
+    return SampleRecord(
+        "s", "d", "/x", "", "pdf", [], [], [], [(1240, 1754)] * images, [[]] * images, []
+    )

@@ -51,9 +51,10 @@ class ScoringModel:
         self,
         name_or_path: str = TEXT_MODEL_ALIAS,
         device: str | None = None,
-        max_length: int = 2048,
+        max_length: int | None = None,
         batch_tokens: int = 8192,
         threads: int | None = None,
+        max_image_tokens: int | None = None,
     ):
         import torch
         from transformers import AutoConfig
@@ -63,7 +64,7 @@ class ScoringModel:
             torch.set_num_threads(threads)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-        self.max_length = max_length
+        self.max_length, self.max_image_tokens = max_length, max_image_tokens
         self.batch_tokens = batch_tokens
         kwargs = {"dtype": dtype}
         if name_or_path == TEXT_MODEL_ALIAS:
@@ -105,8 +106,9 @@ class ScoringModel:
         processor_or_tokenizer,
         *,
         name: str = "in-memory model",
-        max_length: int = 2048,
+        max_length: int | None = None,
         batch_tokens: int = 8192,
+        max_image_tokens: int | None = None,
     ) -> ScoringModel:
         """Wrap a model already in memory (a benchmark's random-weight model, a notebook's)."""
         import torch
@@ -116,6 +118,7 @@ class ScoringModel:
         self.model = model.eval()
         self.device = str(next(model.parameters()).device)
         self.max_length, self.batch_tokens = max_length, batch_tokens
+        self.max_image_tokens = max_image_tokens
         self.has_images = hasattr(model.config, "vision_config")
         self.processor = processor_or_tokenizer if self.has_images else None
         self.tokenizer = getattr(processor_or_tokenizer, "tokenizer", processor_or_tokenizer)
@@ -123,6 +126,9 @@ class ScoringModel:
         return self
 
     def _finish(self, name: str) -> None:
+        text_config = getattr(self.model.config, "text_config", self.model.config)
+        if self.max_length is None:  # the model's own context length
+            self.max_length = getattr(text_config, "max_position_embeddings", None) or 2048
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.name = name
         self.image_token_id = getattr(self.model.config, "image_token_id", None)
@@ -205,7 +211,8 @@ class ScoringModel:
             cached = self._encoded.get(id(images))
         if cached is None or cached[0] is not images:
             pil = [_open_image(data) for data in images]
-            encoded = self.processor(text=text, images=[pil], return_tensors="pt")
+            settings = self._image_settings(len(images))
+            encoded = self.processor(text=text, images=[pil], return_tensors="pt", **settings)
             ids = encoded.pop("input_ids")[0].tolist()
             encoded.pop("attention_mask", None)
             if ids[: len(head)] != head or ids[len(ids) - len(tail) :] != tail:
@@ -216,6 +223,27 @@ class ScoringModel:
                     self._encoded.pop(next(iter(self._encoded)))
                 self._encoded[id(images)] = cached
         return head + cached[2] + tail, cached[1]
+
+    def _image_settings(self, count: int) -> dict:
+        """Image processor settings that keep a sample's images within `max_image_tokens`.
+
+        For tiling processors (Idefics3, SmolVLM): the most tiles per side k such that every
+        image's k x k tiles and its global view fit, at the processor's tokens per tile; one
+        view per image when even 2 x 2 does not fit. Other processors keep their settings."""
+        images = getattr(self.processor, "image_processor", None)
+        per_tile = getattr(self.processor, "image_seq_len", None)
+        edge = (getattr(images, "max_image_size", None) or {}).get("longest_edge")
+        if not (self.max_image_tokens and per_tile and edge):
+            return {}
+        most = max(1, (getattr(images, "size", None) or {}).get("longest_edge", edge) // edge)
+        k = 1
+        while k < most and count * ((k + 1) ** 2 + 1) * per_tile <= self.max_image_tokens:
+            k += 1
+        if k >= most:
+            return {}  # the processor's own settings fit
+        if k < 2:
+            return {"do_image_splitting": False}
+        return {"do_image_splitting": True, "size": {"longest_edge": k * edge}}
 
     def _truncate(self, item: Pass) -> Pass:
         """Cut unscored context from the left to fit max_length; never a scored token or image."""

@@ -41,6 +41,7 @@ class ScoreSamples(BatchStage):
             device=self.options.device,
             max_length=self.options.max_length,
             batch_tokens=self.options.batch_tokens,
+            max_image_tokens=self.options.max_image_tokens,
         )
 
     def process_batch(self, samples: list[SampleRecord]) -> list[Iterable[Outcome] | Exception]:
