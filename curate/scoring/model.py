@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from curate.schemas.reasons import ScoreNote
 
 TEXT_MODEL_ALIAS = "smollm2"
+LOGIT_ROWS = 256  # positions whose full-vocabulary logits exist at once
 PLAIN_HEAD_MODELS = {"llama", "mistral", "qwen2", "qwen3", "idefics3", "smolvlm"}
 
 
@@ -364,7 +365,9 @@ class ScoringModel:
         # Rows share the chat template's opening (system prompt, role markers): run it once and
         # reuse its key/value cache for every row. Exact; it only skips repeated work.
         shared = 0 if images else min(_common_prefix([passes[i].ids for i in rows]), needed[0])
-        kwargs = {"attention_mask": attention.to(self.device)}
+        # no key/value cache is kept unless a prefix needs one: it would hold every layer's
+        # keys and values for the whole batch
+        kwargs = {"attention_mask": attention.to(self.device), "use_cache": False}
         with torch.inference_mode():
             if cache is not None:  # the caller ran the prefix (images included) already
                 past, shared = cache
@@ -399,15 +402,23 @@ class ScoringModel:
             if self._plain_head:
                 hidden = self.model.model(**kwargs).last_hidden_state
                 at = hidden[at_rows, torch.tensor(cols_at, device=device)]
-                logits = self.model.get_output_embeddings()(at).float()
+                head = self.model.get_output_embeddings()
             else:
                 keep = sorted(set(cols_at))
                 column = {c: n for n, c in enumerate(keep)}
                 kept = self.model(**kwargs, logits_to_keep=torch.tensor(keep, device=device))
                 at_cols = torch.tensor([column[c] for c in cols_at], device=device)
-                logits = kept.logits[at_rows, at_cols].float()
-            picked = torch.log_softmax(logits, dim=-1).gather(
-                1, torch.tensor(targets, device=device).unsqueeze(1)
+                at, head = kept.logits[at_rows, at_cols], None
+            wanted = torch.tensor(targets, device=device).unsqueeze(1)
+            # vocabulary-wide rows in slices: 2,500 positions x 49k tokens would be 0.5 GB
+            picked = torch.cat(
+                [
+                    torch.log_softmax(
+                        (head(at[i : i + LOGIT_ROWS]) if head else at[i : i + LOGIT_ROWS]).float(),
+                        dim=-1,
+                    ).gather(1, wanted[i : i + LOGIT_ROWS])
+                    for i in range(0, len(targets), LOGIT_ROWS)
+                ]
             )
             owners = torch.tensor(owner, device=device)
             sums = torch.zeros(len(keys), device=device).index_add_(0, owners, -picked[:, 0])

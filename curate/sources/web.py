@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from urllib.parse import unquote, urldefrag, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from PIL import Image
 
@@ -39,7 +40,7 @@ from curate.schemas import (
     stable_id,
 )
 from curate.schemas.reasons import FailureReason
-from curate.sources.fetch import Fetcher, FetchRefused
+from curate.sources.fetch import Fetcher, FetchRefused, check_url
 from curate.sources.pdf import PDF_EXTENSIONS
 from curate.sources.slides import SLIDE_EXTENSIONS
 
@@ -136,6 +137,12 @@ def document_extension(url: str) -> str | None:
 
 def document_type(content_type: str) -> str | None:
     return DOCUMENT_TYPES.get(content_type.split(";")[0].strip().lower())
+
+
+_META_REFRESH = """() => {
+  const meta = document.querySelector('meta[http-equiv="refresh" i]');
+  return meta ? meta.getAttribute('content') : null;
+}"""
 
 
 @dataclass
@@ -346,6 +353,9 @@ class WebRenderer:
             status = documents.get(url, (200, b""))[0]
             if status >= 400:  # an error page is not content
                 return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"HTTP {status}")
+            refused = self._refused_refresh(url, page.evaluate(_META_REFRESH))
+            if refused is not None:  # a stub that moves on to where we may not go
+                return Failure(url, url, STAGE, refused[1].reason, refused[0])
             height = min(
                 int(page.evaluate("document.documentElement.scrollHeight")),
                 self.web.max_page_height,
@@ -377,6 +387,19 @@ class WebRenderer:
             context.close()
         html = documents.get(url, (200, b""))[1]
         return self._tiles(url, hashlib.sha256(html).hexdigest(), png, dom), dom["links"]
+
+    def _refused_refresh(self, url: str, content: str | None) -> tuple[str, FetchRefused] | None:
+        """A meta refresh whose target the guard refuses, with the sentence that says so."""
+        match = re.search(r"url\s*=\s*['\"]?([^'\"\s]+)", content or "", re.IGNORECASE)
+        if not match:
+            return None
+        target = urljoin(url, match.group(1))
+        try:
+            check_url(target, self.web)
+        except FetchRefused as refused:
+            detail = f"the page moves on to {target} (a meta refresh), which was refused: {refused}"
+            return detail, refused
+        return None
 
     def _tiles(self, url: str, sha256: str, png: bytes, dom: dict) -> list[PageRecord]:
         image = Image.open(io.BytesIO(png)).convert("RGB")
