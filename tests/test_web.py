@@ -371,3 +371,87 @@ def test_allowed_hosts_can_name_one_port():
     with pytest.raises(FetchRefused, match="allow-private-hosts"):
         check_url("http://127.0.0.1:8001/page", WebOptions(allowed_hosts=[port]))
     check_url("http://127.0.0.1:8001/page", WebOptions(allowed_hosts=["127.0.0.1"]))
+
+
+CRAWL_IN_NAMESPACE = """
+import sys, threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from curate.config import RenderOptions, WebOptions
+from curate.sources.web import WebRenderer
+root = sys.argv[1]
+server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=root))
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print("SITE_PORT", server.server_address[1], flush=True)
+options = WebOptions(allowed_hosts=["127.0.0.1"], politeness_delay_s=0, page_timeout_s=10)
+with WebRenderer(options, RenderOptions()) as web:
+    items = list(web.crawl(f"http://127.0.0.1:{server.server_address[1]}/index.html"))
+print("REASONS", [getattr(i, "reason", "page") for i in items], flush=True)
+"""
+TRAP = """<html><head><link rel="preconnect" href="https://1.1.1.1">
+<link rel="dns-prefetch" href="//example.com">
+<meta http-equiv="refresh" content="1; url=http://10.0.0.1/moved"></head>
+<body><h1>Trap</h1><img src="http://169.254.169.254/latest/x.png">
+<iframe src="http://10.0.0.1/frame"></iframe><script>fetch('http://8.8.8.8/')</script>
+</body></html>"""
+
+
+def test_in_a_network_namespace_the_browser_sends_nothing_of_its_own(tmp_path):
+    """The crawl runs in its own network namespace (loopback only) under strace: every TCP
+    connection and every datagram sent is curate's guarded client fetching what the page asked
+    for. Chromium opens none: no preconnect, prefetch, DNS-over-HTTPS or refused address. The
+    one UDP `connect` Chromium makes is its IPv6 route probe (2001:4860:4860::8888), which
+    picks a route and sends no packet."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    if (
+        not shutil.which("strace")
+        or subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode
+    ):
+        pytest.skip("needs strace and unshare --net (root)")
+    (tmp_path / "index.html").write_text(TRAP)
+    script = tmp_path / "crawl.py"
+    script.write_text(CRAWL_IN_NAMESPACE)
+    trace = tmp_path / "trace.log"
+    run = subprocess.run(
+        [
+            "unshare",
+            "--net",
+            "sh",
+            "-c",
+            f"ip link set lo up && strace -f -qq -e trace=socket,connect,sendto,sendmsg "
+            f"-o {trace} {sys.executable} {script} {tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "REASONS" in run.stdout, run.stdout + run.stderr
+    port = int(re.search(r"SITE_PORT (\d+)", run.stdout).group(1))
+    lines = trace.read_text().splitlines()
+    datagram = {  # (pid, fd) of UDP sockets
+        (m.group(1), m.group(2))
+        for m in re.finditer(
+            r"^(\d+) socket\(AF_INET6?, SOCK_DGRAM.*= (\d+)$", "\n".join(lines), re.M
+        )
+    }
+    seen = []
+    for line in lines:
+        m = re.match(
+            r"(\d+) connect\((\d+), \{sa_family=AF_INET6?, sin6?_port=htons\((\d+)\)", line
+        )
+        if m:
+            address = re.search(r'inet_addr\("([^"]+)"\)|"([0-9a-f:]+)", &sin6_addr', line)
+            host = address.group(1) or address.group(2)
+            seen.append((host, int(m.group(3)), (m.group(1), m.group(2)) in datagram))
+    resolvers = set(re.findall(r"^nameserver\s+(\S+)", Path("/etc/resolv.conf").read_text(), re.M))
+    expected = {("127.0.0.1", port, False), ("8.8.8.8", 80, False)}  # the page and its fetch()
+    for host, port_, udp in seen:
+        if (host, port_, udp) in expected or (port_ == 53 and host in resolvers):
+            continue  # curate's client, and its guard resolving a requested host
+        assert udp and (host, port_) == ("2001:4860:4860::8888", 443), (host, port_, udp)
+    refused = {"10.0.0.1", "169.254.169.254", "1.1.1.1"}
+    assert not refused & {host for host, _, _ in seen}
