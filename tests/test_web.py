@@ -408,10 +408,10 @@ def test_in_a_network_namespace_the_browser_sends_nothing_of_its_own(tmp_path):
     import sys
 
     if (
-        not shutil.which("strace")
+        not (shutil.which("strace") and shutil.which("ip"))
         or subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode
     ):
-        pytest.skip("needs strace and unshare --net (root)")
+        pytest.skip("needs strace, ip and unshare --net (root)")
     (tmp_path / "index.html").write_text(TRAP)
     script = tmp_path / "crawl.py"
     script.write_text(CRAWL_IN_NAMESPACE)
