@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -177,6 +178,7 @@ def with_images(messages: list[dict[str, Any]], uris: list[str]) -> list[dict[st
     return out
 
 
+@functools.cache
 def _httpx():
     """The httpx the openai client is built on (recent releases ship it as `httpx2`)."""
     import importlib

@@ -9,6 +9,7 @@ logits are computed only at the positions that are scored.
 
 from __future__ import annotations
 
+import copy
 import io
 import threading
 from collections.abc import Sequence
@@ -315,8 +316,6 @@ class ScoringModel:
         last_image = max((p for p, t in enumerate(head) if t == self.image_token_id), default=-1)
         if last_image < 0 or shared <= last_image:
             return False
-        import copy
-
         prefix = torch.tensor([head[:shared]], device=self.device)
         inputs = {k: v.to(self.device) for k, v in passes[rows[0]].image_inputs.items()}
         with torch.inference_mode():

@@ -7,7 +7,7 @@ those of the real model; the scores mean nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from curate.scoring.model import ScoringModel
@@ -20,7 +20,6 @@ class Shape:
     scale_factor: int
     tile: int  # pixels per side of one tile (the vision tower's image_size)
     tiles_per_side: int  # the processor's longest edge is tile x this
-    extra: dict = field(default_factory=dict)
 
     @property
     def tokens_per_tile(self) -> int:
