@@ -19,14 +19,9 @@ from curate.dataset import iter_rows
 from curate.export.llava import llava_to_sample, read_llava_records
 from curate.plan import Dataset, Inputs, Job, LlavaJson, Step
 from curate.schemas import (
-    Failure,
     PageRecord,
-    SampleRecord,
-    failure_to_row,
     page_from_row,
-    page_to_row,
     sample_from_row,
-    sample_to_row,
 )
 from curate.sources import SUPPORTED_EXTENSIONS
 from curate.stage import (
@@ -41,6 +36,7 @@ from curate.stage import (
     Stage,
     Tally,
     dropped,
+    iter_item,
     run_batch,
     run_item,
 )
@@ -150,7 +146,7 @@ def _apply(step: Step, items: Iterator[Any], emit: Emit) -> Iterator[Any]:
             yield item
             continue
         if size == 1:
-            yield from _route(run_item(step, item), emit)
+            yield from _route(iter_item(step, item), emit)
             continue
         batch.append(item)
         if len(batch) >= size:
@@ -246,7 +242,7 @@ def run_local(job: Job, progress: Callable[[int], None] | None = None) -> RunRep
     def emit(where: str, record: Any) -> None:
         totals.add(where, record)
         if where in sinks:
-            sinks[where].add(_to_row(record))
+            sinks[where].add(record)
         elif not where.startswith("tally:"):
             raise RuntimeError(f"{where} output has no sink in a {job.command} job")
 
@@ -286,13 +282,3 @@ def _sinks(job: Job, steps: list[Step]) -> dict[str, SpilledShards]:
     return {
         where: SpilledShards(job.output, spec, job.config.writer) for where, spec in specs.items()
     }
-
-
-def _to_row(record: Any) -> dict:
-    if isinstance(record, SampleRecord):
-        return sample_to_row(record)
-    if isinstance(record, PageRecord):
-        return page_to_row(record)
-    if isinstance(record, Failure):
-        return failure_to_row(record)
-    raise TypeError(f"no output row for {type(record).__name__}")

@@ -28,7 +28,7 @@ from curate.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextD
 from curate.filters.select import FilterSamples
 from curate.generators.base import generator_class
 from curate.generators.stage import GenerateQA
-from curate.ocr import OcrPages, OcrUnavailable, load_engine
+from curate.ocr import OcrPages, OcrUnavailable, check_engine
 from curate.samples import AssembleSamples
 from curate.schemas import LinkedDocument, PageRecord
 from curate.schemas.reasons import PageDropReason
@@ -179,6 +179,11 @@ def names_runner(beam_args) -> bool:
     return any(arg == "--runner" or arg.startswith("--runner=") for arg in beam_args)
 
 
+def image_staging_dir(output: str) -> str:
+    """Where Beam jobs keep images by reference between stages: OUTPUT/_staging/images."""
+    return storage.join(output, "_staging", "images")
+
+
 def staging_dir(output: str, config: PipelineConfig) -> str:
     """Where crawls download linked documents: web.staging_dir, or OUTPUT/_staging/documents."""
     return config.web.staging_dir or storage.join(output, "_staging", "documents")
@@ -254,12 +259,12 @@ def _check_inputs(inputs: Inputs) -> None:
 
 
 def _check_ocr(config: PipelineConfig) -> None:
-    """Load the OCR engine once up front, so a missing engine is one clear line, not a
-    failure on every page."""
+    """Check the OCR engine up front, so a missing engine is one clear line, not a failure on
+    every page."""
     if config.ocr.mode == "never":
         return
     try:
-        load_engine(config.ocr.model_copy(update={"threads": 1}))
+        check_engine(config.ocr.model_copy(update={"threads": 1}))
     except OcrUnavailable as err:
         raise ConfigError(str(err)) from None
 
@@ -278,3 +283,5 @@ def serve(job: Job, remote: bool = False, cache_root: str | None = None) -> Iter
             yield replace(job, config=job.config.model_copy(update={"generator": ready}))
     if job.config.web.staging_dir is None and isinstance(job.source, Inputs):
         storage.remove(storage.join(job.output, "_staging"))
+    else:
+        storage.remove(image_staging_dir(job.output))

@@ -30,7 +30,7 @@ execute stages: `curate/local.py` over plain iterators, and `curate/pipelines/` 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
@@ -246,23 +246,32 @@ def _counted(stage: Stage, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def iter_item(
+    stage: Stage,
+    item: Any,
+    work: Callable[[Any], Iterable[Outcome]] | None = None,
+    subject: Any = None,
+) -> Iterator[Outcome]:
+    """The checked, counted outcomes of `work(item)` (default: `stage.process`), as they come:
+    a 5,000-page document's pages flow on one by one, never held together. An exception
+    becomes a Fail for `subject` (default: the item), after what was produced before it."""
+    try:
+        for outcome in (work or stage.process)(item):
+            yield _counted(stage, outcome)
+    except StageContractError:
+        raise
+    except Exception as err:
+        yield _counted(stage, stage.failed(item if subject is None else subject, err))
+
+
 def run_item(
     stage: Stage,
     item: Any,
     work: Callable[[Any], Iterable[Outcome]] | None = None,
     subject: Any = None,
 ) -> list[Outcome]:
-    """The checked, counted outcomes of `work(item)` (default: `stage.process`). An exception
-    becomes a Fail for `subject` (default: the item), keeping what was produced before it."""
-    outcomes: list[Outcome] = []
-    try:
-        for outcome in (work or stage.process)(item):
-            outcomes.append(_counted(stage, outcome))
-    except StageContractError:
-        raise
-    except Exception as err:
-        outcomes.append(_counted(stage, stage.failed(item if subject is None else subject, err)))
-    return outcomes
+    """`iter_item`'s outcomes as a list."""
+    return list(iter_item(stage, item, work, subject))
 
 
 def run_batch(

@@ -13,6 +13,7 @@ import posixpath
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fsspec.core import url_to_fs as _url_to_fs
 
@@ -95,25 +96,32 @@ def sha256_of(uri: str, chunk_size: int = 1 << 20) -> str:
 
 
 def write_bytes_atomic(uri: str, data: bytes) -> None:
-    """A reader sees the old file or the whole new one, never a half-written one.
+    """A reader sees the old file or the whole new one, never a half-written one."""
+    with atomic_writer(uri) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_writer(uri: str) -> Iterator:
+    """A binary file handle whose content appears at `uri` only when the block ends cleanly.
 
     Local files go to a temporary name unique to this process and thread, then `os.replace`
     (atomic on POSIX), so concurrent writers of one key never clobber each other's temp file.
     Object stores (gs://, s3://) already make an object visible only once fully uploaded.
     """
     fs, path = url_to_fs(uri)
-    if is_local(uri):
-        tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+    if not is_local(uri):
+        with fs.open(path, "wb") as handle:
+            yield handle
         return
-    with fs.open(path, "wb") as handle:
-        handle.write(data)
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "wb") as handle:
+            yield handle
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def glob(pattern: str) -> list[str]:

@@ -1,5 +1,6 @@
 import dataclasses
 import io
+import pickle
 
 import datasets
 import pyarrow as pa
@@ -158,3 +159,44 @@ def test_every_record_field_is_a_column_and_survives_parquet(kind, tmp_path):
     pq.write_table(pa.Table.from_pylist([to_row(record)], schema=schema), tmp_path / "r.parquet")
     (row,) = pq.read_table(tmp_path / "r.parquet").to_pylist()
     assert from_row(cls, row) == record
+
+
+def test_an_image_by_reference_pickles_as_its_uri_and_reads_back_on_use(tmp_path):
+    """Beam pages cross shuffles without their pixels (issue 22): the bytes are written once,
+    named by their digest, and read again only where they are used."""
+    sample = _sample()
+    inline = len(pickle.dumps(sample))
+    for image in sample.images:
+        image.by_reference(str(tmp_path / "images"))
+    by_reference = pickle.dumps(sample)
+    assert len(by_reference) < inline - sum(len(i.bytes) for i in sample.images) + 400
+    assert len(list((tmp_path / "images").iterdir())) == 2  # one file per content
+
+    back = pickle.loads(by_reference)
+    assert all("bytes" not in image.__dict__ for image in back.images)  # nothing read yet
+    assert [i.nbytes for i in back.images] == [len(i.bytes) for i in sample.images]
+    assert back == sample  # reads the bytes back
+    assert sample_to_row(back) == sample_to_row(sample)
+
+
+def test_the_shard_writer_reads_images_by_reference_and_lets_them_go(tmp_path):
+    from curate.config import WriterOptions
+    from curate.writers.parquet import write_shard
+
+    pages = []
+    for index in range(5):
+        page = dataclasses.replace(_page(), page_id=f"d-{index:05d}")
+        page.image = ImageData(_png(("red", "blue", "green", "white", "black")[index]), "p.png")
+        page.image.by_reference(str(tmp_path / "images"))
+        pages.append(pickle.loads(pickle.dumps(page)))  # as a worker receives it
+    info = write_shard(
+        reversed(pages), PAGE_SCHEMA, str(tmp_path / "p.parquet"), WriterOptions(row_group_size=2)
+    )
+    assert info.rows == 5
+    assert all("bytes" not in page.image.__dict__ for page in pages)  # read, then let go
+    table = pq.read_table(tmp_path / "p.parquet")
+    assert table.column("page_id").to_pylist() == [f"d-{i:05d}" for i in range(5)]
+    assert [row["bytes"] for row in table.column("image").to_pylist()] == [
+        page.image.bytes for page in pages
+    ]
+    assert pq.ParquetFile(tmp_path / "p.parquet").metadata.num_row_groups == 3

@@ -3,6 +3,7 @@ runner and Beam give the same records for every kind of stage."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -227,3 +228,44 @@ def test_fail_outcomes_are_checked_too():
 
     with pytest.raises(StageContractError, match="fetch_error"):
         run_item(Failing(), Num(1))
+
+
+class Pages(Stage):
+    """One item in, many out (a document's pages): records which items are still alive."""
+
+    name = "pages"
+
+    def __init__(self, count: int):
+        super().__init__()
+        self.count_out = count
+        self.alive: list[weakref.ref] = []
+        self.most_alive = 0
+
+    def process(self, item):
+        for index in range(self.count_out):
+            self.most_alive = max(self.most_alive, sum(ref() is not None for ref in self.alive))
+            page = Page(index)
+            self.alive.append(weakref.ref(page))
+            yield Keep(page)
+
+
+class Page:
+    def __init__(self, index: int):
+        self.index = index
+
+
+def test_a_documents_pages_stream_on_one_by_one_in_both_runners():
+    """A 1,000-page document never has all its pages in memory (issue 19, item 5): each page
+    has gone on before the next is rendered, locally and in the Beam DoFn."""
+    from curate.pipelines.stages import _StageFn
+
+    local = Pages(200)
+    for _ in run_steps([local], [Num(1)], lambda where, record: None, lambda n, v: None):
+        pass
+    assert local.most_alive <= 2
+
+    on_beam = Pages(200)
+    fn = _StageFn(on_beam)
+    for _ in fn.process(Num(1)):
+        pass
+    assert on_beam.most_alive <= 2

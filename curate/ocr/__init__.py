@@ -4,7 +4,7 @@ engine = load_engine(options)          # once per worker (DoFn.setup)
 page = ocr_page(page, engine, options) # text_blocks from OCR, text_source="ocr"
 """
 
-from curate.ocr.base import OcrEngine, OcrInputError, OcrUnavailable, load_engine
+from curate.ocr.base import OcrEngine, OcrInputError, OcrUnavailable, check_engine, load_engine
 from curate.ocr.page import OcrPages, needs_ocr, ocr_page
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "OcrInputError",
     "OcrPages",
     "OcrUnavailable",
+    "check_engine",
     "load_engine",
     "needs_ocr",
     "ocr_page",

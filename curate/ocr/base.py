@@ -40,7 +40,20 @@ class OcrEngine(Protocol):
         """Clockwise degrees (0, 90, 180, 270) that turn the image upright."""
 
 
-def load_engine(options: OcrOptions) -> OcrEngine:
+def _engine_class(options: OcrOptions) -> type:
     module_name, _, class_name = ENGINES[options.engine].partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name)(options)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def load_engine(options: OcrOptions) -> OcrEngine:
+    return _engine_class(options)(options)
+
+
+def check_engine(options: OcrOptions) -> None:
+    """Raise OcrUnavailable if the engine cannot run here. An engine with a cheap `check`
+    (its package and models are present) is not loaded: the launcher needs no models."""
+    engine = _engine_class(options)
+    if hasattr(engine, "check"):
+        engine.check(options)
+    else:
+        engine(options)

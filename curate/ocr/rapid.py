@@ -7,6 +7,8 @@ no per-line angle classifier (it hurt upright text), detection with the long sid
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from curate.config import OcrOptions
@@ -44,7 +46,9 @@ _ORIENTATION_SAMPLES = 8
 class RapidOcrEngine:
     name = "rapidocr"
 
-    def __init__(self, options: OcrOptions):
+    @staticmethod
+    def check(options: OcrOptions) -> None:
+        """The languages are ones the bundled model reads and the package is installed."""
         unsupported = sorted(set(options.languages) - LANGUAGES)
         if unsupported:
             raise OcrUnavailable(
@@ -52,10 +56,13 @@ class RapidOcrEngine:
                 "use --ocr-engine tesseract with the language pack installed "
                 "(Debian: tesseract-ocr-<lang>)"
             )
-        try:
-            from rapidocr import RapidOCR
-        except ImportError as err:
-            raise OcrUnavailable("rapidocr is not installed: pip install rapidocr") from err
+        if importlib.util.find_spec("rapidocr") is None:
+            raise OcrUnavailable("rapidocr is not installed: pip install rapidocr")
+
+    def __init__(self, options: OcrOptions):
+        self.check(options)
+        from rapidocr import RapidOCR
+
         threads = options.threads or -1
         self._engine = RapidOCR(
             params={

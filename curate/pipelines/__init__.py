@@ -1,6 +1,12 @@
 """Beam wiring: stage logic from the rest of the package, as PTransforms. Only here imports Beam."""
 
 import logging
+import sys
+
+# RunInference's optional model manager (a feature curate does not use) imports torch and
+# scipy: a second and ~150 MB in every worker, even for jobs with no model. Beam skips it when
+# it cannot be imported; torch is still imported where a scoring stage needs it.
+sys.modules.setdefault("apache_beam.ml.inference.model_manager", None)
 
 # Importing Beam logs "apitools not found ..." on the root logger unless the GCP extra is
 # installed. It is noise for local users, so hide warnings during that one import.

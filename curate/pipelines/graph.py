@@ -14,14 +14,8 @@ from apache_beam.io.fileio import EmptyMatchTreatment
 from curate import storage
 from curate.pipelines.stages import DROPPED, DROPPED_PAGES, FAILURES, apply_stage
 from curate.pipelines.write import WriteManifest, WriteShards, tagged_as
-from curate.plan import Dataset, Inputs, Job, LlavaJson
-from curate.schemas import (
-    failure_to_row,
-    page_from_row,
-    page_to_row,
-    sample_from_row,
-    sample_to_row,
-)
+from curate.plan import Dataset, Inputs, Job, LlavaJson, image_staging_dir
+from curate.schemas import PageRecord, SampleRecord, page_from_row, sample_from_row
 from curate.sources import SUPPORTED_EXTENSIONS
 from curate.stage import Spread, Stage, Tally
 from curate.writers.parquet import DATA, DEAD_LETTER, PAGES
@@ -74,6 +68,17 @@ class ListInputs(beam.PTransform):
         return (routed.uris, matched, in_folders) | "AllInputs" >> beam.Flatten()
 
 
+def by_reference(item, folder: str):
+    """A page or sample whose images are written once under `folder` and pickled as references
+    from here on (ImageData.by_reference); other items unchanged."""
+    if isinstance(item, PageRecord):
+        item.image.by_reference(folder)
+    elif isinstance(item, SampleRecord):
+        for image in item.images:
+            image.by_reference(folder)
+    return item
+
+
 def read_source(p: beam.Pipeline, job: Job):
     source = job.source
     if isinstance(source, Inputs):
@@ -105,7 +110,8 @@ def read_source(p: beam.Pipeline, job: Job):
 
 def build(p: beam.Pipeline, job: Job, progress_dir: str | None = None) -> None:
     """The whole job as a graph on `p`: source, steps, shards, dead letters, manifest."""
-    items = read_source(p, job)
+    images = image_staging_dir(job.output)
+    items = read_source(p, job) | "ImagesByReference" >> beam.Map(by_reference, images)
     aside: dict[str, list] = {DROPPED: [], DROPPED_PAGES: [], FAILURES: []}
     facts = []
     first = True
@@ -121,7 +127,11 @@ def build(p: beam.Pipeline, job: Job, progress_dir: str | None = None) -> None:
                 )
             )
         elif isinstance(step, Spread):
-            items = items | f"spread_{index}" >> beam.Reshuffle()
+            items = (
+                items
+                | f"by_reference_{index}" >> beam.Map(by_reference, images)
+                | f"spread_{index}" >> beam.Reshuffle()
+            )
         elif isinstance(step, Stage):
             outputs = items | step.name >> apply_stage(step, progress_dir if first else None)
             first = False
@@ -134,26 +144,21 @@ def build(p: beam.Pipeline, job: Job, progress_dir: str | None = None) -> None:
 def _write(p, job: Job, kept, aside: dict[str, list], facts: list) -> None:
     """Kept records, dropped records and failures to their shards, then the manifest."""
     writer = job.config.writer
-    sinks = [("failures", DEAD_LETTER, failure_to_row, aside[FAILURES])]
+    sinks = [("failures", DEAD_LETTER, aside[FAILURES])]
     if job.output_kind == "samples":
-        sinks += [
-            ("data", DATA, sample_to_row, [kept]),
-            ("dropped", DROPPED_SPEC, sample_to_row, aside[DROPPED]),
-        ]
+        sinks += [("data", DATA, [kept]), ("dropped", DROPPED_SPEC, aside[DROPPED])]
     else:
-        sinks += [("pages", PAGES, page_to_row, [kept])]
+        sinks += [("pages", PAGES, [kept])]
     if job.writes_dropped_pages:
-        sinks.append(("dropped_pages", DROPPED_PAGES_SPEC, page_to_row, aside[DROPPED_PAGES]))
+        sinks.append(("dropped_pages", DROPPED_PAGES_SPEC, aside[DROPPED_PAGES]))
     shard_parts = []
-    for where, spec, to_row, collections in sinks:
+    for where, spec, collections in sinks:
         records = [
             p | f"no_{where}" >> beam.Create([]),
             *collections,
         ] | f"all_{where}" >> beam.Flatten()
         facts.append(records | f"facts_{where}" >> tagged_as(where))
-        shard_parts.append(
-            records | f"write_{where}" >> WriteShards(job.output, spec, to_row, writer)
-        )
+        shard_parts.append(records | f"write_{where}" >> WriteShards(job.output, spec, writer))
     tallies = [step.name for step in job.stages() if isinstance(step, Tally)]
     (
         (facts | "AllFacts" >> beam.Flatten(), shard_parts | "AllShards" >> beam.Flatten())

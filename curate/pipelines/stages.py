@@ -30,6 +30,7 @@ from curate.stage import (
     Outcome,
     Stage,
     dropped,
+    iter_item,
     run_batch,
     run_item,
 )
@@ -73,7 +74,7 @@ class _StageFn(beam.DoFn):
     def process(self, element, *side):
         if self.work is None:
             if self.stage.handles(element):
-                yield from tagged(run_item(self.stage, element))
+                yield from tagged(iter_item(self.stage, element))
             else:
                 yield element
         else:

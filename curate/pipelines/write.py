@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
@@ -35,35 +34,36 @@ def _sum_pairs(pairs) -> tuple[int, int]:
 class WriteShards(beam.PTransform):
     """Records -> `<output>/<folder>/<prefix>-NNNNN-of-MMMMM.parquet`.
 
-    Emits one element, `(folder, [shard entries])`, for the manifest.
+    Records are grouped into shards as they are (images by reference stay references) and
+    become rows only in the shard writer. Emits one element, `(folder, [shard entries])`, for
+    the manifest.
     """
 
-    def __init__(self, output: str, spec: ShardSpec, to_row: Callable, options: WriterOptions):
+    def __init__(self, output: str, spec: ShardSpec, options: WriterOptions):
         super().__init__()
-        self.output, self.spec, self.to_row, self.options = output, spec, to_row, options
+        self.output, self.spec, self.options = output, spec, options
 
     def expand(self, records):
         output, spec, options = self.output, self.spec, self.options
         schema = schema_for_kind(spec.kind)
-        rows = records | "ToRow" >> beam.Map(self.to_row)
         count = AsSingleton(
-            rows
-            | "Size" >> beam.Map(lambda row: (estimated_bytes(row), 1))
+            records
+            | "Size" >> beam.Map(lambda record: (estimated_bytes(record), 1))
             | "TotalSize" >> beam.CombineGlobally(_sum_pairs)
             | "ShardCount" >> beam.Map(lambda totals: shard_count(*totals, options))
         )
 
         def write(keyed: tuple[int, Any], n: int) -> ShardInfo:
-            index, shard_rows = keyed
-            return write_shard(shard_rows, schema, shard_path(output, spec, index, n), options)
+            index, shard_records = keyed
+            return write_shard(shard_records, schema, shard_path(output, spec, index, n), options)
 
         def finish(infos: list[ShardInfo], n: int) -> tuple[str, list[dict]]:
             done = finish_shards(output, spec, schema, n, infos, options)
             return spec.folder, shard_infos_as_dicts(done, output)
 
         return (
-            rows
-            | "AssignShard" >> beam.Map(lambda row, n: (shard_index(row, n), row), n=count)
+            records
+            | "AssignShard" >> beam.Map(lambda record, n: (shard_index(record, n), record), n=count)
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShard" >> beam.Map(write, n=count)
             | "CollectShards" >> beam.combiners.ToList()

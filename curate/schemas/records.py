@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 import pyarrow as pa
 
+from curate import storage
 from curate.schemas.columns import column, derived
 
 IMAGE_PLACEHOLDER = "<image>"
@@ -42,14 +44,61 @@ IMAGE_METRICS = frozenset(
 
 @dataclass
 class ImageData:
-    """An encoded image and its file name: the `{bytes, path}` struct `datasets` reads as Image."""
+    """An encoded image and its file name: the `{bytes, path}` struct `datasets` reads as Image.
+
+    An image can also travel by reference: after `by_reference(folder)` its bytes sit in a file
+    named by their digest, pickling sends only that file's URI, and the bytes are read again on
+    first use. Beam pipelines do this once after rendering, so pages cross workers and shuffles
+    without their pixels, and only the stages that need pixels read them (issue 22).
+    """
 
     bytes: bytes
     path: str
+    ref: ClassVar[str | None] = None  # set per image by by_reference(); not a column
 
     @property
     def format(self) -> str:
         return self.path.rsplit(".", 1)[-1] if "." in self.path else "png"
+
+    def by_reference(self, folder: str) -> ImageData:
+        """Write the bytes once under `folder` (any fsspec URI) and pickle only their URI."""
+        if self.ref is None:
+            data = self.bytes
+            digest = hashlib.sha256(data).hexdigest()[:32]
+            uri = storage.join(folder, f"{digest}.{self.format}")
+            if not storage.exists(uri):  # one file per content, whoever wrote it first
+                try:
+                    storage.write_bytes_atomic(uri, data)
+                except FileNotFoundError:  # the first image in a local folder
+                    storage.makedirs(folder)
+                    storage.write_bytes_atomic(uri, data)
+            self.ref, self._nbytes = uri, len(data)
+        return self
+
+    @property
+    def nbytes(self) -> int:
+        """The encoded size, without reading an image that travels by reference."""
+        data = self.__dict__.get("bytes")
+        return len(data) if data is not None else self.__dict__.get("_nbytes", 0)
+
+    def release(self) -> None:
+        """Let go of bytes read back from the reference; the next use reads them again."""
+        if self.__dict__.get("ref"):
+            self.__dict__.pop("bytes", None)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if state.get("ref"):
+            state.pop("bytes", None)
+        return state
+
+    def __getattr__(self, name: str):  # only called for attributes not set: unread bytes
+        if name == "bytes" and self.__dict__.get("ref"):
+            with storage.open_file(self.__dict__["ref"]) as handle:
+                data = handle.read()
+            self.__dict__["bytes"] = data
+            return data
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 class BlockRole(StrEnum):

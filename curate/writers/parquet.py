@@ -2,21 +2,24 @@
 
 Each record goes to shard `hash(id) % count`, and each shard is sorted by id before it is
 written, so neither worker count, bundle order nor runner changes the files. The shard count
-comes from the estimated total size and `target_shard_mb`; one shard is held in memory while it
-is written. Beam writes through `curate/pipelines/write.py`; without Beam, `SpilledShards`
-writes the same files.
+comes from the estimated total size and `target_shard_mb`. A shard's records are held while it
+is written, its rows one row group at a time (images kept by reference are read only then).
+Beam writes through `curate/pipelines/write.py`; without Beam, `SpilledShards` writes the same
+files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob as local_glob
 import hashlib
+import itertools
 import math
 import os
 import pickle
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,7 +28,8 @@ import pyarrow.parquet as pq
 
 from curate import storage
 from curate.config import WriterOptions
-from curate.schemas import schema_for_kind
+from curate.schemas import ImageData, schema_for_kind
+from curate.schemas.columns import to_row
 
 
 @dataclass(frozen=True)
@@ -59,18 +63,27 @@ def row_id(row: dict[str, Any]) -> str:
     return "\x00".join(str(row.get(k, "")) for k in ("item_id", "stage", "reason", "detail"))
 
 
-def estimated_bytes(row: dict[str, Any]) -> int:
-    """Rough on-disk size of a row: image bytes dominate, text is counted by length."""
-    size = 256
-    for value in row.values():
-        if isinstance(value, bytes | str):
-            size += len(value)
-        elif isinstance(value, dict) and isinstance(value.get("bytes"), bytes):
-            size += len(value["bytes"])
-        elif isinstance(value, list):
-            size += sum(len(v["bytes"]) for v in value if isinstance(v, dict) and "bytes" in v)
-            size += len(str(value)) // 4
-    return size
+def record_id(record: Any) -> str:
+    """`row_id` of a record (a page, sample or failure), without building its row."""
+    return row_id(vars(record))
+
+
+def estimated_bytes(record: Any) -> int:
+    """Rough on-disk size of a record: images by their encoded size (never read for this),
+    text by its length."""
+    return 256 + _size(record)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, ImageData):
+        return value.nbytes
+    if isinstance(value, bytes | str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return sum(_size(v) for v in value)
+    if dataclasses.is_dataclass(value):
+        return sum(_size(v) for v in vars(value).values())
+    return 8
 
 
 def shard_count(total_bytes: int, rows: int, options: WriterOptions) -> int:
@@ -79,9 +92,12 @@ def shard_count(total_bytes: int, rows: int, options: WriterOptions) -> int:
     return max(1, min(wanted, rows))
 
 
-def shard_index(row: dict[str, Any], count: int) -> int:
-    digest = hashlib.sha256(row_id(row).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % count
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+
+
+def shard_index(record: Any, count: int) -> int:
+    return _digest(record_id(record)) % count
 
 
 def shard_path(output: str, spec: ShardSpec, index: int, count: int) -> str:
@@ -89,25 +105,49 @@ def shard_path(output: str, spec: ShardSpec, index: int, count: int) -> str:
 
 
 def write_shard(
-    rows: Iterable[dict[str, Any]],
+    records: Iterable[Any],
     schema: pa.Schema,
     path: str,
     options: WriterOptions,
 ) -> ShardInfo:
-    """Sort rows by id and write them as one Parquet file, atomically."""
-    ordered = sorted(rows, key=row_id)
-    table = pa.Table.from_pylist(ordered, schema=schema)
-    sink = pa.BufferOutputStream()
-    pq.write_table(
-        table,
-        sink,
-        row_group_size=options.row_group_size,
-        compression=None if options.compression == "none" else options.compression,
-    )
-    data = sink.getvalue().to_pybytes()
+    """Sort records by id and write them as one Parquet file, atomically.
+
+    Each record is let go once written (images kept by reference are read only then), so the
+    shard's pixels are never all in memory at once.
+    """
+    ordered = sorted(records, key=record_id, reverse=True)
+
+    def ascending() -> Iterator[Any]:
+        while ordered:
+            yield ordered.pop()
+
+    return write_sorted_shard(ascending(), schema, path, options)
+
+
+def _row(record: Any) -> dict[str, Any]:
+    """The record's row; images it keeps by reference are let go again once copied into it."""
+    row = to_row(record)
+    for value in vars(record).values():
+        for image in value if isinstance(value, list) else [value]:
+            if isinstance(image, ImageData):
+                image.release()
+    return row
+
+
+def write_sorted_shard(
+    records: Iterator[Any], schema: pa.Schema, path: str, options: WriterOptions
+) -> ShardInfo:
+    """Records already in id order -> one Parquet file, built one row group at a time."""
     storage.makedirs(os.path.dirname(path) if storage.is_local(path) else path.rsplit("/", 1)[0])
-    storage.write_bytes_atomic(path, data)
-    return ShardInfo(path=path, rows=len(ordered), bytes=len(data))
+    compression = None if options.compression == "none" else options.compression
+    rows = 0
+    with storage.atomic_writer(path) as handle:
+        with pq.ParquetWriter(handle, schema, compression=compression) as writer:
+            while group := [_row(r) for r in itertools.islice(records, options.row_group_size)]:
+                writer.write_table(pa.Table.from_pylist(group, schema=schema))
+                rows += len(group)
+        size = handle.tell()
+    return ShardInfo(path=path, rows=rows, bytes=size)
 
 
 def finish_shards(
@@ -150,39 +190,38 @@ def shard_infos_as_dicts(infos: Iterable[ShardInfo], output: str) -> list[dict[s
 
 
 class SpilledShards:
-    """Rows -> the shards `WriteShards` would write, without Beam and without holding them all.
+    """Records -> the shards `WriteShards` would write, without Beam and without holding them.
 
-    Rows are pickled to a temporary file as they come; `close()` works out the shard count,
+    Records are pickled to a temporary file as they come; `close()` works out the shard count,
     then gathers and writes one shard at a time.
     """
 
     def __init__(self, output: str, spec: ShardSpec, options: WriterOptions):
         self.output, self.spec, self.options = output, spec, options
         self._file = tempfile.TemporaryFile(prefix="curate-spill-")
-        self._rows: list[tuple[int, int]] = []  # (id digest, file offset)
+        self._rows: list[tuple[int, str, int]] = []  # (id digest, id, file offset)
         self._bytes = 0
 
-    def add(self, row: dict[str, Any]) -> None:
-        digest = int.from_bytes(hashlib.sha256(row_id(row).encode("utf-8")).digest()[:8], "big")
-        self._rows.append((digest, self._file.tell()))
-        self._bytes += estimated_bytes(row)
-        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+    def add(self, record: Any) -> None:
+        key = record_id(record)
+        self._rows.append((_digest(key), key, self._file.tell()))
+        self._bytes += estimated_bytes(record)
+        pickle.dump(record, self._file, protocol=pickle.HIGHEST_PROTOCOL)
 
     def close(self) -> list[ShardInfo]:
         schema = schema_for_kind(self.spec.kind)
         count = shard_count(self._bytes, len(self._rows), self.options)
+        self._rows.sort(key=lambda row: row[1])
         written = []
         for index in range(count):
-            rows = []
-            for digest, offset in self._rows:
-                if digest % count == index:
-                    self._file.seek(offset)
-                    rows.append(pickle.load(self._file))
-            if rows:
-                written.append(
-                    write_shard(
-                        rows, schema, shard_path(self.output, self.spec, index, count), self.options
-                    )
-                )
+            offsets = [offset for digest, _, offset in self._rows if digest % count == index]
+            if offsets:
+                path = shard_path(self.output, self.spec, index, count)
+                written.append(write_sorted_shard(self._load(offsets), schema, path, self.options))
         self._file.close()
         return finish_shards(self.output, self.spec, schema, count, written, self.options)
+
+    def _load(self, offsets: list[int]) -> Iterator[Any]:
+        for offset in offsets:
+            self._file.seek(offset)
+            yield pickle.load(self._file)
