@@ -272,8 +272,9 @@ def _check_ocr(config: PipelineConfig) -> None:
 @contextmanager
 def serve(job: Job, remote: bool = False, cache_root: str | None = None) -> Iterator[Job]:
     """The job with its services running (the embedded LLM, when generation needs one); they
-    stop, and a crawl's default staging folder is removed, when the job is done. Caches that
-    outlive the run (the LLM's) go under `cache_root`, by default the output."""
+    stop, and the staged images and a crawl's default staging folder are removed, when the job
+    is done. Caches that outlive the run (the LLM's) go under `cache_root`, by default the
+    output."""
     if job.command not in ("run", "generate"):
         yield job
     else:
