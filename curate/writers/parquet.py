@@ -10,7 +10,6 @@ files.
 
 from __future__ import annotations
 
-import dataclasses
 import glob as local_glob
 import hashlib
 import itertools
@@ -20,7 +19,7 @@ import pickle
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -81,7 +80,7 @@ def _size(value: Any) -> int:
         return len(value)
     if isinstance(value, list | tuple):
         return sum(_size(v) for v in value)
-    if dataclasses.is_dataclass(value):
+    if is_dataclass(value):
         return sum(_size(v) for v in vars(value).values())
     return 8
 
@@ -110,18 +109,10 @@ def write_shard(
     path: str,
     options: WriterOptions,
 ) -> ShardInfo:
-    """Sort records by id and write them as one Parquet file, atomically.
-
-    Each record is let go once written (images kept by reference are read only then), so the
-    shard's pixels are never all in memory at once.
-    """
-    ordered = sorted(records, key=record_id, reverse=True)
-
-    def ascending() -> Iterator[Any]:
-        while ordered:
-            yield ordered.pop()
-
-    return write_sorted_shard(ascending(), schema, path, options)
+    """Sort records by id and write them as one Parquet file, atomically. Images kept by
+    reference are read one row group at a time and let go again (`_row`), so the shard's
+    pixels are never all in memory at once."""
+    return write_sorted_shard(iter(sorted(records, key=record_id)), schema, path, options)
 
 
 def _row(record: Any) -> dict[str, Any]:
