@@ -126,15 +126,16 @@ class Job:
     def _render_steps(self) -> list[Step]:
         config = self.config
         web = config.web if isinstance(self.source, Inputs) and self.source.has_web else None
+        hashed = config.dedup.hash if config.dedup.enabled else None  # saves dedup a PNG decode
         steps: list[Step] = [
             Tally("documents", str),
-            RenderDocuments(config.render, web, staging_dir(self.output, config)),
+            RenderDocuments(config.render, web, staging_dir(self.output, config), hashed),
         ]
         if web is not None:  # documents the crawl found: once per content, then rendered
             steps += [
                 OnePerContent(),
                 Tally("linked_documents", LinkedDocument),
-                RenderLinkedDocuments(config.render),
+                RenderLinkedDocuments(config.render, hashed),
             ]
         else:
             steps += [Tally("linked_documents", LinkedDocument)]

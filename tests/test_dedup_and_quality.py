@@ -8,17 +8,19 @@ verification and clusters (and, for the Beam test, the keyed-join transform).
 
 import io
 import random
+from dataclasses import replace
 
 import apache_beam as beam
 import pymupdf
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
-from documents import REPORT_PAGES, SCAN_PAGES, rasterize_pages
+from documents import REPORT_PAGES, SCAN_PAGES, rasterize_pages, write_scan_pdf, write_text_pdf
 from PIL import Image
 
-from curate.config import DedupOptions, QualityOptions
+from curate.config import DedupOptions, QualityOptions, RenderOptions
 from curate.filters.dedup import (
     DeduplicatePages,
+    HashPages,
     Work,
     band_bits,
     components,
@@ -27,9 +29,12 @@ from curate.filters.dedup import (
     sketch_page,
 )
 from curate.filters.quality import filter_qa_lengths, is_blank, language_allowed, text_density
+from curate.fingerprints import perceptual_hash
 from curate.pipelines.dedup import ConnectedComponents, DuplicateVerdicts
 from curate.schemas import ImageData, PageRecord, QAItem, SampleRecord, TextBlock
 from curate.schemas.reasons import RejectReason
+from curate.sources import render_document
+from curate.stage import run_item
 
 OPTIONS = DedupOptions()
 
@@ -221,6 +226,28 @@ def test_beam_verdicts_equal_the_in_process_ones():
         lambda p: p | beam.Create(sketches) | DuplicateVerdicts(DeduplicatePages(OPTIONS)),
         list(expected.items()),
     )
+
+
+@pytest.mark.parametrize("method", ["phash", "dhash"])
+def test_the_renderer_hashes_pages_as_dedup_would_and_dedup_keeps_that_hash(tmp_path, method):
+    """Hashing from the renderer's pixels must give the hash of the page's PNG, or pages
+    rendered by curate would no longer match the same page as an image or a screenshot."""
+    pdf = write_scan_pdf(tmp_path / "scan.pdf")  # pictures of text, then text pages
+    write_text_pdf(tmp_path / "text.pdf")
+    pages = [
+        item
+        for path in (pdf, tmp_path / "text.pdf")
+        for item in render_document(str(path), RenderOptions(dpi=72), hash_method=method)
+    ]
+    assert len(pages) >= 4 and all(isinstance(page, PageRecord) for page in pages)
+    for page in pages:
+        assert page.phash == perceptual_hash(page.image.bytes, method)
+    unhashed = next(iter(render_document(str(pdf), RenderOptions(dpi=72))))
+    assert unhashed.phash is None
+
+    hashed = replace(pages[0], image=ImageData(b"not an image", "x.png"))  # would not decode
+    stage = HashPages(DedupOptions(hash=method))
+    assert [outcome.item.phash for outcome in run_item(stage, hashed)] == [pages[0].phash]
 
 
 def test_blank_pages_and_text_density():

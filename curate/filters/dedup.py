@@ -31,25 +31,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import imagehash
 import numpy as np
-from PIL import Image
 
 from curate.config import DedupOptions
+from curate.fingerprints import HASH_BITS, perceptual_hash, rotation_hashes
 from curate.schemas import PageRecord
 from curate.schemas.reasons import PageDropReason
 from curate.stage import Drop, JoinStage, Keep, Outcome, Stage
 from curate.text import normalize
 
-HASH_SIZE = 16
-HASH_BITS = HASH_SIZE * HASH_SIZE
 SHINGLE_WORDS = 3
 BANDS, ROWS = 12, 10  # P(candidate) is 0.99998 at Jaccard 0.95, 0.016 at 0.5
 _PRIME = (1 << 61) - 1
@@ -60,28 +56,6 @@ _WORD = re.compile(r"\w+")
 
 
 # ----------------------------------------------------------------------------- features
-
-
-def perceptual_hash(image_bytes: bytes, method: str = "phash") -> str:
-    """64 hex digits: imagehash's pHash (DCT) or dHash (gradient) at hash size 16."""
-    return rotation_hashes(image_bytes, method, rotations=1)[0]
-
-
-def rotation_hashes(image_bytes: bytes, method: str = "phash", rotations: int = 4) -> list[str]:
-    """The image's hash upright, then turned 90, 180 and 270 degrees."""
-    function = imagehash.phash if method == "phash" else imagehash.dhash
-    with Image.open(io.BytesIO(image_bytes)) as image:
-        image.draft("L", (512, 512))  # JPEG: decode at reduced size; the hash needs 64x64
-        small = content_box(image.convert("L"))
-    turns = [None, Image.ROTATE_90, Image.ROTATE_180, Image.ROTATE_270][:rotations]
-    return [str(function(small.transpose(t) if t else small, hash_size=HASH_SIZE)) for t in turns]
-
-
-def content_box(image: Image.Image, ink: int = 160) -> Image.Image:
-    """The image cropped to its ink (pixels darker than `ink`): a copy with trimmed margins or
-    a 1% crop then hashes like the original (a sparse scan otherwise moved 30 of 256 bits)."""
-    box = image.point(lambda p: 255 if p < ink else 0).getbbox()
-    return image.crop(box) if box else image
 
 
 @functools.cache
@@ -400,13 +374,20 @@ def _buckets(
 
 
 class HashPages(Stage):
-    """Pages -> pages with their perceptual hash (`phash`), which duplicate detection compares."""
+    """Pages -> pages with their perceptual hash (`phash`), which duplicate detection compares.
+
+    A page that already has one keeps it: the job's renderer hashed it from its pixels, with
+    the same method (plan.py).
+    """
 
     name = "hash"
     accepts = (PageRecord,)
 
     def process(self, page: PageRecord) -> Iterable[Outcome]:
-        yield Keep(replace(page, phash=perceptual_hash(page.image.bytes, self.options.hash)))
+        if page.phash:
+            yield Keep(page)
+        else:
+            yield Keep(replace(page, phash=perceptual_hash(page.image.bytes, self.options.hash)))
 
 
 class DeduplicatePages(JoinStage):

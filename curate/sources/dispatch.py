@@ -20,9 +20,16 @@ SUPPORTED_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS | SLIDE_EXTENSIONS
 
 
 def render_document(
-    uri: str, options: RenderOptions, web: WebRenderer | None = None, staging: str | None = None
+    uri: str,
+    options: RenderOptions,
+    web: WebRenderer | None = None,
+    staging: str | None = None,
+    hash_method: str | None = None,
 ) -> Iterator[PageRecord | Failure | LinkedDocument]:
     """Pages of one input; URLs need a running WebRenderer (one per worker).
+
+    With `hash_method` ("phash" or "dhash"), PDF and slide pages come with their perceptual
+    hash, taken from the rendered pixels; dedup hashes the other pages itself.
 
     A crawl also yields the documents its pages link to (LinkedDocument, downloaded into
     `staging`); `render_linked_document` turns each into pages.
@@ -40,10 +47,10 @@ def render_document(
         )
         return
     if extension in PDF_EXTENSIONS:
-        yield from render_pdf_pages(uri, options)
+        yield from render_pdf_pages(uri, options, hash_method)
         return
     if extension in SLIDE_EXTENSIONS:
-        yield from render_slide_pages(uri, options)
+        yield from render_slide_pages(uri, options, hash_method)
         return
     if extension in IMAGE_EXTENSIONS:
         yield from read_image_pages(uri, options)
@@ -118,7 +125,7 @@ def check_content(uri: str, extension: str) -> tuple[FailureReason, str] | None:
 
 
 def render_linked_document(
-    doc: LinkedDocument, options: RenderOptions
+    doc: LinkedDocument, options: RenderOptions, hash_method: str | None = None
 ) -> Iterator[PageRecord | Failure]:
     """Pages of a downloaded document, with its URL as source and the linking page as provenance.
 
@@ -127,7 +134,7 @@ def render_linked_document(
     """
     doc_id = stable_id(doc.url, doc.sha256)
     via = f" (linked from {doc.linked_from})" if doc.linked_from else ""
-    for item in render_document(doc.staged_uri, options):
+    for item in render_document(doc.staged_uri, options, hash_method=hash_method):
         if isinstance(item, Failure):
             yield replace(
                 item,

@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import pymupdf
+from PIL import Image
 
 from curate import storage
 from curate.config import RenderOptions
+from curate.fingerprints import perceptual_hash
 from curate.layout import (
     DOT_LEADERS,
     RunningLines,
@@ -68,8 +70,11 @@ def is_truncated(uri: str) -> bool:
     return b"%%EOF" not in tail and b" obj" in head
 
 
-def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
-    """Yield one PageRecord per page of the PDF at `uri`, or Failures explaining what went wrong."""
+def render_pdf_pages(
+    uri: str, options: RenderOptions, hash_method: str | None = None
+) -> Iterator[PageRecord | Failure]:
+    """Yield one PageRecord per page of the PDF at `uri`, or Failures explaining what went wrong.
+    With `hash_method` ("phash" or "dhash"), each page's `phash` is computed from its pixels."""
 
     def failure(reason: str, detail: str, item_id: str = uri) -> Failure:
         return Failure(item_id=item_id, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
@@ -88,7 +93,7 @@ def render_pdf_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
         else:
             yield failure(FailureReason.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}")
         return
-    yield from render_open_document(doc, uri, sha256, options)
+    yield from render_open_document(doc, uri, sha256, options, hash_method=hash_method)
 
 
 @dataclass
@@ -109,13 +114,15 @@ def render_open_document(
     source_type: str = "pdf",
     context: dict[int, list[ContextItem]] | None = None,
     hints: dict[int, PageHints] | None = None,
+    hash_method: str | None = None,
 ) -> Iterator[PageRecord | Failure]:
     """Pages of an opened PDF, with the provenance of the original input (a PDF, or a deck
     converted to PDF), optional human-written context and layout hints per page index.
 
     A quick text-only pass reads the whole document first: its body font size, the lines that
     repeat as running headers and footers, and the pages that open a section. Then each page
-    is rendered with its lines' roles.
+    is rendered with its lines' roles. With `hash_method`, its perceptual hash is taken from
+    the rendered pixels, which saves dedup decoding the PNG again.
     """
 
     def failure(reason: str, detail: str, item_id: str = uri) -> Failure:
@@ -157,7 +164,16 @@ def render_open_document(
             page_id = f"{doc_id}-{index:05d}"
             try:
                 page = _render_page(
-                    doc, index, options, uri, sha256, doc_id, page_id, profile, hints.get(index)
+                    doc,
+                    index,
+                    options,
+                    uri,
+                    sha256,
+                    doc_id,
+                    page_id,
+                    profile,
+                    hints.get(index),
+                    hash_method,
                 )
                 page.source_type = source_type
                 page.context = list((context or {}).get(index, []))
@@ -194,6 +210,7 @@ def _render_page(
     page_id: str,
     profile: DocumentProfile,
     hints: PageHints | None,
+    hash_method: str | None = None,
 ) -> PageRecord:
     page = doc.load_page(index)
     rect = page.rect
@@ -220,7 +237,14 @@ def _render_page(
         text_source=source,
         needs_ocr=len(usable) < options.min_text_chars,
         sections=list(profile.sections),
+        phash=hash_method and perceptual_hash(pixels_of(pixmap), hash_method),
     )
+
+
+def pixels_of(pixmap: pymupdf.Pixmap) -> Image.Image:
+    """The pixmap as a Pillow image, sharing nothing with it; the same pixels as its PNG."""
+    mode = {1: "L", 3: "RGB"}[pixmap.n]
+    return Image.frombytes(mode, (pixmap.width, pixmap.height), pixmap.samples)
 
 
 # ------------------------------------------------------------------------------------ layout

@@ -134,7 +134,9 @@ def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageH
     return context, hints
 
 
-def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
+def render_slide_pages(
+    uri: str, options: RenderOptions, hash_method: str | None = None
+) -> Iterator[PageRecord | Failure]:
     def failure(reason: str, detail: str) -> Failure:
         return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
 
@@ -170,4 +172,6 @@ def render_slide_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord 
                 FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}"
             )
             return
-        yield from render_open_document(doc, uri, sha256, options, "slides", context, hints)
+        yield from render_open_document(
+            doc, uri, sha256, options, "slides", context, hints, hash_method
+        )

@@ -57,7 +57,9 @@ def _routed(
 class RenderDocuments(Stage):
     """Input URI -> page records (and, for crawls, the documents the pages link to).
 
-    When the job has webpages, each worker starts one headless Chromium in setup().
+    When the job has webpages, each worker starts one headless Chromium in setup(). With
+    `hash_method` (the job's dedup hash), PDF and slide pages carry their perceptual hash,
+    taken from the pixels the renderer already holds.
     """
 
     name = "render"
@@ -65,10 +67,14 @@ class RenderDocuments(Stage):
     emits = SOURCE_FAILURES
 
     def __init__(
-        self, options: RenderOptions, web: WebOptions | None = None, staging: str | None = None
+        self,
+        options: RenderOptions,
+        web: WebOptions | None = None,
+        staging: str | None = None,
+        hash_method: str | None = None,
     ):
         super().__init__(options)
-        self.web, self.staging = web, staging
+        self.web, self.staging, self.hash_method = web, staging, hash_method
         self.renderer = None
 
     def setup(self) -> None:
@@ -84,7 +90,8 @@ class RenderDocuments(Stage):
 
     def process(self, uri: str) -> Iterable[Outcome]:
         self.count("documents")
-        yield from _routed(render_document(uri, self.options, self.renderer, self.staging), self)
+        pages = render_document(uri, self.options, self.renderer, self.staging, self.hash_method)
+        yield from _routed(pages, self)
 
 
 class OnePerContent(GroupStage):
@@ -108,8 +115,9 @@ class RenderLinkedDocuments(Stage):
     accepts = (LinkedDocument,)
     emits = SOURCE_FAILURES
 
-    def __init__(self, options: RenderOptions):
+    def __init__(self, options: RenderOptions, hash_method: str | None = None):
         super().__init__(options)
+        self.hash_method = hash_method
 
     def process(self, doc: LinkedDocument) -> Iterable[Outcome]:
-        yield from _routed(render_linked_document(doc, self.options), self)
+        yield from _routed(render_linked_document(doc, self.options, self.hash_method), self)
