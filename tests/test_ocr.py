@@ -251,3 +251,20 @@ def test_a_wrong_embedded_ocr_layer_is_read_again_and_a_right_one_kept(tmp_path)
     assert isinstance(fixed, Keep) and fixed.item.text_source == "ocr" and "28" in fixed.item.text
     assert kept.item.text_source == "ocr_layer" and kept.item.text == good.text
     assert counts == {"pages.ocr_layer_replaced": 1, "pages.ocr_layer_kept": 1}
+
+
+def test_the_engine_loads_on_the_first_page_that_needs_ocr_and_only_once(tmp_path):
+    """Born-digital jobs must not pay the engine's start-up; scans load it once per worker."""
+    from curate.ocr import OcrPages
+
+    stage = OcrPages(OcrOptions(threads=1))
+    stage.setup()
+    text_pdf = write_text_pdf(tmp_path / "t.pdf", REPORT_PAGES[:1])
+    (digital,) = render_document(str(text_pdf), RenderOptions(dpi=72))
+    assert [o.item.text for o in stage.process(digital)] == [digital.text]
+    assert stage.engine is None
+    scans = list(render_document(str(write_scan_pdf(tmp_path / "s.pdf")), RenderOptions(dpi=72)))
+    read = [o.item for scan in scans[:2] for o in stage.process(scan)]
+    engine = stage.engine
+    assert engine is not None and all(page.text_source == "ocr" and page.text for page in read)
+    assert stage.load() is engine

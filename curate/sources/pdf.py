@@ -237,14 +237,18 @@ def _render_page(
         text_source=source,
         needs_ocr=len(usable) < options.min_text_chars,
         sections=list(profile.sections),
-        phash=hash_method and perceptual_hash(pixels_of(pixmap), hash_method),
+        phash=hash_method and perceptual_hash(greyscale(pixmap), hash_method),
     )
 
 
-def pixels_of(pixmap: pymupdf.Pixmap) -> Image.Image:
-    """The pixmap as a Pillow image, sharing nothing with it; the same pixels as its PNG."""
+def greyscale(pixmap: pymupdf.Pixmap) -> Image.Image:
+    """The pixmap's pixels in greyscale, as Pillow makes them from its PNG; a copy, so the
+    image outlives the pixmap safely (its samples are read in place, not copied first)."""
     mode = {1: "L", 3: "RGB"}[pixmap.n]
-    return Image.frombytes(mode, (pixmap.width, pixmap.height), pixmap.samples)
+    size = (pixmap.width, pixmap.height)
+    return Image.frombuffer(mode, size, pixmap.samples_mv, "raw", mode, pixmap.stride, 1).convert(
+        "L"
+    )
 
 
 # ------------------------------------------------------------------------------------ layout
