@@ -36,11 +36,13 @@ OutputOpt = typer.Option(..., "--output", "-o", help="Output folder (local, gs:/
 WorkersOpt = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes.")
 ProgressOpt = typer.Option(True, "--progress/--no-progress", help="Show a progress bar locally.")
 OcrModeOpt = typer.Option(
-    None, "--ocr", help="auto: only pages without usable text [default]; always; never."
+    None, "--ocr", help="auto: only pages without usable text (the default); always; never."
 )
-OcrEngineOpt = typer.Option(None, "--ocr-engine", help="rapidocr [default], tesseract, paddleocr.")
+OcrEngineOpt = typer.Option(
+    None, "--ocr-engine", help="rapidocr (the default), tesseract, paddleocr."
+)
 GeneratorOpt = typer.Option(
-    None, "--generator", "-g", help="template [default, offline] or llm (OpenAI-compatible)."
+    None, "--generator", "-g", help="template (the default, offline) or llm (OpenAI-compatible)."
 )
 LLMUrlOpt = typer.Option(
     None, "--llm-base-url", help="OpenAI-compatible endpoint; unset: curate starts SmolLM2 locally."
@@ -89,7 +91,7 @@ ModelOpt = typer.Option(
     None,
     "--model",
     "-m",
-    help="Reference model: local folder or hub id [offline defaults, see docs].",
+    help="Reference model: local folder or hub id (default: the offline models, `curate models`).",
 )
 
 
@@ -266,9 +268,9 @@ def run(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
-    min_images: int | None = typer.Option(None, help="Fewest images per sample [default: 1]."),
-    max_images: int | None = typer.Option(None, help="Most images per sample [default: 4]."),
+    dpi: float | None = typer.Option(None, help="Render DPI [144]."),
+    min_images: int | None = typer.Option(None, help="Fewest images per sample [1]."),
+    max_images: int | None = typer.Option(None, help="Most images per sample [4]."),
     qa_per_image: int | None = typer.Option(None, help="Extractive questions per image [2]."),
     shard_mb: float | None = typer.Option(None, help="Target Parquet shard size in MB [256]."),
     ocr: str | None = OcrModeOpt,
@@ -342,7 +344,7 @@ def render(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    dpi: float | None = typer.Option(None, help="Render DPI [default: 144]."),
+    dpi: float | None = typer.Option(None, help="Render DPI [144]."),
     ocr: str | None = OcrModeOpt,
     ocr_engine: str | None = OcrEngineOpt,
     allow_private_hosts: bool | None = AllowPrivateOpt,
@@ -390,7 +392,7 @@ def ocr_command(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    mode: str | None = typer.Option(None, "--mode", help="auto [default], always, never."),
+    mode: str | None = typer.Option(None, "--mode", help="auto (the default), always, never."),
     engine: str | None = OcrEngineOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
@@ -409,8 +411,8 @@ def generate(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    min_images: int | None = typer.Option(None, help="Fewest images per sample [default: 1]."),
-    max_images: int | None = typer.Option(None, help="Most images per sample [default: 4]."),
+    min_images: int | None = typer.Option(None, help="Fewest images per sample [1]."),
+    max_images: int | None = typer.Option(None, help="Most images per sample [4]."),
     qa_per_image: int | None = typer.Option(None, help="Extractive questions per image [2]."),
     generator: str | None = GeneratorOpt,
     llm_base_url: str | None = LLMUrlOpt,
@@ -648,7 +650,7 @@ def export_command(
         False, "--private", help="With --to-hub: create the repo private."
     ),
     revision: str | None = typer.Option(
-        None, "--revision", help="With --to-hub: branch to commit to [main]."
+        None, "--revision", help="With --to-hub: branch to commit to (default main)."
     ),
 ) -> None:
     """Write a dataset in a training format with a dataset card, validate it, maybe upload it."""

@@ -1,5 +1,6 @@
 """The codebase keeps its own rules: ruff, the import layers, and docs generated from the code."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,24 @@ def test_the_reason_tables_in_docs_are_generated_from_the_registry():
     assert start in text and end in text, "docs/schema.md lost its reason markers"
     shown = text[text.index(start) + len(start) : text.index(end)]
     assert shown == reason_tables(), "docs/schema.md is stale: run python scripts/update_docs.py"
+
+
+def test_help_texts_keep_their_brackets():
+    """Typer renders help as Rich markup, which silently deletes a lowercase "[default: 144]"
+    (it reads as a style tag). Every bracket a help text holds must reach the user."""
+    import typer.main
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+
+    group = typer.main.get_command(app)
+    checked = 0
+    for name, command in group.commands.items():
+        shown = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "400"}).output
+        flat = " ".join(shown.replace("│", " ").split())
+        texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        for text in texts:
+            for bracket in re.findall(r"\[[^\[\]]*\]", text):
+                assert bracket in flat, f"curate {name} --help lost {bracket!r} of {text!r}"
+                checked += 1
+    assert checked >= 10
