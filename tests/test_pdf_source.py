@@ -1,4 +1,7 @@
+import importlib.util
 import io
+import subprocess
+import sys
 
 import pymupdf
 import pytest
@@ -129,3 +132,17 @@ def test_shared_corpus_pdfs_render_every_page(shared_corpus):
         assert failures == [], path
         assert [p.page_index for p in pages] == list(range(expected))
         assert sum(len(p.text) for p in pages) > 500, path  # both have real text layers
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pymupdf.layout") is None, reason="pymupdf has no layout package"
+)
+def test_curate_imports_pymupdf_without_its_layout_model_which_stays_importable():
+    """pymupdf 2 loads an ONNX layout model on import (0.45 s, 55 MB per process) that curate
+    never uses; a user who wants it can still import it."""
+    code = (
+        "import sys, curate.sources; print('pymupdf.layout' in sys.modules); "
+        "import pymupdf.layout, pymupdf; print(callable(pymupdf._get_layout))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", "True"]

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-import pymupdf
 from PIL import Image
 
 from curate import storage
@@ -41,6 +40,7 @@ from curate.schemas import (
 )
 from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
+from curate.sources.mupdf import pymupdf
 from curate.text import normalize
 
 PDF_EXTENSIONS = frozenset({".pdf"})

@@ -17,13 +17,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymupdf
-
 from curate import storage
 from curate.config import RenderOptions
 from curate.schemas import ContextItem, Failure, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
+from curate.sources.mupdf import pymupdf
 from curate.sources.pdf import PageHints, render_open_document
 
 SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp", ".otp", ".potx", ".ppsx", ".pps"})

@@ -1,0 +1,23 @@
+"""PyMuPDF, imported without the layout model that recent releases load on import.
+
+pymupdf imports `pymupdf.layout` whenever it is installed (a dependency of pymupdf 2), and that
+loads an ONNX model at once: about 0.45 s and 55 MB in every process, the launcher and each
+worker alike. Only `Page.get_layout()` uses it, and curate never calls it. The model is
+skipped during this import only: `import pymupdf.layout` still works afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if "pymupdf" not in sys.modules:
+    blocked = sys.modules.setdefault("pymupdf.layout", None) is None  # its import now fails
+    try:
+        import pymupdf
+    finally:
+        if blocked and sys.modules.get("pymupdf.layout", 0) is None:
+            del sys.modules["pymupdf.layout"]
+
+import pymupdf  # noqa: E402  (the module imported above, or the one already loaded)
+
+__all__ = ["pymupdf"]
