@@ -15,6 +15,34 @@ from curate.schemas import IMAGE_PLACEHOLDER, QAItem, Turn
 
 # How generated questions name an image ("image 2", "Image 3"); numbers are 1-based.
 IMAGE_MENTION = re.compile(r"\bimage\s+(\d+)\b", re.IGNORECASE)
+# How a question written about one page refers to it ("this page", "the slide")
+_THIS_PAGE = re.compile(
+    r"\b(?:this|the)\s+(?:document\s+)?(?:page|slide|image|screenshot)\b"
+    r"(?!\s+(?:numbers?|counts?|headers?|footers?|titles?|layouts?)\b)",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(
+    r"(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|does|do|did|can|could|"
+    r"should|would|will|has|have|had)\b",
+    re.IGNORECASE,
+)
+
+
+def name_image(question: str, image_index: int, num_images: int) -> str:
+    """A question about one image of a multi-image sample, made to say which image it asks
+    about. A question written for one page ("What is the title of this page?") is ambiguous
+    once the sample shows four pages: "this page" becomes "image 2", or the question opens
+    with "In image 2, ...". One-image samples, questions about all images and questions that
+    already name an image are left as they are."""
+    if num_images < 2 or image_index < 0 or IMAGE_MENTION.search(question):
+        return question
+    name = f"image {image_index + 1}"
+    named, found = _THIS_PAGE.subn(name, question, count=1)
+    if found:
+        return named
+    if _ASKS.match(question):
+        return f"In {name}, {question[0].lower()}{question[1:]}"
+    return f"In {name}: {question}"
 
 
 def place_images(questions: Sequence[tuple[str, int]], num_images: int) -> list[str]:

@@ -1,6 +1,11 @@
 """Interleaved image placeholders: one per image, in image order, where each is first needed."""
 
-from curate.conversation import build_conversation, place_images, split_placeholders
+from curate.conversation import (
+    build_conversation,
+    name_image,
+    place_images,
+    split_placeholders,
+)
 from curate.schemas import QAItem
 
 
@@ -49,3 +54,22 @@ def test_split_placeholders_keeps_the_text_exactly():
     parts = split_placeholders(text)
     assert parts == [None, "\nOn ", None, " image 2, what?"]
     assert "".join("<image>" if p is None else p for p in parts) == text
+
+
+def test_a_question_about_one_page_of_several_says_which_image_it_asks_about():
+    """ "What is the title of this page?" beside four images has no single answer."""
+    assert name_image("What is the title of this page?", 1, 4) == "What is the title of image 2?"
+    assert name_image("What does the slide say about cost?", 0, 2) == (
+        "What does image 1 say about cost?"
+    )
+    assert name_image("What is the fiscal year?", 2, 3) == "In image 3, what is the fiscal year?"
+    assert name_image("Name the author.", 0, 2) == "In image 1: Name the author."
+    # "the page number" is not a way to say "image 2"
+    assert name_image("What is the page number?", 1, 2) == "In image 2, what is the page number?"
+    # left alone: one image, a question about all images, an image already named
+    assert name_image("What is the title of this page?", 0, 1) == "What is the title of this page?"
+    assert name_image("Which page is longest?", -1, 3) == "Which page is longest?"
+    assert name_image("What does image 3 show?", 0, 3) == "What does image 3 show?"
+    question = name_image("What is the title of this page?", 1, 3)
+    user, _ = build_conversation([QAItem("extractive", question, "Q3", 1)], 3)
+    assert user.content.count("<image>") == 3 and user.content.endswith("image 2?")

@@ -80,7 +80,9 @@ def test_grounded_answers_are_kept_and_planted_errors_rejected_with_reasons(fake
                 "extractive.v2",
                 "self_explain.v1",
             )
-    assert result.qa[1].question == "What is the fiscal year?" and result.qa[1].answer == "2024"
+    # a question written for one page says which of the sample's images it asks about
+    assert result.qa[1].question == "In image 1, what is the fiscal year?"
+    assert result.qa[1].answer == "2024"
     rejected = {(q.question, q.answer, q.reject_reason) for q in result.rejected_qa}
     assert ("Who owns the harbour?", HALLUCINATION, RejectReason.UNGROUNDED) in rejected
     # on the page ("Ships handled: 1,284") but not what the question asks

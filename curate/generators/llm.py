@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from curate import storage
 from curate.config import ConfigError, GeneratorOptions
-from curate.conversation import build_conversation
+from curate.conversation import build_conversation, name_image
 from curate.generators.checks import (
     answer_fits_question,
     answers_agree,
@@ -253,6 +253,7 @@ class _Generation:
                 self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
             elif self.out.is_new(entry):
                 entry.evidence = lines[best_line(answer, lines)]
+                entry.question = name_image(question, image, self.sample.num_images)
                 accepted.append(entry)
         if self.llm.verify:
             accepted = self.verified(image, accepted)
