@@ -262,6 +262,11 @@ class LLMOptions(_Options):
         description="Ask the endpoint to answer each extractive question from the page text "
         "alone, and reject the item when the answers disagree.",
     )
+    cache_endpoint: str | None = Field(
+        None,
+        description="Set by curate: the name replies are cached under instead of base_url "
+        "(the embedded server gets a new port every run).",
+    )
     server_status: str | None = Field(
         None, description="Set by curate: the embedded server's status file (crash reports)."
     )

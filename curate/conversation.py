@@ -51,8 +51,10 @@ def place_images(questions: Sequence[tuple[str, int]], num_images: int) -> list[
     - An image named in the text ("image 2") gets its placeholder just before that mention.
     - A question grounded in one image (`image_index`) without naming it, or a question about
       all images (`image_index` -1, none named), gets the placeholders at its start.
-    - Images before the one being placed are placed with it, so the order never changes; images
-      nobody asks about follow the last placed one.
+    - Images before the one being placed are placed with it, so the order never changes. Images
+      nobody asks about follow the last placed one: in its block of images, or, when that one
+      stands before its mention ("<image> image 1"), at the end of that question, so the
+      placeholder next to "image 1" is always image 1.
     """
     placed = 0
     out: list[str] = []
@@ -77,13 +79,16 @@ def place_images(questions: Sequence[tuple[str, int]], num_images: int) -> list[
                 text += question[cursor:start] + f"{IMAGE_PLACEHOLDER} " * (n - placed)
                 cursor, placed = start, n
         out.append(text + question[cursor:])
-    if 0 < placed < num_images:  # trailing images nobody asked about: right after the last one
-        rest = f" {IMAGE_PLACEHOLDER}" * (num_images - placed)
+    if 0 < placed < num_images:  # images nobody asked about: after the last placed one
+        rest = f"\n{IMAGE_PLACEHOLDER}" * (num_images - placed)
         for i in range(len(out) - 1, -1, -1):
             at = out[i].rfind(IMAGE_PLACEHOLDER)
             if at >= 0:
                 end = at + len(IMAGE_PLACEHOLDER)
-                out[i] = out[i][:end] + rest + out[i][end:]
+                if out[i][end : end + 1] == "\n":  # a block of images opening the question
+                    out[i] = out[i][:end] + rest + out[i][end:]
+                else:  # just before "image k": keep that mention next to its own image
+                    out[i] += rest
                 break
     return out
 

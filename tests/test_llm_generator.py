@@ -446,7 +446,18 @@ def test_end_to_end_with_the_embedded_smollm2_server(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "started the local LLM (SmolLM2-135M-Instruct)" in result.output
-    _judged_run(out)
+    rows, manifest = _judged_run(out)
+    # a re-run gets a new server on a new port, and still pays for no call twice
+    again = runner.invoke(
+        app,
+        ["run", *inputs, "-o", str(out), "--no-progress", "--generator", "llm"],
+        catch_exceptions=False,
+    )
+    assert again.exit_code == 0, again.output
+    usage = json.loads((out / "manifest.json").read_text())["llm"]
+    assert usage["requests"] == 0 and usage["cache_hits"] == manifest["llm"]["requests"] > 0
+    rerun = [*pq.read_table(out / "data").to_pylist(), *pq.read_table(out / "dropped").to_pylist()]
+    assert [row["qa"] for row in rerun] == [row["qa"] for row in rows]
 
 
 @pytest.mark.slow

@@ -446,6 +446,7 @@ class LLMGenerator:
         """The options with a ready endpoint: the user's, or SmolLM2 started here and stopped
         after the job. The request cache defaults to OUTPUT/llm_cache."""
         from curate.generators.embedded import (
+            GGUF_NAME,
             MODEL_NAME,
             EmbeddedServer,
             EmbeddedServerError,
@@ -469,6 +470,7 @@ class LLMGenerator:
         updates["model"] = llm.model or MODEL_NAME
         if llm.structured_output == "auto":  # known: llama-cpp-python's server takes this
             updates["structured_output"] = "json_object_schema"
+        updates["cache_endpoint"] = f"embedded:{GGUF_NAME}"  # the same on every run, any port
         with EmbeddedServer() as server:
             yield _with_llm(
                 options,

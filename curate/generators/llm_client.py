@@ -321,7 +321,7 @@ class LLMClient:
         key = hashlib.sha256(
             json.dumps(
                 {
-                    "endpoint": self.options.base_url,
+                    "endpoint": self.options.cache_endpoint or self.options.base_url,
                     "prompt_version": prompt_version,
                     "messages": messages,
                     "images": [hashlib.sha256(uri.encode()).hexdigest() for uri in uris],
