@@ -47,6 +47,20 @@ def test_pages_have_images_text_and_boxes_inside_the_image(tmp_path):
     assert max(first, key=lambda b: b.bbox[3] - b.bbox[1]).text == REPORT_PAGES[0][0]
 
 
+def test_ligatures_come_out_as_their_letters(tmp_path):
+    """A PDF font's "ﬃ" glyph maps to U+FB03; QA built on it would read "Eﬃcient"."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    writer = pymupdf.TextWriter(page.rect)
+    writer.append((72, 72), "E\ufb03cient o\ufb00ers \ufb01nal \ufb02ow", font=pymupdf.Font("tiro"))
+    writer.write_text(page)
+    doc.save(tmp_path / "ligatures.pdf")
+    (rendered,) = render_document(str(tmp_path / "ligatures.pdf"), RenderOptions(dpi=72))
+    assert rendered.text == "Efficient offers final flow"
+    (block,) = rendered.text_blocks
+    assert block.bbox[2] > block.bbox[0] + 100  # the line keeps its box
+
+
 def test_ids_and_hash_are_stable_across_renders(tmp_path):
     path = write_text_pdf(tmp_path / "r.pdf")
     first, _ = _render(path)

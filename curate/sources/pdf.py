@@ -268,13 +268,16 @@ class Line:
 
 
 _MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
+# Ligatures expanded: the page shows "Efficient", and QA must not carry U+FB03 ("Eﬃcient"),
+# which tokenises oddly and never matches what a model reads or a user types.
+TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
 
 
 def read_lines(page: pymupdf.Page) -> list[Line]:
     """The page's text lines, in reading order, with their font facts."""
     rotate = page.rotation_matrix
     lines = []
-    content = page.get_text("dict", flags=pymupdf.TEXTFLAGS_TEXT, sort=True)
+    content = page.get_text("dict", flags=TEXT_FLAGS, sort=True)
     for block in content["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
