@@ -144,6 +144,24 @@ def test_bad_self_explain_turns_are_rejected_and_the_extractive_pair_stays(
     assert len(follow) == 2 and {q.reject_reason for q in follow} == {reason}
 
 
+def test_the_same_page_question_on_two_images_names_each_and_keeps_both(fake, sample):
+    """SmolLM2 asks "What is the title of this page?" of every page of a sample."""
+    from fake_openai import page_text
+
+    fake.plant["extractive"] = lambda prompt: {
+        "qa": [
+            {
+                "question": "What is the title of this page?",
+                "answer": page_text(prompt).split("\n")[0],
+            }
+        ]
+    }
+    result = _generate(sample, _options(fake))
+    asked = [(q.question, q.answer) for q in result.qa if q.kind == "extractive"]
+    titles = [text.splitlines()[0] for text in sample.image_texts]
+    assert asked == [(f"What is the title of image {n}?", t) for n, t in enumerate(titles, 1)]
+
+
 def test_cross_image_items_need_facts_found_in_two_images_and_grounded_answers(fake, sample):
     year, share, ships = "Fiscal year: 2024", "Container: 81% and 77%", "Ships handled: 1,284"
 

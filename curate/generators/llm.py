@@ -251,10 +251,11 @@ class _Generation:
                 question, answer, lines, self.threshold
             ):
                 self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
-            elif self.out.is_new(entry):
-                entry.evidence = lines[best_line(answer, lines)]
+            else:  # named before the repeat check: "this page" of image 1 and of image 2 differ
                 entry.question = name_image(question, image, self.sample.num_images)
-                accepted.append(entry)
+                if self.out.is_new(entry):
+                    entry.evidence = lines[best_line(answer, lines)]
+                    accepted.append(entry)
         if self.llm.verify:
             accepted = self.verified(image, accepted)
         explains = self.self_explain(image, accepted)
