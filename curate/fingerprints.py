@@ -26,8 +26,8 @@ def rotation_hashes(
     """The image's hash upright, then turned 90, 180 and 270 degrees. `image` is encoded
     bytes or decoded pixels; both give the same hashes."""
     function = imagehash.phash if method == "phash" else imagehash.dhash
-    if isinstance(image, Image.Image):
-        small = content_box(image.convert("L"))
+    if isinstance(image, Image.Image):  # the renderer's greyscale pixels are used as they are
+        small = content_box(image if image.mode == "L" else image.convert("L"))
     else:
         with Image.open(io.BytesIO(image)) as opened:
             opened.draft("L", (512, 512))  # JPEG: decode at reduced size; the hash needs 64x64
