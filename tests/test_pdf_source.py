@@ -70,6 +70,34 @@ def test_ids_and_hash_are_stable_across_renders(tmp_path):
     assert len({p.page_id for p in first}) == len(first)
 
 
+def test_each_pages_text_is_read_once_and_gives_the_same_blocks_as_reading_it_again(
+    tmp_path, monkeypatch
+):
+    """The document pass keeps lines and roles for the render pass, within `KEPT_LINES`."""
+    import curate.sources.pdf as pdf
+
+    path = write_text_pdf(tmp_path / "r.pdf")
+    reads = []
+    read_lines = pdf.read_lines
+    monkeypatch.setattr(
+        pdf, "read_lines", lambda page: reads.append(page.number) or read_lines(page)
+    )
+
+    def render():
+        reads.clear()
+        pages, failures = _render(path)
+        assert failures == []
+        return [(p.text_blocks, p.sections, p.needs_ocr) for p in pages]
+
+    kept = render()
+    assert sorted(reads) == list(range(len(REPORT_PAGES)))
+    assert [b.role for b in kept[0][0]][0] == "title"
+    for room in (0, len(REPORT_PAGES[0])):  # none kept; only the first page's lines fit
+        monkeypatch.setattr(pdf, "KEPT_LINES", room)
+        assert render() == kept
+        assert len(reads) == 3 * len(REPORT_PAGES) - (2 if room else 0)
+
+
 def test_image_only_pages_are_flagged_for_ocr(tmp_path):
     pages, failures = _render(write_image_only_pdf(tmp_path / "scan.pdf"))
     assert failures == [] and len(pages) == 2

@@ -47,6 +47,9 @@ PDF_EXTENSIONS = frozenset({".pdf"})
 STAGE = "render"
 # A text layer where more than this share of characters is U+FFFD (broken font maps) is unusable.
 MAX_REPLACEMENT_SHARE = 0.3
+# The document pass keeps up to this many lines (about 1 KB each), with their roles, for the
+# render pass; pages past it are read again rather than held (a 2000-page manual).
+KEPT_LINES = 20_000
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # errors are reported as Failure rows instead
 
@@ -356,16 +359,32 @@ class DocumentProfile:
     running: RunningLines = field(default_factory=RunningLines)
     sections: list[int] = field(default_factory=list)
     detail: str = ""
+    # Pages' blocks (boxes in points) as the second pass found them, until rendered.
+    blocks: dict[int, list[TextBlock]] = field(default_factory=dict, repr=False)
+
+    def take_blocks(self, index: int) -> list[TextBlock] | None:
+        """The page's blocks if this pass kept them, let go of here (each page renders once)."""
+        return self.blocks.pop(index, None)
 
 
 def read_profile(doc: pymupdf.Document, pages: int, hints: dict[int, PageHints]) -> DocumentProfile:
-    """Two quick text passes: the body font size and the running lines, then the pages whose
-    top opens a section (a heading in their upper third, or a new slide title)."""
+    """Two quick passes over the text: the body font size and the running lines, then the
+    pages whose top opens a section (a heading in their upper third, or a new slide title).
+
+    Each page's text is read once: the lines of the first pass, then their roles from the
+    second, are kept for the render pass, up to `KEPT_LINES` (reading a page's text costs
+    about a tenth of rendering it, and it was read three times).
+    """
     profile = DocumentProfile()
     sizes: Counter = Counter()
+    kept: dict[int, list[Line]] = {}
+    room = KEPT_LINES
     for index in range(pages):
         page = doc.load_page(index)
         lines = read_lines(page)
+        if len(lines) <= room:
+            kept[index] = lines
+            room -= len(lines)
         profile.running.add_page(((line.text, line.bbox) for line in lines), page.rect.height)
         for line in lines:
             sizes[line.size] += len(line.text)
@@ -373,7 +392,15 @@ def read_profile(doc: pymupdf.Document, pages: int, hints: dict[int, PageHints])
     previous_title = None
     for index in range(pages):
         page = doc.load_page(index)
-        blocks = line_roles(read_lines(page), profile, hints.get(index), page.rect.height)
+        lines = kept.pop(index, None)
+        blocks = line_roles(
+            read_lines(page) if lines is None else lines,
+            profile,
+            hints.get(index),
+            page.rect.height,
+        )
+        if lines is not None:
+            profile.blocks[index] = blocks
         title = (hints.get(index) or PageHints()).title
         opens = any(
             b.role in (BlockRole.TITLE, BlockRole.HEADING)
@@ -539,7 +566,9 @@ def page_blocks(
     page: pymupdf.Page, profile: DocumentProfile, hints: PageHints | None, zoom: float
 ) -> list[TextBlock]:
     """Native text, one block per line with its role, boxes in rendered-image pixels."""
-    blocks = line_roles(read_lines(page), profile, hints, page.rect.height)
+    blocks = profile.take_blocks(page.number)
+    if blocks is None:
+        blocks = line_roles(read_lines(page), profile, hints, page.rect.height)
     return [replace(b, bbox=tuple(v * zoom for v in b.bbox)) for b in blocks]
 
 
