@@ -145,6 +145,34 @@ def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_o
     assert digests(tmp_path / "two") == digests(run_output)
 
 
+def test_two_workers_are_processes_of_curates_worker_and_start_quietly(tmp_path, caplog):
+    """`--workers 2` runs curate.pipelines.worker (Beam's harness, which then exits at once),
+    without Beam's warning about a staged main session on every worker start."""
+    import os
+    import sys
+
+    import apache_beam as beam
+
+    from curate.pipelines.launch import run_graph
+
+    caplog.set_level(logging.WARNING)
+
+    def build(pipeline, _progress_dir):
+        (
+            pipeline
+            | beam.Create(range(8))
+            | beam.Reshuffle()
+            | beam.Map(lambda _: f"{os.getpid()} {sys.modules['__main__'].__spec__.name}")
+            | beam.io.WriteToText(str(tmp_path / "facts"))
+        )
+
+    run_graph(build, workers=2)
+    facts = {line for f in tmp_path.glob("facts*") for line in f.read_text().splitlines()}
+    assert facts and {fact.split()[1] for fact in facts} == {"curate.pipelines.worker"}
+    assert str(os.getpid()) not in {fact.split()[0] for fact in facts}
+    assert "semi_persistent_directory" not in caplog.text
+
+
 def test_the_local_runner_writes_what_beam_writes(corpus, run_output, tmp_path):
     """The same job through curate/local.py (no Beam): byte-identical shards, the same manifest."""
     curate("run", corpus, "--output", tmp_path / "local", "--no-progress", "--dpi", "72", "--local")

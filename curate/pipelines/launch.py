@@ -16,9 +16,11 @@ from collections.abc import Callable
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+from apache_beam.transforms.environments import SubprocessSDKEnvironment
 
 from curate.pipelines.progress import count_done
 from curate.pipelines.stages import NAMESPACE
+from curate.pipelines.worker import COMMAND
 from curate.plan import Job, names_runner
 from curate.writers.manifest import RunReport
 
@@ -33,8 +35,17 @@ def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
     if not names_runner(beam_args):
         direct = options.view_as(DirectOptions)
         direct.direct_num_workers = workers
-        direct.direct_running_mode = "multi_processing" if workers > 1 else "in_memory"
+        # One worker runs in this process. More are processes that `local_runner` names; no
+        # running mode, or FnApiRunner would put Beam's own worker command in their place.
+        direct.direct_running_mode = "in_memory" if workers == 1 else None
     return options
+
+
+def local_runner(workers: int) -> FnApiRunner:
+    """Beam's FnApiRunner; with more than one worker, they run `curate.pipelines.worker`."""
+    if workers == 1:
+        return FnApiRunner()
+    return FnApiRunner(default_environment=SubprocessSDKEnvironment.from_command_string(COMMAND))
 
 
 def run_graph(
@@ -55,7 +66,7 @@ def run_graph(
     started = time.monotonic()
     try:
         pipeline = (
-            beam.Pipeline(runner=FnApiRunner(), options=options)
+            beam.Pipeline(runner=local_runner(workers), options=options)
             if local
             else beam.Pipeline(options=options)
         )
