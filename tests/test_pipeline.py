@@ -186,6 +186,16 @@ def test_beam_comes_without_its_bigquery_connector_which_stays_importable():
     assert run.stdout.split() == ["False", "True"]
 
 
+def test_model_stages_report_memory_without_a_warning_per_bundle():
+    """Skipping Beam's model manager must not also cost RunInference its memory readings."""
+    code = (
+        "import curate.pipelines; from apache_beam.ml.inference import base; "
+        "print(base._get_current_process_memory_in_bytes() > 0)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["True"] and "Resource module" not in run.stderr
+
+
 def test_the_local_runner_writes_what_beam_writes(corpus, run_output, tmp_path):
     """The same job through curate/local.py (no Beam): byte-identical shards, the same manifest."""
     curate("run", corpus, "--output", tmp_path / "local", "--no-progress", "--dpi", "72", "--local")

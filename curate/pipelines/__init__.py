@@ -29,4 +29,14 @@ finally:
     if _skip and sys.modules.get(_SKIPPED, ...) is None:
         del sys.modules[_SKIPPED]
 
+from apache_beam.ml.inference import base as _inference  # noqa: E402
+
+# Skipping the model manager also skipped Beam's `import resource` (one try block), which
+# RunInference uses to report memory: without it, every bundle of a model stage warned
+# "Resource module is not available for current platform".
+if _inference.resource is None and sys.platform != "win32":
+    import resource
+
+    _inference.resource = resource
+
 from curate.pipelines import filesystems  # noqa: E402,F401 - registers memory:// with Beam
