@@ -64,6 +64,50 @@ def median_line_height(blocks: Sequence[TextBlock]) -> float:
     return statistics.median(height(b) for b in blocks) if blocks else 0.0
 
 
+def reading_order(blocks: Sequence[TextBlock]) -> list[TextBlock]:
+    """Lines (boxes only, as OCR gives them) in the order a reader takes them: columns of prose
+    one after another, not rows across the page.
+
+    A recursive XY cut. A band split by gutters into columns of prose is read column by column;
+    otherwise it is cut at its widest horizontal gap, top part first. A gutter counts only
+    between columns of several lines of several words, so a table is still read row by row.
+    """
+    blocks = list(blocks)
+    if len(blocks) < 2:
+        return blocks
+    gutter = 0.2 * median_line_height(blocks)  # OCR boxes are padded: gutters look narrow
+    columns = _cut(blocks, axis=0, least=gutter)
+    if len(columns) > 1 and all(_prose(column) for column in columns):
+        return [b for column in columns for b in reading_order(column)]
+    bands = _cut(blocks, axis=1, least=0.0, widest_only=True)
+    if len(bands) > 1:
+        return [b for band in bands for b in reading_order(band)]
+    return sorted(blocks, key=lambda b: (round(b.bbox[1] / 8), b.bbox[0]))
+
+
+def _cut(
+    blocks: list[TextBlock], axis: int, least: float, widest_only: bool = False
+) -> list[list[TextBlock]]:
+    """The blocks in groups along x (axis 0) or y (axis 1), split where no block covers a gap
+    wider than `least`: at every such gap, or only at the widest."""
+    ordered = sorted(blocks, key=lambda b: b.bbox[axis])
+    gaps = []  # (width, index where the next group starts)
+    reach = ordered[0].bbox[axis + 2]
+    for i, block in enumerate(ordered[1:], start=1):
+        if block.bbox[axis] - reach > least:
+            gaps.append((block.bbox[axis] - reach, i))
+        reach = max(reach, block.bbox[axis + 2])
+    if widest_only and gaps:
+        gaps = [max(gaps)]
+    starts = [0, *sorted(i for _, i in gaps), len(ordered)]
+    return [ordered[a:b] for a, b in zip(starts, starts[1:]) if b > a]
+
+
+def _prose(column: list[TextBlock]) -> bool:
+    """Several lines of several words: text set in a column, not a table's cells."""
+    return len(column) >= 3 and statistics.median(len(b.text.split()) for b in column) >= 3
+
+
 def is_content(block: TextBlock) -> bool:
     """Text a question may be asked about (not headers, watermarks, code, figures, TOC)."""
     return block.role in CONTENT_ROLES

@@ -137,3 +137,30 @@ def test_a_title_wrapped_over_three_lines_is_one_grounded_answer():
     title = "AutoGen: Enabling Next-Gen LLM Applications via Multi-Agent Conversation"
     assert [h.text for h in page.headings] == [title]
     assert is_grounded(title, page.text)  # the page's line-break hyphen reads as "Next-Gen"
+
+
+def _line(text: str, x: float, y: float, width: float = 300) -> TextBlock:
+    return TextBlock(text, (x, y, x + width, y + 20), "ocr")
+
+
+def test_ocr_lines_of_two_columns_are_read_column_by_column_and_a_table_row_by_row():
+    """OCR gives boxes only; a two-column scan read row by row across the page interleaved
+    its columns ("...temporary ap-" / "cepted service." / "pointment: Provided, ...")."""
+    from curate.layout import reading_order
+
+    left = [f"left column line {i} of prose" for i in range(6)]
+    right = [f"right column line {i} of prose" for i in range(6)]
+    page = [_line("A Title Across Both Columns", 100, 20, 500)]
+    page += [_line(t, 50, 80 + 24 * i) for i, t in enumerate(left)]  # rows line up exactly
+    page += [_line(t, 360, 80 + 24 * i) for i, t in enumerate(right)]
+    page += [_line("7", 340, 400, 20)]  # a page number in the gutter's line, below the text
+    order = [b.text for b in reading_order(sorted(page, key=lambda b: (b.bbox[1], b.bbox[0])))]
+    assert order == ["A Title Across Both Columns", *left, *right, "7"]
+
+    cells = [["Vessel", "Length", "Crew"], ["Aurora", "112", "14"], ["Borealis", "98", "11"]]
+    table = [
+        _line(c, 50 + 120 * j, 80 + 24 * i, 60)
+        for i, row in enumerate(cells)
+        for j, c in enumerate(row)
+    ]
+    assert [b.text for b in reading_order(table)] == [c for row in cells for c in row]

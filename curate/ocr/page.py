@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from curate.config import OcrOptions
-from curate.layout import geometric_roles
+from curate.layout import geometric_roles, reading_order
 from curate.ocr.base import OcrEngine, OcrInputError, load_engine
 from curate.ocr.rotation import box_to_original, rotate_clockwise
 from curate.schemas import PageRecord, TextBlock
@@ -57,7 +57,7 @@ OCR_LAYER = "ocr_layer"  # text_source of a PDF page whose text is an embedded (
 
 def _read(engine: OcrEngine, image: np.ndarray, options: OcrOptions) -> list[TextBlock]:
     blocks = [b for b in engine.recognize(image) if b.confidence >= options.min_confidence]
-    return sorted(blocks, key=lambda b: (round(b.bbox[1] / 8), b.bbox[0]))
+    return reading_order(blocks)
 
 
 def _quality(blocks: list[TextBlock]) -> float:
