@@ -98,6 +98,26 @@ def test_each_pages_text_is_read_once_and_gives_the_same_blocks_as_reading_it_ag
         assert len(reads) == 3 * len(REPORT_PAGES) - (2 if room else 0)
 
 
+def test_text_an_opaque_box_covers_is_not_the_pages_text(tmp_path):
+    """A report's cover hid its section tab under a white page-sized box drawn after it; the
+    text is in the file but not on the image, so no question may ask about it."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.draw_rect(pymupdf.Rect(60, 150, 400, 200), color=None, fill=(0.9, 0.9, 1))  # background
+    page.insert_text((72, 60), "Corporate Overview", fontsize=14)
+    page.draw_rect(pymupdf.Rect(50, 40, 300, 70), color=None, fill=(1, 1, 1))  # covers it
+    page.insert_text((72, 120), "Annual Report of the Northwind Cooperative", fontsize=18)
+    page.insert_text((72, 180), "Revenue grew by eleven percent over the year.", fontsize=11)
+    path = tmp_path / "cover.pdf"
+    doc.save(path)
+    (rendered,), failures = _render(path)
+    assert failures == []
+    assert [b.text for b in rendered.text_blocks] == [
+        "Annual Report of the Northwind Cooperative",
+        "Revenue grew by eleven percent over the year.",
+    ]
+
+
 def test_image_only_pages_are_flagged_for_ocr(tmp_path):
     pages, failures = _render(write_image_only_pdf(tmp_path / "scan.pdf"))
     assert failures == [] and len(pages) == 2

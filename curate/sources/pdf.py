@@ -276,16 +276,52 @@ _MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
 TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
 
 
+def covered_text(page: pymupdf.Page) -> list[pymupdf.Rect]:
+    """Boxes of text that an opaque rectangle drawn after it covers: text in the file that the
+    rendered page does not show (a report's cover hid its section tab under a white page-sized
+    box), which no question may ask about.
+
+    Drawing order only finds candidates: a chart's white plot area drawn after its axis labels
+    still showed them (a blend mode), so a candidate counts as hidden only if its box renders
+    as one flat colour.
+    """
+    covers = [  # one rectangle per path: a path of several can be a frame (even-odd, a hole)
+        (drawing["seqno"], drawing["items"][0][1])
+        for drawing in page.get_drawings()
+        if drawing.get("fill") is not None
+        and (1.0 if drawing.get("fill_opacity") is None else drawing["fill_opacity"]) >= 0.99
+        and len(drawing["items"]) == 1
+        and drawing["items"][0][0] == "re"
+    ]
+    if not covers:
+        return []
+    last = max(seqno for seqno, _ in covers)
+    hidden = []
+    for span in page.get_texttrace():
+        if span["seqno"] >= last:
+            continue
+        box = pymupdf.Rect(span["bbox"])
+        if any(seqno > span["seqno"] and rect.contains(box) for seqno, rect in covers):
+            if page.get_pixmap(clip=box, dpi=144).is_unicolor:
+                hidden.append(box)
+    return hidden
+
+
 def read_lines(page: pymupdf.Page) -> list[Line]:
-    """The page's text lines, in reading order, with their font facts."""
+    """The page's text lines that the page shows, in reading order, with their font facts."""
     rotate = page.rotation_matrix
     lines = []
     content = page.get_text("dict", flags=TEXT_FLAGS, sort=True)
+    hidden = covered_text(page)
     for block in content["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
             text = " ".join("".join(span["text"] for span in line["spans"]).split())
             if not text or not spans:
+                continue
+            x0, y0, x1, y1 = line["bbox"]
+            centre = pymupdf.Point((x0 + x1) / 2, (y0 + y1) / 2)
+            if hidden and any(box.contains(centre) for box in hidden):
                 continue
             chars = [len(s["text"]) for s in spans]
             total = sum(chars) or 1
