@@ -301,6 +301,8 @@ def covered_text(page: pymupdf.Page) -> list[pymupdf.Rect]:
         if span["seqno"] >= last:
             continue
         box = pymupdf.Rect(span["bbox"])
+        if box.is_empty:  # nothing to render, nothing to ask about
+            continue
         if any(seqno > span["seqno"] and rect.contains(box) for seqno, rect in covers):
             if page.get_pixmap(clip=box, dpi=144).is_unicolor:
                 hidden.append(box)
