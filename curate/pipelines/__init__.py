@@ -3,6 +3,8 @@
 import logging
 import sys
 
+from curate.imports import without
+
 # RunInference's optional model manager (a feature curate does not use) imports torch and
 # scipy: a second and ~150 MB in every worker, even for jobs with no model. Beam skips it when
 # it cannot be imported; torch is still imported where a scoring stage needs it.
@@ -12,22 +14,16 @@ sys.modules.setdefault("apache_beam.ml.inference.model_manager", None)
 # as `beam.io.WriteToBigQuery` and the like: 0.2 to 0.35 s in the launcher and in every local
 # worker, for connectors curate never uses. They are skipped while Beam is first imported
 # (Beam allows it: that import is optional), then importable again by their own module paths.
-_SKIPPED = "apache_beam.io.gcp.bigquery"
-_skip = "apache_beam" not in sys.modules and _SKIPPED not in sys.modules
-if _skip:
-    sys.modules[_SKIPPED] = None
-
-# Importing Beam logs "apitools not found ..." on the root logger unless the GCP extra is
+# Importing Beam also logs "apitools not found ..." on the root logger unless the GCP extra is
 # installed. It is noise for local users, so hide warnings during that one import.
 _root = logging.getLogger()
 _level = _root.level
 _root.setLevel(logging.ERROR)
 try:
-    import apache_beam  # noqa: F401
+    with without("apache_beam.io.gcp.bigquery"):
+        import apache_beam  # noqa: F401
 finally:
     _root.setLevel(_level)
-    if _skip and sys.modules.get(_SKIPPED, ...) is None:
-        del sys.modules[_SKIPPED]
 
 from apache_beam.ml.inference import base as _inference  # noqa: E402
 

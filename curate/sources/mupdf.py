@@ -8,16 +8,9 @@ skipped during this import only: `import pymupdf.layout` still works afterwards.
 
 from __future__ import annotations
 
-import sys
+from curate.imports import without
 
-if "pymupdf" not in sys.modules:
-    blocked = sys.modules.setdefault("pymupdf.layout", None) is None  # its import now fails
-    try:
-        import pymupdf
-    finally:
-        if blocked and sys.modules.get("pymupdf.layout", 0) is None:
-            del sys.modules["pymupdf.layout"]
-
-import pymupdf  # noqa: E402  (the module imported above, or the one already loaded)
+with without("pymupdf.layout"):
+    import pymupdf
 
 __all__ = ["pymupdf"]

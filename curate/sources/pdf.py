@@ -245,8 +245,8 @@ def _render_page(
 
 
 def greyscale(pixmap: pymupdf.Pixmap) -> Image.Image:
-    """The pixmap's pixels in greyscale, as Pillow makes them from its PNG; a copy, so the
-    image outlives the pixmap safely (its samples are read in place, not copied first)."""
+    """The pixmap's pixels in greyscale, as Pillow makes them from its PNG; a new image, so it
+    outlives the pixmap safely (Pillow copies RGB samples into its own layout first)."""
     mode = {1: "L", 3: "RGB"}[pixmap.n]
     size = (pixmap.width, pixmap.height)
     return Image.frombuffer(mode, size, pixmap.samples_mv, "raw", mode, pixmap.stride, 1).convert(
