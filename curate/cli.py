@@ -33,7 +33,14 @@ PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML or TOML config; flags override it.")
 OutputOpt = typer.Option(..., "--output", "-o", help="Output folder (local, gs:// or s3://).")
-WorkersOpt = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes.")
+WorkersOpt = typer.Option(
+    1,
+    "--workers",
+    "-w",
+    min=1,
+    help="Local worker processes. A worker writes PNGs on helper threads, so it already uses "
+    "more than one core while it renders.",
+)
 ProgressOpt = typer.Option(True, "--progress/--no-progress", help="Show a progress bar locally.")
 OcrModeOpt = typer.Option(
     None, "--ocr", help="auto: only pages without usable text (the default); always; never."

@@ -14,11 +14,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from PIL import Image
+import numpy as np
 
 from curate import storage
 from curate.config import RenderOptions
-from curate.fingerprints import perceptual_hash
 from curate.layout import (
     DOT_LEADERS,
     RunningLines,
@@ -40,6 +39,7 @@ from curate.schemas import (
 )
 from curate.schemas.reasons import FailureReason
 from curate.sources.checks import check_input_file
+from curate.sources.encode import PageEncoder, pixels
 from curate.sources.mupdf import pymupdf
 from curate.text import normalize
 
@@ -125,13 +125,15 @@ def render_open_document(
     A quick text-only pass reads the whole document first: its body font size, the lines that
     repeat as running headers and footers, and the pages that open a section. Then each page
     is rendered with its lines' roles. With `hash_method`, its perceptual hash is taken from
-    the rendered pixels, which saves dedup decoding the PNG again.
+    the rendered pixels, which saves dedup decoding the PNG again. PNG and hash are made on
+    helper threads while the next pages render (curate/sources/encode.py), so pages come out a
+    few pages behind.
     """
 
     def failure(reason: str, detail: str, item_id: str = uri) -> Failure:
         return Failure(item_id=item_id, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
 
-    with doc:
+    with doc, PageEncoder() as encoder:
         if doc.needs_pass and not doc.authenticate(""):
             yield failure(FailureReason.ENCRYPTED_DOCUMENT, "password-protected; decrypt it first")
             return
@@ -155,9 +157,22 @@ def render_open_document(
         except Exception as err:  # a text layer PyMuPDF cannot read: render without roles
             profile = DocumentProfile(detail=f"no layout: {err}")
         started = time.monotonic()
+
+        def finished(everything: bool = False) -> Iterator[PageRecord | Failure]:
+            """Pages whose PNG and hash the helpers made, in order (curate/sources/encode.py)."""
+            for page, result in encoder.finished(everything):
+                if isinstance(result, Exception):
+                    detail = f"page {page.page_index}: {result}"
+                    yield failure(FailureReason.PAGE_RENDER_ERROR, detail, item_id=page.page_id)
+                else:
+                    data, page.phash = result
+                    page.image = ImageData(data, page.image.path)
+                    yield page
+
         for index in range(to_render):
             elapsed = time.monotonic() - started
             if elapsed > options.document_timeout_s:
+                yield from finished(everything=True)
                 yield failure(
                     FailureReason.DOCUMENT_TIMEOUT,
                     f"stopped after {elapsed:.0f} s at page {index} of {to_render} "
@@ -166,7 +181,7 @@ def render_open_document(
                 return
             page_id = f"{doc_id}-{index:05d}"
             try:
-                page = _render_page(
+                page, image = _render_page(
                     doc,
                     index,
                     options,
@@ -176,15 +191,17 @@ def render_open_document(
                     page_id,
                     profile,
                     hints.get(index),
-                    hash_method,
                 )
                 page.source_type = source_type
                 page.context = list((context or {}).get(index, []))
-                yield page
+                encoder.add(page, image, hash_method)
             except Exception as err:
+                yield from finished(everything=True)
                 yield failure(
                     FailureReason.PAGE_RENDER_ERROR, f"page {index}: {err}", item_id=page_id
                 )
+            yield from finished()
+        yield from finished(everything=True)
 
 
 def _open(uri: str) -> pymupdf.Document:
@@ -213,8 +230,8 @@ def _render_page(
     page_id: str,
     profile: DocumentProfile,
     hints: PageHints | None,
-    hash_method: str | None = None,
-) -> PageRecord:
+) -> tuple[PageRecord, np.ndarray]:
+    """The page's record, its image and hash still to make, and the pixels to make them of."""
     page = doc.load_page(index)
     rect = page.rect
     zoom = render_zoom(rect.width, rect.height, options)
@@ -224,7 +241,7 @@ def _render_page(
     source = "native" if blocks else "none"
     if blocks and page.get_images() and _invisible_share(page) >= 0.8:
         source = "ocr_layer"  # a scan with someone else's OCR behind it: checked by the OCR stage
-    return PageRecord(
+    record = PageRecord(
         page_id=page_id,
         doc_id=doc_id,
         source_uri=uri,
@@ -235,23 +252,13 @@ def _render_page(
         render_dpi=round(zoom * 72.0, 3),
         width=pixmap.width,
         height=pixmap.height,
-        image=ImageData(pixmap.tobytes("png"), f"{page_id}.png"),
+        image=ImageData(b"", f"{page_id}.png"),  # the PNG and hash come from a helper thread
         text_blocks=blocks,
         text_source=source,
         needs_ocr=len(usable) < options.min_text_chars,
         sections=list(profile.sections),
-        phash=hash_method and perceptual_hash(greyscale(pixmap), hash_method),
     )
-
-
-def greyscale(pixmap: pymupdf.Pixmap) -> Image.Image:
-    """The pixmap's pixels in greyscale, as Pillow makes them from its PNG; a new image, so it
-    outlives the pixmap safely (Pillow copies RGB samples into its own layout first)."""
-    mode = {1: "L", 3: "RGB"}[pixmap.n]
-    size = (pixmap.width, pixmap.height)
-    return Image.frombuffer(mode, size, pixmap.samples_mv, "raw", mode, pixmap.stride, 1).convert(
-        "L"
-    )
+    return record, pixels(pixmap.samples_mv, pixmap.width, pixmap.height, pixmap.n, pixmap.stride)
 
 
 # ------------------------------------------------------------------------------------ layout
