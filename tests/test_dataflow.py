@@ -59,8 +59,7 @@ def test_full_job_translates_for_dataflow_with_image_and_gpu_hint():
         "generate/Batches/BeamML_RunInference",
         "score/Batches/BeamML_RunInference",
         "filter/Decide",
-        "write_data/GroupShards",
-        "write_failures/GroupShards",
+        "Write/GroupShards",
         "Manifest/WriteManifest",
     ):
         assert any(name == expected or name.startswith(expected + "/") for name in names), expected

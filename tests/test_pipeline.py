@@ -258,6 +258,17 @@ def test_small_shard_target_gives_a_full_deterministic_set_and_removes_stale_sha
     rows = len(big)  # a tiny target gives one shard per row, never more shards than rows
     assert rows > 1 and names == [f"train-{i:05d}-of-{rows:05d}.parquet" for i in range(rows)]
     assert sum(len(pq.read_table(out / "data" / n)) for n in names) == len(big)
+    # every output has its own shard count, though one sink writes them all
+    counts = json.loads((out / "manifest.json").read_text())["counts"]
+    for folder, prefix, rows in (
+        ("dead_letter", "failures", counts["failures"]),
+        ("dropped_pages", "dropped-pages", counts["dropped_pages"]),
+        ("dropped", "dropped", counts["dropped"]),
+    ):
+        names = sorted(p.name for p in (out / folder).glob("*.parquet"))
+        n = max(rows, 1)  # an empty output still gets one (empty) shard
+        assert names == [f"{prefix}-{i:05d}-of-{n:05d}.parquet" for i in range(n)], folder
+        assert sum(len(pq.read_table(out / folder / name)) for name in names) == rows
 
 
 def test_inspect_prints_counts_schema_and_a_readable_sample(run_output):

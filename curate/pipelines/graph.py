@@ -138,11 +138,12 @@ def build(p: beam.Pipeline, job: Job, progress_dir: str | None = None) -> None:
             items = outputs[None]
             for tag in aside:
                 aside[tag].append(outputs[tag])
-    _write(p, job, items, aside, facts)
+    _write(job, items, aside, facts)
 
 
-def _write(p, job: Job, kept, aside: dict[str, list], facts: list) -> None:
-    """Kept records, dropped records and failures to their shards, then the manifest."""
+def _write(job: Job, kept, aside: dict[str, list], facts: list) -> None:
+    """Kept records, dropped records and failures to their shards, through one sink, then
+    the manifest."""
     writer = job.config.writer
     sinks = [("failures", DEAD_LETTER, aside[FAILURES])]
     if job.output_kind == "samples":
@@ -151,17 +152,16 @@ def _write(p, job: Job, kept, aside: dict[str, list], facts: list) -> None:
         sinks += [("pages", PAGES, [kept])]
     if job.writes_dropped_pages:
         sinks.append(("dropped_pages", DROPPED_PAGES_SPEC, aside[DROPPED_PAGES]))
-    shard_parts = []
-    for where, spec, collections in sinks:
-        records = [
-            p | f"no_{where}" >> beam.Create([]),
-            *collections,
-        ] | f"all_{where}" >> beam.Flatten()
-        facts.append(records | f"facts_{where}" >> tagged_as(where))
-        shard_parts.append(records | f"write_{where}" >> WriteShards(job.output, spec, writer))
+    pairs = [
+        collection | f"as_{where}_{index}" >> tagged_as(where)
+        for where, _, collections in sinks
+        for index, collection in enumerate(collections)
+    ] | "AllRecords" >> beam.Flatten()
+    specs = {where: spec for where, spec, _ in sinks}
+    shard_parts = pairs | "Write" >> WriteShards(job.output, specs, writer)
     tallies = [step.name for step in job.stages() if isinstance(step, Tally)]
     (
-        (facts | "AllFacts" >> beam.Flatten(), shard_parts | "AllShards" >> beam.Flatten())
+        ([*facts, pairs] | "AllFacts" >> beam.Flatten(), shard_parts)
         | "Manifest"
         >> WriteManifest(job.output, job.output_kind, job.config, tallies, job.writes_dropped_pages)
     )
