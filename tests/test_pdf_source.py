@@ -205,6 +205,33 @@ def test_text_an_opaque_box_covers_is_not_the_pages_text(tmp_path):
     ]
 
 
+def test_underscores_drawn_as_rules_are_read_as_underscores():
+    """texinfo draws "_" in its slanted font as a short rule on the baseline, and the text
+    layer has a space there: the nettle manual's `struct sha512_224_ctx` read `sha512 224 ctx`,
+    and questions blanked "224" out of it. Underlines and dashes drawn as lines stay as they are.
+    """
+    from curate.sources.pdf import read_lines
+
+    page = pymupdf.open().new_page()
+    font, size = pymupdf.Font("tiro"), 11
+
+    def words(y, parts, rule):  # words with a gap after each but the last, `rule` drawn in it
+        x = 72
+        for i, word in enumerate(parts):
+            page.insert_text((x, y), word, fontname="tiro", fontsize=size)
+            x += font.text_length(word, size)
+            if i < len(parts) - 1:
+                page.draw_line((x + 0.5, y + rule), (x + 4.5, y + rule), width=0.4)
+                x += 5
+
+    words(100, ["struct", "sha512", "224", "ctx"], rule=0)  # on the baseline: underscores
+    words(130, ["pages", "10", "12"], rule=-2.8)  # at mid-height: dashes, not underscores
+    page.insert_text((72, 160), "underlined words stay words", fontname="tiro", fontsize=size)
+    page.draw_line((72, 161.5), (72 + font.text_length("underlined words", size), 161.5))
+    texts = [line.text for line in read_lines(page)]
+    assert texts == ["struct_sha512_224_ctx", "pages 10 12", "underlined words stay words"]
+
+
 def test_image_only_pages_are_flagged_for_ocr(tmp_path):
     pages, failures = _render(write_image_only_pdf(tmp_path / "scan.pdf"))
     assert failures == [] and len(pages) == 2

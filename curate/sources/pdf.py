@@ -283,7 +283,7 @@ _MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
 TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
 
 
-def covered_text(page: pymupdf.Page) -> list[pymupdf.Rect]:
+def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]:
     """Boxes of text that an opaque rectangle drawn after it covers: text in the file that the
     rendered page does not show (a report's cover hid its section tab under a white page-sized
     box), which no question may ask about.
@@ -294,7 +294,7 @@ def covered_text(page: pymupdf.Page) -> list[pymupdf.Rect]:
     """
     covers = [  # one rectangle per path: a path of several can be a frame (even-odd, a hole)
         (drawing["seqno"], drawing["items"][0][1])
-        for drawing in page.get_drawings()
+        for drawing in drawings
         if drawing.get("fill") is not None
         and (1.0 if drawing.get("fill_opacity") is None else drawing["fill_opacity"]) >= 0.99
         and len(drawing["items"]) == 1
@@ -316,16 +316,52 @@ def covered_text(page: pymupdf.Page) -> list[pymupdf.Rect]:
     return hidden
 
 
+def underscore_rules(drawings: list[dict]) -> list[pymupdf.Rect]:
+    """Short horizontal strokes and hairline boxes: where TeX draws "_" as a rule (texinfo's
+    slanted and roman fonts), the text layer has a space, and `sha512_224_ctx` in the image
+    reads `sha512 224 ctx` in the text."""
+    rules = []
+    for drawing in drawings:
+        for item in drawing["items"]:
+            if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1:
+                rules.append(pymupdf.Rect(item[1], item[2]).normalize())
+            elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 1:
+                rules.append(pymupdf.Rect(item[1]))
+    return rules
+
+
+def _is_underscore(span: dict, rules: list[pymupdf.Rect]) -> bool:
+    """A space span with a rule on its baseline, about one character wide, inside its box."""
+    box, size, baseline = pymupdf.Rect(span["bbox"]), span["size"], span["origin"][1]
+    return any(
+        0.2 * size <= rule.width <= 1.2 * size
+        and box.x0 - 0.1 * size <= rule.x0
+        and rule.x1 <= box.x1 + 0.1 * size
+        and -0.1 * size <= rule.y0 - baseline <= 0.3 * size  # a dash sits higher
+        for rule in rules
+    )
+
+
+def _line_text(spans: list[dict], rules: list[pymupdf.Rect]) -> str:
+    parts = [
+        "_" if rules and not s["text"].strip() and _is_underscore(s, rules) else s["text"]
+        for s in spans
+    ]
+    return " ".join("".join(parts).split())
+
+
 def read_lines(page: pymupdf.Page) -> list[Line]:
     """The page's text lines that the page shows, in reading order, with their font facts."""
     rotate = page.rotation_matrix
     lines = []
     content = page.get_text("dict", flags=TEXT_FLAGS, sort=True)
-    hidden = covered_text(page)
+    drawings = page.get_drawings()
+    hidden = covered_text(page, drawings)
+    rules = underscore_rules(drawings)
     for block in content["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
-            text = " ".join("".join(span["text"] for span in line["spans"]).split())
+            text = _line_text(line["spans"], rules)
             if not text or not spans:
                 continue
             x0, y0, x1, y1 = line["bbox"]
