@@ -131,6 +131,30 @@ def test_planted_defects_never_become_answers(tmp_path):
     assert "tried title or heading, labelled value, table" in toc[0].drop_detail
 
 
+def test_formulas_and_footnote_markers_are_not_asked_about():
+    """From the shared corpus: a CRC paper's subscripts and exponents read as plain digits
+    ("gK−1", "x(N−1)W +D"), and were blanked; an arXiv page's footnote "¹Corresponding author.
+    Email: ..." was asked about as a label, and an author's affiliation mark ("Wang*1") as a
+    number. The sentences around them still are."""
+    from curate.generators.template import _key_values, _numbers, _Page
+    from curate.schemas import TextBlock
+
+    lines = [
+        "The n-th word from the last group gK−1 is processed first, then the others follow.",
+        "Each operand is multiplied by x(N−1)W +D instead of the usual power of x here.",
+        "¹Corresponding author. Email: someone@example.org",
+        "Ahmed Awadallah*, Ryen W. White*, Doug Burger*, Chi Wang*1",  # an author list (OCR)
+        "Fontconfig currently supports 122 of the 139 languages listed in the standard.",
+        "Contact: someone@example.org",
+    ]
+    blocks = [TextBlock(text, (10, 10 + 30 * i, 500, 30 + 30 * i)) for i, text in enumerate(lines)]
+    page = _Page(blocks, 400, 1)
+    assert [c.answer for c in _numbers(page)] == ["122"]
+    assert [(c.subject, c.answer) for c in _key_values(page)] == [
+        ("Contact", "someone@example.org")
+    ]
+
+
 def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):
     for path in sorted((shared_corpus / "pdf").glob("*.pdf")):
         kept = 0

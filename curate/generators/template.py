@@ -25,17 +25,20 @@ from curate.schemas import BlockRole, QAItem, SampleRecord, TextBlock, stable_id
 from curate.text import normalize
 
 NAME = "template"
-PROMPT_VERSION = "template-v2"
+PROMPT_VERSION = "template-v3"
 
-_KEY_VALUE = re.compile(r"^(?P<key>[^\W\d_][\w ()/&'’.-]{0,40}?)\s*:\s+(?P<value>\S.{0,90})$")
+# a label starts with a letter: not a footnote marker ("¹Corresponding author. Email: ...")
+_KEY_VALUE = re.compile(
+    r"^(?P<key>[^\W\d_¹²³⁰⁴-⁹][\w ()/&'’.-]{0,40}?)\s*:\s+(?P<value>\S.{0,90})$"
+)
 _NOT_A_KEY = re.compile(
     r"^(https?|ftp|mailto|file|chapter|section|part|page|figure|table|note|see)\b", re.I
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _ADDRESS = re.compile(r"::|\b[0-9a-f]{1,4}(:[0-9a-f]{1,4}){2,}\b", re.I)
 # a number on its own: not part of a version ("1.0.8"), a time ("10:30"), a code ("U+0030",
-# "RFC-3066") or a word
-_NUMBER = re.compile(r"(?<![\w.,+:-])\d[\d,]*(?:\.\d+)?%?(?![\w]|[.:]\d|-\w)")
+# "RFC-3066"), a word, a formula ("gK−1"), a footnote marker ("Chi Wang*1") or "§6.1"
+_NUMBER = re.compile(r"(?<![\w.,+:−*†‡§-])\d[\d,]*(?:\.\d+)?%?(?![\w]|[.:]\d|-\w)")
 # what stands before a number that only points elsewhere: "[31]", "(12)", "page 67",
 # "Section 7.5", "Fig. 8", "listing 5", "et al., 2009"
 _REFERENCE = re.compile(
@@ -56,7 +59,9 @@ _STOP = frozenset(
     "".split()
 )
 _CONTINUES = frozenset("unless except where when which that than but nor so because while".split())
-_MATH = re.compile(r"[=∈∉≤≥≠·×÷∑∏√∫±→←⊕⊗∀∃]")
+# a formula: its subscripts and exponents read as plain digits ("x(N−1)W +D"); U+2212 is a
+# minus sign, which prose does not use
+_MATH = re.compile(r"[=∈∉≤≥≠·×÷∑∏√∫±→←⊕⊗∀∃−]")
 _BULLET_MARK = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–—*-]\s*")
 # the kinds in the order they are preferred when a page has more candidates than questions
 PRIORITY = (
