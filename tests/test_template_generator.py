@@ -134,8 +134,9 @@ def test_planted_defects_never_become_answers(tmp_path):
 def test_formulas_and_footnote_markers_are_not_asked_about():
     """From the shared corpus: a CRC paper's subscripts and exponents read as plain digits
     ("gK−1", "x(N−1)W +D"), and were blanked; an arXiv page's footnote "¹Corresponding author.
-    Email: ..." was asked about as a label, and an author's affiliation mark ("Wang*1") as a
-    number. The sentences around them still are."""
+    Email: ..." was asked about as a label, an author's affiliation mark ("Wang*1") as a
+    number, and figure numbers ("Figs. 7 and 8") as facts. The sentences around them still
+    are."""
     from curate.generators.template import _key_values, _numbers, _Page
     from curate.schemas import TextBlock
 
@@ -144,6 +145,7 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
         "Each operand is multiplied by x(N−1)W +D instead of the usual power of x here.",
         "¹Corresponding author. Email: someone@example.org",
         "Ahmed Awadallah*, Ryen W. White*, Doug Burger*, Chi Wang*1",  # an author list (OCR)
+        "The surface is shown in Figs. 7 and 8 of the morphology analysis of the steel.",
         "Fontconfig currently supports 122 of the 139 languages listed in the standard.",
         "Contact: someone@example.org",
     ]

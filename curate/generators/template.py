@@ -40,12 +40,12 @@ _ADDRESS = re.compile(r"::|\b[0-9a-f]{1,4}(:[0-9a-f]{1,4}){2,}\b", re.I)
 # "RFC-3066"), a word, a formula ("gK−1"), a footnote marker ("Chi Wang*1") or "§6.1"
 _NUMBER = re.compile(r"(?<![\w.,+:−*†‡§-])\d[\d,]*(?:\.\d+)?%?(?![\w]|[.:]\d|-\w)")
 # what stands before a number that only points elsewhere: "[31]", "(12)", "page 67",
-# "Section 7.5", "Fig. 8", "listing 5", "et al., 2009"
+# "Section 7.5", "Fig. 8", "listing 5", "et al., 2009", and the rest of a list: "Figs. 7 and 8"
 _REFERENCE = re.compile(
-    r"([\[(]|\b(page|pages|p\.|pp\.|section|sections|sec\.|chapter|figure|fig\.|table|listing|"
-    r"equation|eq\.|appendix|ref\.|et al\.,?|see|example|definition|theorem|lemma|proposition|"
-    r"step|exemple|tableau|équation|théorème|définition|lemme|abbildung|tabelle|kapitel|"
-    r"seite|beispiel))\s*$",
+    r"([\[(]|\b(pages?|p\.|pp\.|sections?|sec\.|chapters?|figures?|figs?\.|tables?|listings?|"
+    r"equations?|eqs?\.|appendix|appendices|refs?\.|et al\.,?|see|examples?|definitions?|"
+    r"theorems?|lemmas?|propositions?|steps?|exemple|tableau|équation|théorème|définition|lemme|"
+    r"abbildung|tabelle|kapitel|seite|beispiel))(\s*[\w.]+\s*(,|and|&|or|to|–))*\s*$",
     re.IGNORECASE,
 )
 # an identifier or an acronym standing free (not an option "-fkvsVL", a tag "<eq>"); a long
