@@ -1,8 +1,9 @@
-"""Write the example PDFs in this folder: multi-page documents with headings, tables, numbers.
+"""Write the example PDFs in examples/: multi-page documents with headings, tables, numbers.
 
-    python examples/make_examples.py [OUT_DIR]
+    python scripts/make_examples.py [OUT_DIR]
 
-The content is invented by this project, so the examples carry no third-party licence.
+The content is invented by this project, so the examples carry no third-party licence. The
+script lives outside examples/ so that `curate run examples/` finds documents only.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def write_pdf(path: Path, pages: list[str]) -> None:
 
 
 def main(out_dir: str | None = None) -> None:
-    target = Path(out_dir) if out_dir else Path(__file__).parent
+    target = Path(out_dir) if out_dir else Path(__file__).resolve().parents[1] / "examples"
     target.mkdir(parents=True, exist_ok=True)
     for name, pages in DOCUMENTS.items():
         write_pdf(target / name, pages)
