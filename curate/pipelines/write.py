@@ -106,7 +106,7 @@ class _Totals(beam.CombineFn):
 
 
 def tagged_as(where: str):
-    """A transform: records -> (where, record), the input of the run totals."""
+    """A transform: records -> (where, record), what the shard writer and the run totals take."""
     return beam.Map(lambda record: (where, record))
 
 

@@ -4,7 +4,7 @@ reads the next pages while the last ones are compressed.
 PNG encoding is most of the cost of rendering a page (about 97% of a bare PyMuPDF loop), and
 MuPDF's own writer holds the GIL while it encodes. OpenCV's writer lets go of it. With no row
 filter and zlib level 5 it writes the same pixels as MuPDF, in files within 1% of their size on
-the examples and the shared corpus, 15 to 25% faster (docs/performance.md, "PNG encoding off
+the examples and the shared corpus, 15 to 20% faster (docs/performance.md, "PNG encoding off
 the GIL"). Pillow, which hashes, lets go of it too.
 """
 

@@ -6,6 +6,7 @@ render yields a Failure for that page while the rest of the document goes on.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import statistics
@@ -316,35 +317,39 @@ def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]
     return hidden
 
 
-def underscore_rules(drawings: list[dict]) -> list[pymupdf.Rect]:
-    """Short horizontal strokes and hairline boxes: where TeX draws "_" as a rule (texinfo's
-    slanted and roman fonts), the text layer has a space, and `sha512_224_ctx` in the image
-    reads `sha512 224 ctx` in the text."""
-    rules = []
-    for drawing in drawings:
-        for item in drawing["items"]:
-            if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1:
-                rules.append(pymupdf.Rect(item[1], item[2]).normalize())
-            elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 1:
-                rules.append(pymupdf.Rect(item[1]))
-    return rules
+class UnderscoreRules:
+    """Short horizontal strokes and hairline boxes, by height on the page: where TeX draws "_"
+    as a rule (texinfo's slanted and roman fonts), the text layer has a space, and
+    `sha512_224_ctx` in the image reads `sha512 224 ctx` in the text."""
+
+    def __init__(self, drawings: list[dict]):
+        rules = []
+        for drawing in drawings:
+            for item in drawing["items"]:
+                if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1:
+                    rules.append(pymupdf.Rect(item[1], item[2]).normalize())
+                elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 1:
+                    rules.append(pymupdf.Rect(item[1]))
+        self.rules = sorted((r for r in rules if r.width <= 30), key=lambda r: r.y0)
+        self.heights = [r.y0 for r in self.rules]
+
+    def under(self, span: dict) -> bool:
+        """A space span with a rule on its baseline, about one character wide, inside its box
+        (a dash drawn as a line sits higher; an underline is longer)."""
+        box, size, baseline = pymupdf.Rect(span["bbox"]), span["size"], span["origin"][1]
+        low = bisect.bisect_left(self.heights, baseline - 0.1 * size)
+        high = bisect.bisect_right(self.heights, baseline + 0.3 * size)
+        return any(
+            0.2 * size <= rule.width <= 1.2 * size
+            and box.x0 - 0.1 * size <= rule.x0
+            and rule.x1 <= box.x1 + 0.1 * size
+            for rule in self.rules[low:high]
+        )
 
 
-def _is_underscore(span: dict, rules: list[pymupdf.Rect]) -> bool:
-    """A space span with a rule on its baseline, about one character wide, inside its box."""
-    box, size, baseline = pymupdf.Rect(span["bbox"]), span["size"], span["origin"][1]
-    return any(
-        0.2 * size <= rule.width <= 1.2 * size
-        and box.x0 - 0.1 * size <= rule.x0
-        and rule.x1 <= box.x1 + 0.1 * size
-        and -0.1 * size <= rule.y0 - baseline <= 0.3 * size  # a dash sits higher
-        for rule in rules
-    )
-
-
-def _line_text(spans: list[dict], rules: list[pymupdf.Rect]) -> str:
+def _line_text(spans: list[dict], rules: UnderscoreRules) -> str:
     parts = [
-        "_" if rules and not s["text"].strip() and _is_underscore(s, rules) else s["text"]
+        "_" if rules.rules and not s["text"].strip() and rules.under(s) else s["text"]
         for s in spans
     ]
     return " ".join("".join(parts).split())
@@ -357,7 +362,7 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
     content = page.get_text("dict", flags=TEXT_FLAGS, sort=True)
     drawings = page.get_drawings()
     hidden = covered_text(page, drawings)
-    rules = underscore_rules(drawings)
+    rules = UnderscoreRules(drawings)
     for block in content["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
