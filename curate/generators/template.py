@@ -45,7 +45,7 @@ _REFERENCE = re.compile(
     r"([\[(]|\b(pages?|p\.|pp\.|sections?|sec\.|chapters?|figures?|figs?\.|tables?|listings?|"
     r"equations?|eqs?\.|appendix|appendices|refs?\.|et al\.,?|see|examples?|definitions?|"
     r"theorems?|lemmas?|propositions?|steps?|exemple|tableau|équation|théorème|définition|lemme|"
-    r"abbildung|tabelle|kapitel|seite|beispiel))(\s*[\w.]+\s*(,|and|&|or|to|–))*\s*$",
+    r"abbildung|tabelle|kapitel|seite|beispiel))(\s*[\w.]+\s*(,|\band\b|&|\bor\b|\bto\b|–))*\s*$",
     re.IGNORECASE,
 )
 # an identifier or an acronym standing free (not an option "-fkvsVL", a tag "<eq>"); a long
