@@ -2,42 +2,86 @@
 
 Here, below both the sources and the filters, so the renderer can hash a page from the pixels
 it already holds (no PNG decode), and dedup can hash any other image the same way.
+
+The hashes are imagehash's pHash (DCT) and dHash (gradient) at hash size 16, of the page's
+content box averaged down to 64x64 pixels. OpenCV does the pixel work (greyscale, content
+box, resize): about 1.5 ms a page instead of 6 to 9 ms with Pillow, and it lets other threads
+run meanwhile. The values differ from those of hash version 1 (Pillow's Lanczos resize) by a
+few bits, so every hash is stored with its `hash_name` (PageRecord.phash_method): hashes of
+two names are never compared, and a page whose hash has another name is hashed again.
 """
 
 from __future__ import annotations
 
 import io
 
+import cv2
 import imagehash
+import numpy as np
 from PIL import Image
 
 HASH_SIZE = 16
 HASH_BITS = HASH_SIZE * HASH_SIZE
+HASH_VERSION = 2  # 1: imagehash on Pillow's Lanczos resize; 2: OpenCV, area resize
+GRID = 64  # the page is averaged down to GRID x GRID before the DCT, as imagehash does
+INK = 160  # pixels darker than this are content (content_box)
+_DECODE = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION  # pixels as stored, as Pillow reads
+_REDUCED = (
+    (8, cv2.IMREAD_REDUCED_COLOR_8),
+    (4, cv2.IMREAD_REDUCED_COLOR_4),
+    (2, cv2.IMREAD_REDUCED_COLOR_2),
+)
 
 
-def perceptual_hash(image: bytes | Image.Image, method: str = "phash") -> str:
-    """64 hex digits: imagehash's pHash (DCT) or dHash (gradient) at hash size 16."""
+def hash_name(method: str) -> str:
+    """What a page's `phash_method` says of a hash made here by `method`: "phash/v2"."""
+    return f"{method}/v{HASH_VERSION}"
+
+
+def perceptual_hash(image: bytes | np.ndarray, method: str = "phash") -> str:
+    """64 hex digits: the pHash or dHash of an image's content box (see module docstring)."""
     return rotation_hashes(image, method, rotations=1)[0]
 
 
 def rotation_hashes(
-    image: bytes | Image.Image, method: str = "phash", rotations: int = 4
+    image: bytes | np.ndarray, method: str = "phash", rotations: int = 4
 ) -> list[str]:
-    """The image's hash upright, then turned 90, 180 and 270 degrees. `image` is encoded
-    bytes or decoded pixels; both give the same hashes."""
+    """The image's hash upright, then turned 90, 180 and 270 degrees (counter-clockwise).
+    `image` is encoded bytes (PNG, JPEG) or the renderer's greyscale or BGR pixels; both give
+    the same hashes for the same pixels."""
+    grid = cv2.resize(content_box(greyscale(image)), (GRID, GRID), interpolation=cv2.INTER_AREA)
     function = imagehash.phash if method == "phash" else imagehash.dhash
-    if isinstance(image, Image.Image):  # the renderer's greyscale pixels are used as they are
-        small = content_box(image if image.mode == "L" else image.convert("L"))
-    else:
-        with Image.open(io.BytesIO(image)) as opened:
-            opened.draft("L", (512, 512))  # JPEG: decode at reduced size; the hash needs 64x64
-            small = content_box(opened.convert("L"))
-    turns = [None, Image.ROTATE_90, Image.ROTATE_180, Image.ROTATE_270][:rotations]
-    return [str(function(small.transpose(t) if t else small, hash_size=HASH_SIZE)) for t in turns]
+    turns = [
+        Image.fromarray(np.ascontiguousarray(np.rot90(grid, turn))) for turn in range(rotations)
+    ]
+    return [str(function(turn, hash_size=HASH_SIZE)) for turn in turns]
 
 
-def content_box(image: Image.Image, ink: int = 160) -> Image.Image:
-    """The image cropped to its ink (pixels darker than `ink`): a copy with trimmed margins or
-    a 1% crop then hashes like the original (a sparse scan otherwise moved 30 of 256 bits)."""
-    box = image.point(lambda p: 255 if p < ink else 0).getbbox()
-    return image.crop(box) if box else image
+def greyscale(image: bytes | np.ndarray) -> np.ndarray:
+    """8-bit greyscale pixels of encoded bytes, or of a 2-D (grey) or BGR array."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        image = cv2.imdecode(np.frombuffer(image, np.uint8), _decode_flags(image))
+        if image is None:
+            raise ValueError("the image could not be decoded")
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def content_box(grey: np.ndarray) -> np.ndarray:
+    """The pixels cropped to their ink: a copy with trimmed margins or a 1% crop then hashes
+    like the original (a sparse scan otherwise moved 30 of 256 bits)."""
+    _, ink = cv2.threshold(grey, INK - 1, 255, cv2.THRESH_BINARY_INV)
+    x, y, width, height = cv2.boundingRect(ink)
+    return grey[y : y + height, x : x + width] if width and height else grey
+
+
+def _decode_flags(data: bytes | bytearray | memoryview) -> int:
+    """A large JPEG decodes at 1/2, 1/4 or 1/8 size (no smaller than 512 pixels a side): the
+    hash needs 64x64, and a 12-megapixel photo decodes 10 times faster."""
+    if bytes(data[:2]) != b"\xff\xd8":
+        return _DECODE
+    with Image.open(io.BytesIO(data)) as header:  # reads the size only
+        side = min(header.size)
+    for factor, flag in _REDUCED:
+        if side // factor >= 512:
+            return flag | cv2.IMREAD_IGNORE_ORIENTATION
+    return _DECODE

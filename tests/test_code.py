@@ -37,6 +37,21 @@ def test_the_reason_tables_in_docs_are_generated_from_the_registry():
     assert shown == reason_tables(), "docs/schema.md is stale: run python scripts/update_docs.py"
 
 
+def test_the_schema_doc_names_the_schema_version_and_every_column():
+    """A reader of docs/schema.md must find every column a Parquet file of this curate holds."""
+    import dataclasses
+
+    from curate.schemas import SCHEMA_VERSION
+    from curate.schemas.arrow import RECORDS
+
+    text = (ROOT / "docs" / "schema.md").read_text()
+    assert f"# Output schema (version {SCHEMA_VERSION})" in text
+    assert f"`curate.schema_version` | `{SCHEMA_VERSION}`" in text
+    for kind, record in RECORDS.items():
+        missing = [f.name for f in dataclasses.fields(record) if f"`{f.name}`" not in text]
+        assert not missing, f"docs/schema.md lacks the {kind} columns {missing}"
+
+
 def test_help_texts_keep_their_brackets():
     """Typer renders help as Rich markup, which silently deletes a lowercase "[default: 144]"
     (it reads as a style tag). Every bracket a help text holds must reach the user."""

@@ -29,7 +29,7 @@ from curate.filters.dedup import (
     sketch_page,
 )
 from curate.filters.quality import filter_qa_lengths, is_blank, language_allowed, text_density
-from curate.fingerprints import perceptual_hash
+from curate.fingerprints import hash_name, perceptual_hash, rotation_hashes
 from curate.pipelines.dedup import ConnectedComponents, DuplicateVerdicts
 from curate.schemas import ImageData, PageRecord, QAItem, SampleRecord, TextBlock
 from curate.schemas.reasons import RejectReason
@@ -154,6 +154,35 @@ def test_a_text_less_near_copy_merges():
     assert _dedup(pages) == {"reencoded-cropped": ("scan", False)}
 
 
+def test_a_large_jpeg_decoded_at_reduced_size_hashes_like_its_png():
+    """Photos and scans of many megapixels are decoded at 1/2 to 1/8 size for the hash. That
+    moves it 4 to 6 bits from the PNG's (2 to 4 at full size), well inside the 10 allowed."""
+    scan = rasterize_pages([SCAN_PAGES[0]], dpi=300)[0]  # 2550 x 3300: decoded at 1/4
+    png_hash = int(perceptual_hash(scan), 16)
+    for quality in (90, 50):
+        hashes = rotation_hashes(_edit(scan, "JPEG", quality=quality))
+        assert (int(hashes[0], 16) ^ png_hash).bit_count() <= 6
+    turned = rotation_hashes(_edit(scan, "JPEG", turn=Image.ROTATE_90))
+    assert (int(turned[3], 16) ^ png_hash).bit_count() <= 6
+
+
+def test_a_hash_of_another_method_or_version_is_made_again(tmp_path):
+    """An older dataset's hashes (imagehash's, hash version 1) differ from this curate's by a
+    few bits: comparing them with this job's would move pages across the dedup thresholds."""
+    pdf = write_text_pdf(tmp_path / "text.pdf")
+    page = next(iter(render_document(str(pdf), RenderOptions(dpi=72), hash_method="phash")))
+    assert page.phash_method == hash_name("phash") == "phash/v2"
+    fresh = page.phash
+    for method in (None, "phash/v1", "dhash/v2"):
+        old = replace(page, phash="f" * 64, phash_method=method)
+        [outcome] = run_item(HashPages(DedupOptions()), old)
+        assert (outcome.item.phash, outcome.item.phash_method) == (fresh, "phash/v2")
+        assert sketch_page(old).hashes == (int(fresh, 16),)
+    [outcome] = run_item(HashPages(DedupOptions(hash="dhash")), page)
+    assert outcome.item.phash_method == "dhash/v2"
+    assert outcome.item.phash == perceptual_hash(page.image.bytes, "dhash") != fresh
+
+
 def test_exact_copies_across_documents_merge_and_the_first_document_stays_whole():
     images = rasterize_pages(REPORT_PAGES, dpi=48)
     texts = [" ".join(lines) for lines in REPORT_PAGES]
@@ -242,6 +271,7 @@ def test_the_renderer_hashes_pages_as_dedup_would_and_dedup_keeps_that_hash(tmp_
     assert len(pages) >= 4 and all(isinstance(page, PageRecord) for page in pages)
     for page in pages:
         assert page.phash == perceptual_hash(page.image.bytes, method)
+        assert page.phash_method == hash_name(method)
     unhashed = next(iter(render_document(str(pdf), RenderOptions(dpi=72))))
     assert unhashed.phash is None
 

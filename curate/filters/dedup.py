@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from curate.config import DedupOptions
-from curate.fingerprints import HASH_BITS, perceptual_hash, rotation_hashes
+from curate.fingerprints import HASH_BITS, hash_name, perceptual_hash, rotation_hashes
 from curate.schemas import PageRecord
 from curate.schemas.reasons import PageDropReason
 from curate.stage import Drop, JoinStage, Keep, Outcome, Stage
@@ -143,8 +143,15 @@ def sketch_page(page: PageRecord, method: str = "phash") -> Sketch:
     if not _WORD.search(text):
         hashes = tuple(int(h, 16) for h in rotation_hashes(page.image.bytes, method))
         return Sketch(page.page_id, rank, digest, hashes)
-    phash = page.phash or perceptual_hash(page.image.bytes, method)
-    return sketch_text(page.page_id, rank, digest, phash, text)
+    return sketch_text(page.page_id, rank, digest, layout_hash(page, method), text)
+
+
+def layout_hash(page: PageRecord, method: str) -> str:
+    """The page's stored hash if `method` of this curate made it, else a fresh one: hashes of
+    another method or version (an older dataset's) are never compared with this job's."""
+    if page.phash and page.phash_method == hash_name(method):
+        return page.phash
+    return perceptual_hash(page.image.bytes, method)
 
 
 def sketch_text(page_id: str, rank: tuple, digest: bytes, phash: str, text: str) -> Sketch:
@@ -376,18 +383,16 @@ def _buckets(
 class HashPages(Stage):
     """Pages -> pages with their perceptual hash (`phash`), which duplicate detection compares.
 
-    A page that already has one keeps it: the job's renderer hashed it from its pixels, with
-    the same method (plan.py).
+    A page that already has one of the job's method keeps it: the job's renderer hashed it
+    from its pixels. A hash of another method or hash version is replaced.
     """
 
     name = "hash"
     accepts = (PageRecord,)
 
     def process(self, page: PageRecord) -> Iterable[Outcome]:
-        if page.phash:
-            yield Keep(page)
-        else:
-            yield Keep(replace(page, phash=perceptual_hash(page.image.bytes, self.options.hash)))
+        method = self.options.hash
+        yield Keep(replace(page, phash=layout_hash(page, method), phash_method=hash_name(method)))
 
 
 class DeduplicatePages(JoinStage):

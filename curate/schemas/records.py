@@ -163,6 +163,7 @@ class PageRecord:
     needs_ocr: bool = False
     context: list[ContextItem] = field(default_factory=list)
     phash: str | None = None
+    phash_method: str | None = None  # which hash `phash` is (fingerprints.hash_name): "phash/v2"
     drop_reason: str | None = None
     duplicate_of: str | None = None  # the page kept in place of this near/exact duplicate
     linked_from: str | None = None  # the webpage that linked this document (crawl discovery)

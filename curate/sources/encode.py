@@ -5,7 +5,7 @@ PNG encoding is most of the cost of rendering a page (about 97% of a bare PyMuPD
 MuPDF's own writer holds the GIL while it encodes. OpenCV's writer lets go of it. With no row
 filter and zlib level 5 it writes the same pixels as MuPDF, in files within 1% of their size on
 the examples and the shared corpus, 15 to 20% faster (docs/performance.md, "PNG encoding off
-the GIL"). Pillow, which hashes, lets go of it too.
+the GIL"). So does the hash (curate/fingerprints.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Generic, TypeVar
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from curate.fingerprints import perceptual_hash
 
@@ -53,18 +52,9 @@ def png(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
-def greyscale(image: np.ndarray) -> Image.Image:
-    """The pixels in greyscale exactly as Pillow makes them from the PNG (so hashes taken here
-    and from the file agree)."""
-    height, width = image.shape[:2]
-    if image.ndim == 2:
-        return Image.frombuffer("L", (width, height), image, "raw", "L", 0, 1).copy()
-    return Image.frombuffer("RGB", (width, height), image, "raw", "BGR", 0, 1).convert("L")
-
-
 def finish(image: np.ndarray, hash_method: str | None) -> Finished:
     """The PNG bytes and perceptual hash of an array from `pixels()`."""
-    return png(image), hash_method and perceptual_hash(greyscale(image), hash_method)
+    return png(image), hash_method and perceptual_hash(image, hash_method)
 
 
 @functools.cache

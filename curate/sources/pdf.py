@@ -19,6 +19,7 @@ import numpy as np
 
 from curate import storage
 from curate.config import RenderOptions
+from curate.fingerprints import hash_name
 from curate.layout import (
     DOT_LEADERS,
     RunningLines,
@@ -167,6 +168,7 @@ def render_open_document(
                     yield failure(FailureReason.PAGE_RENDER_ERROR, detail, item_id=page.page_id)
                 else:
                     data, page.phash = result
+                    page.phash_method = page.phash and hash_name(hash_method)
                     page.image = ImageData(data, page.image.path)
                     yield page
 
