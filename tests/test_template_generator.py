@@ -148,6 +148,9 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
         "The surface is shown in Figs. 7 and 8 of the morphology analysis of the steel.",
         "Fontconfig currently supports 122 of the 139 languages listed in the standard.",
         "Contact: someone@example.org",
+        # the nettle manual: a sentence broken after "and", so the next line reads as a label
+        "Keyed hash functions are useful primarily for message authentication, when Alice and",
+        "Bob shares a secret: The sender, Alice, computes the MAC and attaches it to the message.",
     ]
     blocks = [TextBlock(text, (10, 10 + 30 * i, 500, 30 + 30 * i)) for i, text in enumerate(lines)]
     page = _Page(blocks, 400, 1)
@@ -155,6 +158,32 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
     assert [(c.subject, c.answer) for c in _key_values(page)] == [
         ("Contact", "someone@example.org")
     ]
+
+
+def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
+    """An annual report's page ends in "Note: All figures are as on/for the year ended ..."
+    under its last statistic's label, and was asked "Under which heading does image 2 say
+    'Note: ...'?" with that label as the answer."""
+    from curate.generators.template import _Page, _sections
+    from curate.schemas import BlockRole, TextBlock
+
+    lines = [
+        ("EXPORTS", BlockRole.HEADING),
+        ("Exports rose to a record level across all of the product lines.", BlockRole.PARAGRAPH),
+        ("EMPLOYMENT CREATION", BlockRole.HEADING),
+        ("New jobs were created in retail, digital services and energy.", BlockRole.PARAGRAPH),
+        ("Note: All figures are as on/for the year ended March 31, 2022", BlockRole.PARAGRAPH),
+        ("Source: the company's annual accounts for the same year as above", BlockRole.PARAGRAPH),
+    ]
+    blocks = [
+        TextBlock(text, (10, 10 + 40 * i, 500, 40 + 40 * i), role=role)
+        for i, (text, role) in enumerate(lines)
+    ]
+    asked = {c.subject: c.answer for c in _sections(_Page(blocks, 400, 1))}
+    assert asked == {
+        "Exports rose to a record level across all": "EXPORTS",
+        "New jobs were created in retail, digital services": "EMPLOYMENT CREATION",
+    }
 
 
 def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):

@@ -25,7 +25,7 @@ from curate.schemas import BlockRole, QAItem, SampleRecord, TextBlock, stable_id
 from curate.text import normalize
 
 NAME = "template"
-PROMPT_VERSION = "template-v3"
+PROMPT_VERSION = "template-v4"
 
 # a label starts with a letter: not a footnote marker ("¹Corresponding author. Email: ...")
 _KEY_VALUE = re.compile(
@@ -34,6 +34,8 @@ _KEY_VALUE = re.compile(
 _NOT_A_KEY = re.compile(
     r"^(https?|ftp|mailto|file|chapter|section|part|page|figure|table|note|see)\b", re.I
 )
+# a page's or figure's annotation, not part of the section it happens to stand under
+_ANNOTATION = re.compile(r"^(notes?|sources?|n\.b\.)\s*[:.]", re.I)
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _ADDRESS = re.compile(r"::|\b[0-9a-f]{1,4}(:[0-9a-f]{1,4}){2,}\b", re.I)
 # a number on its own: not part of a version ("1.0.8"), a time ("10:30"), a code ("U+0030",
@@ -247,11 +249,16 @@ class _Page:
         return [h for h in found if _a_heading(h.text)]
 
     def continues(self, block: TextBlock) -> bool:
-        """The line carries on a sentence from the line before it (lower case after no stop)."""
+        """The line carries on a sentence from the line before it: it starts in lower case
+        after no stop, or that line ends on a word no sentence ends with ("Alice and")."""
         index = next((i for i, b in enumerate(self.blocks) if b is block), 0)
-        if index == 0 or not block.text[:1].islower():
+        if index == 0:
             return False
-        return not self.blocks[index - 1].text.rstrip().endswith((".", ":", ";", "!", "?"))
+        before = self.blocks[index - 1].text.split()
+        if before and before[-1].lower() in _STOP | _CONTINUES:
+            return True
+        ends = before and before[-1].endswith((".", ":", ";", "!", "?"))
+        return block.text[:1].islower() and not ends
 
     def hyphen_before(self, block: TextBlock) -> bool:
         """The line starts with the tail of a word broken on the line before."""
@@ -487,6 +494,7 @@ def _sections(page: _Page) -> list[_Candidate]:
             or len(block.text.split()) < 5
             or not block.text[:1].isupper()
             or not _prose(block.text)
+            or _ANNOTATION.match(block.text)  # "Note: All figures are for the year ..."
         ):
             continue
         heading = page.heading_above(block)
