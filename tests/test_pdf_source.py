@@ -233,6 +233,18 @@ def test_underscores_drawn_as_rules_are_read_as_underscores():
     assert texts == ["struct_sha512_224_ctx", "pages 10 12", "underlined words stay words"]
 
 
+def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
+    """Indian reports set ₹ in Rupee Foradian, which draws it on the grave accent's code point:
+    the Reliance report's "₹17,81,841 crore" read "`17,81,841 crore". Other fonts keep "`"."""
+    from curate.sources.pdf import UnderscoreRules, _line_text, read_lines
+
+    doc = pymupdf.open(shared_corpus / "pdf" / "report_reliance-annual-2021-22-excerpt.pdf")
+    texts = [line.text for line in read_lines(doc[1])]
+    assert "₹17,81,841 crore" in texts and not any("`" in text for text in texts)
+    spans = [{"font": "ABCDEF+Rupee_Foradian", "text": "`"}, {"font": "Courier", "text": "`7"}]
+    assert _line_text(spans, UnderscoreRules([])) == "₹`7"
+
+
 def test_image_only_pages_are_flagged_for_ocr(tmp_path):
     pages, failures = _render(write_image_only_pdf(tmp_path / "scan.pdf"))
     assert failures == [] and len(pages) == 2

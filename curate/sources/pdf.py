@@ -351,10 +351,18 @@ class UnderscoreRules:
 
 def _line_text(spans: list[dict], rules: UnderscoreRules) -> str:
     parts = [
-        "_" if rules.rules and not s["text"].strip() and rules.under(s) else s["text"]
+        "_" if rules.rules and not s["text"].strip() and rules.under(s) else _span_text(s)
         for s in spans
     ]
     return " ".join("".join(parts).split())
+
+
+def _span_text(span: dict) -> str:
+    """The span's text as its font shows it. Rupee Foradian, used for the rupee sign in Indian
+    reports written before Unicode had one, draws ₹ on the grave accent's code point."""
+    if "rupeeforadian" in re.sub(r"[^a-z]", "", span["font"].lower()):
+        return span["text"].replace("`", "₹")
+    return span["text"]
 
 
 def read_lines(page: pymupdf.Page) -> list[Line]:
