@@ -233,6 +233,22 @@ def test_underscores_drawn_as_rules_are_read_as_underscores():
     assert texts == ["struct_sha512_224_ctx", "pages 10 12", "underlined words stay words"]
 
 
+def test_accents_set_apart_from_their_letters_read_as_accented_letters():
+    """TeX's old fonts set "ö" as "¨" then "o", and the nettle manual's author read
+    "Niels M¨oller". A hat over a formula's letter and an acute used as an apostrophe stay."""
+    from curate.sources.pdf import UnderscoreRules, _line_text, read_lines
+
+    page = pymupdf.open().new_page()
+    lines = ["Niels M¨oller, Micha¨el and Jos´e", "it´s 2¨x"]
+    for i, line in enumerate(lines):
+        page.insert_text((72, 100 + 30 * i), line, fontname="tiro", fontsize=11)
+    texts = [line.text for line in read_lines(page)]
+    assert texts == ["Niels Möller, Michaël and José", "it´s 2¨x"]
+    # beyond Latin-1, which the built-in PDF fonts hold
+    spans = [{"font": "CMR10", "text": "S˜ao Paulo, ˆq and xˆ2"}]
+    assert _line_text(spans, UnderscoreRules([])) == "São Paulo, ˆq and xˆ2"
+
+
 def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
     """Indian reports set ₹ in Rupee Foradian, which draws it on the grave accent's code point:
     the Reliance report's "₹17,81,841 crore" read "`17,81,841 crore". Other fonts keep "`"."""

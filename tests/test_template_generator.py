@@ -186,6 +186,39 @@ def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
     }
 
 
+def test_text_continues_the_last_section_only_from_the_top_of_the_next_page():
+    """The nettle manual's cover ends on its author's name, set as a heading, and its second
+    page holds only a copyright notice near the bottom: "The text at the top of image 2
+    continues which section of image 1?" was answered with the author's name."""
+    import random
+
+    from curate.generators.template import _cross_image, _Page
+    from curate.schemas import BlockRole, TextBlock
+
+    def page(n, *lines):
+        blocks = [TextBlock(text, (72, y, 500, y + 20), role=role) for text, y, role in lines]
+        return _Page(blocks, 1000, n)
+
+    first = page(
+        1,
+        ("1 Introduction", 100, BlockRole.HEADING),
+        (
+            "The library offers hash functions and ciphers for many programs.",
+            140,
+            BlockRole.PARAGRAPH,
+        ),
+    )
+    body = ("It keeps no state between calls, so programs may use it freely.", 80, None)
+    notice = ("This manual is placed in the public domain, to be copied freely.", 780, None)
+    for (text, y, _), asked in ((body, True), (notice, False)):
+        second = page(2, (text, y, BlockRole.PARAGRAPH))
+        found = {q.question: q.answer for q in _cross_image([first, second], 5, random.Random(0))}
+        question = "The text at the top of image 2 continues which section of image 1?"
+        assert (question in found) is asked
+        if asked:
+            assert found[question] == 'The section "1 Introduction", the last heading on image 1.'
+
+
 def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):
     for path in sorted((shared_corpus / "pdf").glob("*.pdf")):
         kept = 0

@@ -25,7 +25,7 @@ from curate.schemas import BlockRole, QAItem, SampleRecord, TextBlock, stable_id
 from curate.text import normalize
 
 NAME = "template"
-PROMPT_VERSION = "template-v4"
+PROMPT_VERSION = "template-v5"
 
 # a label starts with a letter: not a footnote marker ("¹Corresponding author. Email: ...")
 _KEY_VALUE = re.compile(
@@ -693,7 +693,12 @@ def _cross_image(pages: list[_Page], limit: int, rng: random.Random) -> list[QAI
         )
         sections = [h for h in previous.headings if h.role == BlockRole.HEADING]
         last = sections[-1] if sections else None
-        if last and not opens and page.content:
+        # text that starts low on a page (a manual's copyright page) continues nothing
+        body = [
+            b for b in page.blocks if b.role not in (BlockRole.HEADER_FOOTER, BlockRole.WATERMARK)
+        ]
+        top = min(((b.bbox[1] + b.bbox[3]) / 2 for b in body), default=page.height)
+        if last and not opens and page.content and top < page.height / 3:
             question = f"The text at the top of image {page.n} continues which section of image "
             question += f"{previous.n}?"
             answer = f'The section "{last.text}", the last heading on image {previous.n}.'

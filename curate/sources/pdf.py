@@ -11,6 +11,7 @@ import math
 import re
 import statistics
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -354,7 +355,30 @@ def _line_text(spans: list[dict], rules: UnderscoreRules) -> str:
         "_" if rules.rules and not s["text"].strip() and rules.under(s) else _span_text(s)
         for s in spans
     ]
-    return " ".join("".join(parts).split())
+    return _ACCENTED.sub(_compose, " ".join("".join(parts).split()))
+
+
+# TeX's old fonts set an accent as a glyph of its own before the letter, and the text layer
+# keeps it apart: "Niels M¨oller", "Micha¨el". Between two letters it is read as the accented
+# letter; elsewhere (a hat over a formula's "ˆq") it stays, and so does an acute accent used
+# as an apostrophe ("it´s").
+_SPACING_ACCENTS = {
+    "\u00a8": "\u0308",  # diaeresis
+    "\u00b4": "\u0301",  # acute
+    "\u02c6": "\u0302",  # circumflex
+    "\u02dc": "\u0303",  # tilde
+    "\u02da": "\u030a",  # ring
+    "\u02c7": "\u030c",  # caron
+    "\u02d8": "\u0306",  # breve
+}
+_ACCENTED = re.compile(f"(?<=[^\\W\\d_])([{''.join(_SPACING_ACCENTS)}])([^\\W\\d_])")
+
+
+def _compose(match: re.Match) -> str:
+    if match[1] == "\u00b4" and match[2] not in "aeiouyAEIOUY":
+        return match[0]
+    letter = unicodedata.normalize("NFC", match[2] + _SPACING_ACCENTS[match[1]])
+    return letter if len(letter) == 1 else match[0]
 
 
 def _span_text(span: dict) -> str:
