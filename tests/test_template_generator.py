@@ -160,6 +160,30 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
     ]
 
 
+def test_a_blank_is_quoted_within_its_own_sentence():
+    """A slide runs its English text into the Spanish on one line: the blank read "another in
+    a spirit of ___ . \"Todos los". Abbreviations ("Fig.", "e.g.") do not end a sentence, and
+    no blank is cut out of an address."""
+    from curate.generators.template import _cloze, _Page
+    from curate.schemas import TextBlock
+
+    lines = [
+        'endowed with reason and should act towards one another in a spirit of brotherhood. "Todos',
+        "Results. The surface of the steel shown in Fig. 7 was etched for 12 minutes at most.",
+        "The author's page is at http ://www.info.univ-tours.fr/˜aligon_j for the data.",
+    ]
+    blocks = [TextBlock(text, (10, 10 + 30 * i, 900, 30 + 30 * i)) for i, text in enumerate(lines)]
+    page = _Page(blocks, 400, 1)
+
+    def blank(line, word):
+        start = blocks[line].text.index(word)
+        return _cloze(page, blocks[line], start, start + len(word))
+
+    assert blank(0, "brotherhood") == "one another in a spirit of ___ ."
+    assert blank(1, "12") == "in Fig. 7 was etched for ___ minutes at most."
+    assert blank(2, "aligon_j") is None
+
+
 def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
     """An annual report's page ends in "Note: All figures are as on/for the year ended ..."
     under its last statistic's label, and was asked "Under which heading does image 2 say

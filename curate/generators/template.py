@@ -25,7 +25,7 @@ from curate.schemas import BlockRole, QAItem, SampleRecord, TextBlock, stable_id
 from curate.text import normalize
 
 NAME = "template"
-PROMPT_VERSION = "template-v5"
+PROMPT_VERSION = "template-v6"
 
 # a label starts with a letter: not a footnote marker ("¹Corresponding author. Email: ...")
 _KEY_VALUE = re.compile(
@@ -36,6 +36,9 @@ _NOT_A_KEY = re.compile(
 )
 # a page's or figure's annotation, not part of the section it happens to stand under
 _ANNOTATION = re.compile(r"^(notes?|sources?|n\.b\.)\s*[:.]", re.I)
+_URL = re.compile(r"\b(https?|ftp)\s?:|://|\bwww\.", re.I)
+# words whose period does not end a sentence
+_ABBREVIATIONS = frozenset("al cf eq eqs etc fig figs no nos p pp sec vs".split())
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _ADDRESS = re.compile(r"::|\b[0-9a-f]{1,4}(:[0-9a-f]{1,4}){2,}\b", re.I)
 # a number on its own: not part of a version ("1.0.8"), a time ("10:30"), a code ("U+0030",
@@ -395,7 +398,7 @@ def _cloze(page: _Page, block: TextBlock, start: int, end: int) -> str | None:
     words_before = block.text[:start].split()
     if words_before and page.hyphen_before(block):
         words_before = words_before[1:]  # "nitions" is the tail of "défi-" on the line above
-    before, after = words_before[-6:], block.text[end:].split()[:3]
+    before, after = _same_sentence(words_before[-6:], block.text[end:].split()[:3])
     if len(before) < 2 or block.text[:start].rstrip()[-1:] in "\"“'‘":
         return None  # a quoted word: the blank would sit inside the quotation marks
     pattern = re.escape(normalize(" ".join(before))) + r"\s*\S+"
@@ -404,7 +407,36 @@ def _cloze(page: _Page, block: TextBlock, start: int, end: int) -> str | None:
     if len(re.findall(pattern, page.norm)) != 1:
         return None
     cloze = " ".join(before) + " ___" + (" " + " ".join(after) if after else "")
+    if _URL.search(cloze):
+        return None  # a piece of an address ("http ://www.univ-tours.fr/˜ ___") is no fact
     return _BULLET_MARK.sub("", cloze)
+
+
+def _same_sentence(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
+    """The words around a blank that belong to its own sentence: "another in a spirit of
+    ___ ." rather than "... ___ . \"Todos los" (a slide's English, then its Spanish)."""
+    ends = [i for i, word in enumerate(before) if _ends_sentence(word)]
+    if ends:
+        before = before[ends[-1] + 1 :]
+    ends = [i for i, word in enumerate(after) if _ends_sentence(word)]
+    if ends:
+        after = after[: ends[0] + 1]
+    return before, after
+
+
+def _ends_sentence(word: str) -> bool:
+    """ "brotherhood." or a lone "." does; "Fig.", "e.g.", "U.S." and an initial "J." do not."""
+    core = word.rstrip("\"”’')]")
+    if core.endswith(("!", "?")):
+        return True
+    stem = core[:-1].lstrip("(\"“‘'[") if core.endswith(".") else None
+    if stem is None:
+        return False
+    return stem == "" or (
+        len(stem) > 1
+        and stem.lower() not in _ABBREVIATIONS
+        and not re.fullmatch(r"(\w\.)+\w?", stem)
+    )
 
 
 def _prose(text: str) -> bool:
