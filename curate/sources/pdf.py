@@ -384,9 +384,10 @@ def _compose(match: re.Match) -> str:
 def _span_text(span: dict) -> str:
     """The span's text as its font shows it. Rupee Foradian, used for the rupee sign in Indian
     reports written before Unicode had one, draws ₹ on the grave accent's code point."""
-    if "rupeeforadian" in re.sub(r"[^a-z]", "", span["font"].lower()):
-        return span["text"].replace("`", "₹")
-    return span["text"]
+    text = span["text"]
+    if "`" in text and "rupeeforadian" in re.sub(r"[^a-z]", "", span["font"].lower()):
+        return text.replace("`", "₹")
+    return text
 
 
 def read_lines(page: pymupdf.Page) -> list[Line]:
