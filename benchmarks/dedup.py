@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from curate.config import DedupOptions, RenderOptions
-from curate.filters.dedup import (
+from curate.core.config import DedupOptions, RenderOptions
+from curate.stages.filters.dedup import (
     BANDS,
     ROWS,
     Sketch,
@@ -51,7 +51,7 @@ from curate.filters.dedup import (
     same_content,
     sketch_text,
 )
-from curate.sources import render_document
+from curate.stages.sources import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = DedupOptions()
@@ -60,7 +60,7 @@ SAMPLE = 2000
 
 def sketches_per_second() -> float:
     """Real pages of examples/: hash and sketch each, as the pipeline does."""
-    from curate.filters.dedup import sketch_page
+    from curate.stages.filters.dedup import sketch_page
 
     pages = [
         p

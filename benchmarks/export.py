@@ -26,7 +26,7 @@ CURATE = [sys.executable, "-m", "curate.cli"]
 
 
 def make_dataset(folder: Path, count: int) -> None:
-    from curate.export import read_samples
+    from curate.outputs.export import read_samples
     from curate.schemas import SAMPLE_SCHEMA, sample_to_row
 
     base = folder / "base"

@@ -21,13 +21,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from curate.config import GeneratorOptions, LLMOptions, RenderOptions, SampleOptions
-from curate.generators.embedded import MODEL_NAME, EmbeddedServer
-from curate.generators.llm import generate_llm_qa
-from curate.generators.llm_client import LLMClient
-from curate.samples import assemble_sample, plan_windows
+from curate.core.config import GeneratorOptions, LLMOptions, RenderOptions, SampleOptions
 from curate.schemas import LLMUsage, PageRecord, SampleRecord
-from curate.sources import render_document
+from curate.stages.generators.embedded import MODEL_NAME, EmbeddedServer
+from curate.stages.generators.llm import generate_llm_qa
+from curate.stages.generators.llm_client import LLMClient
+from curate.stages.samples import assemble_sample, plan_windows
+from curate.stages.sources import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

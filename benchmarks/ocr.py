@@ -31,8 +31,8 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "pdf"
 
 
 def reference_pages(limit: int, dpi: int) -> list[tuple[bytes, str]]:
-    from curate.config import RenderOptions
-    from curate.sources import render_document
+    from curate.core.config import RenderOptions
+    from curate.stages.sources import render_document
 
     docs = sorted((ROOT / "examples").glob("*.pdf")) + (
         sorted(CORPUS.glob("*.pdf")) if CORPUS.is_dir() else []
@@ -55,7 +55,7 @@ def _work(args):
     if engine_name == "rapidocr-onnxruntime":
         from rapidocr_onnxruntime import RapidOCR
 
-        from curate.ocr.page import decode_rgb
+        from curate.stages.ocr.page import decode_rgb
 
         engine = RapidOCR(use_cls=False, intra_op_num_threads=threads)
         texts = []
@@ -64,9 +64,9 @@ def _work(args):
             lines.sort(key=lambda r: (round(min(p[1] for p in r[0]) / 8), min(p[0] for p in r[0])))
             texts.append("\n".join(r[1] for r in lines))
     else:
-        from curate.config import OcrOptions
-        from curate.ocr import load_engine, ocr_page
+        from curate.core.config import OcrOptions
         from curate.schemas import ImageData, PageRecord
+        from curate.stages.ocr import load_engine, ocr_page
 
         options = OcrOptions(engine=engine_name, threads=threads, rotation="never")
         engine = load_engine(options)
@@ -128,7 +128,7 @@ def available(engine: str) -> bool:
 
 def end_to_end(dpi: int) -> None:
     """curate run over text PDFs + scans: --ocr always vs auto, same inputs."""
-    from curate.config import PipelineConfig
+    from curate.core.config import PipelineConfig
     from curate.jobs import Inputs, plan_job, run_job
 
     work = Path(tempfile.mkdtemp(prefix="curate-ocr-bench-"))

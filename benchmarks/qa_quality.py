@@ -34,9 +34,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from curate.config import load_config
+from curate.core.config import load_config
+from curate.core.text import normalize
 from curate.jobs import Inputs, plan_job, run_job
-from curate.text import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 KIND_OF = [  # question form -> the rule family it belongs to; the first that matches

@@ -4,7 +4,7 @@
 
 Prints pages/s for
   bare      a plain loop: open each PDF, get_pixmap at the DPI, PNG-encode;
-  stage     curate.sources.render_document (the same plus text lines with boxes);
+  stage     curate.stages.sources.render_document (the same plus text lines with boxes);
   beam-w1   the `curate render` Beam job with 1 worker (render + Parquet shards + manifest);
   beam-w2   the same with 2 worker processes;
 then `ratio=` of beam-w1 pages/s to bare pages/s, last. All on the same pages, in one run.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pymupdf
 
-from curate.config import PipelineConfig, RenderOptions
-from curate.sources import render_document
+from curate.core.config import PipelineConfig, RenderOptions
+from curate.stages.sources import render_document
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.generators import generate_qa
-from curate.samples import assemble_sample, plan_windows
+from curate.core.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.schemas import PageRecord
-from curate.scoring import Part, ScoringModel, score_samples
-from curate.sources import render_document
+from curate.stages.generators import generate_qa
+from curate.stages.samples import assemble_sample, plan_windows
+from curate.stages.scoring import Part, ScoringModel, score_samples
+from curate.stages.sources import render_document
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -38,8 +38,8 @@ from pathlib import Path
 import torch
 
 from curate.schemas import ImageData, QAItem, SampleRecord
-from curate.scoring import Part, ScoringModel, score_samples
-from curate.scoring.random_models import build_random_vlm
+from curate.stages.scoring import Part, ScoringModel, score_samples
+from curate.stages.scoring.random_models import build_random_vlm
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ["ifd", "vfd", "mifd", "ffd"]

@@ -19,9 +19,9 @@ from pathlib import Path
 import pymupdf
 from pptx import Presentation
 
-from curate.config import RenderOptions
-from curate.sources.pdf import render_open_document
-from curate.sources.slides import convert_to_pdf
+from curate.core.config import RenderOptions
+from curate.stages.sources.pdf import render_open_document
+from curate.stages.sources.slides import convert_to_pdf
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "slides"
 
@@ -44,8 +44,8 @@ def web(root: Path, count: int) -> None:
     from functools import partial
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    from curate.config import WebOptions
-    from curate.sources.web import WebRenderer
+    from curate.core.config import WebOptions
+    from curate.stages.sources.web import WebRenderer
 
     root.mkdir()
     for i in range(count):

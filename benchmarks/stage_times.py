@@ -24,7 +24,7 @@ from pathlib import Path
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from render import corpus
 
-from curate.config import PipelineConfig
+from curate.core.config import PipelineConfig
 from curate.jobs import Inputs, plan_job, run_job
 
 _BUNDLES: list[tuple[float, str]] = []

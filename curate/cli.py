@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from curate import storage
-from curate.config import PipelineConfig, load_config
-from curate.dataset import iter_rows, locate, shard_files
-from curate.errors import CurateError
+from curate.core.config import PipelineConfig, load_config
+from curate.io import storage
+from curate.io.errors import CurateError
+from curate.outputs.dataset import iter_rows, locate, shard_files
+from curate.outputs.writers.manifest import read_manifest
+from curate.outputs.writers.parquet import DATA, DEAD_LETTER, DROPPED
 from curate.schemas import METRICS
-from curate.writers.manifest import read_manifest
-from curate.writers.parquet import DATA, DEAD_LETTER, DROPPED
 
 app = typer.Typer(
     help="Turn documents into text-rich multi-image instruction data (Parquet).",
@@ -208,7 +208,7 @@ def _check_scored(counters: dict[str, int], metrics: list[str]) -> None:
 
 def _check_failure_rate(output: str, most: float) -> None:
     """Exit 1, with everything already written, when too much of the job failed."""
-    from curate.writers.manifest import read_manifest
+    from curate.outputs.writers.manifest import read_manifest
 
     try:
         manifest = read_manifest(output)
@@ -574,7 +574,7 @@ def filter_command(
 @app.command()
 def models() -> None:
     """List the reference models `score` and `filter` use by default, and how to use others."""
-    from curate.scoring.models import DEFAULTS, find_default, model_folders
+    from curate.stages.scoring.models import DEFAULTS, find_default, model_folders
 
     table = Table(title="default scoring models")
     for column in ("name", "used for", "where"):
@@ -661,8 +661,8 @@ def export_command(
     ),
 ) -> None:
     """Write a dataset in a training format with a dataset card, validate it, maybe upload it."""
-    from curate.export import ExportOptions, export_dataset
-    from curate.export.hub import upload_folder
+    from curate.outputs.export import ExportOptions, export_dataset
+    from curate.outputs.export.hub import upload_folder
 
     options = ExportOptions(tiles=tiles, tile_size=tile_size, max_tiles=max_tiles)
     with _user_errors(), console.status(f"exporting {dataset} as {fmt} ..."):
@@ -694,7 +694,7 @@ def report_command(
     samples: int = typer.Option(24, "--samples", min=0, help="Samples shown in the gallery."),
 ) -> None:
     """Write a static HTML report (counts, drop reasons, score charts, a gallery); no server."""
-    from curate.report import write_report
+    from curate.outputs.report import write_report
 
     try:
         with console.status("building the report ..."):

@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from curate import __version__
-from curate.config import ConfigError
-from curate.local import run_local
+from curate.core.config import ConfigError
+from curate.outputs.writers.claim import claim_output
+from curate.outputs.writers.manifest import RunReport, read_manifest, write_manifest
 from curate.plan import Inputs, Job, names_runner, plan_job, serve
-from curate.sources import SUPPORTED_EXTENSIONS
-from curate.writers.claim import claim_output
-from curate.writers.manifest import RunReport, read_manifest, write_manifest
+from curate.runners.local import run_local
+from curate.stages.sources import SUPPORTED_EXTENSIONS
 
 __all__ = ["Inputs", "Job", "plan_job", "run_job"]
 
@@ -45,7 +45,9 @@ def run_job(
             if runner == "local":
                 report = run_local(ready, progress)
             else:
-                from curate.pipelines.launch import run_beam  # Beam is imported only when it runs
+                from curate.runners.beam.launch import (
+                    run_beam,  # Beam is imported only when it runs
+                )
 
                 report = run_beam(ready, list(beam_args), progress)
         manifest = read_manifest(staging)

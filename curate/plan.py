@@ -10,8 +10,8 @@ so the CLI, a notebook and a library call build the same job from the same confi
     score      samples (or LLaVA JSON) -> samples with scores
     filter     samples (or LLaVA JSON) -> (scores ->) kept and dropped samples
 
-Runners (`curate/local.py`, `curate/pipelines/`) execute `job.stages()`; `serve(job)` keeps
-what the job needs beside it running (the embedded LLM) while they do.
+Runners (`curate/runners/local.py`, `curate/runners/beam/`) execute `job.stages()`;
+`serve(job)` keeps what the job needs beside it running (the embedded LLM) while they do.
 """
 
 from __future__ import annotations
@@ -21,21 +21,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from curate import storage
-from curate.config import ConfigError, PipelineConfig
-from curate.filters.dedup import DeduplicatePages, HashPages
-from curate.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextDensity
-from curate.filters.select import FilterSamples
-from curate.generators.base import generator_class
-from curate.generators.stage import GenerateQA
-from curate.ocr import OcrPages, OcrUnavailable, check_engine
-from curate.samples import AssembleSamples
+from curate.core.config import ConfigError, PipelineConfig
+from curate.core.stage import Spread, Stage, Tally
+from curate.io import storage
 from curate.schemas import LinkedDocument, PageRecord
 from curate.schemas.reasons import PageDropReason
-from curate.scoring.models import resolve_model
-from curate.scoring.stage import ScoreSamples
-from curate.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
-from curate.stage import Spread, Stage, Tally
+from curate.stages.filters.dedup import DeduplicatePages, HashPages
+from curate.stages.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextDensity
+from curate.stages.filters.select import FilterSamples
+from curate.stages.generators.base import generator_class
+from curate.stages.generators.stage import GenerateQA
+from curate.stages.ocr import OcrPages, OcrUnavailable, check_engine
+from curate.stages.samples import AssembleSamples
+from curate.stages.scoring.models import resolve_model
+from curate.stages.scoring.stage import ScoreSamples
+from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
 
 Command = Literal["run", "render", "ocr", "generate", "score", "filter"]
 Step = Stage | Tally | Spread

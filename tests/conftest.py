@@ -52,6 +52,6 @@ def curated_output(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def samples_by_id(curated_output):
-    from curate.export import read_samples
+    from curate.outputs.export import read_samples
 
     return {s.sample_id: s for s in read_samples(str(curated_output))}

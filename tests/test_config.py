@@ -1,6 +1,6 @@
 import pytest
 
-from curate.config import ConfigError, PipelineConfig, load_config
+from curate.core.config import ConfigError, PipelineConfig, load_config
 
 
 def test_yaml_and_toml_with_flag_overrides(tmp_path):

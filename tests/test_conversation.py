@@ -1,6 +1,6 @@
 """Interleaved image placeholders: one per image, in image order, where each is first needed."""
 
-from curate.conversation import (
+from curate.document.conversation import (
     build_conversation,
     name_image,
     place_images,

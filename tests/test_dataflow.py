@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from curate.config import PipelineConfig
+from curate.core.config import PipelineConfig
 
 dataflow = pytest.importorskip(
     "apache_beam.runners.dataflow.dataflow_runner", reason="needs apache-beam[gcp]"
@@ -24,8 +24,8 @@ def test_full_job_translates_for_dataflow_with_image_and_gpu_hint():
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from curate.pipelines.graph import build
     from curate.plan import Inputs, Job
+    from curate.runners.beam.graph import build
 
     options = PipelineOptions(
         [

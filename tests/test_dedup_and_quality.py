@@ -17,8 +17,13 @@ from apache_beam.testing.util import assert_that, equal_to
 from documents import REPORT_PAGES, SCAN_PAGES, rasterize_pages, write_scan_pdf, write_text_pdf
 from PIL import Image
 
-from curate.config import DedupOptions, QualityOptions, RenderOptions
-from curate.filters.dedup import (
+from curate.core.config import DedupOptions, QualityOptions, RenderOptions
+from curate.core.fingerprints import hash_name, perceptual_hash, rotation_hashes
+from curate.core.stage import run_item
+from curate.runners.beam.dedup import ConnectedComponents, DuplicateVerdicts
+from curate.schemas import ImageData, PageRecord, QAItem, SampleRecord, TextBlock
+from curate.schemas.reasons import RejectReason
+from curate.stages.filters.dedup import (
     DeduplicatePages,
     HashPages,
     Work,
@@ -28,13 +33,9 @@ from curate.filters.dedup import (
     representatives,
     sketch_page,
 )
-from curate.filters.quality import filter_qa_lengths, is_blank, language_allowed, text_density
-from curate.fingerprints import hash_name, perceptual_hash, rotation_hashes
-from curate.pipelines.dedup import ConnectedComponents, DuplicateVerdicts
-from curate.schemas import ImageData, PageRecord, QAItem, SampleRecord, TextBlock
-from curate.schemas.reasons import RejectReason
-from curate.sources import render_document
-from curate.stage import run_item
+from curate.stages.filters.quality import is_blank, language_allowed, text_density
+from curate.stages.generators.lengths import filter_qa_lengths
+from curate.stages.sources import render_document
 
 OPTIONS = DedupOptions()
 

@@ -14,9 +14,9 @@ import yaml
 from hub_server import HubServer
 from PIL import Image
 
-from curate.conversation import build_conversation
-from curate.export import FORMATS, ExportOptions, export_dataset, get_exporter, read_samples
-from curate.export.tiles import best_grid, plan_tiles
+from curate.document.conversation import build_conversation
+from curate.outputs.export import FORMATS, ExportOptions, export_dataset, get_exporter, read_samples
+from curate.outputs.export.tiles import best_grid, plan_tiles
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.config import FilterOptions
-from curate.filters.select import decide, top_threshold
+from curate.core.config import FilterOptions
 from curate.schemas import SampleRecord, Scores
 from curate.schemas.reasons import SampleDropReason
+from curate.stages.filters.select import decide, top_threshold
 
 MODELS = Path(__file__).resolve().parents[1] / ".models"
 runner = CliRunner()
@@ -143,9 +143,9 @@ def test_filter_an_existing_llava_json_dataset(tmp_path):
 def test_generate_scores_and_filters_what_its_config_asks_and_the_library_agrees(tmp_path):
     """`curate generate --config` with scoring metrics scores; with only a filter metric it scores
     what the filter needs. `plan_job` + `run_job` with the same config writes the same files."""
-    from curate.config import load_config
-    from curate.dataset import locate
+    from curate.core.config import load_config
     from curate.jobs import plan_job, run_job
+    from curate.outputs.dataset import locate
     from curate.plan import Dataset
 
     (tmp_path / "in").mkdir()
@@ -191,8 +191,8 @@ def test_beam_top_threshold_is_exact_without_gathering_every_score(keep_top):
     import apache_beam as beam
     from apache_beam.testing.util import assert_that, equal_to
 
-    from curate.filters.select import FilterSamples
-    from curate.pipelines.select import TopThreshold
+    from curate.runners.beam.select import TopThreshold
+    from curate.stages.filters.select import FilterSamples
 
     rng = random.Random(7)
     scores = [round(rng.random(), 3) for _ in range(20_000)]  # many ties
@@ -229,7 +229,7 @@ def _llavar2_json(tmp_path: Path, records: int = 3) -> tuple[Path, Path]:
 
 
 def test_duo_layout_reads_llavar2_blocks_and_leaves_plain_turns_alone():
-    from curate.export.llava import duo_kinds
+    from curate.outputs.export.llava import duo_kinds
 
     blocks = ["What is the total?", "Explain how you found it.", "Who signed?", "Why is it them?"]
     assert duo_kinds(blocks) == ["extractive", "self_explain"] * 2
@@ -262,7 +262,7 @@ def test_ffd_on_llavar2_json_is_computed_and_a_metric_never_computed_fails_loudl
 
 @pytest.mark.skipif(not (MODELS / "tiny-idefics3").is_dir(), reason="run make_scoring_models.py")
 def test_default_models_are_found_from_any_working_directory(tmp_path, monkeypatch):
-    from curate.scoring import resolve_model
+    from curate.stages.scoring import resolve_model
 
     home = tmp_path / "home"
     home.mkdir()

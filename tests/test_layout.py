@@ -4,11 +4,11 @@ import pymupdf
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
-from curate.config import RenderOptions
-from curate.generators.grounding import is_grounded
-from curate.generators.template import _Page
+from curate.core.config import RenderOptions
 from curate.schemas import BlockRole, PageRecord, TextBlock
-from curate.sources import render_document
+from curate.stages.generators.grounding import is_grounded
+from curate.stages.generators.template import _Page
+from curate.stages.sources import render_document
 
 
 def _roles(path, **options) -> list[dict[str, BlockRole]]:
@@ -146,7 +146,7 @@ def _line(text: str, x: float, y: float, width: float = 300) -> TextBlock:
 def test_ocr_lines_of_two_columns_are_read_column_by_column_and_a_table_row_by_row():
     """OCR gives boxes only; a two-column scan read row by row across the page interleaved
     its columns ("...temporary ap-" / "cepted service." / "pointment: Provided, ...")."""
-    from curate.layout import reading_order
+    from curate.document.layout import reading_order
 
     left = [f"left column line {i} of prose" for i in range(6)]
     right = [f"right column line {i} of prose" for i in range(6)]

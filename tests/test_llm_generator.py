@@ -11,14 +11,14 @@ from fake_openai import HALLUCINATION, OFF_QUESTION, FakeOpenAI
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.config import GeneratorOptions, LLMOptions, RenderOptions, SampleOptions
-from curate.generators.checks import answer_fits_question, builds_on
-from curate.generators.grounding import is_grounded
-from curate.generators.llm import generate_llm_qa
-from curate.generators.llm_client import LLMCallError, LLMClient
-from curate.samples import assemble_sample
+from curate.core.config import GeneratorOptions, LLMOptions, RenderOptions, SampleOptions
 from curate.schemas.reasons import FailureReason, RejectReason
-from curate.sources import render_document
+from curate.stages.generators.checks import answer_fits_question, builds_on
+from curate.stages.generators.grounding import is_grounded
+from curate.stages.generators.llm import generate_llm_qa
+from curate.stages.generators.llm_client import LLMCallError, LLMClient
+from curate.stages.samples import assemble_sample
+from curate.stages.sources import render_document
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 runner = CliRunner()
@@ -204,7 +204,7 @@ def test_cross_image_items_need_facts_found_in_two_images_and_grounded_answers(f
 
 
 def test_derived_numbers_allow_totals_and_differences_of_cited_facts():
-    from curate.generators.checks import claims_grounded, derived_numbers
+    from curate.stages.generators.checks import claims_grounded, derived_numbers
 
     facts = ["Budget: 9.8 million dollars", "Planned berths: 2", "Inspections: 112"]
     derived = " ".join(derived_numbers(facts))
@@ -342,7 +342,7 @@ def test_errors_that_persist_become_a_reasoned_failure(fake, sample):
 
 
 def test_tolerant_parsing_of_llm_replies():
-    from curate.generators.llm_client import parse_json_object
+    from curate.stages.generators.llm_client import parse_json_object
 
     assert parse_json_object('Sure:\n```json\n{"a": 1}\n```') == {"a": 1}
     assert parse_json_object('{"answer": "two\nlines"}') == {"answer": "two\nlines"}  # raw newline
@@ -487,7 +487,7 @@ def test_a_real_llama_cpp_server_as_an_external_endpoint_negotiates_its_format(t
     import sys
     import urllib.request
 
-    from curate.generators.embedded import free_port, gguf_path
+    from curate.stages.generators.embedded import free_port, gguf_path
 
     port, log = free_port(), tmp_path / "server.log"
     model = str(gguf_path())
@@ -530,8 +530,8 @@ def test_a_crashed_embedded_server_is_reported_restarted_once_then_stops_the_job
     import os
     import signal
 
-    from curate.generators.embedded import EmbeddedServerError
-    from curate.generators.llm import LLMGenerator
+    from curate.stages.generators.embedded import EmbeddedServerError
+    from curate.stages.generators.llm import LLMGenerator
 
     schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
     ask = [{"role": "user", "content": "Reply in JSON with the key a."}]
@@ -539,7 +539,7 @@ def test_a_crashed_embedded_server_is_reported_restarted_once_then_stops_the_job
         with LLMGenerator.serve(
             GeneratorOptions(backend="llm"), "/tmp/unused", remote=False
         ) as options:
-            from curate.generators.embedded import server_state
+            from curate.stages.generators.embedded import server_state
 
             client = LLMClient(options.llm, None, options.llm.structured_output)
             first = _pid_on(options.llm.base_url)
@@ -574,7 +574,12 @@ def _pid_on(base_url: str) -> int | None:
 
 def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
     """Real replies of the 135M model on ../shared/corpus pages that looked plausible."""
-    from curate.generators.checks import answer_fits_question, echoes, is_question, mostly_from
+    from curate.stages.generators.checks import (
+        answer_fits_question,
+        echoes,
+        is_question,
+        mostly_from,
+    )
 
     assert (
         not is_question("1") and not is_question("4,") and is_question("What is the fiscal year?")
@@ -615,7 +620,7 @@ def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
 def test_a_reply_trickled_past_the_deadline_is_cut_off(fake, sample):
     """The timeout covers a whole attempt: a byte every 50 ms keeps every read in time, but the
     reply (about 500 bytes) takes 25 s; it is cut off at timeout_s and reported."""
-    from curate.generators.llm_client import LLMClient as Client
+    from curate.stages.generators.llm_client import LLMClient as Client
 
     fake.script = [("trickle", 0.05)] * 3
     options = _options(fake, timeout_s=1, max_retries=0)

@@ -22,12 +22,12 @@ from documents import (
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
-from curate.config import OcrOptions, RenderOptions
-from curate.ocr import OcrInputError, OcrUnavailable, load_engine, ocr_page
-from curate.ocr.rotation import box_to_original, rotate_clockwise
+from curate.core.config import OcrOptions, RenderOptions
 from curate.schemas import ImageData, PageRecord
 from curate.schemas.reasons import FailureReason
-from curate.sources import render_document
+from curate.stages.ocr import OcrInputError, OcrUnavailable, load_engine, ocr_page
+from curate.stages.ocr.rotation import box_to_original, rotate_clockwise
+from curate.stages.sources import render_document
 
 CER_BOUND = 0.08
 
@@ -114,7 +114,7 @@ def test_auto_leaves_text_layer_pages_untouched_and_reads_scans(tmp_path, rapid)
     native = [p for p in render_document(str(write_text_pdf(tmp_path / "t.pdf")), RenderOptions())]
     scans = [p for p in render_document(str(write_scan_pdf(tmp_path / "s.pdf")), RenderOptions())]
     assert not any(p.needs_ocr for p in native) and all(p.needs_ocr for p in scans)
-    from curate.ocr import needs_ocr
+    from curate.stages.ocr import needs_ocr
 
     assert [needs_ocr(p, "auto") for p in native + scans] == [False] * len(native) + [True] * len(
         scans
@@ -230,8 +230,8 @@ def _scan_with_layer(path, image_text: str, layer_text: str):
 
 
 def test_a_wrong_embedded_ocr_layer_is_read_again_and_a_right_one_kept(tmp_path):
-    from curate.ocr import OcrPages
-    from curate.stage import Keep
+    from curate.core.stage import Keep
+    from curate.stages.ocr import OcrPages
 
     wrong = _scan_with_layer(
         tmp_path / "wrong.pdf", "Total boxes: 28 crates", "Total boxes: 2 crates"
@@ -255,7 +255,7 @@ def test_a_wrong_embedded_ocr_layer_is_read_again_and_a_right_one_kept(tmp_path)
 
 def test_the_engine_loads_on_the_first_page_that_needs_ocr_and_only_once(tmp_path):
     """Born-digital jobs must not pay the engine's start-up; scans load it once per worker."""
-    from curate.ocr import OcrPages
+    from curate.stages.ocr import OcrPages
 
     stage = OcrPages(OcrOptions(threads=1))
     stage.setup()

@@ -18,10 +18,10 @@ from documents import (
 )
 from PIL import Image
 
-from curate.config import RenderOptions
+from curate.core.config import RenderOptions
 from curate.schemas import Failure, PageRecord
 from curate.schemas.reasons import FailureReason
-from curate.sources import render_document
+from curate.stages.sources import render_document
 
 
 def _render(path, **options):
@@ -76,7 +76,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_page_images_hold_the_rendered_pixels_in_files_the_size_of_mupdfs(tmp_path):
-    """PNGs are written on helper threads by OpenCV, not by MuPDF (curate/sources/encode.py):
+    """PNGs are written on helper threads by OpenCV, not by MuPDF (curate/stages/sources/encode.py):
     the same pixels, and files no more than 5% larger (zlib levels 1 to 3 give +55% here)."""
     colour = pymupdf.open()
     page = colour.new_page(width=300, height=200)
@@ -100,8 +100,8 @@ def test_page_images_hold_the_rendered_pixels_in_files_the_size_of_mupdfs(tmp_pa
 
 
 def test_greyscale_pixmaps_are_written_as_they_are():
-    from curate.fingerprints import perceptual_hash
-    from curate.sources.encode import pixels, png
+    from curate.core.fingerprints import perceptual_hash
+    from curate.stages.sources.encode import pixels, png
 
     doc = pymupdf.open(stream=write_text_pdf_bytes([["Grey", "a line of text"]]), filetype="pdf")
     pixmap = doc[0].get_pixmap(colorspace=pymupdf.csGRAY, dpi=50)
@@ -112,7 +112,7 @@ def test_greyscale_pixmaps_are_written_as_they_are():
 
 
 def test_a_page_whose_image_cannot_be_written_fails_alone(tmp_path, monkeypatch):
-    import curate.sources.encode as encode
+    import curate.stages.sources.encode as encode
 
     doc = pymupdf.open()
     for width in (300, 200, 300):  # the middle page's image is the one that fails
@@ -138,7 +138,7 @@ def test_pages_wait_for_the_helpers_once_their_pixels_pass_the_budget(monkeypatc
     and no more than IN_FLIGHT_BYTES wait (a page larger than that waits alone)."""
     import numpy as np
 
-    import curate.sources.encode as encode
+    import curate.stages.sources.encode as encode
 
     page = np.full((100, 100, 3), 255, np.uint8)
     monkeypatch.setattr(encode, "IN_FLIGHT_BYTES", int(2.5 * page.nbytes))
@@ -162,7 +162,7 @@ def test_each_pages_text_is_read_once_and_gives_the_same_blocks_as_reading_it_ag
     tmp_path, monkeypatch
 ):
     """The document pass keeps lines and roles for the render pass, within `KEPT_LINES`."""
-    import curate.sources.pdf as pdf
+    import curate.stages.sources.pdf as pdf
 
     path = write_text_pdf(tmp_path / "r.pdf")
     reads = []
@@ -211,7 +211,7 @@ def test_underscores_drawn_as_rules_are_read_as_underscores():
     layer has a space there: the nettle manual's `struct sha512_224_ctx` read `sha512 224 ctx`,
     and questions blanked "224" out of it. Underlines and dashes drawn as lines stay as they are.
     """
-    from curate.sources.pdf import read_lines
+    from curate.stages.sources.pdf import read_lines
 
     page = pymupdf.open().new_page()
     font, size = pymupdf.Font("tiro"), 11
@@ -236,7 +236,7 @@ def test_underscores_drawn_as_rules_are_read_as_underscores():
 def test_accents_set_apart_from_their_letters_read_as_accented_letters():
     """TeX's old fonts set "ö" as "¨" then "o", and the nettle manual's author read
     "Niels M¨oller". A hat over a formula's letter and an acute used as an apostrophe stay."""
-    from curate.sources.pdf import UnderscoreRules, _line_text, read_lines
+    from curate.stages.sources.pdf import UnderscoreRules, _line_text, read_lines
 
     page = pymupdf.open().new_page()
     lines = ["Niels M¨oller, Micha¨el and Jos´e", "it´s 2¨x"]
@@ -252,7 +252,7 @@ def test_accents_set_apart_from_their_letters_read_as_accented_letters():
 def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
     """Indian reports set ₹ in Rupee Foradian, which draws it on the grave accent's code point:
     the Reliance report's "₹17,81,841 crore" read "`17,81,841 crore". Other fonts keep "`"."""
-    from curate.sources.pdf import UnderscoreRules, _line_text, read_lines
+    from curate.stages.sources.pdf import UnderscoreRules, _line_text, read_lines
 
     doc = pymupdf.open(shared_corpus / "pdf" / "report_reliance-annual-2021-22-excerpt.pdf")
     texts = [line.text for line in read_lines(doc[1])]
@@ -346,7 +346,7 @@ def test_curate_imports_pymupdf_without_its_layout_model_which_stays_importable(
     """pymupdf 2 loads an ONNX layout model on import (0.45 s, 55 MB per process) that curate
     never uses; a user who wants it can still import it."""
     code = (
-        "import sys, curate.sources; print('pymupdf.layout' in sys.modules); "
+        "import sys, curate.stages.sources; print('pymupdf.layout' in sys.modules); "
         "import pymupdf.layout, pymupdf; print(callable(pymupdf._get_layout))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -148,14 +148,14 @@ def test_a_second_run_and_a_two_process_run_write_identical_shards(corpus, run_o
 
 
 def test_two_workers_are_processes_of_curates_worker_and_start_quietly(tmp_path, caplog):
-    """`--workers 2` runs curate.pipelines.worker (Beam's harness, which then exits at once),
+    """`--workers 2` runs curate.runners.beam.worker (Beam's harness, which then exits at once),
     without Beam's warning about a staged main session on every worker start."""
     import os
     import sys
 
     import apache_beam as beam
 
-    from curate.pipelines.launch import run_graph
+    from curate.runners.beam.launch import run_graph
 
     caplog.set_level(logging.WARNING)
 
@@ -170,7 +170,7 @@ def test_two_workers_are_processes_of_curates_worker_and_start_quietly(tmp_path,
 
     run_graph(build, workers=2)
     facts = {line for f in tmp_path.glob("facts*") for line in f.read_text().splitlines()}
-    assert facts and {fact.split()[1] for fact in facts} == {"curate.pipelines.worker"}
+    assert facts and {fact.split()[1] for fact in facts} == {"curate.runners.beam.worker"}
     assert str(os.getpid()) not in {fact.split()[0] for fact in facts}
     assert "semi_persistent_directory" not in caplog.text
 
@@ -179,7 +179,7 @@ def test_beam_comes_without_its_bigquery_connector_which_stays_importable():
     """`import apache_beam` would import BigQuery's client (0.2 to 0.35 s in the launcher and
     every worker); curate skips it, and a user's own `import` of it still works."""
     code = (
-        "import sys, curate.pipelines; print('google.cloud.bigquery' in sys.modules); "
+        "import sys, curate.runners.beam; print('google.cloud.bigquery' in sys.modules); "
         "from apache_beam.io.gcp.bigquery import WriteToBigQuery; print(callable(WriteToBigQuery))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -189,7 +189,7 @@ def test_beam_comes_without_its_bigquery_connector_which_stays_importable():
 def test_model_stages_report_memory_without_a_warning_per_bundle():
     """Skipping Beam's model manager must not also cost RunInference its memory readings."""
     code = (
-        "import curate.pipelines; from apache_beam.ml.inference import base; "
+        "import curate.runners.beam; from apache_beam.ml.inference import base; "
         "print(base._get_current_process_memory_in_bytes() > 0)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -197,7 +197,8 @@ def test_model_stages_report_memory_without_a_warning_per_bundle():
 
 
 def test_the_local_runner_writes_what_beam_writes(corpus, run_output, tmp_path):
-    """The same job through curate/local.py (no Beam): byte-identical shards, the same manifest."""
+    """The same job through curate/runners/local.py (no Beam): byte-identical shards, the same
+    manifest."""
     curate("run", corpus, "--output", tmp_path / "local", "--no-progress", "--dpi", "72", "--local")
     assert digests(tmp_path / "local") == digests(run_output)
     local, with_beam = (

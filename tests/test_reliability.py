@@ -15,10 +15,10 @@ from documents import write_text_pdf
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.config import RenderOptions
-from curate.local import list_inputs
+from curate.core.config import RenderOptions
+from curate.runners.local import list_inputs
 from curate.schemas import Failure, PageRecord
-from curate.sources import render_document
+from curate.stages.sources import render_document
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ from playwright.sync_api import sync_playwright
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.config import WebOptions
+from curate.core.config import WebOptions
 
 pytestmark = [
     pytest.mark.slow,

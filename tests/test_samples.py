@@ -1,9 +1,9 @@
 import pytest
 
-from curate.config import SampleOptions
-from curate.samples import assemble_sample, plan_windows, window_key
+from curate.core.config import SampleOptions
 from curate.schemas import ImageData, PageRecord
 from curate.schemas.reasons import SampleDropReason
+from curate.stages.samples import assemble_sample, plan_windows, window_key
 
 
 @pytest.mark.parametrize("max_images", [1, 2, 3, 4, 7])

@@ -180,8 +180,8 @@ def test_an_image_by_reference_pickles_as_its_uri_and_reads_back_on_use(tmp_path
 
 
 def test_the_shard_writer_reads_images_by_reference_and_lets_them_go(tmp_path):
-    from curate.config import WriterOptions
-    from curate.writers.parquet import write_shard
+    from curate.core.config import WriterOptions
+    from curate.outputs.writers.parquet import write_shard
 
     pages = []
     for index in range(5):

@@ -13,12 +13,12 @@ import pytest
 import torch
 from documents import write_text_pdf
 
-from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.generators import generate_qa
-from curate.samples import assemble_sample
+from curate.core.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.schemas import ImageData, QAItem
-from curate.scoring import Part, ScoringModel, score_samples
-from curate.sources import render_document
+from curate.stages.generators import generate_qa
+from curate.stages.samples import assemble_sample
+from curate.stages.scoring import Part, ScoringModel, score_samples
+from curate.stages.sources import render_document
 
 MODELS = Path(__file__).resolve().parents[1] / ".models"
 pytestmark = pytest.mark.skipif(
@@ -259,7 +259,7 @@ def test_four_pages_at_smolvlms_image_settings_fit_and_are_scored(tmp_path):
     max_length) and is scored; with a tighter max_length, max_image_tokens brings it back in."""
     from PIL import Image
 
-    from curate.scoring.random_models import build_random_vlm
+    from curate.stages.scoring.random_models import build_random_vlm
 
     pages = []
     for shade in range(4):

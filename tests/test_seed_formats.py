@@ -10,8 +10,8 @@ import tarfile
 import pytest
 from PIL import Image
 
-from curate.export import ExportOptions, export_dataset, get_exporter
-from curate.export.leopard import dump_images, literal_problems, load_images
+from curate.outputs.export import ExportOptions, export_dataset, get_exporter
+from curate.outputs.export.leopard import dump_images, literal_problems, load_images
 
 pytestmark = pytest.mark.slow
 

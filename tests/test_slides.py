@@ -8,10 +8,10 @@ import pytest
 from documents import make_deck
 from pptx import Presentation
 
-from curate.config import RenderOptions
+from curate.core.config import RenderOptions
 from curate.schemas import Failure, PageRecord
 from curate.schemas.reasons import FailureReason
-from curate.sources import render_document
+from curate.stages.sources import render_document
 
 pytestmark = pytest.mark.skipif(
     shutil.which("soffice") is None, reason="LibreOffice is not installed"

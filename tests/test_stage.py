@@ -12,10 +12,7 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
-from curate.local import run_steps
-from curate.pipelines.stages import DROPPED, FAILURES, apply_stage
-from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
-from curate.stage import (
+from curate.core.stage import (
     BatchStage,
     DatasetStage,
     Drop,
@@ -28,6 +25,9 @@ from curate.stage import (
     Tally,
     run_item,
 )
+from curate.runners.beam.stages import DROPPED, FAILURES, apply_stage
+from curate.runners.local import run_steps
+from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ class Page:
 def test_a_documents_pages_stream_on_one_by_one_in_both_runners():
     """A 1,000-page document never has all its pages in memory (issue 19, item 5): each page
     has gone on before the next is rendered, locally and in the Beam DoFn."""
-    from curate.pipelines.stages import _StageFn
+    from curate.runners.beam.stages import _StageFn
 
     local = Pages(200)
     for _ in run_steps([local], [Num(1)], lambda where, record: None, lambda n, v: None):

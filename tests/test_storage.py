@@ -15,10 +15,10 @@ import fsspec
 import pytest
 from typer.testing import CliRunner
 
-from curate import storage
 from curate.cli import app
-from curate.config import LLMOptions
-from curate.generators.llm_client import LLMClient
+from curate.core.config import LLMOptions
+from curate.io import storage
+from curate.stages.generators.llm_client import LLMClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -54,7 +54,7 @@ def test_a_whole_job_runs_on_a_non_local_filesystem_without_touching_local_paths
     assert manifest["failures_by_reason"] == {"corrupt_document": 1, "unsupported_format": 1}
     shards = memory.glob("/job/out/data/*.parquet")
     assert shards and memory.glob("/job/out/dead_letter/*.parquet")
-    from curate.export import read_samples
+    from curate.outputs.export import read_samples
 
     samples = list(read_samples("memory://job/out"))
     assert len(samples) == manifest["counts"]["samples"]
@@ -139,8 +139,8 @@ def test_a_killed_writer_leaves_no_corrupt_entry(tmp_path):
 def test_concurrent_downloads_of_one_document_land_in_one_content_addressed_file(tmp_path):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from curate.config import WebOptions
-    from curate.sources.fetch import Fetcher
+    from curate.core.config import WebOptions
+    from curate.stages.sources.fetch import Fetcher
 
     body = b"%PDF-1.4\n" + bytes(range(256)) * 4000
 
@@ -179,9 +179,9 @@ def test_inputs_are_listed_by_the_job_with_match_all(tmp_path):
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
     from apache_beam.testing.util import assert_that, equal_to
 
-    from curate.local import list_inputs
-    from curate.pipelines.graph import ListInputs
-    from curate.sources import SUPPORTED_EXTENSIONS
+    from curate.runners.beam.graph import ListInputs
+    from curate.runners.local import list_inputs
+    from curate.stages.sources import SUPPORTED_EXTENSIONS
 
     (tmp_path / "docs" / "deep" / "deeper").mkdir(parents=True)
     for name in ("a.pdf", "deep/b.PDF", "deep/deeper/c.pptx", "deep/notes.txt"):

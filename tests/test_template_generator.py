@@ -10,13 +10,13 @@ from documents import (
     write_text_pdf,
 )
 
-from curate.config import GeneratorOptions, RenderOptions, SampleOptions
-from curate.generators import generate_qa
-from curate.generators.grounding import is_grounded, normalize
-from curate.samples import assemble_sample
+from curate.core.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.schemas import IMAGE_PLACEHOLDER, PageRecord
 from curate.schemas.reasons import SampleDropReason
-from curate.sources import render_document
+from curate.stages.generators import generate_qa
+from curate.stages.generators.grounding import is_grounded, normalize
+from curate.stages.samples import assemble_sample
+from curate.stages.sources import render_document
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -137,8 +137,8 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
     Email: ..." was asked about as a label, an author's affiliation mark ("Wang*1") as a
     number, and figure numbers ("Figs. 7 and 8") as facts. The sentences around them still
     are."""
-    from curate.generators.template import _key_values, _numbers, _Page
     from curate.schemas import TextBlock
+    from curate.stages.generators.template import _key_values, _numbers, _Page
 
     lines = [
         "The n-th word from the last group gK−1 is processed first, then the others follow.",
@@ -164,8 +164,8 @@ def test_a_blank_is_quoted_within_its_own_sentence():
     """A slide runs its English text into the Spanish on one line: the blank read "another in
     a spirit of ___ . \"Todos los". Abbreviations ("Fig.", "e.g.") do not end a sentence, and
     no blank is cut out of an address."""
-    from curate.generators.template import _cloze, _Page
     from curate.schemas import TextBlock
+    from curate.stages.generators.template import _cloze, _Page
 
     lines = [
         'endowed with reason and should act towards one another in a spirit of brotherhood. "Todos',
@@ -188,8 +188,8 @@ def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
     """An annual report's page ends in "Note: All figures are as on/for the year ended ..."
     under its last statistic's label, and was asked "Under which heading does image 2 say
     'Note: ...'?" with that label as the answer."""
-    from curate.generators.template import _Page, _sections
     from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import _Page, _sections
 
     lines = [
         ("EXPORTS", BlockRole.HEADING),
@@ -216,8 +216,8 @@ def test_text_continues_the_last_section_only_from_the_top_of_the_next_page():
     continues which section of image 1?" was answered with the author's name."""
     import random
 
-    from curate.generators.template import _cross_image, _Page
     from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import _cross_image, _Page
 
     def page(n, *lines):
         blocks = [TextBlock(text, (72, y, 500, y + 20), role=role) for text, y, role in lines]

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.config import RenderOptions, WebOptions
+from curate.core.config import RenderOptions, WebOptions
 from curate.schemas import Failure, PageRecord
 from curate.schemas.reasons import FailureReason
-from curate.sources.fetch import FetchRefused, check_url
-from curate.sources.web import WebRenderer, tile_ranges
+from curate.stages.sources.fetch import FetchRefused, check_url
+from curate.stages.sources.web import WebRenderer, tile_ranges
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/bin/chromium").exists(), reason="chromium is not installed"
@@ -377,8 +377,8 @@ CRAWL_IN_NAMESPACE = """
 import sys, threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from curate.config import RenderOptions, WebOptions
-from curate.sources.web import WebRenderer
+from curate.core.config import RenderOptions, WebOptions
+from curate.stages.sources.web import WebRenderer
 root = sys.argv[1]
 server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=root))
 threading.Thread(target=server.serve_forever, daemon=True).start()

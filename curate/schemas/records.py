@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from curate import storage
+from curate.io import storage
 from curate.schemas.columns import column, derived
 
 IMAGE_PLACEHOLDER = "<image>"

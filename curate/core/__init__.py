@@ -1,0 +1,1 @@
+"""The stage contract, typed options, registries, text and image fingerprints."""

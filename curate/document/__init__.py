@@ -1,0 +1,1 @@
+"""What a page says and how: its layout (roles, tables, sections) and the chat turns of a sample."""

@@ -1,0 +1,125 @@
+"""Exports of a curated dataset into the layouts training code reads; one module per format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from curate.io import storage
+from curate.outputs.dataset import iter_rows, locate
+from curate.outputs.export.base import (
+    ExportedSample,
+    Exporter,
+    ExportError,
+    ExportOptions,
+    ExportResult,
+)
+from curate.outputs.export.card import build_card
+from curate.outputs.export.cauldron import CauldronExporter
+from curate.outputs.export.chat import MessagesExporter, ShareGptExporter
+from curate.outputs.export.demon import DemonExporter
+from curate.outputs.export.hf import HfExporter
+from curate.outputs.export.leopard import LeopardExporter
+from curate.outputs.export.llamafactory import LlamaFactoryExporter
+from curate.outputs.export.llava import LlavaExporter, LlavaInterleaveExporter
+from curate.outputs.export.llavar2 import Llavar2Exporter
+from curate.outputs.stats import DatasetStats
+from curate.outputs.writers.manifest import read_manifest
+from curate.schemas import SampleRecord
+from curate.schemas.arrow import sample_from_row
+
+FORMATS: dict[str, type] = {
+    cls.name: cls
+    for cls in (
+        HfExporter,
+        LlavaExporter,
+        ShareGptExporter,
+        MessagesExporter,  # general training formats
+        CauldronExporter,
+        LeopardExporter,
+        Llavar2Exporter,
+        LlavaInterleaveExporter,  # seed projects
+        LlamaFactoryExporter,
+        DemonExporter,
+    )
+}
+CARD_FILE = "README.md"
+
+
+def get_exporter(name: str) -> Exporter:
+    if name not in FORMATS:
+        raise ExportError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}")
+    return FORMATS[name]()
+
+
+@dataclass
+class ExportReport:
+    result: ExportResult
+    stats: DatasetStats
+    errors: list[str] = field(default_factory=list)  # validator findings; empty when valid
+
+
+def read_samples(path: str) -> Iterator[SampleRecord]:
+    """The kept samples of a run folder (or a samples Parquet glob), one at a time."""
+    pattern, kind = locate(path)
+    if kind != "samples":
+        raise ExportError(
+            f"{path} holds {kind}, not samples; export the output of `curate run` or `curate "
+            "generate`"
+        )
+    for row in iter_rows(pattern):
+        yield sample_from_row(row)
+
+
+def export_dataset(
+    source: str,
+    output: str,
+    fmt: str,
+    options: ExportOptions | None = None,
+    repo_id: str | None = None,
+) -> ExportReport:
+    """Write `source`'s samples as `fmt` under `output`, with a dataset card, then validate it."""
+    exporter = get_exporter(fmt)
+    options = options or ExportOptions()
+    source, output = storage.normalize_uri(source), storage.normalize_uri(output)
+    storage.makedirs(output)
+    stats = DatasetStats()
+
+    def counted() -> Iterator[SampleRecord]:
+        for sample in read_samples(source):
+            stats.add(sample)
+            yield sample
+
+    result = exporter.write(counted(), output, options)
+    manifest = None
+    if not source.endswith(".parquet") and "*" not in source:
+        try:
+            manifest = read_manifest(source)
+        except FileNotFoundError:  # shards without a run's manifest: the card says less
+            manifest = None
+    languages = ((manifest or {}).get("config", {}).get("quality") or {}).get("languages") or None
+    card = build_card(
+        stats,
+        manifest,
+        fmt,
+        exporter.columns,
+        repo_id=repo_id,
+        language=languages,
+        train_with=exporter.train_with,
+    )
+    storage.write_bytes_atomic(storage.join(output, CARD_FILE), str(card).encode("utf-8"))
+    result.files.append(CARD_FILE)
+    return ExportReport(result, stats, exporter.validate(output))
+
+
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "ExportOptions",
+    "ExportReport",
+    "ExportResult",
+    "ExportedSample",
+    "export_dataset",
+    "get_exporter",
+    "read_samples",
+]

@@ -1,0 +1,1 @@
+"""Runners execute a plan: over plain iterators here, or as an Apache Beam graph."""

@@ -1,0 +1,1 @@
+"""Stage logic: plain Python over records, one package per kind of step."""

@@ -1,0 +1,250 @@
+"""The checks an LLM's QA must pass before it is kept; each failure has its reject reason.
+
+An LLM that is weak, or wrong for once, writes text that looks right. These checks look for the
+mistakes that matter to a trainer, using the page text as the truth:
+
+- `answer_fits_question`: an extractive answer must sit in the page text *next to words of the
+  question*, not merely somewhere on the page ("Who hit Louisiana?" -> "Katrina" passes only if
+  the line around "Katrina" speaks of hitting Louisiana).
+- `claims_grounded`: every number and capitalised name a caption, explanation or answer states
+  is in the page text (or its human-written context). Nothing invented.
+- `builds_on` and `location_only`: a self-explain turn must use the extracted answer and say
+  something about it, not only where it stands on the page.
+- `cited_images`: a cross-image item counts the images in which one of its cited facts is found.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+
+from curate.core.text import normalize
+from curate.stages.generators.grounding import grounding_score, occurs
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+_NAME = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
+
+STOPWORDS = frozenset(
+    """a an the and or but if of in on at to for from by with without about into over under
+    above below between through during before after as is are was were be been being has have
+    had do does did this that these those it its they them their there here what which who whom
+    whose when where why how many much more most less least some any all each every no not only
+    than then so such can could should would may might must will shall also very just one two
+    i you he she we me my your our his her us""".split()
+)
+# Words a question uses to point at a part of the page rather than at its content.
+STRUCTURAL = frozenset(
+    """page pages image images document text title heading headings header caption figure table
+    tables column columns row rows section chapter line lines label value values name names
+    number numbers total date author list item entry according given shown stated mentioned
+    written say says said state states main first last""".split()
+)
+# Words a caption uses about any page ("a report page headed X shows ...").
+DESCRIPTIVE = frozenset(
+    """report slide slides form manual describe describes headed shows show lists contains contain
+    includes include gives give presents present provides provide overview summary details detail
+    information content contents""".split()
+)
+# Words that say where something is; a self-explain made only of these says nothing else.
+LOCATION = STRUCTURAL | frozenset(
+    """top bottom left right middle center centre near next beside under above below upper lower
+    appears appear located locate found find listed shown see seen sits placed part side area
+    box region second third fourth corner end beginning start""".split()
+)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_words(text: str, ignore: frozenset[str] = STOPWORDS) -> set[str]:
+    """Stemmed, case-folded words that carry meaning; CJK text contributes its characters.
+    A word is ignored when it, or its stem, is in `ignore` ("figures" like "figure")."""
+    ignored = _stems(ignore)
+    words = set()
+    for word in _WORD.findall(normalize(text)):
+        if _CJK.search(word):
+            words.update(ch for ch in word if _CJK.match(ch))
+        elif len(word) > 1 and word not in ignore and _stem(word) not in ignored:
+            words.add(_stem(word))
+    return words
+
+
+@functools.cache
+def _stems(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(_stem(word) for word in words)
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in a text, normalised ("1,284" -> "1284", "12.50" -> "12.5")."""
+    found = set()
+    for number in _NUMBER.findall(normalize(text)):
+        found.add(number.rstrip("0").rstrip(".") if "." in number else number.lstrip("0") or "0")
+    return found
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words and runs of them: the names a text states. A lone capitalised word
+    that opens a sentence ("Together, ...") is ordinary capitalisation, not a name."""
+    found = set()
+    for match in _NAME.finditer(text):
+        before = text[: match.start()].rstrip()
+        opens_sentence = not before or before[-1] in ".!?:;\n\"'("
+        words = match.group().split()
+        if opens_sentence and len(words) == 1:
+            continue
+        words = [w for w in words if w.lower() not in STOPWORDS]
+        if words and not (len(words) == 1 and len(words[0]) < 2):
+            found.add(" ".join(words))
+    return found
+
+
+_IMAGE_REFERENCE = re.compile(r"\bimages?\s+\d+(?:\s*(?:,|and|or)\s*\d+)*", re.IGNORECASE)
+
+
+def claims_grounded(claim: str, source: str) -> bool:
+    """Every number and capitalised name in `claim` occurs in `source` (normalised, as whole
+    words). References to images ("image 2") are not claims."""
+    claim = _IMAGE_REFERENCE.sub(" ", claim)
+    if not numbers(claim) <= numbers(source):
+        return False
+    haystack = normalize(source)
+    for name in names(claim):
+        for word in name.split():
+            if not re.search(rf"(?<!\w){re.escape(normalize(word))}(?!\w)", haystack):
+                return False
+    return True
+
+
+def _same_case(answer: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(answer.strip())}(?!\w)", text) is not None
+
+
+def _places(lines: Sequence[str], answer: str, threshold: float) -> list[tuple[str, str]]:
+    """(the text the answer is found in, that text with the line before and after) for every
+    place it is found; two or three joined lines when it spans a line break. Only the most
+    exact matches count: the same case first ("MATCH" is not "<match>"), then normalised, then
+    fuzzy ("MATCH" is not found inside "matching" when it stands on its own somewhere)."""
+    for found in (_same_case, occurs, lambda a, t: grounding_score(a, t) >= threshold):
+        for size in (1, 2, 3):
+            places = [
+                (" ".join(lines[i : i + size]), " ".join(lines[max(0, i - 1) : i + size + 1]))
+                for i in range(len(lines) - size + 1)
+                if found(answer, " ".join(lines[i : i + size]))
+            ]
+            if places:
+                return places
+    return []
+
+
+def answer_fits_question(
+    question: str, answer: str, lines: Sequence[str], threshold: float = 90.0
+) -> bool:
+    """The answer is on the page and the question's words are around it: any of them on the
+    answer's own line ("Who is the author?" and "Author: Marta Keller"), or two of its content
+    words on the lines beside it (a table's label above its value). A title word next door is
+    not enough to tie "How many pages are in the guide?" to "Volume 2".
+
+    A question whose only words are structural ("What is the title?") fits any grounded answer.
+    """
+    answer_words = content_words(answer)
+    asked = content_words(question) - answer_words
+    specific = content_words(question, STOPWORDS | STRUCTURAL) - answer_words
+    places = _places(lines, answer, threshold)
+    if not places:
+        return False
+    if not specific:
+        return True
+    return any(
+        asked & content_words(line) or len(specific & content_words(near)) >= 2
+        for line, near in places
+    )
+
+
+_ASKING = re.compile(
+    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|name|list|give|describe|explain|identify|find|state|according|in|on|from|for|"
+    r"compare|summari[sz]e|fill|complete)\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str) -> bool:
+    """Three words or more, asked: ending with "?" or opening as a question or a request does.
+    ("1", "4," or "The first content slide" is not a question.)"""
+    words = sum(1 for word in _WORD.findall(text) if any(ch.isalpha() for ch in word))
+    return words >= 3 and (text.rstrip().endswith("?") or bool(_ASKING.match(text.strip())))
+
+
+def echoes(question: str, answer: str) -> bool:
+    """The answer mostly repeats the question's own words: no answer at all."""
+    words = content_words(answer, STOPWORDS | STRUCTURAL)
+    return bool(words) and len(words & content_words(question)) >= 0.8 * len(words)
+
+
+def mostly_from(text: str, source: str, share: float = 0.6) -> bool:
+    """Most of the text's own content words (structural ones aside) occur in the source: a
+    caption describes the page in its words, rather than echoing the prompt ("2 to 4 sentences
+    for this page") or describing another page."""
+    words = content_words(text, STOPWORDS | STRUCTURAL | DESCRIPTIVE)
+    return bool(words) and len(words & content_words(source)) >= share * len(words)
+
+
+def builds_on(explanation: str, answer: str) -> bool:
+    """The explanation uses the answer: verbatim, or most of its content words."""
+    if grounding_score(answer, explanation) >= 100:
+        return True
+    words = content_words(answer)
+    return bool(words) and len(words & content_words(explanation)) >= max(1, 0.6 * len(words))
+
+
+def location_only(explanation: str, answer: str, question: str = "") -> bool:
+    """Nothing in the explanation but the answer, the question's words and where things are."""
+    said = content_words(explanation, STOPWORDS | LOCATION)
+    said -= content_words(answer) | content_words(question)
+    return len(said) < 3
+
+
+def cited_images(
+    evidence: Iterable[tuple[int, str]], image_texts: Sequence[str], threshold: float
+) -> set[int]:
+    """The 1-based images in which a cited fact is found (each fact checked against its image)."""
+    found = set()
+    for image, fact in evidence:
+        if 1 <= image <= len(image_texts) and fact.strip():
+            if grounding_score(fact, image_texts[image - 1]) >= threshold:
+                found.add(image)
+    return found
+
+
+def derived_numbers(facts: Iterable[str]) -> set[str]:
+    """Numbers a comparison or total may state: the facts' own, and sums and differences of two."""
+    values = []
+    for fact in facts:
+        for number in numbers(fact):
+            try:
+                values.append(float(number))
+            except ValueError:
+                pass
+    derived = set()
+    for i, a in enumerate(values):
+        for b in values[i + 1 :]:
+            for value in (a + b, abs(a - b), sum(values)):
+                derived.add(f"{round(value, 6):g}")
+    return derived
+
+
+def answers_agree(first: str, second: str) -> bool:
+    """Two short answers say the same: equal after normalising, one inside the other, or close."""
+    a, b = normalize(first).strip(" .,;:"), normalize(second).strip(" .,;:")
+    if not a or not b:
+        return False
+    if a == b or grounding_score(a, b) >= 100 or grounding_score(b, a) >= 100:
+        return True
+    return min(grounding_score(a, b), grounding_score(b, a)) >= 90

@@ -1,0 +1,63 @@
+"""Is an answer supported by the text of its image? The check every generator's output passes.
+
+Rule (docs/generation.md):
+1. Normalise both sides: Unicode NFKC, case-folding, typographic dashes and quotes to ASCII,
+   thousands separators dropped ("1,284" == "1284"), "12.7 %" == "12.7%", whitespace collapsed.
+2. Grounded if the normalised answer occurs in the normalised text at token boundaries (so "37"
+   does not match inside "1374").
+3. Otherwise, for answers of 4+ characters, grounded if rapidfuzz's partial_ratio (best
+   alignment of the answer against any stretch of the text, 0-100) reaches the threshold
+   (default 90: one wrong character in a 10-character answer still passes, a different
+   word does not). Threshold 100 means exact matches only (the template generator).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from curate.core.text import normalize
+
+MIN_FUZZY_CHARS = 4
+
+
+def occurs(answer: str, text: str) -> bool:
+    """The normalised answer occurs in the normalised text at token boundaries."""
+    needle = normalize(answer).strip(" .,;:")
+    return (
+        bool(needle)
+        and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalize(text)) is not None
+    )
+
+
+def grounding_score(answer: str, text: str) -> float:
+    """100 for an exact normalised match at token boundaries, else the fuzzy partial score
+    (which can be 100 too: "match" aligns perfectly inside "matching")."""
+    needle, haystack = normalize(answer).strip(" .,;:"), normalize(text)
+    if not needle:
+        return 0.0
+    if occurs(answer, text):
+        return 100.0
+    if len(needle) < MIN_FUZZY_CHARS:
+        return 0.0
+    return float(fuzz.partial_ratio(needle, haystack))
+
+
+def is_grounded(answer: str, text: str, threshold: float = 100.0) -> bool:
+    return grounding_score(answer, text) >= threshold
+
+
+def best_line(answer: str, lines: list[str]) -> int:
+    """Index of the line that best supports the answer (for self-explain turns)."""
+    scores = [grounding_score(answer, line) for line in lines]
+    return max(range(len(lines)), key=lambda i: scores[i]) if lines else -1
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def numbers_grounded(claim: str, text: str) -> bool:
+    """Every number in a free-text claim (a caption) appears in the text: no invented figures."""
+    available = set(_NUMBER.findall(normalize(text)))
+    return all(number in available for number in _NUMBER.findall(normalize(claim)))

@@ -1,0 +1,487 @@
+"""LLaVAR-2-style hybrid generation, with Leopard-style cross-image questions.
+
+Per image, from its text and human-written context (and the image itself with `llm.vision`):
+a detail-enriched caption, extractive QA, and for every accepted extractive pair a self-explain
+follow-up that explains or reasons about the fact. Per sample: questions that compare,
+aggregate, order or connect facts from several images, each answer citing a fact from every
+image it uses. Every item passes the checks in `checks.py` (and, with `llm.verify`, a second
+reading); what fails stays in `rejected_qa` with its reason, never silently lost.
+
+A task whose call fails (the caption, say) is recorded as `task_failed` and the sample's other
+tasks go on; only a sample whose extractive calls all failed becomes a failure row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from curate.core.config import ConfigError, GeneratorOptions
+from curate.core.text import normalize
+from curate.document.conversation import build_conversation, name_image
+from curate.io import storage
+from curate.schemas import LLMUsage, QAItem, SampleRecord
+from curate.schemas.reasons import RejectReason
+from curate.stages.generators.checks import (
+    answer_fits_question,
+    answers_agree,
+    builds_on,
+    cited_images,
+    claims_grounded,
+    derived_numbers,
+    echoes,
+    is_question,
+    location_only,
+    mostly_from,
+)
+from curate.stages.generators.grounding import best_line, is_grounded
+from curate.stages.generators.llm_client import LLMCallError, LLMClient
+from curate.stages.generators.prompts import prompt_version, render_messages
+
+NAME = "llm"
+MIN_CAPTION_WORDS = 6
+
+
+def _array_of(key: str, item: dict, max_items: int) -> dict:
+    required = list(item)
+    return {
+        "type": "object",
+        "properties": {
+            key: {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_items,
+                "items": {"type": "object", "properties": item, "required": required},
+            }
+        },
+        "required": [key],
+    }
+
+
+_TEXT = {"type": "string", "minLength": 1}
+CAPTION_SCHEMA = {
+    "type": "object",
+    "properties": {"caption": {"type": "string", "minLength": 1, "maxLength": 600}},
+    "required": ["caption"],
+}
+
+
+def extractive_schema(count: int) -> dict:
+    return _array_of(
+        "qa",
+        {"question": _TEXT, "answer": {"type": "string", "minLength": 1, "maxLength": 120}},
+        count,
+    )
+
+
+def self_explain_schema(count: int) -> dict:
+    return _array_of(
+        "follow_ups", {"pair": {"type": "integer"}, "question": _TEXT, "answer": _TEXT}, count
+    )
+
+
+def multi_image_schema(count: int) -> dict:
+    evidence = {
+        "type": "array",
+        "minItems": 2,
+        "items": {
+            "type": "object",
+            "properties": {"image": {"type": "integer"}, "fact": _TEXT},
+            "required": ["image", "fact"],
+        },
+    }
+    return _array_of("questions", {"question": _TEXT, "answer": _TEXT, "evidence": evidence}, count)
+
+
+def verify_schema(count: int) -> dict:
+    return _array_of("answers", {"pair": {"type": "integer"}, "answer": {"type": "string"}}, count)
+
+
+def _title(sample: SampleRecord) -> str:
+    for item in sample.context:
+        if item.kind == "title":
+            return item.text
+    return sample.source_uri.rsplit("/", 1)[-1]
+
+
+def _context(sample: SampleRecord, image: int | None) -> str:
+    items = [c for c in sample.context if image is None or c.image_index in (image, -1)]
+    return "\n".join(f"- {c.kind}: {c.text}" for c in items) or "(none)"
+
+
+def _copies_a_line(caption: str, text: str) -> bool:
+    """The caption is one line of the page (its title, say) and nothing more."""
+    key = normalize(caption).strip(" .")
+    return any(normalize(line).strip(" .") == key for line in text.splitlines())
+
+
+def _as_text(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _index(value: object, upper: int) -> int | None:
+    """A 1-based index the model gave, or None when it is not one of 1..upper."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= upper else None
+
+
+class _Collector:
+    """Keeps accepted QA in order and rejected QA with reasons; removes repeated questions."""
+
+    def __init__(self) -> None:
+        self.qa: list[QAItem] = []
+        self.rejected: list[QAItem] = []
+        self._questions: set[str] = set()
+
+    def reject(self, item: QAItem, reason: str) -> None:
+        self.rejected.append(replace(item, reject_reason=reason))
+
+    def is_new(self, item: QAItem) -> bool:
+        """Whether the question is new to the sample; it is then taken (no other turn may repeat
+        it), and a repeat is rejected as a duplicate."""
+        key = normalize(item.question)
+        if key in self._questions:
+            self.reject(item, RejectReason.DUPLICATE_QUESTION)
+            return False
+        self._questions.add(key)
+        return True
+
+    def accept(self, *items: QAItem) -> None:
+        self.qa.extend(items)
+
+
+class _Generation:
+    """The calls and checks for one sample."""
+
+    def __init__(self, sample: SampleRecord, client: LLMClient, options: GeneratorOptions):
+        self.sample, self.client, self.options, self.llm = sample, client, options, options.llm
+        self.usage = LLMUsage()
+        self.out = _Collector()
+        self.title = _title(sample)
+        self.extractive_errors: list[LLMCallError] = []
+        self.threshold = options.fuzzy_threshold
+
+    def ask(self, task: str, schema: dict, see: list[int] = (), **values: object) -> dict:
+        """One task's reply; `see` are the 0-based images its `[[image N]]` marks stand for."""
+        data = [self.sample.images[i].bytes for i in see] if self.llm.vision else None
+        try:
+            reply, spent = self.client.complete_json(
+                prompt_version(task), render_messages(task, **values), schema, data
+            )
+        except LLMCallError as err:
+            self.usage.add(err.usage)  # failed calls were sent, and are paid for, too
+            raise
+        self.usage.add(spent)
+        return reply
+
+    def item(
+        self, kind: str, task: str, question: str, answer: str, image: int, evidence: str = ""
+    ) -> QAItem:
+        return QAItem(kind, question, answer, image, evidence, NAME, prompt_version(task))
+
+    def page(self, image: int) -> str:
+        """The page text as shown to the model (with the image's mark when it sees images)."""
+        text = self.sample.image_texts[image][: self.llm.max_text_chars]
+        return f"[[image 1]]\n{text}" if self.llm.vision else text
+
+    # tasks ---------------------------------------------------------------------------------
+
+    def caption(self, image: int) -> None:
+        text = self.sample.image_texts[image]
+        context = _context(self.sample, image)
+        entry = self.item("caption", "caption", f"Describe image {image + 1} in detail.", "", image)
+        try:
+            reply = self.ask(
+                "caption",
+                CAPTION_SCHEMA,
+                [image],
+                title=self.title,
+                context=context,
+                text=self.page(image),
+            )
+        except LLMCallError:
+            self.out.reject(entry, RejectReason.TASK_FAILED)
+            return
+        entry.answer = _as_text(reply.get("caption"))
+        if not entry.answer:
+            self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+        elif len(entry.answer.split()) < MIN_CAPTION_WORDS or _copies_a_line(entry.answer, text):
+            self.out.reject(entry, RejectReason.CAPTION_TOO_SHORT)
+        elif not mostly_from(entry.answer, f"{text}\n{context}\n{self.title}"):
+            self.out.reject(entry, RejectReason.CAPTION_OFF_PAGE)
+        elif not claims_grounded(entry.answer, f"{text}\n{context}\n{self.title}"):
+            self.out.reject(entry, RejectReason.UNGROUNDED)
+        elif self.out.is_new(entry):
+            self.out.accept(entry)
+
+    def extractive(self, image: int) -> None:
+        """Extractive pairs for one image, each then followed by its self-explain turn."""
+        text, count = self.sample.image_texts[image], self.options.max_qa_per_image
+        lines = text.splitlines()
+        try:
+            reply = self.ask(
+                "extractive", extractive_schema(count), [image], title=self.title,
+                context=_context(self.sample, image), text=self.page(image), count=count,
+            )  # fmt: skip
+        except LLMCallError as err:
+            self.extractive_errors.append(err)
+            self.out.reject(
+                self.item("extractive", "extractive", "", "", image), RejectReason.TASK_FAILED
+            )
+            return
+        accepted: list[QAItem] = []
+        for raw in (reply.get("qa") or [])[:count]:
+            question, answer = (
+                _as_text(raw.get("question")),
+                _as_text(raw.get("answer")).strip(" .,;:"),
+            )
+            entry = self.item("extractive", "extractive", question, answer, image)
+            if not question or not answer:
+                self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+            elif not is_question(question):
+                self.out.reject(entry, RejectReason.NOT_A_QUESTION)
+            elif not is_grounded(answer, text, self.threshold):
+                self.out.reject(entry, RejectReason.UNGROUNDED)
+            elif echoes(question, answer) or not answer_fits_question(
+                question, answer, lines, self.threshold
+            ):
+                self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
+            else:  # named before the repeat check: "this page" of image 1 and of image 2 differ
+                entry.question = name_image(question, image, self.sample.num_images)
+                if self.out.is_new(entry):
+                    entry.evidence = lines[best_line(answer, lines)]
+                    accepted.append(entry)
+        if self.llm.verify:
+            accepted = self.verified(image, accepted)
+        explains = self.self_explain(image, accepted)
+        for entry in accepted:
+            follow = explains.get(id(entry))
+            self.out.accept(entry, *([follow] if follow else []))
+
+    def verified(self, image: int, pairs: list[QAItem]) -> list[QAItem]:
+        """The pairs a second, independent reading of the page text answers the same way."""
+        if not pairs:
+            return pairs
+        questions = "\n".join(f"{i}. {pair.question}" for i, pair in enumerate(pairs, start=1))
+        try:
+            reply = self.ask(
+                "verify",
+                verify_schema(len(pairs)),
+                [image],
+                text=self.page(image),
+                questions=questions,
+            )
+        except LLMCallError:
+            for pair in pairs:
+                self.out.reject(pair, RejectReason.TASK_FAILED)
+            return []
+        answers = {
+            _index(raw.get("pair"), len(pairs)): _as_text(raw.get("answer"))
+            for raw in reply.get("answers") or []
+        }
+        kept = []
+        for i, pair in enumerate(pairs, start=1):
+            if answers_agree(answers.get(i, ""), pair.answer):
+                kept.append(pair)
+            else:
+                self.out.reject(pair, RejectReason.VERIFICATION_DISAGREES)
+        return kept
+
+    def self_explain(self, image: int, pairs: list[QAItem]) -> dict[int, QAItem]:
+        """For each extractive pair (by id), its accepted self-explain turn."""
+        if not pairs:
+            return {}
+        text, context = self.sample.image_texts[image], _context(self.sample, image)
+        listed = "\n".join(
+            f"{i}. Q: {p.question}\n   A: {p.answer}" for i, p in enumerate(pairs, start=1)
+        )
+        try:
+            reply = self.ask(
+                "self_explain", self_explain_schema(len(pairs)), [image], title=self.title,
+                context=context, text=self.page(image), pairs=listed,
+            )  # fmt: skip
+        except LLMCallError:
+            self.out.reject(
+                self.item("self_explain", "self_explain", "", "", image), RejectReason.TASK_FAILED
+            )
+            return {}
+        found: dict[int, QAItem] = {}
+        for raw in reply.get("follow_ups") or []:
+            index = _index(raw.get("pair"), len(pairs))
+            if index is None or id(pairs[index - 1]) in found:
+                continue
+            pair = pairs[index - 1]
+            question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
+            entry = self.item(
+                "self_explain", "self_explain", question, answer, image, pair.evidence
+            )
+            source = f"{text}\n{context}\n{pair.question}\n{pair.answer}"
+            if not question or not answer:
+                self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+            elif not is_question(question):
+                self.out.reject(entry, RejectReason.NOT_A_QUESTION)
+            elif not builds_on(f"{question} {answer}", pair.answer):
+                self.out.reject(entry, RejectReason.SELF_EXPLAIN_OFF_ANSWER)
+            elif not claims_grounded(answer, source) or not claims_grounded(question, source):
+                self.out.reject(entry, RejectReason.UNGROUNDED)
+            elif location_only(answer, pair.answer, question):
+                self.out.reject(entry, RejectReason.LOCATION_ONLY)
+            elif self.out.is_new(entry):
+                found[id(pair)] = entry
+        return found
+
+    def cross_image(self) -> None:
+        sample, count = self.sample, self.options.cross_image_questions
+        share = self.llm.max_text_chars // sample.num_images
+        mark = (lambda i: f"[[image {i + 1}]]\n") if self.llm.vision else (lambda i: "")
+        shown = "\n\n".join(
+            f"Image {i + 1}:\n{mark(i)}{t[:share]}" for i, t in enumerate(sample.image_texts)
+        )
+        try:
+            reply = self.ask(
+                "multi_image", multi_image_schema(count), list(range(sample.num_images)),
+                title=self.title, images=shown, count=count,
+            )  # fmt: skip
+        except LLMCallError:
+            self.out.reject(
+                self.item("cross_image", "multi_image", "", "", -1), RejectReason.TASK_FAILED
+            )
+            return
+        all_text = "\n".join(sample.image_texts)
+        for raw in (reply.get("questions") or [])[:count]:
+            question, answer = _as_text(raw.get("question")), _as_text(raw.get("answer"))
+            evidence = [
+                (image, _as_text(cited.get("fact")))
+                for cited in raw.get("evidence") or []
+                if isinstance(cited, dict)
+                and (image := _index(cited.get("image"), sample.num_images))
+            ]
+            cited = cited_images(evidence, sample.image_texts, self.threshold)
+            facts = [f for i, f in evidence if i in cited]
+            entry = self.item("cross_image", "multi_image", question, answer, -1, " | ".join(facts))
+            if not question or not answer:
+                self.out.reject(entry, RejectReason.EMPTY_ANSWER)
+            elif not is_question(question):
+                self.out.reject(entry, RejectReason.NOT_A_QUESTION)
+            elif len(cited) < 2:
+                self.out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
+            elif not claims_grounded(answer, f"{all_text}\n{' '.join(derived_numbers(facts))}"):
+                self.out.reject(entry, RejectReason.UNGROUNDED)  # totals and differences may be new
+            elif self.out.is_new(entry):
+                cites = "; ".join(
+                    f'image {i} says "{f}"' for i, f in sorted(evidence) if i in cited
+                )
+                entry.answer = f"{answer.rstrip('.')}. {cites[0].upper()}{cites[1:]}."
+                self.out.accept(entry)
+
+
+def generate_llm_qa(
+    sample: SampleRecord, client: LLMClient, options: GeneratorOptions
+) -> SampleRecord:
+    """The sample with LLM-written, checked QA; raises LLMCallError when no extractive call
+    succeeded (a failure row: a re-run asks again, and pays only for what it had not got)."""
+    run = _Generation(sample, client, options)
+    tasks = options.llm.tasks
+    for image, text in enumerate(sample.image_texts):
+        if not text.strip():
+            continue
+        if "caption" in tasks:
+            run.caption(image)
+        if "extractive" in tasks and options.max_qa_per_image > 0:
+            run.extractive(image)
+    if "multi_image" in tasks and sample.num_images >= 2 and options.cross_image_questions > 0:
+        run.cross_image()
+    if run.extractive_errors and not any(q.kind == "extractive" for q in run.out.qa):
+        error = run.extractive_errors[0]
+        error.usage = run.usage  # the whole sample's spending goes with its failure row
+        raise error
+    return replace(
+        sample,
+        qa=run.out.qa,
+        conversations=build_conversation(run.out.qa, sample.num_images),
+        rejected_qa=run.out.rejected,
+        llm_usage=run.usage,
+        generator=NAME,
+    )
+
+
+class LLMGenerator:
+    """An OpenAI-compatible endpoint: the user's, or SmolLM2 started beside the job (`serve`).
+
+    One client per worker (setup); `llm.concurrency` samples are generated at once, which
+    bounds the requests in flight per worker.
+    """
+
+    name = NAME
+
+    def __init__(self, options: GeneratorOptions):
+        self.options = options
+        self.client: LLMClient | None = None
+
+    @property
+    def concurrency(self) -> int:
+        return self.options.llm.concurrency
+
+    def setup(self) -> None:
+        llm = self.options.llm
+        self.client = LLMClient(llm, llm.cache_dir, llm.structured_output)
+
+    def teardown(self) -> None:
+        self.client = None
+
+    def generate(self, sample: SampleRecord) -> SampleRecord:
+        return generate_llm_qa(sample, self.client, self.options)
+
+    def why_no_qa(self, sample: SampleRecord) -> str:
+        why = Counter(q.reject_reason for q in sample.rejected_qa)
+        return f"no grounded extractive QA; rejected: {dict(why) or 'none returned'}"
+
+    @staticmethod
+    @contextmanager
+    def serve(options: GeneratorOptions, output: str, remote: bool) -> Iterator[GeneratorOptions]:
+        """The options with a ready endpoint: the user's, or SmolLM2 started here and stopped
+        after the job. The request cache defaults to OUTPUT/llm_cache."""
+        from curate.stages.generators.embedded import (
+            GGUF_NAME,
+            MODEL_NAME,
+            EmbeddedServer,
+            EmbeddedServerError,
+            crash_report,
+        )
+
+        llm = options.llm
+        updates: dict = {}
+        if llm.cache_dir is None:
+            updates["cache_dir"] = storage.join(output, "llm_cache")
+        if llm.base_url:
+            if not llm.model:
+                raise ConfigError("--llm-model is required with --llm-base-url")
+            yield _with_llm(options, updates)  # `auto` negotiates with the endpoint on first use
+            return
+        if remote:
+            raise ConfigError(
+                "remote workers cannot reach a local LLM; pass --llm-base-url "
+                "(an OpenAI-compatible endpoint such as vLLM) for non-local runners"
+            )
+        updates["model"] = llm.model or MODEL_NAME
+        if llm.structured_output == "auto":  # known: llama-cpp-python's server takes this
+            updates["structured_output"] = "json_object_schema"
+        updates["cache_endpoint"] = f"embedded:{GGUF_NAME}"  # the same on every run, any port
+        with EmbeddedServer() as server:
+            yield _with_llm(
+                options,
+                {**updates, "base_url": server.base_url, "server_status": server.status_file},
+            )
+            if server.dead:  # crashed twice: the job's calls failed fast; say why, exit non-zero
+                raise EmbeddedServerError(
+                    crash_report(server.status_file) or "the local LLM server died"
+                )
+
+
+def _with_llm(options: GeneratorOptions, updates: dict) -> GeneratorOptions:
+    return options.model_copy(update={"llm": options.llm.model_copy(update=updates)})

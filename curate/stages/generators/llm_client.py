@@ -1,0 +1,515 @@
+"""Chat calls through the official `openai` client, with an on-disk request cache.
+
+- **Retries.** On 429, 5xx and timeouts: the client's own exponential backoff with jitter,
+  honouring Retry-After, bounded by `max_retries`.
+- **Structured output.** `auto` negotiates with the endpoint: it tries `json_schema`, then
+  `json_object` with a schema (llama.cpp), then plain `json_object`, then the prompt alone, moving
+  down when the endpoint rejects a `response_format`, and keeps what works for the rest of the
+  job. Whatever the format, replies are parsed tolerantly and checked against the schema.
+- **Cache.** A reply that parsed and has the shape asked for is cached under a hash of (endpoint,
+  model, prompt version, messages, images, parameters, schema), so a re-run or a resumed job pays
+  for no call twice, and a bad reply is never replayed. Entries are content-addressed files
+  written atomically: many workers may share one folder; a killed worker leaves no half entry.
+- **Images.** With `vision`, a `[[image N]]` mark in a message becomes the N-th image, sent as an
+  `image_url` data URI scaled to `vision_max_pixels`.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+from typing import Any
+
+from curate.core.config import LLMOptions
+from curate.io import storage
+from curate.schemas import LLMUsage
+from curate.schemas.reasons import FailureReason
+
+STYLES = ("json_schema", "json_object_schema", "json_object", "none")
+IMAGE_MARK = re.compile(r"\[\[image (\d+)\]\]")
+MAX_REPLY_CHARS = 200_000  # far above max_tokens; a reply this long is an endpoint gone wrong
+_FORMAT_STATUSES = {400, 404, 415, 422, 500, 501}  # what a rejected response_format looks like
+
+
+class LLMCallError(RuntimeError):
+    """A call failed for good; `reason` is the dead-letter reason."""
+
+    def __init__(self, reason: str, detail: str, usage: LLMUsage | None = None):
+        super().__init__(detail)
+        self.reason = reason
+        self.usage = usage or LLMUsage()  # the attempts it made, which count and may cost
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _cut_points(text: str, start: int) -> list[tuple[int, str]]:
+    """Where a truncated object can be closed: after each complete nested element, with the
+    brackets that close it from there. One pass over the text."""
+    stack: list[str] = []
+    in_string = escaped = False
+    cuts = []
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+            if not stack:
+                break
+            cuts.append((i + 1, "".join(reversed(stack))))
+    return cuts
+
+
+def parse_json_object(content: str) -> dict[str, Any]:
+    """Tolerant parsing of an LLM's JSON reply, in linear time.
+
+    Code fences and chatter around the first {...} are ignored; raw newlines inside strings are
+    accepted. A reply cut off by the token limit keeps its complete items: it is closed after
+    its last complete element.
+    """
+    if len(content) > MAX_REPLY_CHARS:
+        raise ValueError(f"the reply has {len(content)} characters, more than {MAX_REPLY_CHARS}")
+    text = re.sub(r"^```(?:json)?|```$", "", content.strip(), flags=re.MULTILINE).strip()
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("no JSON object in the reply")
+    decoder = json.JSONDecoder(strict=False)
+    try:
+        value, _ = decoder.raw_decode(text, start)
+        if isinstance(value, dict):
+            return value
+    except json.JSONDecodeError:
+        pass
+    for cut, closers in reversed(_cut_points(text, start)[-3:]):
+        try:
+            value = json.loads(text[start:cut] + closers, strict=False)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    raise ValueError("the reply is not a JSON object")
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float)}
+
+
+def schema_problem(value: Any, schema: dict[str, Any], where: str = "reply") -> str | None:
+    """What is wrong with `value` for the (simple) JSON schema: type, required keys, items."""
+    kind = schema.get("type")
+    if (
+        kind
+        and not isinstance(value, _TYPES[kind])
+        or (kind in ("integer", "number") and isinstance(value, bool))
+    ):
+        return f"{where} should be {kind}, got {type(value).__name__}"
+    if kind == "object":
+        for key in schema.get("required", []):
+            if key not in value:
+                return f"{where} lacks {key!r}"
+        for key, sub in schema.get("properties", {}).items():
+            if key in value and (problem := schema_problem(value[key], sub, f"{where}.{key}")):
+                return problem
+    if kind == "array":
+        for i, item in enumerate(value):
+            if problem := schema_problem(item, schema.get("items", {}), f"{where}[{i}]"):
+                return problem
+    return None
+
+
+def response_format(style: str, name: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    if style == "json_schema":  # OpenAI, vLLM, recent llama.cpp and Ollama
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
+    if style == "json_object_schema":  # llama-cpp-python's server: grammar from the schema
+        return {"type": "json_object", "schema": schema}
+    if style == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def image_data_uri(data: bytes, max_pixels: int) -> str:
+    """The image as a data URI, scaled down to at most `max_pixels` pixels (PNG or JPEG)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        fmt = (image.format or "PNG").upper()
+        if image.width * image.height > max_pixels or fmt not in ("PNG", "JPEG"):
+            scale = min(1.0, (max_pixels / (image.width * image.height)) ** 0.5)
+            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+            buffer = io.BytesIO()
+            image.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(buffer, format="PNG")
+            data, fmt = buffer.getvalue(), "PNG"
+    return f"data:image/{fmt.lower()};base64,{base64.b64encode(data).decode()}"
+
+
+def with_images(messages: list[dict[str, Any]], uris: list[str]) -> list[dict[str, Any]]:
+    """Messages whose `[[image N]]` marks became image parts, in the order the text names them."""
+    out = []
+    for message in messages:
+        content = message["content"]
+        if not isinstance(content, str) or not IMAGE_MARK.search(content):
+            out.append(message)
+            continue
+        parts: list[dict[str, Any]] = []
+        cursor = 0
+        for mark in IMAGE_MARK.finditer(content):
+            if content[cursor : mark.start()].strip():
+                parts.append({"type": "text", "text": content[cursor : mark.start()]})
+            parts.append({"type": "image_url", "image_url": {"url": uris[int(mark.group(1)) - 1]}})
+            cursor = mark.end()
+        if content[cursor:].strip():
+            parts.append({"type": "text", "text": content[cursor:]})
+        out.append({**message, "content": parts})
+    return out
+
+
+@functools.cache
+def _httpx():
+    """The httpx the openai client is built on (recent releases ship it as `httpx2`)."""
+    import importlib
+
+    from openai import DefaultHttpxClient
+
+    base = next(c for c in DefaultHttpxClient.__mro__[1:] if c.__name__ == "Client")
+    return importlib.import_module(base.__module__.split(".")[0])
+
+
+class _DeadlineTransport:
+    """An httpx transport whose every request has a total deadline, body included.
+
+    httpx's timeouts are per read, so a server that sends a byte every few seconds never trips
+    them; here the body's reader checks the clock, and a late reply raises ReadTimeout, which the
+    openai client retries like any timeout."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._inner = _httpx().HTTPTransport()
+
+    def handle_request(self, request):
+        import time
+
+        httpx = _httpx()
+        deadline = time.monotonic() + self.seconds
+        response = self._inner.handle_request(request)
+        body = response.stream
+
+        class _Body(httpx.SyncByteStream):
+            def __iter__(inner):
+                for chunk in body:
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout(
+                            f"the reply took longer than {self.seconds:g} s", request=request
+                        )
+                    yield chunk
+
+            def close(inner):
+                body.close()
+
+        response.stream = _Body()
+        return response
+
+    def close(self):
+        self._inner.close()
+
+
+class _FormatRejected(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------------------ the client
+
+
+class LLMClient:
+    """One per worker (created in setup); thread-safe for concurrent requests."""
+
+    def __init__(self, options: LLMOptions, cache_dir: str | None, style: str):
+        from openai import DefaultHttpxClient, OpenAI
+
+        self.options = options
+        self.model = options.model or ""
+        self.cache_dir = cache_dir
+        self._style = None if style == "auto" else style  # None: still negotiating
+        self._lock = threading.Lock()
+        self._attempts = threading.local()  # HTTP requests sent by this thread's current call
+        key = (
+            options.api_key.get_secret_value()
+            if options.api_key
+            else os.environ.get(options.api_key_env)
+        )
+        self._client = OpenAI(
+            base_url=options.base_url,
+            api_key=key or "not-needed",  # local servers ignore it; the client requires one
+            timeout=options.timeout_s,
+            max_retries=options.max_retries,
+            # every attempt is counted, the client's own retries included
+            http_client=DefaultHttpxClient(
+                event_hooks={"request": [self._sent]},
+                transport=_DeadlineTransport(options.timeout_s),
+            ),
+        )
+        self._failures_in_a_row = 0  # the circuit breaker's count, over all threads
+        self._last_failure = ""
+        price = options.prices.get(self.model)
+        self._price = (price.input, price.output) if price else (0.0, 0.0)
+        self.priced = price is not None
+
+    def _sent(self, request) -> None:
+        self._attempts.count = getattr(self._attempts, "count", 0) + 1
+
+    @property
+    def style(self) -> str | None:
+        """The structured-output style in use (None until `auto` has found one)."""
+        return self._style
+
+    # cache ---------------------------------------------------------------------------------
+
+    def _cache_path(self, key: str) -> str | None:
+        return storage.join(self.cache_dir, key[:2], f"{key}.json") if self.cache_dir else None
+
+    def _cached(self, key: str) -> dict[str, Any] | None:
+        path = self._cache_path(key)
+        if not path:
+            return None
+        try:
+            with storage.open_file(path) as handle:
+                return json.loads(handle.read())
+        except (FileNotFoundError, json.JSONDecodeError, OSError):
+            return None  # a missing or damaged entry is simply a miss
+
+    def _store(self, key: str, entry: dict[str, Any]) -> None:
+        path = self._cache_path(key)
+        if path:
+            storage.makedirs(path.rsplit("/", 1)[0])
+            storage.write_bytes_atomic(path, json.dumps(entry).encode())
+
+    # calls ---------------------------------------------------------------------------------
+
+    def complete_json(
+        self,
+        prompt_version: str,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        images: list[bytes] | None = None,
+    ) -> tuple[dict[str, Any], LLMUsage]:
+        """The parsed reply, with the shape `schema` asks for, and what it cost; raises
+        LLMCallError when it cannot be had."""
+        params = {
+            "model": self.model,
+            "temperature": self.options.temperature,
+            "max_tokens": self.options.max_tokens,
+        }
+        if self.options.seed is not None:
+            params["seed"] = self.options.seed
+        uris = [image_data_uri(data, self.options.vision_max_pixels) for data in images or []]
+        key = hashlib.sha256(
+            json.dumps(
+                {
+                    "endpoint": self.options.cache_endpoint or self.options.base_url,
+                    "prompt_version": prompt_version,
+                    "messages": messages,
+                    "images": [hashlib.sha256(uri.encode()).hexdigest() for uri in uris],
+                    "params": params,
+                    "schema": schema,
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+        cached = None if self.options.refresh_cache else self._cached(key)
+        if cached is not None and schema_problem(cached.get("data"), schema) is None:
+            return cached["data"], LLMUsage(cache_hits=1)
+        if self.options.server_status:  # the local server crashed for good: fail fast, say why
+            from curate.stages.generators.embedded import crash_report, server_state
+
+            if server_state(self.options.server_status) == "dead":
+                raise LLMCallError(
+                    FailureReason.LLM_ERROR, crash_report(self.options.server_status)
+                )
+        with self._lock:
+            if self._failures_in_a_row >= self.options.breaker_failures:
+                raise LLMCallError(
+                    FailureReason.LLM_UNAVAILABLE,
+                    f"not sent: {self._failures_in_a_row} calls to {self.options.base_url} failed "
+                    f"in a row (last: {self._last_failure}); fix the endpoint and re-run, "
+                    "finished samples come from the cache",
+                )
+        usage = LLMUsage()
+        try:
+            result = self._complete(
+                key,
+                prompt_version,
+                with_images(messages, uris) if uris else messages,
+                params,
+                schema,
+                usage,
+                len(uris),
+            )
+        except LLMCallError as err:
+            usage.cost_usd = self.cost(usage)
+            err.usage = usage
+            if err.reason == FailureReason.LLM_ERROR:  # the endpoint, not its reply, failed
+                with self._lock:
+                    self._failures_in_a_row += 1
+                    self._last_failure = str(err)[:300]
+            raise
+        with self._lock:
+            self._failures_in_a_row = 0
+        return result
+
+    def _complete(self, key, prompt_version, sent, params, schema, usage: LLMUsage, images: int):
+        """Ask, parse and check the shape; re-ask on a bad reply; cache what passes."""
+        attempt_messages, last, problem = sent, "", ""
+        for _ in range(self.options.invalid_output_retries + 1):
+            reply = self._call(
+                attempt_messages, params, prompt_version.replace(".", "_"), schema, usage
+            )
+            usage.images += images
+            last = reply.choices[0].message.content or "" if reply.choices else ""
+            try:
+                data = parse_json_object(last)
+                problem = schema_problem(data, schema) or ""
+            except ValueError as err:
+                data, problem = None, str(err)
+            if not problem:
+                usage.cost_usd = self.cost(usage)
+                self._store(
+                    key, {"data": data, "model": self.model, "prompt_version": prompt_version}
+                )
+                return data, usage
+            attempt_messages = [
+                *sent,
+                {"role": "assistant", "content": last[:2000]},
+                {
+                    "role": "user",
+                    "content": f"That was not the JSON asked for ({problem}). Reply with the JSON "
+                    "object only.",
+                },
+            ]
+        raise LLMCallError(
+            FailureReason.LLM_INVALID_OUTPUT,
+            f"{prompt_version}: no valid reply after {usage.requests} attempt(s) ({problem}); "
+            f"last reply: {last[:300]!r}",
+        )
+
+    def _call(self, messages, params, name: str, schema: dict[str, Any], usage: LLMUsage):
+        """One reply, in the negotiated structured-output style (negotiated first if need be)."""
+        if self._style is not None:
+            return self._request(messages, params, self._style, name, schema, usage)
+        rejected: list[str] = []
+        for style in STYLES:
+            try:
+                reply = self._request(
+                    messages, params, style, name, schema, usage, negotiating=True
+                )
+            except _FormatRejected as err:
+                rejected.append(f"{style}: HTTP {err.status}")
+                continue
+            with self._lock:
+                self._style = self._style or style
+            return reply
+        raise LLMCallError(
+            FailureReason.LLM_ERROR,
+            f"the endpoint rejected every structured-output style ({'; '.join(rejected)})",
+        )
+
+    def _request(
+        self, messages, params, style, name, schema, usage: LLMUsage, negotiating: bool = False
+    ):
+        import openai
+
+        fmt = response_format(style, name, schema)
+        if style in ("json_object", "none"):  # the format carries no schema: the prompt does
+            shape = json.dumps(schema, separators=(",", ":"))
+            messages = [
+                *messages,
+                {
+                    "role": "system",
+                    "content": f"Reply with one JSON object of this schema: {shape}",
+                },
+            ]
+        client = self._client.with_options(max_retries=0) if negotiating else self._client
+        extra = {"response_format": fmt} if fmt else {}
+        self._attempts.count = 0
+        try:
+            reply = client.chat.completions.create(messages=messages, **params, **extra)
+        except openai.APIStatusError as err:
+            if negotiating and err.status_code in _FORMAT_STATUSES:
+                raise _FormatRejected(err.status_code, err.message) from None
+            raise LLMCallError(
+                FailureReason.LLM_ERROR, _status_detail(err, self.options.max_retries)
+            ) from None
+        except openai.APITimeoutError:
+            raise LLMCallError(
+                FailureReason.LLM_ERROR,
+                f"timed out after {self.options.timeout_s:g} s and {self.options.max_retries} "
+                "retries",
+            ) from None
+        except openai.APIConnectionError as err:
+            raise LLMCallError(FailureReason.LLM_ERROR, self._unreachable(err)) from None
+        finally:
+            usage.requests += self._attempts.count
+        if getattr(reply, "usage", None):
+            usage.prompt_tokens += reply.usage.prompt_tokens or 0
+            usage.completion_tokens += reply.usage.completion_tokens or 0
+        if isinstance(reply, str):  # the openai client hands back a non-JSON body as text
+            raise LLMCallError(
+                FailureReason.LLM_ERROR,
+                f"{self.options.base_url} answered with a page, not a chat completion "
+                f"({reply[:120]!r}): is it the API's address (usually ending in /v1)?",
+            )
+        if not getattr(reply, "choices", None):
+            raise LLMCallError(
+                FailureReason.LLM_INVALID_OUTPUT,
+                f"the endpoint answered without a chat completion: {str(reply)[:200]!r}",
+            )
+        return reply
+
+    def _unreachable(self, err: Exception) -> str:
+        """Why the endpoint cannot be reached: a crashed local server says so, with its log."""
+        from curate.stages.generators.embedded import crash_report
+
+        report = crash_report(self.options.server_status)
+        return report or f"cannot reach {self.options.base_url}: {err}"
+
+    def cost(self, usage: LLMUsage) -> float:
+        per_input, per_output = self._price
+        return (usage.prompt_tokens * per_input + usage.completion_tokens * per_output) / 1e6
+
+
+RETRY_AFTER_LIMIT_S = 60  # the openai client waits as long as Retry-After asks up to this
+
+
+def _status_detail(err, retries: int) -> str:
+    """What an HTTP error means for the user; a 429 that asks to wait longer than the client
+    will is said to be exactly that."""
+    detail = f"HTTP {err.status_code} from the LLM endpoint: {err.message}"
+    if err.status_code != 429:
+        return detail
+    asked = (err.response.headers.get("retry-after") or "").strip()
+    try:
+        seconds = float(asked)
+    except ValueError:
+        seconds = None
+    if seconds is not None and seconds > RETRY_AFTER_LIMIT_S:
+        return (
+            f"rate limited: the endpoint asked to wait {seconds:g} s (Retry-After), longer than "
+            f"curate waits ({RETRY_AFTER_LIMIT_S} s); re-run later or lower --llm-concurrency "
+            "(finished samples come from the cache)"
+        )
+    return f"{detail} (rate limited after {retries} retries; lower --llm-concurrency)"

@@ -1,0 +1,110 @@
+"""The generation stage: samples -> samples with checked QA, or dropped with the reason why not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from curate.core.config import GeneratorOptions, QualityOptions
+from curate.core.stage import BatchStage, Drop, Keep, Outcome, Resources
+from curate.schemas import SampleRecord
+from curate.schemas.reasons import FailureReason, SampleDropReason
+from curate.stages.generators.base import Generator, load_generator
+from curate.stages.generators.lengths import filter_qa_lengths
+
+
+def has_extractive(sample: SampleRecord) -> bool:
+    """The rule every sample must meet to be kept: at least one grounded extractive turn."""
+    return any(item.kind == "extractive" for item in sample.qa)
+
+
+class GenerateQA(BatchStage):
+    """Batches of samples -> samples with conversations, dropped samples, or failures.
+
+    The backend comes from the registry (`generator.backend`). Backends that call a service
+    work on `concurrency` samples at once on threads; turns outside the quality length bounds
+    move to `rejected_qa`.
+    """
+
+    name = "generate"
+    accepts = (SampleRecord,)
+    emits = frozenset(
+        {
+            SampleDropReason.NO_QA_GENERATED,
+            FailureReason.GENERATOR_ERROR,
+            FailureReason.LLM_ERROR,
+            FailureReason.LLM_UNAVAILABLE,
+            FailureReason.LLM_INVALID_OUTPUT,
+        }
+    )
+    error_reason = FailureReason.GENERATOR_ERROR  # one bad sample must not stop the job
+
+    def __init__(self, options: GeneratorOptions, quality: QualityOptions | None = None):
+        super().__init__(options)
+        self.quality = quality
+        self.generator: Generator | None = None
+        self.pool: ThreadPoolExecutor | None = None
+
+    def resources(self) -> Resources:
+        concurrency = load_generator(self.options).concurrency
+        return Resources(batch_size=concurrency * 2 if concurrency > 1 else 16)
+
+    def setup(self) -> None:
+        self.generator = load_generator(self.options)
+        self.generator.setup()
+        if self.generator.concurrency > 1:
+            self.pool = ThreadPoolExecutor(
+                self.generator.concurrency, thread_name_prefix="curate-generate"
+            )
+
+    def teardown(self) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=False)
+        if self.generator:
+            self.generator.teardown()
+
+    def _generate(self, sample: SampleRecord) -> SampleRecord | Exception:
+        try:
+            return self.generator.generate(sample)
+        except Exception as err:  # routed per sample by the runner
+            return err
+
+    def process_batch(self, samples: list[SampleRecord]) -> list[Iterable[Outcome] | Exception]:
+        results = list(
+            self.pool.map(self._generate, samples) if self.pool else map(self._generate, samples)
+        )
+        # finished here, on the calling thread: counters belong to it, not to the pool's threads
+        for result in results:
+            if isinstance(result, Exception) and getattr(result, "usage", None):
+                self._count_usage(result.usage)  # a failed sample's calls were sent too
+        return [
+            result if isinstance(result, Exception) else [self._finish(result)]
+            for result in results
+        ]
+
+    def _count_usage(self, usage) -> None:
+        self.count("llm.requests", usage.requests)
+        self.count("llm.cache_hits", usage.cache_hits)
+        self.count("llm.prompt_tokens", usage.prompt_tokens)
+        self.count("llm.completion_tokens", usage.completion_tokens)
+        self.count("llm.images", usage.images)
+        self.count("llm.cost_micro_usd", round(usage.cost_usd * 1e6))
+
+    def _finish(self, result: SampleRecord) -> Outcome:
+        generated = has_extractive(result)
+        if self.quality is not None:
+            result = filter_qa_lengths(result, self.quality)
+        if result.llm_usage:
+            self._count_usage(result.llm_usage)
+        for rejected in result.rejected_qa:
+            self.count(f"qa.rejected.{rejected.reject_reason}")
+        if not has_extractive(result):
+            detail = (
+                self.generator.why_no_qa(result)
+                if not generated
+                else "every turn was outside the length bounds"
+            )
+            return Drop(result, SampleDropReason.NO_QA_GENERATED, detail)
+        self.count("samples")
+        self.count("qa_turns", len(result.qa))
+        return Keep(result)

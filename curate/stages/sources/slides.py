@@ -1,0 +1,176 @@
+"""Slide decks (.pptx, .ppt, .odp): headless LibreOffice converts to PDF, then the PDF path
+renders it. For .pptx, python-pptx adds slide titles, speaker notes and picture alt text as
+human-written context, the "human" half of hybrid generation.
+
+Each conversion runs with its own LibreOffice profile (parallel workers would otherwise fight
+over one), under a timeout that kills the whole process group, in a temporary folder that is
+always removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from curate.core.config import RenderOptions
+from curate.io import storage
+from curate.schemas import ContextItem, Failure, PageRecord
+from curate.schemas.reasons import FailureReason
+from curate.stages.sources.checks import check_input_file
+from curate.stages.sources.mupdf import pymupdf
+from curate.stages.sources.pdf import PageHints, render_open_document
+
+SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp", ".otp", ".potx", ".ppsx", ".pps"})
+STAGE = "render"
+
+
+def soffice_binary() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_to_pdf(deck: Path, out_dir: Path, timeout_s: float) -> Path:
+    """The deck as a PDF in out_dir; raises TimeoutError, or RuntimeError in LibreOffice's words."""
+    binary = soffice_binary()
+    if binary is None:
+        raise RuntimeError(
+            "LibreOffice is not installed (Debian: apt-get install libreoffice-impress)"
+        )
+    profile = out_dir / "profile"
+    command = [
+        binary,
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(out_dir),
+        str(deck),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # soffice forks; take the whole group down
+        process.communicate()
+        raise TimeoutError(f"LibreOffice did not finish within {timeout_s:g} s") from None
+    pdf = out_dir / f"{deck.stem}.pdf"
+    if process.returncode != 0 or not pdf.exists():
+        said = [line for line in output.splitlines() if line.strip() and "javaldx" not in line]
+        raise RuntimeError(
+            "LibreOffice could not convert it: "
+            f"{' '.join(said)[-300:] or f'exit {process.returncode}'}"
+        )
+    return pdf
+
+
+EMU_PER_POINT = (
+    12700  # python-pptx lengths are EMU; LibreOffice's PDF pages are the slide size in points
+)
+
+
+def _rect(shape) -> tuple[float, float, float, float]:
+    x, y = shape.left / EMU_PER_POINT, shape.top / EMU_PER_POINT
+    return (x, y, x + shape.width / EMU_PER_POINT, y + shape.height / EMU_PER_POINT)
+
+
+def _table_rect(shape) -> tuple[float, float, float, float]:
+    """Where a table is drawn: its rows and columns decide, as LibreOffice renders them; the
+    frame's own size can be stale (Google Slides exports)."""
+    x, y = shape.left / EMU_PER_POINT, shape.top / EMU_PER_POINT
+    width = sum(column.width for column in shape.table.columns) / EMU_PER_POINT
+    height = sum(row.height for row in shape.table.rows) / EMU_PER_POINT
+    return (
+        x,
+        y,
+        x + (width or shape.width / EMU_PER_POINT),
+        y + (height or shape.height / EMU_PER_POINT),
+    )
+
+
+def _shapes(shapes):
+    """Every shape, group members included."""
+    for shape in shapes:
+        yield shape
+        if getattr(shape, "shapes", None) is not None and shape.shape_type == 6:  # a group
+            yield from _shapes(shape.shapes)
+
+
+def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageHints]]:
+    """Per slide index: its title, speaker notes and picture alt text as context; and as layout
+    hints, the title and where charts and tables stand (python-pptx, .pptx only)."""
+    from pptx import Presentation
+
+    context: dict[int, list[ContextItem]] = {}
+    hints: dict[int, PageHints] = {}
+    for index, slide in enumerate(Presentation(str(deck)).slides):
+        items, hint = [], PageHints()
+        title = slide.shapes.title
+        if title is not None and title.has_text_frame and title.text_frame.text.strip():
+            hint.title = " ".join(title.text_frame.text.split())
+            items.append(ContextItem("title", hint.title))
+        if slide.has_notes_slide:
+            notes = slide.notes_slide.notes_text_frame
+            if notes is not None and notes.text.strip():
+                items.append(ContextItem("notes", notes.text.strip()))
+        for shape in _shapes(slide.shapes):
+            description = shape._element.xpath("./p:nvPicPr/p:cNvPr/@descr")
+            if description and description[0].strip():
+                items.append(ContextItem("alt_text", description[0].strip()))
+            if getattr(shape, "has_chart", False) and shape.width:
+                hint.figures.append(_rect(shape))
+            if getattr(shape, "has_table", False) and shape.width:
+                hint.tables.append(_table_rect(shape))
+        context[index], hints[index] = items, hint
+    return context, hints
+
+
+def render_slide_pages(
+    uri: str, options: RenderOptions, hash_method: str | None = None
+) -> Iterator[PageRecord | Failure]:
+    def failure(reason: str, detail: str) -> Failure:
+        return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
+
+    problem = check_input_file(uri, options, STAGE)
+    if problem:
+        yield problem
+        return
+    sha256 = storage.sha256_of(uri)
+    with tempfile.TemporaryDirectory(prefix="curate-slides-") as work:
+        work_dir = Path(work)
+        deck = work_dir / f"deck{Path(uri).suffix.lower()}"
+        with storage.open_file(uri) as source, open(deck, "wb") as target:
+            shutil.copyfileobj(source, target)
+        try:
+            pdf = convert_to_pdf(deck, work_dir, options.conversion_timeout_s)
+        except TimeoutError as err:
+            yield failure(FailureReason.CONVERSION_TIMEOUT, str(err))
+            return
+        except RuntimeError as err:
+            yield failure(FailureReason.CONVERSION_FAILED, str(err))
+            return
+        context: dict[int, list[ContextItem]] = {}
+        hints: dict[int, PageHints] = {}
+        if deck.suffix == ".pptx":
+            try:
+                context, hints = read_deck(deck)
+            except Exception:  # LibreOffice read it; missing notes are no reason to lose the deck
+                context, hints = {}, {}
+        try:
+            doc = pymupdf.open(pdf)
+        except Exception as err:
+            yield failure(
+                FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}"
+            )
+            return
+        yield from render_open_document(
+            doc, uri, sha256, options, "slides", context, hints, hash_method
+        )

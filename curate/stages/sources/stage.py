@@ -1,0 +1,123 @@
+"""The render stages: input URIs -> page records, and crawled documents -> their pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from curate.core.config import RenderOptions, WebOptions
+from curate.core.stage import Fail, GroupStage, Keep, Outcome, Stage
+from curate.schemas import Failure, LinkedDocument, PageRecord
+from curate.schemas.reasons import FailureReason
+from curate.stages.sources.dispatch import render_document, render_linked_document
+
+# what sources report: every failure a PDF, deck, image or webpage can have
+SOURCE_FAILURES = frozenset(
+    {
+        FailureReason.UNSUPPORTED_FORMAT,
+        FailureReason.FILE_NOT_FOUND,
+        FailureReason.UNREADABLE,
+        FailureReason.WRONG_FILE_TYPE,
+        FailureReason.TRUNCATED_DOCUMENT,
+        FailureReason.FILE_TOO_LARGE,
+        FailureReason.CORRUPT_DOCUMENT,
+        FailureReason.ENCRYPTED_DOCUMENT,
+        FailureReason.EMPTY_DOCUMENT,
+        FailureReason.TOO_MANY_PAGES,
+        FailureReason.PAGE_RENDER_ERROR,
+        FailureReason.DOCUMENT_TIMEOUT,
+        FailureReason.CORRUPT_IMAGE,
+        FailureReason.IMAGE_TOO_LARGE,
+        FailureReason.CONVERSION_FAILED,
+        FailureReason.CONVERSION_TIMEOUT,
+        FailureReason.SSRF_REFUSED,
+        FailureReason.ROBOTS_DISALLOWED,
+        FailureReason.FETCH_TIMEOUT,
+        FailureReason.FETCH_ERROR,
+        FailureReason.DOWNLOAD_TOO_LARGE,
+    }
+)
+
+
+def _routed(
+    items: Iterable[PageRecord | Failure | LinkedDocument], stage: Stage
+) -> Iterable[Outcome]:
+    for item in items:
+        if isinstance(item, Failure):
+            yield Fail(item)
+        else:
+            if isinstance(item, PageRecord):
+                stage.count("pages")
+                if item.needs_ocr:
+                    stage.count("pages.needs_ocr")
+            else:
+                stage.count("documents.linked")
+            yield Keep(item)
+
+
+class RenderDocuments(Stage):
+    """Input URI -> page records (and, for crawls, the documents the pages link to).
+
+    When the job has webpages, each worker starts one headless Chromium in setup(). With
+    `hash_method` (the job's dedup hash), PDF and slide pages carry their perceptual hash,
+    taken from the pixels the renderer already holds.
+    """
+
+    name = "render"
+    accepts = (str,)
+    emits = SOURCE_FAILURES
+
+    def __init__(
+        self,
+        options: RenderOptions,
+        web: WebOptions | None = None,
+        staging: str | None = None,
+        hash_method: str | None = None,
+    ):
+        super().__init__(options)
+        self.web, self.staging, self.hash_method = web, staging, hash_method
+        self.renderer = None
+
+    def setup(self) -> None:
+        if self.web is not None:
+            from curate.stages.sources.web import WebRenderer
+
+            self.renderer = WebRenderer(self.web, self.options).__enter__()
+
+    def teardown(self) -> None:
+        if self.renderer is not None:
+            self.renderer.__exit__(None, None, None)
+            self.renderer = None
+
+    def process(self, uri: str) -> Iterable[Outcome]:
+        self.count("documents")
+        pages = render_document(uri, self.options, self.renderer, self.staging, self.hash_method)
+        yield from _routed(pages, self)
+
+
+class OnePerContent(GroupStage):
+    """Documents a crawl downloaded -> one per content hash (the smallest URL wins), so a deck
+    linked from ten pages, or under two URLs, is rendered once."""
+
+    name = "one_per_content"
+    accepts = (LinkedDocument,)
+
+    def key(self, doc: LinkedDocument) -> str:
+        return doc.sha256
+
+    def process_group(self, key: str, docs: list[LinkedDocument]) -> Iterable[Outcome]:
+        yield Keep(min(docs, key=lambda d: (d.url, d.linked_from)))
+
+
+class RenderLinkedDocuments(Stage):
+    """A downloaded document -> its pages, with the linking page as provenance."""
+
+    name = "render_linked"
+    accepts = (LinkedDocument,)
+    emits = SOURCE_FAILURES
+
+    def __init__(self, options: RenderOptions, hash_method: str | None = None):
+        super().__init__(options)
+        self.hash_method = hash_method
+
+    def process(self, doc: LinkedDocument) -> Iterable[Outcome]:
+        yield from _routed(render_linked_document(doc, self.options, self.hash_method), self)
