@@ -1,28 +1,49 @@
 """Running a job from Python: the one entry point the CLI, notebooks and scripts share.
 
     job = plan_job("run", Inputs(("docs/",)), "out/", load_config("curate.yaml"))
-    report = run_job(job)                  # Apache Beam (FnApiRunner, or --runner ...)
-    report = run_job(job, runner="local")  # the same output, in this process, without Beam
+    result = run_job(job)                  # Apache Beam (FnApiRunner, or --runner ...)
+    result = run_job(job, runner="local")  # the same output, in this process, without Beam
+    result.exit_code, result.problems      # the job's verdict on itself
 
-The same config gives the same output whichever way the job is started.
+The same config gives the same output, and the same verdict, whichever way the job is started.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
-from curate import __version__
-from curate.core.config import ConfigError
+from curate.core.config import ConfigError, PipelineConfig
+from curate.io import storage
 from curate.outputs.writers.claim import claim_output
-from curate.outputs.writers.manifest import RunReport, read_manifest, write_manifest
-from curate.plan import Inputs, Job, names_runner, plan_job, serve
+from curate.outputs.writers.manifest import RunReport, read_manifest
+from curate.plan import Inputs, Job, build_plan, names_runner, plan_job, serve
 from curate.runners.local import run_local
+from curate.schemas.reasons import SampleDropReason, ScoreNote
+from curate.stages.filters.select import FilterSamples
 from curate.stages.sources import SUPPORTED_EXTENSIONS
 
-__all__ = ["Inputs", "Job", "plan_job", "run_job"]
+__all__ = ["Inputs", "Job", "JobResult", "plan_job", "run_job"]
+
+
+@dataclass
+class JobResult:
+    """A finished job: what its stages counted, the manifest it wrote, the config it ran
+    with, and what went wrong enough that the job failed (one line each)."""
+
+    report: RunReport
+    manifest: dict[str, Any]
+    config: PipelineConfig
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.problems else 0
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return self.report.counters
 
 
 def run_job(
@@ -30,50 +51,81 @@ def run_job(
     runner: Literal["beam", "local"] = "beam",
     beam_args: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
-) -> RunReport:
-    """Run the job with its services beside it, and write its output; raises ConfigError when
-    the inputs held no document. `progress(done)` is called as inputs finish (local runs).
+) -> JobResult:
+    """Run the job with its services beside it, write its output, and judge it; raises
+    ConfigError when the inputs held no document. `progress(done)` is called as documents
+    finish.
 
     The output folder is locked for the run and written through a staging folder: it holds
     either the previous complete results or this run's, never a mix (writers/claim.py)."""
-    remote = names_runner(beam_args)
-    started = _now()
+    if names_runner(beam_args):  # the workers run elsewhere: they cannot reach this machine
+        job = replace(job, remote=True)
     with claim_output(job.output) as staging:
-        staged = replace(job, output=staging)
         # the LLM cache is kept in the output itself, not staged: it outlives a killed run
-        with serve(staged, remote, cache_root=job.output) as ready:
-            if runner == "local":
-                report = run_local(ready, progress)
-            else:
-                from curate.runners.beam.launch import (
-                    run_beam,  # Beam is imported only when it runs
-                )
+        with serve(job, cache_root=job.output) as runtime:
+            plan = build_plan(job, staging, runtime, runner)
+            try:
+                if runner == "local":
+                    report = run_local(plan, progress)
+                else:
+                    from curate.runners.beam.launch import run_beam  # Beam only when it runs
 
-                report = run_beam(ready, list(beam_args), progress)
+                    report = run_beam(plan, list(beam_args), job.workers, progress)
+            finally:
+                for folder in plan.scratch:
+                    storage.remove(folder)
         manifest = read_manifest(staging)
         if isinstance(job.source, Inputs) and not manifest["counts"].get("documents"):
             kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
             raise ConfigError(f"no documents ({kinds}) found in: {' '.join(job.source.uris)}")
-        manifest["run"] = {
-            "command": job.command,
-            "inputs": _inputs_of(job),
-            "output": job.output,
-            "runner": runner,
-            "started_at": started,
-            "finished_at": _now(),
-            "curate_version": __version__,
-        }
-        write_manifest(staging, manifest)
-    return report
+    return JobResult(report, manifest, job.config, judge(job, manifest, report.counters))
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def judge(job: Job, manifest: dict[str, Any], counters: dict[str, int]) -> list[str]:
+    """Why the job failed, if it did: everything it wrote stays, and each line says what to do.
+
+    - more of its items failed than `run.max_failure_rate`;
+    - a metric it scored could not be computed for any sample;
+    - it filtered on a metric no sample has a score for.
+    """
+    problems = []
+    config = job.config
+    rate, most = manifest.get("failure_rate", 0.0), config.run.max_failure_rate
+    if rate > most:
+        reasons = ", ".join(f"{k}: {v}" for k, v in manifest.get("failures_by_reason", {}).items())
+        problems.append(
+            f"{rate:.0%} of the job's items failed ({reasons}), more than --max-failure-rate "
+            f"{most:g}. Everything was written to {job.output}; see its dead_letter/ for each "
+            "reason, fix the cause and run again (finished LLM calls are cached)."
+        )
+    for metric in config.scoring.metrics:
+        scored = counters.get(f"samples.scored.{metric}", 0)
+        unscored = counters.get(f"samples.unscored.{metric}", 0)
+        if unscored and not scored:
+            notes = {
+                k.removeprefix("samples.note."): v
+                for k, v in counters.items()
+                if k.startswith("samples.note.")
+            }
+            why = "; ".join(f"{_note_text(note)} ({n} samples)" for note, n in notes.items())
+            problems.append(
+                f"{metric} could not be computed for any of the {unscored} samples. "
+                f"{why or 'See the scores.note column.'}"
+            )
+    metric = config.filter.metric
+    missing = counters.get(f"dropped.{SampleDropReason.SCORE_MISSING}", 0)
+    reached = counters.get("filter.kept", 0) + sum(
+        counters.get(f"dropped.{reason}", 0) for reason in FilterSamples.emits
+    )
+    if metric and missing and missing == reached and not config.scoring.metrics:
+        problems.append(
+            f"none of the {missing} samples has a {metric} score to filter on. Score the "
+            f"dataset first (curate score DATA --metric {metric}), or pass --model to score "
+            "it as part of the filter."
+        )
+    return problems
 
 
-def _inputs_of(job: Job) -> list[str]:
-    uris = getattr(job.source, "uris", None)
-    if uris is not None:
-        return list(uris)
-    pattern = getattr(job.source, "pattern", None)
-    return [pattern] if pattern else [str(job.source)]
+def _note_text(note: str) -> str:
+    known = {str(member): member.description for member in ScoreNote}
+    return f"{note}: {known[note]}" if note in known else note

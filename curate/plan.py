@@ -1,7 +1,6 @@
-"""A job's plan: where its records come from, its stages in order, and what it writes.
-
-Every command is a plan, and every policy that turns a configuration into stages lives here,
-so the CLI, a notebook and a library call build the same job from the same config:
+"""A job and its plan: where its records come from, its stages in order, and where every
+outcome goes. Every policy that turns a configuration into stages lives here, so the CLI, a
+notebook and a library call build the same job from the same config:
 
     run        documents -> pages -> samples -> QA (-> scores -> filter)
     render     documents -> pages
@@ -10,21 +9,26 @@ so the CLI, a notebook and a library call build the same job from the same confi
     score      samples (or LLaVA JSON) -> samples with scores
     filter     samples (or LLaVA JSON) -> (scores ->) kept and dropped samples
 
-Runners (`curate/runners/local.py`, `curate/runners/beam/`) execute `job.stages()`;
-`serve(job)` keeps what the job needs beside it running (the embedded LLM) while they do.
+The config goes one way: flags -> config -> `plan_job` (the one place that derives the
+effective config: a `Job`) -> `serve` (what the job needs running beside it: a `Runtime`,
+never written into the config) -> `build_plan` (the stages, built once per run) -> a runner
+(`curate/runners/`), which only executes the `Plan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from curate import __version__
 from curate.core.config import ConfigError, PipelineConfig
-from curate.core.stage import Spread, Stage, Tally
+from curate.core.stage import DROPPED, DROPPED_PAGES, FAILURES, Spread, Stage, Tally
 from curate.io import storage
+from curate.outputs.writers.manifest import ManifestSpec, now
 from curate.schemas import LinkedDocument, PageRecord
+from curate.schemas.folders import SHARDS, ShardSpec
 from curate.schemas.reasons import PageDropReason
 from curate.stages.filters.dedup import DeduplicatePages, HashPages
 from curate.stages.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextDensity
@@ -35,10 +39,32 @@ from curate.stages.ocr import OcrPages, OcrUnavailable, check_engine
 from curate.stages.samples import AssembleSamples
 from curate.stages.scoring.models import resolve_model
 from curate.stages.scoring.stage import ScoreSamples
+from curate.stages.sources.datasets import (
+    Dataset,
+    LlavaJson,
+    LlavaToSample,
+    ParquetShard,
+    ReadLlavaJson,
+    ReadParquet,
+)
+from curate.stages.sources.inputs import InputArgument, ListInputs
 from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
 
 Command = Literal["run", "render", "ocr", "generate", "score", "filter"]
 Step = Stage | Tally | Spread
+
+__all__ = [
+    "Command",
+    "Dataset",
+    "Inputs",
+    "Job",
+    "LlavaJson",
+    "Plan",
+    "Runtime",
+    "build_plan",
+    "plan_job",
+    "serve",
+]
 
 
 @dataclass(frozen=True)
@@ -54,34 +80,21 @@ class Inputs:
         )
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """An existing curate dataset: a glob of Parquet files holding `pages` or `samples`."""
-
-    pattern: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class LlavaJson:
-    """A LLaVA-format JSON (or JSON lines) dataset someone already has, and its image folder."""
-
-    path: str
-    image_folder: str
-    duo_layout: str = "auto"  # auto | blocks4 | none: how turns pair into duos (FFD)
-
-
 Source = Inputs | Dataset | LlavaJson
 
 
 @dataclass(frozen=True)
 class Job:
+    """A command with its effective configuration, as `plan_job` derived it: the only config
+    anything after planning reads."""
+
     command: Command
     source: Source
     output: str
     config: PipelineConfig
     scoring_model: str | None = None
     workers: int = 1
+    remote: bool = False  # the workers run elsewhere (Dataflow): nothing is checked here
 
     @property
     def output_kind(self) -> str:
@@ -89,105 +102,48 @@ class Job:
         return "pages" if self.command in ("render", "ocr") else "samples"
 
     @property
-    def writes_dropped_pages(self) -> bool:
-        """Jobs that render pages keep their dropped pages (and any job whose stages drop some)."""
-        return self.command in ("run", "render") or any(
-            isinstance(r, PageDropReason)
-            for s in self.stages()
-            if isinstance(s, Stage)
-            for r in s.emits
-        )
-
-    def stages(self) -> list[Step]:
-        """The steps in order; stages are built fresh each time (they hold worker state)."""
-        config = self.config
-        if self.command in ("run", "render"):
-            steps = [
-                *self._render_steps(),
-                Tally("pages", PageRecord),
-                *self._page_steps(),
-                Tally("pages_kept", PageRecord),
-            ]
-            if self.command == "render":
-                return steps
-            return [*steps, AssembleSamples(config.samples), *self._sample_steps()]
-        if self.command == "ocr":
-            return [Spread(), *self._ocr_steps(), Tally("pages", PageRecord)]
-        if self.command == "generate":
-            if self.source.kind == "pages":
-                return [
-                    Tally("pages", PageRecord),
-                    AssembleSamples(config.samples),
-                    *self._sample_steps(),
-                ]
-            return self._sample_steps()
-        return self._score_steps()  # score, filter
-
-    def _render_steps(self) -> list[Step]:
-        config = self.config
-        web = config.web if isinstance(self.source, Inputs) and self.source.has_web else None
-        hashed = config.dedup.hash if config.dedup.enabled else None  # saves dedup a PNG decode
-        steps: list[Step] = [
-            Tally("documents", str),
-            RenderDocuments(config.render, web, staging_dir(self.output, config), hashed),
-        ]
-        if web is not None:  # documents the crawl found: once per content, then rendered
-            steps += [
-                OnePerContent(),
-                Tally("linked_documents", LinkedDocument),
-                RenderLinkedDocuments(config.render, hashed),
-            ]
-        else:
-            steps += [Tally("linked_documents", LinkedDocument)]
-        return [*steps, Spread()]  # a document fans out into many pages: spread them over workers
-
-    def _ocr_steps(self) -> list[Step]:
-        return [OcrPages(self.config.ocr, self.workers)] if self.config.ocr.mode != "never" else []
-
-    def _page_steps(self) -> list[Step]:
-        """Blank pages and duplicates out before OCR (so they cost none); thin text out after it."""
-        config = self.config
-        steps: list[Step] = []
-        if config.quality.blank_pages:
-            steps.append(ScreenBlankPages(config.quality))
-        if config.dedup.enabled:
-            steps += [HashPages(config.dedup), DeduplicatePages(config.dedup)]
-        steps += self._ocr_steps()
-        if config.quality.min_chars_per_megapixel is not None:
-            steps.append(ScreenTextDensity(config.quality))
-        return steps
-
-    def _sample_steps(self) -> list[Step]:
-        config = self.config
-        steps: list[Step] = []
-        if config.quality.languages:
-            steps.append(ScreenLanguage(config.quality))
-        steps.append(GenerateQA(config.generator, config.quality))
-        return [*steps, *self._score_steps()]
-
-    def _score_steps(self) -> list[Step]:
-        config = self.config
-        steps: list[Step] = []
-        if config.scoring.metrics:
-            steps.append(ScoreSamples(config.scoring, self.scoring_model))
-        if config.filter.metric:
-            steps.append(FilterSamples(config.filter))
-        return steps
+    def inputs(self) -> list[str]:
+        """The inputs as the user named them, for the manifest."""
+        if isinstance(self.source, Inputs):
+            return list(self.source.uris)
+        if isinstance(self.source, Dataset):
+            return [self.source.pattern]
+        return [self.source.path]
 
 
-def names_runner(beam_args) -> bool:
-    """Whether Beam arguments name a runner; curate then treats the workers as remote."""
-    return any(arg == "--runner" or arg.startswith("--runner=") for arg in beam_args)
+@dataclass(frozen=True)
+class Runtime:
+    """What runs beside a job while it runs, started by `serve`: the generator backend's
+    service (the embedded LLM's endpoint, say). Run state, not configuration."""
+
+    generator: Any = None
 
 
-def image_staging_dir(output: str) -> str:
-    """Where Beam jobs keep images by reference between stages: OUTPUT/_staging/images."""
-    return storage.join(output, "_staging", "images")
+@dataclass
+class Plan:
+    """A job ready to run: what the source starts from, every step in order, and where each
+    outcome goes. Built once per run (its stages hold worker state); runners execute it and
+    decide nothing."""
+
+    output: str  # where this run writes (a staging folder inside the job's output)
+    seeds: list[Any]  # what the first step reads: input arguments, shard files, a LLaVA JSON
+    steps: list[Step]
+    sinks: dict[str, ShardSpec]  # output name -> its shards
+    kept_as: str  # the output kept items go to: data or pages
+    manifest: ManifestSpec
+    progress_stage: str | None = None  # each item this stage finishes is a document done
+    scratch: list[str] = field(default_factory=list)  # folders removed when the run is over
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [step for step in self.steps if isinstance(step, Stage)]
+
+    @property
+    def tallies(self) -> list[str]:
+        return [step.name for step in self.steps if isinstance(step, Tally)]
 
 
-def staging_dir(output: str, config: PipelineConfig) -> str:
-    """Where crawls download linked documents: web.staging_dir, or OUTPUT/_staging/documents."""
-    return config.web.staging_dir or storage.join(output, "_staging", "documents")
+# ------------------------------------------------------------------------------ planning
 
 
 def plan_job(
@@ -225,7 +181,7 @@ def plan_job(
         _check_inputs(source)
     if not remote and command in ("run", "render", "ocr"):
         _check_ocr(config)
-    return Job(command, source, output, config, scoring_model, workers)
+    return Job(command, source, output, config, scoring_model, workers, remote)
 
 
 def _with(config: PipelineConfig, section: str, **changes) -> PipelineConfig:
@@ -270,20 +226,175 @@ def _check_ocr(config: PipelineConfig) -> None:
         raise ConfigError(str(err)) from None
 
 
+# ------------------------------------------------------------------------------- running
+
+
 @contextmanager
-def serve(job: Job, remote: bool = False, cache_root: str | None = None) -> Iterator[Job]:
-    """The job with its services running (the embedded LLM, when generation needs one); they
-    stop, and the staged images and a crawl's default staging folder are removed, when the job
-    is done. Caches that outlive the run (the LLM's) go under `cache_root`, by default the
-    output."""
+def serve(job: Job, cache_root: str) -> Iterator[Runtime]:
+    """The job's services, running until the block ends: the generator backend's (the
+    embedded LLM) for jobs that generate. Caches that outlive the run (the LLM's) go under
+    `cache_root`."""
     if job.command not in ("run", "generate"):
-        yield job
+        yield Runtime()
+        return
+    generator = job.config.generator
+    with generator_class(generator.backend).serve(generator, cache_root, job.remote) as service:
+        yield Runtime(generator=service)
+
+
+def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
+    """The plan of one run of `job`, writing into `output` (the run's staging folder)."""
+    steps = [*_reading_steps(job), *_job_steps(job, output, runtime)]
+    emits = {reason for step in steps if isinstance(step, Stage) for reason in step.emits}
+    dropped_pages = job.command in ("run", "render") or any(
+        isinstance(reason, PageDropReason) for reason in emits
+    )
+    kept_as = "pages" if job.output_kind == "pages" else "data"
+    names = [FAILURES, kept_as]
+    if job.output_kind == "samples":
+        names.append(DROPPED)
+    if dropped_pages:
+        names.append(DROPPED_PAGES)
+    run = {
+        "command": job.command,
+        "inputs": job.inputs,
+        "output": job.output,
+        "runner": runner,
+        "started_at": now(),
+        "curate_version": __version__,
+    }
+    tallies = tuple(step.name for step in steps if isinstance(step, Tally))
+    return Plan(
+        output=output,
+        seeds=_seeds(job),
+        steps=steps,
+        sinks={name: SHARDS[name] for name in names},
+        kept_as=kept_as,
+        manifest=ManifestSpec(job.output_kind, job.config, tallies, dropped_pages, run),
+        progress_stage=RenderDocuments.name if isinstance(job.source, Inputs) else None,
+        scratch=_scratch(job, output),
+    )
+
+
+def _seeds(job: Job) -> list[Any]:
+    source = job.source
+    if isinstance(source, Inputs):
+        return [InputArgument(uri) for uri in source.uris]
+    if isinstance(source, Dataset):
+        return [ParquetShard(path, source.kind) for path in storage.glob(source.pattern)]
+    return [source]
+
+
+def _reading_steps(job: Job) -> list[Step]:
+    """From the seeds to the records the job's stages take, spread over the workers."""
+    source = job.source
+    if isinstance(source, Inputs):
+        return [ListInputs(), Spread()]
+    if isinstance(source, Dataset):
+        return [ReadParquet(), Spread()]
+    return [ReadLlavaJson(), Spread(), LlavaToSample(), Spread()]
+
+
+def _job_steps(job: Job, output: str, runtime: Runtime) -> list[Step]:
+    config = job.config
+    if job.command in ("run", "render"):
+        steps = [
+            *_render_steps(job, output),
+            Tally("pages", PageRecord),
+            *_page_steps(job),
+            Tally("pages_kept", PageRecord),
+        ]
+        if job.command == "render":
+            return steps
+        return [*steps, AssembleSamples(config.samples), *_sample_steps(job, runtime)]
+    if job.command == "ocr":
+        return [*_ocr_steps(job), Tally("pages", PageRecord)]
+    if job.command == "generate":
+        if job.source.kind == "pages":
+            return [
+                Tally("pages", PageRecord),
+                AssembleSamples(config.samples),
+                *_sample_steps(job, runtime),
+            ]
+        return _sample_steps(job, runtime)
+    return _score_steps(job)  # score, filter
+
+
+def _render_steps(job: Job, output: str) -> list[Step]:
+    config = job.config
+    web = config.web if job.source.has_web else None
+    hashed = config.dedup.hash if config.dedup.enabled else None  # saves dedup a PNG decode
+    steps: list[Step] = [
+        Tally("documents", str),
+        RenderDocuments(config.render, web, staging_dir(output, config), hashed),
+    ]
+    if web is not None:  # documents the crawl found: once per content, then rendered
+        steps += [
+            OnePerContent(),
+            Tally("linked_documents", LinkedDocument),
+            RenderLinkedDocuments(config.render, hashed),
+        ]
     else:
-        generator = job.config.generator
-        root = cache_root or job.output
-        with generator_class(generator.backend).serve(generator, root, remote) as ready:
-            yield replace(job, config=job.config.model_copy(update={"generator": ready}))
+        steps += [Tally("linked_documents", LinkedDocument)]
+    return [*steps, Spread()]  # a document fans out into many pages: spread them over workers
+
+
+def _ocr_steps(job: Job) -> list[Step]:
+    ocr = job.config.ocr
+    return [OcrPages(ocr, job.workers)] if ocr.mode != "never" else []
+
+
+def _page_steps(job: Job) -> list[Step]:
+    """Blank pages and duplicates out before OCR (so they cost none); thin text out after it."""
+    config = job.config
+    steps: list[Step] = []
+    if config.quality.blank_pages:
+        steps.append(ScreenBlankPages(config.quality))
+    if config.dedup.enabled:
+        steps += [HashPages(config.dedup), DeduplicatePages(config.dedup)]
+    steps += _ocr_steps(job)
+    if config.quality.min_chars_per_megapixel is not None:
+        steps.append(ScreenTextDensity(config.quality))
+    return steps
+
+
+def _sample_steps(job: Job, runtime: Runtime) -> list[Step]:
+    config = job.config
+    steps: list[Step] = []
+    if config.quality.languages:
+        steps.append(ScreenLanguage(config.quality))
+    steps.append(GenerateQA(config.generator, config.quality, runtime.generator))
+    return [*steps, *_score_steps(job)]
+
+
+def _score_steps(job: Job) -> list[Step]:
+    config = job.config
+    steps: list[Step] = []
+    if config.scoring.metrics:
+        steps.append(ScoreSamples(config.scoring, job.scoring_model))
+    if config.filter.metric:
+        steps.append(FilterSamples(config.filter))
+    return steps
+
+
+def image_staging_dir(output: str) -> str:
+    """Where Beam jobs keep images by reference between stages: OUTPUT/_staging/images."""
+    return storage.join(output, "_staging", "images")
+
+
+def staging_dir(output: str, config: PipelineConfig) -> str:
+    """Where crawls download linked documents: web.staging_dir, or OUTPUT/_staging/documents."""
+    return config.web.staging_dir or storage.join(output, "_staging", "documents")
+
+
+def _scratch(job: Job, output: str) -> list[str]:
+    """What a run leaves that is not output: staged images, and a crawl's downloads unless the
+    user chose where they go."""
     if job.config.web.staging_dir is None and isinstance(job.source, Inputs):
-        storage.remove(storage.join(job.output, "_staging"))
-    else:
-        storage.remove(image_staging_dir(job.output))
+        return [storage.join(output, "_staging")]
+    return [image_staging_dir(output)]
+
+
+def names_runner(beam_args) -> bool:
+    """Whether Beam arguments name a runner; curate then treats the workers as remote."""
+    return any(arg == "--runner" or arg.startswith("--runner=") for arg in beam_args)

@@ -12,6 +12,9 @@ from PIL import Image, ImageDraw
 from pptx import Presentation
 from pptx.util import Inches
 
+TESTS = Path(__file__).resolve().parent  # shared helpers live here; test files in subfolders
+REPO = TESTS.parent
+
 REPORT_PAGES = [
     [
         "Harbour Authority Annual Review",

@@ -1,4 +1,9 @@
-"""Typed, validated options for every stage; read from YAML/TOML, overridden by CLI flags."""
+"""Typed, validated options for every stage; read from YAML/TOML, overridden by CLI flags.
+
+Every field says whether its value can change what curate writes (`option(..., shapes=...)`).
+The manifest's `config_hash` covers exactly the fields that do, so two runs with the same hash
+made the same data; speed, places, secrets and limits of this machine stay out of it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,26 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from curate.core.registry import GENERATORS
 from curate.io.errors import CurateError
 from curate.schemas.records import Metric
+
+SHAPES_OUTPUT = "shapes_output"
+
+
+def option(*args: Any, shapes: bool, **kwargs: Any) -> Any:
+    """A config field (pydantic's `Field`) that says whether its value shapes the output."""
+    return Field(*args, json_schema_extra={SHAPES_OUTPUT: shapes}, **kwargs)
+
+
+def shapes_output(field: Any) -> bool | None:
+    """Whether a field shapes the output; None for a field that did not say (a bug)."""
+    return (field.json_schema_extra or {}).get(SHAPES_OUTPUT)
 
 
 class _Options(BaseModel):
@@ -22,68 +40,140 @@ class _Options(BaseModel):
 class RenderOptions(_Options):
     """How documents become page images and text."""
 
-    dpi: float = Field(144, gt=0, le=1200, description="Render resolution.")
-    max_pixels_per_page: int = Field(
-        40_000_000, gt=0, description="Pages larger than this are rendered at a lower DPI."
+    dpi: float = option(144, gt=0, le=1200, description="Render resolution.", shapes=True)
+    max_pixels_per_page: int = option(
+        40_000_000,
+        gt=0,
+        description="Pages larger than this are rendered at a lower DPI.",
+        shapes=True,
     )
-    max_pages_per_document: int = Field(
-        2000, gt=0, description="Pages past this are not rendered; a failure row says so."
+    max_pages_per_document: int = option(
+        2000,
+        gt=0,
+        description="Pages past this are not rendered; a failure row says so.",
+        shapes=True,
     )
-    max_file_mb: float = Field(512, gt=0, description="Larger files go to the dead-letter output.")
-    document_timeout_s: float = Field(
-        600, gt=0, description="Stop rendering a document after this long; the rest is recorded."
+    max_file_mb: float = option(
+        512, gt=0, description="Larger files go to the dead-letter output.", shapes=True
     )
-    max_image_pixels: int = Field(
-        200_000_000, gt=0, description="Image inputs larger than this are refused (bombs)."
+    document_timeout_s: float = option(
+        600,
+        gt=0,
+        description="Stop rendering a document after this long; the rest is recorded.",
+        shapes=True,
     )
-    min_text_chars: int = Field(
-        16, ge=0, description="Pages with fewer usable native characters are flagged for OCR."
+    max_image_pixels: int = option(
+        200_000_000,
+        gt=0,
+        description="Image inputs larger than this are refused (bombs).",
+        shapes=True,
     )
-    conversion_timeout_s: float = Field(
-        180, gt=0, description="Slide decks: LibreOffice conversion to PDF gives up after this."
+    min_text_chars: int = option(
+        16,
+        ge=0,
+        description="Pages with fewer usable native characters are flagged for OCR.",
+        shapes=True,
+    )
+    conversion_timeout_s: float = option(
+        180,
+        gt=0,
+        description="Slide decks: LibreOffice conversion to PDF gives up after this.",
+        shapes=True,
     )
 
 
 class WebOptions(_Options):
     """Webpages: crawl limits, politeness, timeouts, the SSRF guard, and how pages are tiled."""
 
-    viewport_width: int = Field(1280, ge=200, le=8000)
-    tile_height: int = Field(1600, ge=200, le=20000, description="One image per tile.")
-    tile_overlap: int = Field(64, ge=0, description="Pixels repeated between tiles.")
-    max_page_height: int = Field(
-        20000, ge=200, description="Screenshots stop here (infinite scroll)."
+    viewport_width: int = option(1280, ge=200, le=8000, shapes=True)
+    tile_height: int = option(
+        1600, ge=200, le=20000, description="One image per tile.", shapes=True
     )
-    max_depth: int = Field(0, ge=0, le=10, description="Links followed from each seed.")
-    max_pages: int = Field(50, ge=1, description="Pages rendered per seed.")
-    politeness_delay_s: float = Field(
-        1.0, ge=0, description="Between page navigations on one host (not a page's own images)."
+    tile_overlap: int = option(64, ge=0, description="Pixels repeated between tiles.", shapes=True)
+    max_page_height: int = option(
+        20000, ge=200, description="Screenshots stop here (infinite scroll).", shapes=True
     )
-    navigation_timeout_s: float = Field(15, gt=0, description="Per HTTP request.")
-    page_timeout_s: float = Field(
-        60, gt=0, description="Per page in total: the page and everything it loads, rendered."
+    max_depth: int = option(
+        0, ge=0, le=10, description="Links followed from each seed.", shapes=True
     )
-    max_bytes: int = Field(20_000_000, gt=0, description="Largest response read.")
-    follow_documents: bool = Field(
-        True, description="Download PDFs and decks that crawled pages link to, and process them."
+    max_pages: int = option(50, ge=1, description="Pages rendered per seed.", shapes=True)
+    politeness_delay_s: float = option(
+        1.0,
+        ge=0,
+        description="Between page navigations on one host (not a page's own images).",
+        shapes=False,
     )
-    max_document_bytes: int = Field(
-        100_000_000, gt=0, description="Largest linked document downloaded."
+    navigation_timeout_s: float = option(15, gt=0, description="Per HTTP request.", shapes=True)
+    page_timeout_s: float = option(
+        60,
+        gt=0,
+        description="Per page in total: the page and everything it loads, rendered.",
+        shapes=True,
     )
-    max_documents: int = Field(50, ge=0, description="Linked documents downloaded per seed.")
-    staging_dir: str | None = Field(
-        None, description="Where linked documents are downloaded; null: OUTPUT/_staging/documents."
+    max_bytes: int = option(20_000_000, gt=0, description="Largest response read.", shapes=True)
+    follow_documents: bool = option(
+        True,
+        description="Download PDFs and decks that crawled pages link to, and process them.",
+        shapes=True,
     )
-    respect_robots: bool = True
-    allow_private_hosts: bool = Field(
-        False, description="Fetch from private, loopback and link-local addresses (local servers)."
+    max_document_bytes: int = option(
+        100_000_000, gt=0, description="Largest linked document downloaded.", shapes=True
     )
-    allowed_hosts: list[str] = Field(
+    max_documents: int = option(
+        50, ge=0, description="Linked documents downloaded per seed.", shapes=True
+    )
+    staging_dir: str | None = option(
+        None,
+        description="Where linked documents are downloaded; null: OUTPUT/_staging/documents.",
+        shapes=False,
+    )
+    respect_robots: bool = option(True, shapes=True)
+    allow_private_hosts: bool = option(
+        False,
+        description="Fetch from private, loopback and link-local addresses (local servers).",
+        shapes=False,
+    )
+    allowed_hosts: list[str] = option(
         default_factory=list,
         description="Private hosts or addresses allowed one by one: `127.0.0.1:8000` allows that "
         "port only, `127.0.0.1` every port. The way to crawl a local server.",
+        shapes=False,
     )
-    user_agent: str = "curate/0.1 (dataset builder; +https://github.com/curate)"
-    chromium: str = "/usr/bin/chromium"
+    user_agent: str = option(
+        "curate/0.1 (dataset builder; +https://github.com/curate)", shapes=True
+    )
+    chromium: str = option("/usr/bin/chromium", shapes=False)
+
+
+class RapidOcrOptions(_Options):
+    """RapidOCR: PP-OCR models under ONNX Runtime, in the wheel (the default)."""
+
+    kind: Literal["rapidocr"] = option("rapidocr", shapes=True)
+    det_limit_side_len: int = option(
+        960,
+        ge=64,
+        le=4096,
+        description="Text detection runs with the long side scaled to this.",
+        shapes=True,
+    )
+
+
+class TesseractOptions(_Options):
+    """Tesseract through pytesseract and the Debian package `tesseract-ocr`."""
+
+    kind: Literal["tesseract"] = option("tesseract", shapes=True)
+
+
+class PaddleOcrOptions(_Options):
+    """PaddleOCR, for GPU workers that can reach its model hosts (`curate[paddle]`)."""
+
+    kind: Literal["paddleocr"] = option("paddleocr", shapes=True)
+
+
+# One options class per engine of `OCR_ENGINES`, told apart by `kind` (tests check they agree).
+OcrEngineOptions = Annotated[
+    RapidOcrOptions | TesseractOptions | PaddleOcrOptions, Field(discriminator="kind")
+]
 
 
 class OcrOptions(_Options):
@@ -94,72 +184,109 @@ class OcrOptions(_Options):
     Image inputs and scanned pages have no native text, so they are always OCR'd in `auto`.
     """
 
-    mode: Literal["auto", "always", "never"] = "auto"
-    engine: Literal["rapidocr", "tesseract", "paddleocr"] = "rapidocr"
-    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
-    det_limit_side_len: int = Field(
-        960, ge=64, le=4096, description="Text detection runs with the long side scaled to this."
+    mode: Literal["auto", "always", "never"] = option("auto", shapes=True)
+    engine: OcrEngineOptions = RapidOcrOptions()
+    languages: list[str] = option(default_factory=lambda: ["en"], min_length=1, shapes=True)
+    threads: int | None = option(
+        None,
+        ge=1,
+        le=256,
+        description="Threads per engine; default: cores / local workers.",
+        shapes=False,
     )
-    threads: int | None = Field(
-        None, ge=1, le=256, description="Threads per engine; default: cores / local workers."
+    rotation: Literal["auto", "never"] = option(
+        "auto",
+        description="Detect 90/180/270-degree scans (pages without native text).",
+        shapes=True,
     )
-    rotation: Literal["auto", "never"] = Field(
-        "auto", description="Detect 90/180/270-degree scans (pages without native text)."
+    min_confidence: float = option(
+        0.5, ge=0, le=1, description="Drop recognised lines below this.", shapes=True
     )
-    min_confidence: float = Field(0.5, ge=0, le=1, description="Drop recognised lines below this.")
-    layer_agreement: float = Field(
+    layer_agreement: float = option(
         0.85,
         ge=0,
         le=1,
         description="auto: a PDF's embedded OCR layer is re-read when a sample of its lines "
         "agrees less than this with a fresh OCR (character similarity).",
+        shapes=True,
     )
-    max_pixels: int = Field(
-        60_000_000, gt=0, description="Larger images go to the dead-letter output."
+    max_pixels: int = option(
+        60_000_000, gt=0, description="Larger images go to the dead-letter output.", shapes=True
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_by_name(cls, data: Any) -> Any:
+        """`engine: tesseract` names an engine with its default options; the RapidOCR knob
+        `det_limit_side_len` is still read where configs before 0.2 had it (next to engine)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        engine = data.get("engine", "rapidocr")
+        if isinstance(engine, str):
+            engine = {"kind": engine}
+        if "det_limit_side_len" in data and isinstance(engine, dict):
+            engine = {"det_limit_side_len": data.pop("det_limit_side_len"), **engine}
+        data["engine"] = engine
+        return data
 
 
 class DedupOptions(_Options):
     """Exact and near-duplicate pages across the whole corpus (docs/filters.md)."""
 
-    enabled: bool = True
-    hash: Literal["phash", "dhash"] = "phash"
-    threshold: int = Field(
+    enabled: bool = option(True, shapes=True)
+    hash: Literal["phash", "dhash"] = option("phash", shapes=True)
+    threshold: int = option(
         24,
         ge=0,
         le=64,
         description="Pages with text: the most their 256-bit layout hashes may differ "
         "(their texts must also be the same content).",
+        shapes=True,
     )
-    threshold_without_text: int = Field(
-        10, ge=0, le=64, description="The stricter distance for pages without text (scans, photos)."
+    threshold_without_text: int = option(
+        10,
+        ge=0,
+        le=64,
+        description="The stricter distance for pages without text (scans, photos).",
+        shapes=True,
     )
-    min_jaccard: float = Field(
+    min_jaccard: float = option(
         0.95,
         gt=0,
         le=1,
         description="Pages with text: word 3-shingle Jaccard similarity they need (and every "
         "number equal) to count as the same content.",
+        shapes=True,
     )
-    window: int = Field(
-        16, ge=1, description="In a bucket of similar pages, each is compared with this many next."
+    window: int = option(
+        16,
+        ge=1,
+        description="In a bucket of similar pages, each is compared with this many next.",
+        shapes=True,
     )
 
 
 class QualityOptions(_Options):
     """Cheap filters; each one has its own drop reason and can be switched off (null/false)."""
 
-    blank_pages: bool = Field(True, description="Drop near-uniform pages with (almost) no text.")
-    blank_max_std: float = Field(4.0, ge=0, description="Pixel std-dev at or below: blank.")
-    min_chars_per_megapixel: float | None = Field(
-        None, ge=0, description="Text-rich threshold on pages, e.g. 200; null: off."
+    blank_pages: bool = option(
+        True, description="Drop near-uniform pages with (almost) no text.", shapes=True
     )
-    min_question_chars: int | None = Field(8, ge=0)
-    max_question_chars: int | None = Field(600, ge=1)
-    min_answer_chars: int | None = Field(1, ge=0)
-    max_answer_chars: int | None = Field(2000, ge=1)
-    languages: list[str] | None = Field(
-        None, description="Allow-list of ISO 639-1 codes (langdetect, offline); null: off."
+    blank_max_std: float = option(
+        4.0, ge=0, description="Pixel std-dev at or below: blank.", shapes=True
+    )
+    min_chars_per_megapixel: float | None = option(
+        None, ge=0, description="Text-rich threshold on pages, e.g. 200; null: off.", shapes=True
+    )
+    min_question_chars: int | None = option(8, ge=0, shapes=True)
+    max_question_chars: int | None = option(600, ge=1, shapes=True)
+    min_answer_chars: int | None = option(1, ge=0, shapes=True)
+    max_answer_chars: int | None = option(2000, ge=1, shapes=True)
+    languages: list[str] | None = option(
+        None,
+        description="Allow-list of ISO 639-1 codes (langdetect, offline); null: off.",
+        shapes=True,
     )
 
 
@@ -167,13 +294,14 @@ class SampleOptions(_Options):
     """How consecutive pages of a document are grouped into samples: windows follow the
     document's sections (headings, slide titles) where it has them."""
 
-    min_images: int = Field(
+    min_images: int = option(
         1,
         ge=1,
         le=64,
         description="1: a single image or a one-page document is a sample (LLaVAR-2's shape).",
+        shapes=True,
     )
-    max_images: int = Field(4, ge=1, le=64)
+    max_images: int = option(4, ge=1, le=64, shapes=True)
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> SampleOptions:
@@ -187,8 +315,8 @@ class SampleOptions(_Options):
 class Price(_Options):
     """USD per million tokens."""
 
-    input: float = Field(0, ge=0)
-    output: float = Field(0, ge=0)
+    input: float = option(0, ge=0, shapes=True)
+    output: float = option(0, ge=0, shapes=True)
 
 
 DEFAULT_PRICES = {
@@ -205,82 +333,100 @@ class LLMOptions(_Options):
     `api_key_env`; it is never logged, hashed into the manifest, or written to output.
     """
 
-    base_url: str | None = None
-    model: str | None = Field(None, description="Model name; the embedded server's by default.")
-    api_key: SecretStr | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    base_url: str | None = option(None, shapes=False)
+    model: str | None = option(
+        None, description="Model name; the embedded server's by default.", shapes=True
+    )
+    api_key: SecretStr | None = option(None, shapes=False)
+    api_key_env: str = option("OPENAI_API_KEY", shapes=False)
     structured_output: Literal[
         "auto", "json_schema", "json_object_schema", "json_object", "none"
-    ] = Field(
+    ] = option(
         "auto",
         description="json_schema: OpenAI/vLLM style; json_object_schema: llama.cpp style; "
         "json_object; none: prompt only. auto starts at json_schema and steps down the list when "
         "the endpoint rejects a response_format, remembering what works.",
+        shapes=True,
     )
-    temperature: float = Field(0.2, ge=0, le=2)
-    seed: int | None = Field(
+    temperature: float = option(0.2, ge=0, le=2, shapes=True)
+    seed: int | None = option(
         0,
         description="Sent to endpoints that honour it (llama.cpp, vLLM, OpenAI): same replies.",
+        shapes=True,
     )
-    max_tokens: int = Field(512, gt=0)
-    timeout_s: float = Field(
+    max_tokens: int = option(512, gt=0, shapes=True)
+    timeout_s: float = option(
         120,
         gt=0,
         description="Total time for one attempt, from connecting to the reply's last byte (a "
         "server that trickles its reply is cut off too).",
+        shapes=False,
     )
-    max_retries: int = Field(4, ge=0, le=20, description="On 429, 5xx and timeouts.")
-    breaker_failures: int = Field(
+    max_retries: int = option(4, ge=0, le=20, description="On 429, 5xx and timeouts.", shapes=True)
+    breaker_failures: int = option(
         5,
         ge=1,
         description="After this many calls in a row fail to reach an answer (unreachable, HTTP "
         "errors, timeouts), the endpoint is not called again in this job: the remaining "
         "samples fail at once as llm_unavailable.",
+        shapes=False,
     )
-    refresh_cache: bool = Field(
-        False, description="Ask the endpoint again instead of reading the request cache."
+    refresh_cache: bool = option(
+        False,
+        description="Ask the endpoint again instead of reading the request cache.",
+        shapes=False,
     )
-    invalid_output_retries: int = Field(1, ge=0, le=5, description="Re-asks on unparsable JSON.")
-    concurrency: int = Field(4, ge=1, le=256, description="Requests in flight per worker.")
-    cache_dir: str | None = Field(None, description="Request cache; default <output>/llm_cache.")
-    max_text_chars: int = Field(3000, gt=0, description="Image text shown to the LLM per image.")
-    prices: dict[str, Price] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
-    tasks: list[Literal["caption", "extractive", "multi_image"]] = Field(
+    invalid_output_retries: int = option(
+        1, ge=0, le=5, description="Re-asks on unparsable JSON.", shapes=True
+    )
+    concurrency: int = option(
+        4, ge=1, le=256, description="Requests in flight per worker.", shapes=False
+    )
+    cache_dir: str | None = option(
+        None, description="Request cache; default <output>/llm_cache.", shapes=False
+    )
+    max_text_chars: int = option(
+        3000, gt=0, description="Image text shown to the LLM per image.", shapes=True
+    )
+    prices: dict[str, Price] = option(default_factory=lambda: dict(DEFAULT_PRICES), shapes=True)
+    tasks: list[Literal["caption", "extractive", "multi_image"]] = option(
         default_factory=lambda: ["caption", "extractive", "multi_image"],
         description="Extractive QA is always followed by its self-explain turn.",
+        shapes=True,
     )
-    vision: bool = Field(
+    vision: bool = option(
         False,
         description="Send each image (as an image_url data URI) beside its text: for "
         "vision-capable endpoints (GPT-4o class, VLMs served by vLLM).",
+        shapes=True,
     )
-    vision_max_pixels: int = Field(
-        1_600_000, ge=10_000, description="Larger images are scaled down to this many pixels."
+    vision_max_pixels: int = option(
+        1_600_000,
+        ge=10_000,
+        description="Larger images are scaled down to this many pixels.",
+        shapes=True,
     )
-    verify: bool = Field(
+    verify: bool = option(
         False,
         description="Ask the endpoint to answer each extractive question from the page text "
         "alone, and reject the item when the answers disagree.",
-    )
-    cache_endpoint: str | None = Field(
-        None,
-        description="Set by curate: the name replies are cached under instead of base_url "
-        "(the embedded server gets a new port every run).",
-    )
-    server_status: str | None = Field(
-        None, description="Set by curate: the embedded server's status file (crash reports)."
+        shapes=True,
     )
 
 
 class GeneratorOptions(_Options):
     """Which generator writes the conversations, and how many questions it asks."""
 
-    backend: Literal["template", "llm"] = "template"
-    max_qa_per_image: int = Field(2, ge=0, le=50)
-    cross_image_questions: int = Field(1, ge=0, le=20)
-    seed: int = 0
-    fuzzy_threshold: float = Field(
-        90, ge=50, le=100, description="Grounding: partial-match score (0-100) an answer needs."
+    backend: GENERATORS.literal() = option("template", shapes=True)  # type: ignore[valid-type]
+    max_qa_per_image: int = option(2, ge=0, le=50, shapes=True)
+    cross_image_questions: int = option(1, ge=0, le=20, shapes=True)
+    seed: int = option(0, shapes=True)
+    fuzzy_threshold: float = option(
+        90,
+        ge=50,
+        le=100,
+        description="Grounding: partial-match score (0-100) an answer needs.",
+        shapes=True,
     )
     llm: LLMOptions = LLMOptions()
 
@@ -288,65 +434,82 @@ class GeneratorOptions(_Options):
 class ScoringOptions(_Options):
     """Difficulty scoring with a reference model (docs/scoring.md); off when metrics is empty."""
 
-    metrics: list[Metric] = Field(default_factory=list)
-    model: str | None = Field(
+    metrics: list[Metric] = option(default_factory=list, shapes=True)
+    model: str | None = option(
         None,
         description="Local folder or hub id; default: smollm2 for ifd, tiny-idefics3 when an "
         "image metric is asked for, from $CURATE_HOME/models (`curate models` lists them).",
+        shapes=True,
     )
-    batch_size: int = Field(16, ge=1, le=4096, description="Samples per RunInference batch.")
-    batch_tokens: int = Field(8192, ge=64, description="Padded tokens per forward.")
-    max_length: int | None = Field(
+    batch_size: int = option(
+        16, ge=1, le=4096, description="Samples per RunInference batch.", shapes=False
+    )
+    batch_tokens: int = option(8192, ge=64, description="Padded tokens per forward.", shapes=False)
+    max_length: int | None = option(
         None,
         ge=16,
         description="Longest sequence; context is cut first. Default: the model's context length.",
+        shapes=True,
     )
-    max_image_tokens: int | None = Field(
+    max_image_tokens: int | None = option(
         None,
         ge=16,
         description="Image tokens per sample at most: tiling processors (Idefics3, SmolVLM) use "
         "fewer tiles per image so a multi-image sample fits. Default: the processor's settings.",
+        shapes=True,
     )
-    device: str | None = Field(None, description="cpu, cuda, cuda:1; default: cuda if available.")
-    accelerator: str | None = Field(
+    device: str | None = option(
+        None, description="cpu, cuda, cuda:1; default: cuda if available.", shapes=False
+    )
+    accelerator: str | None = option(
         None,
         description="Beam resource hint for the scoring step, e.g. "
         "'type:nvidia-l4;count:1;install-nvidia-driver' on Dataflow.",
+        shapes=False,
     )
-    share_model_across_processes: bool = Field(
-        False, description="One model per VM instead of per process (GPU workers)."
+    share_model_across_processes: bool = option(
+        False, description="One model per VM instead of per process (GPU workers).", shapes=False
     )
 
 
 class FilterOptions(_Options):
     """Cherry_LLM-style selection: drop scores above `max`, then keep the top fraction."""
 
-    metric: Metric | None = None
-    max: float | None = Field(1.0, description="Drop rows scoring above this (ratio > 1: no help).")
-    min: float | None = None
-    keep_top: float | None = Field(
-        0.3, gt=0, le=1, description="Then keep this top fraction by score; null keeps all."
+    metric: Metric | None = option(None, shapes=True)
+    max: float | None = option(
+        1.0, description="Drop rows scoring above this (ratio > 1: no help).", shapes=True
+    )
+    min: float | None = option(None, shapes=True)
+    keep_top: float | None = option(
+        0.3,
+        gt=0,
+        le=1,
+        description="Then keep this top fraction by score; null keeps all.",
+        shapes=True,
     )
 
 
 class WriterOptions(_Options):
     """How Parquet output is sharded."""
 
-    target_shard_mb: float = Field(256, gt=0, description="Approximate size of one shard.")
-    row_group_size: int = Field(64, gt=0, description="Rows per Parquet row group.")
-    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    target_shard_mb: float = option(
+        256, gt=0, description="Approximate size of one shard.", shapes=True
+    )
+    row_group_size: int = option(64, gt=0, description="Rows per Parquet row group.", shapes=True)
+    compression: Literal["zstd", "snappy", "gzip", "none"] = option("zstd", shapes=True)
 
 
 class RunOptions(_Options):
     """How a job judges itself."""
 
-    max_failure_rate: float = Field(
+    max_failure_rate: float = option(
         0.5,
         ge=0,
         le=1,
         description="Exit non-zero (after writing everything) when more than this fraction of "
         "the documents, or of the samples, failed (refusals by robots.txt, the SSRF guard or "
         "size caps do not count).",
+        shapes=False,
     )
 
 
@@ -367,42 +530,22 @@ class PipelineConfig(_Options):
 
     def fingerprint(self) -> str:
         """A hash of the options that shape the output, recorded in the manifest."""
-        # threads and concurrency change speed only; secrets never enter the manifest
-        shaping = self.model_dump(
-            mode="json",
-            exclude={
-                "run": True,
-                "ocr": {"threads"},
-                "web": {
-                    "allow_private_hosts",
-                    "allowed_hosts",
-                    "politeness_delay_s",
-                    "chromium",
-                    "staging_dir",
-                },
-                "scoring": {
-                    "device",
-                    "batch_size",
-                    "batch_tokens",
-                    "accelerator",
-                    "share_model_across_processes",
-                },
-                "generator": {
-                    "llm": {
-                        "api_key",
-                        "concurrency",
-                        "cache_dir",
-                        "refresh_cache",
-                        "breaker_failures",
-                        "timeout_s",
-                        "base_url",
-                        "server_status",
-                    }
-                },
-            },
-        )
-        canonical = json.dumps(shaping, sort_keys=True)
+        canonical = json.dumps(shaping_values(self), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def shaping_values(options: BaseModel) -> dict[str, Any]:
+    """The values of the fields that shape the output, section by section (sections are the
+    fields that hold options of their own)."""
+    values: dict[str, Any] = {}
+    dumped = options.model_dump(mode="json")
+    for name, field in type(options).model_fields.items():
+        value = getattr(options, name)
+        if isinstance(value, BaseModel):
+            values[name] = shaping_values(value)
+        elif shapes_output(field):
+            values[name] = dumped[name]
+    return values
 
 
 class ConfigError(CurateError, ValueError):

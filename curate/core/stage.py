@@ -8,9 +8,11 @@ engine, a model, an LLM client), and turns items into outcomes:
     Fail(failure)               could not be processed: the dead-letter output
 
 A stage declares every reason it may emit (`emits`); the runner checks each emitted reason
-against that declaration, routes the outcomes and does all the counting, so no stage repeats
-that. An exception raised on one item becomes a Fail with the stage's `error_reason` (or the
-exception's own `reason`), and the job goes on.
+against that declaration, routes the outcomes (`route`) and does all the counting, so no stage
+repeats that. Stage logic never builds a failure row itself: it raises `ItemFailed` with a
+declared reason (or yields one, to record the failure of a part, a page, and go on), and
+`Stage.failed` makes the row. Any other exception raised on one item becomes a Fail with the
+stage's `error_reason` (or, with none, stops the job: a bug, not bad data).
 
 Kinds, by how much of the data a decision needs:
 
@@ -21,6 +23,10 @@ Kinds, by how much of the data a decision needs:
                   -> decide(item, value)         threshold), then a decision per item
     JoinStage     summarize(item) -> verdicts()  a verdict per item that needs the whole dataset
                   -> decide(item, verdict)       (duplicate clusters), joined back by key
+
+A whole-dataset stage computes its value in one process (`combine`, `verdicts`); where that
+would not scale, it names a distributed version (`scale_out`) that the Beam runner has
+registered under that name, so no runner needs to know a concrete stage.
 
 Items a stage does not `accept` pass through it untouched. A plan is a list of stages plus two
 markers: `Tally` (count items here for the manifest) and `Spread` (rebalance work). Two runners
@@ -61,13 +67,29 @@ Outcome = Keep | Drop | Fail
 
 @dataclass(frozen=True)
 class Resources:
-    """What one instance of a stage needs; runners size workers and batches from it."""
+    """What one instance of a stage needs, as the runners read it: the batch a BatchStage
+    gets, the accelerator its Beam step asks for, and whether one instance serves a machine."""
 
-    cpus: float = 1.0
-    gpus: float = 0.0
     batch_size: int = 1
     accelerator: str | None = None  # a Beam resource hint, e.g. "type:nvidia-l4;count:1"
     shared: bool = False  # one instance per machine rather than per worker process (GPU models)
+
+
+class ItemFailed(Exception):
+    """One item, or a part of it (a page of a document), could not be processed, for a reason
+    the stage declares. Raise it to end the item's work; yield it to record the failure and go
+    on. `item_id` and `source_uri` name the part when it is not the item itself."""
+
+    def __init__(
+        self,
+        reason: str,
+        detail: str = "",
+        item_id: str | None = None,
+        source_uri: str | None = None,
+    ):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+        self.item_id, self.source_uri = item_id, source_uri
 
 
 class StageContractError(RuntimeError):
@@ -147,17 +169,26 @@ class Stage:
         return outcome
 
     def failed(self, item: Any, error: Exception) -> Fail:
-        """The Fail for an exception raised on `item`, or the exception again when it is a bug."""
+        """The Fail for an exception raised (or an ItemFailed yielded) on `item`, or the
+        exception again when it is a bug."""
+        item_id, source_uri = identity(item)
+        item_id = getattr(error, "item_id", None) or item_id
+        source_uri = getattr(error, "source_uri", None) or source_uri
         reason = getattr(error, "reason", None)
         if reason is not None and reason in self.emits:  # with what its LLM calls cost, if any
             usage = getattr(error, "usage", None)
-            return Fail(Failure(*identity(item), self.name, reason, str(error), usage))
+            return Fail(Failure(item_id, source_uri, self.name, reason, str(error), usage))
+        if isinstance(error, ItemFailed):
+            raise StageContractError(
+                f"stage {self.name!r} failed an item as {error.reason!r}, not among "
+                f"{sorted(self.emits)}"
+            ) from error
         if self.error_reason is None:
             raise error
         detail = f"{type(error).__name__}: {error}\n" + "".join(
             traceback.format_exception(error, limit=3)
         )
-        return Fail(Failure(*identity(item), self.name, self.error_reason, detail))
+        return Fail(Failure(item_id, source_uri, self.name, self.error_reason, detail))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
@@ -192,6 +223,8 @@ class GroupStage(Stage):
 class DatasetStage(Stage):
     """A decision per item that depends on one value computed over the whole dataset."""
 
+    scale_out: ClassVar[str | None] = None  # a distributed `combine` the Beam runner registered
+
     def summarize(self, item: Any) -> Any | None:
         """A small value per item (None: the item does not count towards `combine`)."""
         raise NotImplementedError
@@ -206,6 +239,8 @@ class DatasetStage(Stage):
 
 class JoinStage(Stage):
     """A verdict per item that needs every item's summary (clusters), joined back by key."""
+
+    scale_out: ClassVar[str | None] = None  # a distributed `verdicts` the Beam runner registered
 
     def key(self, item: Any) -> str:
         raise NotImplementedError
@@ -247,6 +282,21 @@ def _counted(stage: Stage, outcome: Outcome) -> Outcome:
     return outcome
 
 
+KEPT, DROPPED, DROPPED_PAGES, FAILURES = "kept", "dropped", "dropped_pages", "failures"
+ASIDE = (DROPPED, DROPPED_PAGES, FAILURES)  # where outcomes go that do not flow on
+
+
+def route(outcome: Outcome) -> tuple[str, Any]:
+    """(where, record) for an outcome: kept items flow on to the next step; dropped records
+    (their reason set) and failure rows go aside to their outputs. Both runners route by it."""
+    if isinstance(outcome, Keep):
+        return KEPT, outcome.item
+    if isinstance(outcome, Drop):
+        record = dropped(outcome)
+        return (DROPPED_PAGES if isinstance(record, PageRecord) else DROPPED), record
+    return FAILURES, outcome.failure
+
+
 def iter_item(
     stage: Stage,
     item: Any,
@@ -258,6 +308,8 @@ def iter_item(
     becomes a Fail for `subject` (default: the item), after what was produced before it."""
     try:
         for outcome in (work or stage.process)(item):
+            if isinstance(outcome, ItemFailed):  # a part failed; the item goes on
+                outcome = stage.failed(item if subject is None else subject, outcome)
             yield _counted(stage, outcome)
     except StageContractError:
         raise
@@ -288,6 +340,18 @@ def run_batch(
         else:
             per_item.append([_counted(stage, outcome) for outcome in result])
     return per_item
+
+
+def records(stage: Stage, item: Any) -> Iterator[Any]:
+    """What a stage makes of one item, as its outputs would hold it and in the order it comes:
+    kept items, dropped records (their reason set) and Failure rows. For notebooks, tests and
+    scripts; the stage is set up before and torn down after."""
+    stage.setup()
+    try:
+        for outcome in iter_item(stage, item):
+            yield route(outcome)[1]
+    finally:
+        stage.teardown()
 
 
 def dropped(drop: Drop) -> Any:

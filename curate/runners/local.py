@@ -1,4 +1,4 @@
-"""The local runner: a job's stages over plain Python iterators, in this process, without Beam.
+"""The local runner: a plan's steps over plain Python iterators, in this process, without Beam.
 
 For tests, notebooks and small jobs (`curate run --local`). It writes the same files the Beam
 runner writes. Items stream from stage to stage; a step that needs every item first (grouping,
@@ -15,76 +15,25 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from curate.core.stage import (
+    KEPT,
     BatchStage,
     DatasetStage,
-    Drop,
     GroupStage,
     JoinStage,
-    Keep,
     Outcome,
     Spread,
     Stage,
     Tally,
-    dropped,
     iter_item,
+    route,
     run_batch,
     run_item,
 )
-from curate.io import storage
-from curate.outputs.dataset import iter_rows
-from curate.outputs.export.llava import llava_to_sample, read_llava_records
-from curate.outputs.writers.manifest import RunReport, RunTotals, build_manifest, write_manifest
-from curate.outputs.writers.parquet import (
-    DATA,
-    DEAD_LETTER,
-    DROPPED,
-    DROPPED_PAGES,
-    PAGES,
-    SpilledShards,
-    shard_infos_as_dicts,
-)
-from curate.plan import Dataset, Inputs, Job, LlavaJson, Step
-from curate.schemas import (
-    PageRecord,
-    page_from_row,
-    sample_from_row,
-)
-from curate.stages.sources import SUPPORTED_EXTENSIONS
+from curate.outputs.writers.manifest import RunReport, RunTotals, write_manifest
+from curate.outputs.writers.parquet import SpilledShards, shard_infos_as_dicts
+from curate.plan import Plan, Step
 
 Emit = Callable[[str, Any], None]
-
-
-def list_inputs(uris: Iterable[str]) -> Iterator[str]:
-    """Input arguments -> document URIs: URLs, `.urls` lines, named files, every file under
-    folders and the supported files a glob matches (what the Beam runner lists with
-    fileio.MatchAll)."""
-    for raw in uris:
-        kind, uri = storage.route_input(raw)
-        if kind == "pattern":
-            yield from (
-                path
-                for path in storage.list_files(uri)
-                if storage.has_extension(path, SUPPORTED_EXTENSIONS)
-            )
-        elif kind == "folder":  # every file: an unsupported one gets its dead-letter row
-            yield from storage.list_files(uri)
-            yield from storage.unlistable_folders(uri)  # each reported as unreadable
-        elif kind == "url_list":
-            yield from storage.iter_url_list(uri)
-        else:
-            yield uri
-
-
-def read_source(job: Job) -> Iterator[Any]:
-    source = job.source
-    if isinstance(source, Inputs):
-        yield from list_inputs(source.uris)
-    elif isinstance(source, Dataset):
-        from_row = page_from_row if source.kind == "pages" else sample_from_row
-        yield from (from_row(row) for row in iter_rows(source.pattern))
-    elif isinstance(source, LlavaJson):
-        for record in read_llava_records(source.path):
-            yield llava_to_sample(record, source.image_folder, source.path, source.duo_layout)
 
 
 class _Parked:
@@ -110,23 +59,24 @@ class _Parked:
         self._file.close()
 
 
-def _route(outcomes: Iterable[Outcome], emit: Emit) -> Iterator[Any]:
+def _routed(outcomes: Iterable[Outcome], emit: Emit) -> Iterator[Any]:
+    """Kept items flow on; dropped records and failure rows go to `emit`."""
     for outcome in outcomes:
-        if isinstance(outcome, Keep):
-            yield outcome.item
-        elif isinstance(outcome, Drop):
-            record = dropped(outcome)
-            emit("dropped_pages" if isinstance(record, PageRecord) else "dropped", record)
+        where, record = route(outcome)
+        if where == KEPT:
+            yield record
         else:
-            emit("failures", outcome.failure)
+            emit(where, record)
 
 
 def _flat(per_item: list[list[Outcome]]) -> list[Outcome]:
     return [outcome for outcomes in per_item for outcome in outcomes]
 
 
-def _apply(step: Step, items: Iterator[Any], emit: Emit) -> Iterator[Any]:
-    """One step over a stream; kept items flow on, drops and failures go to `emit`."""
+def _apply(
+    step: Step, items: Iterator[Any], emit: Emit, done: Callable[[], None] | None = None
+) -> Iterator[Any]:
+    """One step over a stream. `done` is called as each item the step handles is finished."""
     if isinstance(step, Tally):
         for item in items:
             if isinstance(item, step.of):
@@ -146,14 +96,16 @@ def _apply(step: Step, items: Iterator[Any], emit: Emit) -> Iterator[Any]:
             yield item
             continue
         if size == 1:
-            yield from _route(iter_item(step, item), emit)
+            yield from _routed(iter_item(step, item), emit)
+            if done:
+                done()
             continue
         batch.append(item)
         if len(batch) >= size:
-            yield from _route(_flat(run_batch(step, batch)), emit)
+            yield from _routed(_flat(run_batch(step, batch)), emit)
             batch = []
     if batch:
-        yield from _route(_flat(run_batch(step, batch)), emit)
+        yield from _routed(_flat(run_batch(step, batch)), emit)
 
 
 def _apply_whole(stage: Stage, items: Iterator[Any], emit: Emit) -> Iterator[Any]:
@@ -185,16 +137,16 @@ def _apply_whole(stage: Stage, items: Iterator[Any], emit: Emit) -> Iterator[Any
                 outcomes = run_item(
                     stage, group, lambda g, k=key: stage.process_group(k, g), subject=group[0]
                 )
-                yield from _route(outcomes, emit)
+                yield from _routed(outcomes, emit)
                 start = end
         elif isinstance(stage, DatasetStage):
             combined = stage.combine(summaries)
             for item in parked:
-                yield from _route(run_item(stage, item, lambda i: stage.decide(i, combined)), emit)
+                yield from _routed(run_item(stage, item, lambda i: stage.decide(i, combined)), emit)
         else:
             verdicts = dict(stage.verdicts(summaries))
             for key, item in zip(keys, parked, strict=True):
-                yield from _route(
+                yield from _routed(
                     run_item(stage, item, lambda i, k=key: stage.decide(i, verdicts.get(k))), emit
                 )
     finally:
@@ -202,9 +154,14 @@ def _apply_whole(stage: Stage, items: Iterator[Any], emit: Emit) -> Iterator[Any
 
 
 def run_steps(
-    steps: list[Step], items: Iterable[Any], emit: Emit, count: Callable[[str, int], None]
+    steps: list[Step],
+    items: Iterable[Any],
+    emit: Emit,
+    count: Callable[[str, int], None],
+    progress: tuple[str, Callable[[], None]] | None = None,
 ) -> Iterator[Any]:
-    """The kept items after every step, streaming; set up and torn down around the run."""
+    """The kept items after every step, streaming; set up and torn down around the run.
+    `progress`: (a stage's name, called as that stage finishes each item)."""
     stages = [s for s in steps if isinstance(s, Stage)]
     for stage in stages:
         stage.bind_counter(count)
@@ -212,73 +169,48 @@ def run_steps(
     try:
         stream: Iterator[Any] = iter(items)
         for step in steps:
-            stream = _apply(step, stream, emit)
+            done = progress[1] if progress and getattr(step, "name", None) == progress[0] else None
+            stream = _apply(step, stream, emit, done)
         yield from stream
     finally:
         for stage in stages:
             stage.teardown()
 
 
-def run_stage(stage: Stage, items: Iterable[Any]) -> list[Any]:
-    """One stage on a few items: the kept records, then dropped ones (their reason set) and
-    Failure rows. For tests and notebooks."""
-    others: list[Any] = []
-    kept = list(
-        run_steps(
-            [stage], items, lambda where, record: others.append(record), lambda name, value: None
-        )
-    )
-    return kept + others
-
-
-def run_local(job: Job, progress: Callable[[int], None] | None = None) -> RunReport:
-    """Run the job here and write its output: shards, dropped rows, dead letters, manifest."""
+def run_local(plan: Plan, progress: Callable[[int], None] | None = None) -> RunReport:
+    """Run the plan here and write its output: shards, dropped rows, dead letters, manifest.
+    `progress(done)` is called as documents finish."""
     started = time.monotonic()
-    steps = job.stages()
     counters: Counter = Counter()
     totals = RunTotals()
-    sinks = _sinks(job, steps)
+    sinks = {
+        where: SpilledShards(plan.output, spec, plan.manifest.config.writer)
+        for where, spec in plan.sinks.items()
+    }
 
     def emit(where: str, record: Any) -> None:
         totals.add(where, record)
         if where in sinks:
             sinks[where].add(record)
         elif not where.startswith("tally:"):
-            raise RuntimeError(f"{where} output has no sink in a {job.command} job")
+            raise RuntimeError(f"the plan has no {where} output")
 
     def count(name: str, value: int) -> None:
         counters[name] += value
 
-    def source() -> Iterator[Any]:
-        for done, item in enumerate(read_source(job), start=1):
-            yield item
-            if progress:
-                progress(done)
+    finished = Counter()
 
-    kept_as = "data" if job.output_kind == "samples" else "pages"
-    for record in run_steps(steps, source(), emit, count):
-        emit(kept_as, record)
+    def one_done() -> None:
+        finished["documents"] += 1
+        progress(finished["documents"])
+
+    watch = (plan.progress_stage, one_done) if progress and plan.progress_stage else None
+    for record in run_steps(plan.steps, plan.seeds, emit, count, watch):
+        emit(plan.kept_as, record)
     shards = {
-        sink.spec.folder: shard_infos_as_dicts(sink.close(), job.output) for sink in sinks.values()
+        sink.spec.folder: shard_infos_as_dicts(sink.close(), plan.output) for sink in sinks.values()
     }
-    tallies = [step.name for step in steps if isinstance(step, Tally)]
-    manifest = build_manifest(
-        totals, shards, job.output_kind, job.config, tallies, job.writes_dropped_pages
-    )
-    write_manifest(job.output, manifest)
+    write_manifest(plan.output, plan.manifest.build(totals, shards))
     return RunReport(
         counters=dict(sorted(counters.items())), seconds=time.monotonic() - started, runner="local"
     )
-
-
-def _sinks(job: Job, steps: list[Step]) -> dict[str, SpilledShards]:
-    specs = {"failures": DEAD_LETTER}
-    if job.output_kind == "samples":
-        specs.update(data=DATA, dropped=DROPPED)
-    else:
-        specs["pages"] = PAGES
-    if job.writes_dropped_pages:
-        specs["dropped_pages"] = DROPPED_PAGES
-    return {
-        where: SpilledShards(job.output, spec, job.config.writer) for where, spec in specs.items()
-    }

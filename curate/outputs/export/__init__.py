@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from curate.io import storage
-from curate.outputs.dataset import iter_rows, locate
 from curate.outputs.export.base import (
     ExportedSample,
     Exporter,
@@ -27,6 +26,7 @@ from curate.outputs.stats import DatasetStats
 from curate.outputs.writers.manifest import read_manifest
 from curate.schemas import SampleRecord
 from curate.schemas.arrow import sample_from_row
+from curate.stages.sources.datasets import iter_rows, locate
 
 FORMATS: dict[str, type] = {
     cls.name: cls
@@ -61,13 +61,13 @@ class ExportReport:
 
 def read_samples(path: str) -> Iterator[SampleRecord]:
     """The kept samples of a run folder (or a samples Parquet glob), one at a time."""
-    pattern, kind = locate(path)
-    if kind != "samples":
+    dataset = locate(path)
+    if dataset.kind != "samples":
         raise ExportError(
-            f"{path} holds {kind}, not samples; export the output of `curate run` or `curate "
-            "generate`"
+            f"{path} holds {dataset.kind}, not samples; export the output of `curate run` or "
+            "`curate generate`"
         )
-    for row in iter_rows(pattern):
+    for row in iter_rows(dataset.pattern):
         yield sample_from_row(row)
 
 

@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.io import storage
-from curate.outputs.dataset import iter_rows
 from curate.outputs.export.base import (
     BaseExporter,
     ExportedSample,
@@ -26,6 +25,7 @@ from curate.outputs.export.chat import to_messages
 from curate.outputs.export.tiles import tile_columns
 from curate.schemas import SAMPLE_SCHEMA, SampleRecord, Turn, sample_to_row
 from curate.schemas.arrow import hf_feature
+from curate.stages.sources.datasets import iter_rows
 
 DATA_FOLDER = "data"
 MESSAGE_PART = pa.struct([("type", pa.string()), ("text", pa.string())])

@@ -4,22 +4,13 @@ One JSON array in `data.json`, images under `images/`. `image` is a path string 
 one image (what LLaVA-1.5's loader opens) and a list otherwise (LLaVA-NeXT, Leopard). Every image
 has exactly one `<image>` in the human turns, interleaved where it is first needed, in the order
 of `image`.
-
-The reading side lives here too: `read_llava_records` and `llava_to_sample` turn a LLaVA-format
-dataset someone already has into sample records, so it can be scored and filtered.
+Reading a LLaVA-format dataset someone already has is a source: stages/sources/datasets.py.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import re
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from PIL import Image
-
-from curate.document.conversation import build_conversation
 from curate.io import storage
 from curate.outputs.export.base import (
     BaseExporter,
@@ -35,16 +26,10 @@ from curate.outputs.export.base import (
     to_from_value,
 )
 from curate.outputs.export.tiles import tile_columns
-from curate.schemas import IMAGE_PLACEHOLDER, ImageData, QAItem, SampleRecord, stable_id
+from curate.schemas import SampleRecord
+from curate.stages.sources.datasets import image_paths
 
 DATA_FILE = "data.json"
-
-
-def image_paths(record: dict) -> list[str]:
-    image = record.get("image")
-    if image is None:
-        return []
-    return [image] if isinstance(image, str) else list(image)
 
 
 class LlavaExporter(BaseExporter):
@@ -142,78 +127,4 @@ class LlavaInterleaveExporter(LlavaExporter):
     train_with = (
         "LLaVA-NeXT (interleave): `--data_path <this folder>/data.json --image_folder <this "
         "folder>/images`."
-    )
-
-
-# ------------------------------------------------------------ reading an existing dataset
-
-
-def read_llava_records(path: str) -> list[dict[str, Any]]:
-    """The JSON array (or JSON lines) of records; text only, images stay on disk."""
-    with storage.open_file(path) as handle:
-        text = handle.read().decode("utf-8")
-    if text.lstrip().startswith("["):
-        return json.loads(text)
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-SELF_EXPLAIN_CUE = re.compile(
-    r"\b(explain|why|how (do|does|did|can|could) (you|we|i|the)|justify|reason|evidence|"
-    r"support|elaborate|what makes)\b",
-    re.IGNORECASE,
-)
-
-
-def duo_kinds(questions: list[str], layout: str = "auto") -> list[str]:
-    """The kind of each QA pair. LLaVAR-2 writes 4-turn blocks (extractive Q, A, then its
-    self-explain Q, A); `blocks4` reads pairs that way, `none` as plain turns, and `auto` reads
-    them as blocks when there is an even number of pairs and most second pairs ask for an
-    explanation."""
-    if layout == "auto":
-        seconds = questions[1::2]
-        cued = sum(bool(SELF_EXPLAIN_CUE.search(q)) for q in seconds)
-        blocks = len(questions) >= 2 and len(questions) % 2 == 0 and cued * 2 > len(seconds)
-        layout = "blocks4" if blocks else "none"
-    if layout == "blocks4":
-        return ["extractive" if i % 2 == 0 else "self_explain" for i in range(len(questions))]
-    return ["turn"] * len(questions)
-
-
-def llava_to_sample(
-    record: dict[str, Any], image_folder: str, source: str, duo_layout: str = "auto"
-) -> SampleRecord:
-    """One record as a sample: its `conversations` (`from: human|gpt`) become QA turns (kinds by
-    `duo_kinds`) and its `image` (a path or a list) is read from the folder."""
-    names = image_paths(record) or list(record.get("images") or [])
-    images, sizes = [], []
-    for name in names:
-        content = read_bytes(storage.join(image_folder, name))
-        with Image.open(io.BytesIO(content)) as image:
-            sizes.append(image.size)
-        images.append(ImageData(content, name))
-    turns = record.get("conversations") or []
-    pairs = [
-        (human.get("value", "").replace(IMAGE_PLACEHOLDER, "").strip(), gpt.get("value", ""))
-        for human, gpt in zip(turns[0::2], turns[1::2], strict=False)
-    ]
-    kinds = duo_kinds([question for question, _ in pairs], duo_layout)
-    qa = [
-        QAItem(kind=kind, question=question, answer=answer, generator="llava-json")
-        for (question, answer), kind in zip(pairs, kinds, strict=True)
-    ]
-    record_id = str(record.get("id", stable_id(json.dumps(record, sort_keys=True))))
-    return SampleRecord(
-        sample_id=record_id,
-        doc_id=record_id,
-        source_uri=source,
-        source_sha256="",
-        source_type="llava-json",
-        page_ids=[f"{record_id}-{i}" for i in range(len(names))],
-        page_indices=list(range(len(names))),
-        images=images,
-        image_sizes=sizes,
-        image_blocks=[[] for _ in names],  # LLaVA JSON carries no text boxes
-        qa=qa,
-        conversations=build_conversation(qa, len(names)),
-        generator="llava-json",
     )

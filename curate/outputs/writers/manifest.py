@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from curate import __version__
@@ -63,7 +64,7 @@ class RunTotals:
         return self
 
 
-SAMPLE_STAGES = frozenset({"generate", "score", "filter", "samples", "language"})
+SAMPLE_STAGES = frozenset({"generate", "score", "filter", "samples", "language", "llava_to_sample"})
 # the job's own rules said no (robots.txt, the SSRF guard, size caps): not failures of the job
 REFUSALS = frozenset(
     {
@@ -87,6 +88,30 @@ def failure_rate(counts: Counter) -> float:
     rates = [min(1.0, documents[0] / documents[1]) if documents[1] else float(documents[0] > 0)]
     rates.append(samples / attempted if attempted else 0.0)
     return round(max(rates), 4)
+
+
+@dataclass(frozen=True)
+class ManifestSpec:
+    """What a run's manifest says beside its totals and shards, fixed when the plan is built:
+    the runner that writes the shards writes the manifest once, at the very end."""
+
+    kind: str
+    config: PipelineConfig
+    tallies: tuple[str, ...]
+    dropped_pages: bool
+    run: dict[str, Any] = field(default_factory=dict)  # command, inputs, output, runner, ...
+
+    def build(self, totals: RunTotals, shards: dict[str, list[dict]]) -> dict[str, Any]:
+        manifest = build_manifest(
+            totals, shards, self.kind, self.config, list(self.tallies), self.dropped_pages
+        )
+        if self.run:
+            manifest["run"] = {**self.run, "finished_at": now()}
+        return manifest
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def build_manifest(

@@ -29,22 +29,7 @@ from curate.core.config import WriterOptions
 from curate.io import storage
 from curate.schemas import ImageData, schema_for_kind
 from curate.schemas.columns import to_row
-
-
-@dataclass(frozen=True)
-class ShardSpec:
-    """Where one kind of output goes: `<output>/<folder>/<prefix>-00000-of-00004.parquet`."""
-
-    folder: str
-    prefix: str
-    kind: str  # pages | samples | failures
-
-
-DATA = ShardSpec("data", "train", "samples")
-DROPPED = ShardSpec("dropped", "dropped", "samples")
-DEAD_LETTER = ShardSpec("dead_letter", "failures", "failures")
-PAGES = ShardSpec("pages", "pages", "pages")
-DROPPED_PAGES = ShardSpec("dropped_pages", "dropped-pages", "pages")
+from curate.schemas.folders import ShardSpec
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from curate.core.stage import JoinStage
 from curate.stages.filters.dedup import (
-    DeduplicatePages,
     bucket_pairs,
     collapse,
     components,
@@ -110,7 +110,7 @@ class ConnectedComponents(beam.PTransform):
 class DuplicateVerdicts(beam.PTransform):
     """(page id, sketch) -> (page id, (kept id, exact copy?)) for every duplicate page."""
 
-    def __init__(self, stage: DeduplicatePages):
+    def __init__(self, stage: JoinStage):
         super().__init__()
         self.stage = stage
 

@@ -19,7 +19,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.transforms.environments import SubprocessSDKEnvironment
 
 from curate.outputs.writers.manifest import RunReport
-from curate.plan import Job, names_runner
+from curate.plan import Plan, names_runner
 from curate.runners.beam.progress import count_done
 from curate.runners.beam.stages import NAMESPACE
 from curate.runners.beam.worker import COMMAND
@@ -82,14 +82,17 @@ def run_graph(
 
 
 def run_beam(
-    job: Job, beam_args: list[str] | None = None, progress: Callable[[int], None] | None = None
+    plan: Plan,
+    beam_args: list[str] | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> RunReport:
-    """Run the job's graph on Beam (FnApiRunner with `job.workers` local processes unless the
+    """Run the plan's graph on Beam (FnApiRunner with `workers` local processes unless the
     Beam arguments name a runner)."""
     from curate.runners.beam.graph import build
 
     return run_graph(
-        lambda p, progress_dir: build(p, job, progress_dir), beam_args, job.workers, progress
+        lambda p, progress_dir: build(p, plan, progress_dir), beam_args, workers, progress
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.transforms.stats import ApproximateQuantiles
 
-from curate.stages.filters.select import FilterSamples, threshold_in_window, window_bounds
+from curate.core.stage import DatasetStage
+from curate.stages.filters.select import threshold_in_window, window_bounds
 
 QUANTILES = 1000  # Beam's rank error is then under N / 1000: one step
 
@@ -15,7 +16,7 @@ class TopThreshold(beam.PTransform):
     None. Pass 1: the count and approximate quantiles give bounds around the threshold. Pass
     2: the scores above the bounds are counted and those inside gathered (about 0.4% of them)."""
 
-    def __init__(self, stage: FilterSamples):
+    def __init__(self, stage: DatasetStage):
         super().__init__()
         self.keep_top = stage.options.keep_top
 

@@ -14,30 +14,34 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
+from curate.core.registry import Registry
 from curate.core.stage import (
+    ASIDE,
+    KEPT,
     BatchStage,
     DatasetStage,
-    Drop,
     GroupStage,
     JoinStage,
-    Keep,
     Outcome,
     Stage,
-    dropped,
     iter_item,
+    route,
     run_batch,
     run_item,
 )
-from curate.runners.beam.dedup import DuplicateVerdicts
 from curate.runners.beam.progress import mark_done
-from curate.runners.beam.select import TopThreshold
-from curate.schemas import PageRecord
-from curate.stages.filters.dedup import DeduplicatePages
-from curate.stages.filters.select import FilterSamples
 
-DROPPED, DROPPED_PAGES, FAILURES = "dropped", "dropped_pages", "failures"
-TAGS = (DROPPED, DROPPED_PAGES, FAILURES)
+TAGS = ASIDE
 NAMESPACE = "curate"
+# Whole-dataset stages that name a distributed version of their `verdicts` or `combine`
+# (`scale_out`): the transforms, by that name. A stage without one is gathered in one place.
+SCALE_OUT = Registry(
+    "Beam scale-out",
+    {
+        "duplicate_clusters": "curate.runners.beam.dedup:DuplicateVerdicts",
+        "top_fraction": "curate.runners.beam.select:TopThreshold",
+    },
+)
 
 
 def beam_counter(name: str, value: int) -> None:
@@ -47,15 +51,8 @@ def beam_counter(name: str, value: int) -> None:
 def tagged(outcomes: list[Outcome]):
     """Outcomes as Beam outputs: kept items on the main output, the rest on their tags."""
     for outcome in outcomes:
-        if isinstance(outcome, Keep):
-            yield outcome.item
-        elif isinstance(outcome, Drop):
-            record = dropped(outcome)
-            yield beam.pvalue.TaggedOutput(
-                DROPPED_PAGES if isinstance(record, PageRecord) else DROPPED, record
-            )
-        else:
-            yield beam.pvalue.TaggedOutput(FAILURES, outcome.failure)
+        where, record = route(outcome)
+        yield record if where == KEPT else beam.pvalue.TaggedOutput(where, record)
 
 
 class _StageFn(beam.DoFn):
@@ -196,8 +193,8 @@ class ApplyDatasetStage(beam.PTransform):
         summaries = handled | "Summaries" >> beam.FlatMap(
             lambda item: [s] if (s := stage.summarize(item)) is not None else []
         )
-        if type(stage) in COMBINES:
-            combined = summaries | "Combine" >> COMBINES[type(stage)](stage)
+        if stage.scale_out:
+            combined = summaries | "Combine" >> SCALE_OUT.load(stage.scale_out)(stage)
         else:
             combined = (
                 summaries | "All" >> beam.combiners.ToList() | "Combine" >> beam.Map(stage.combine)
@@ -223,10 +220,6 @@ class _GatheredVerdicts(beam.PTransform):
         )
 
 
-VERDICTS: dict[type, type[beam.PTransform]] = {DeduplicatePages: DuplicateVerdicts}
-COMBINES: dict[type, type[beam.PTransform]] = {FilterSamples: TopThreshold}
-
-
 def _join(stage: JoinStage, joined: tuple[str, dict]) -> list[Outcome]:
     _, parts = joined
     verdict = parts["verdict"][0] if parts["verdict"] else None
@@ -250,7 +243,8 @@ class ApplyJoinStage(beam.PTransform):
         verdicts = (
             keyed
             | "Summaries" >> beam.Map(lambda kv: (kv[0], stage.summarize(kv[1])))
-            | "Verdicts" >> VERDICTS.get(type(stage), _GatheredVerdicts)(stage)
+            | "Verdicts"
+            >> (SCALE_OUT.load(stage.scale_out) if stage.scale_out else _GatheredVerdicts)(stage)
         )
         outputs = (
             {"item": keyed, "verdict": verdicts}

@@ -7,11 +7,10 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.pvalue import AsSingleton
 
-from curate.core.config import PipelineConfig, WriterOptions
-from curate.outputs.writers.manifest import RunTotals, build_manifest, write_manifest
+from curate.core.config import WriterOptions
+from curate.outputs.writers.manifest import ManifestSpec, RunTotals, write_manifest
 from curate.outputs.writers.parquet import (
     ShardInfo,
-    ShardSpec,
     estimated_bytes,
     finish_shards,
     shard_count,
@@ -21,6 +20,7 @@ from curate.outputs.writers.parquet import (
     write_shard,
 )
 from curate.schemas import schema_for_kind
+from curate.schemas.folders import ShardSpec
 
 
 def _sum_pairs(pairs) -> tuple[int, int]:
@@ -114,32 +114,17 @@ class WriteManifest(beam.PTransform):
     """(where, record) facts and (folder, shard entries) parts -> `<output>/manifest.json`,
     written once at the end."""
 
-    def __init__(
-        self,
-        output: str,
-        kind: str,
-        config: PipelineConfig,
-        tallies: list[str],
-        dropped_pages: bool,
-    ):
+    def __init__(self, output: str, spec: ManifestSpec):
         super().__init__()
-        self.output, self.kind, self.config = output, kind, config
-        self.tallies, self.dropped_pages = tallies, dropped_pages
+        self.output, self.spec = output, spec
 
     def expand(self, inputs):
         facts, shard_parts = inputs
-        output, kind, config, tallies, dropped_pages = (
-            self.output,
-            self.kind,
-            self.config,
-            self.tallies,
-            self.dropped_pages,
-        )
+        output, spec = self.output, self.spec
         totals = facts | "Totals" >> beam.CombineGlobally(_Totals())
 
         def write(parts: list[tuple[str, list[dict]]], totals: RunTotals) -> str:
-            manifest = build_manifest(totals, dict(parts), kind, config, tallies, dropped_pages)
-            return write_manifest(output, manifest)
+            return write_manifest(output, spec.build(totals, dict(parts)))
 
         return (
             shard_parts

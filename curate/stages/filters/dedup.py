@@ -24,7 +24,7 @@ Work stays bounded, as in datatrove's and text-dedup's MinHash deduplication:
    pages costs a thousand times `window` comparisons, not half a million.
 3. **Clusters** are the connected components of the verified pairs; each keeps one page, the
    largest image, then the first source URI, then the smallest page id. In Beam they are
-   found with keyed joins (pipelines/stages.py), never by gathering all pairs in one process.
+   found with keyed joins (runners/beam/dedup.py), never by gathering all pairs in one process.
 """
 
 from __future__ import annotations
@@ -402,6 +402,7 @@ class DeduplicatePages(JoinStage):
     name = "dedup"
     accepts = (PageRecord,)
     emits = frozenset({PageDropReason.EXACT_DUPLICATE, PageDropReason.NEAR_DUPLICATE})
+    scale_out = "duplicate_clusters"  # on Beam: keyed groups and joins, never all pairs at once
 
     def __init__(self, options: DedupOptions):
         super().__init__(options)

@@ -88,6 +88,7 @@ class FilterSamples(DatasetStage):
 
     name = "filter"
     accepts = (SampleRecord,)
+    scale_out = "top_fraction"  # on Beam: two passes that never gather every score
     emits = frozenset(
         {
             SampleDropReason.SCORE_MISSING,

@@ -1,11 +1,12 @@
 """Generators write conversations for samples. Each backend is one module, chosen by name
-(`curate/stages/generators/base.py`); `stage.py` runs the chosen one as the generation stage."""
+(`core/registry.py`'s GENERATORS, interface in `base.py`); `stage.py` runs the chosen one as the
+generation stage."""
 
 from __future__ import annotations
 
 from curate.core.config import GeneratorOptions, QualityOptions
-from curate.core.stage import Drop, Fail, dropped, run_item
-from curate.schemas import SampleRecord
+from curate.core.stage import records
+from curate.schemas import Failure, SampleRecord
 from curate.stages.generators.stage import GenerateQA
 
 
@@ -14,15 +15,10 @@ def generate_qa(
 ) -> SampleRecord:
     """Run the generation stage on one sample, without Beam: the sample with its QA, or with
     `drop_reason` set when it got none. For backends that need no service (template)."""
-    stage = GenerateQA(options, quality)
-    stage.setup()
-    try:
-        (outcome,) = run_item(stage, sample)
-    finally:
-        stage.teardown()
-    if isinstance(outcome, Fail):
-        raise RuntimeError(f"{outcome.failure.reason}: {outcome.failure.detail}")
-    return dropped(outcome) if isinstance(outcome, Drop) else outcome.item
+    (record,) = records(GenerateQA(options, quality), sample)
+    if isinstance(record, Failure):
+        raise RuntimeError(f"{record.reason}: {record.detail}")
+    return record
 
 
 __all__ = ["GenerateQA", "generate_qa"]

@@ -37,7 +37,7 @@ from curate.stages.generators.checks import (
     mostly_from,
 )
 from curate.stages.generators.grounding import best_line, is_grounded
-from curate.stages.generators.llm_client import LLMCallError, LLMClient
+from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
 from curate.stages.generators.prompts import prompt_version, render_messages
 
 NAME = "llm"
@@ -419,8 +419,9 @@ class LLMGenerator:
 
     name = NAME
 
-    def __init__(self, options: GeneratorOptions):
+    def __init__(self, options: GeneratorOptions, endpoint: LLMEndpoint | None = None):
         self.options = options
+        self.endpoint = endpoint or LLMEndpoint.configured(options.llm)
         self.client: LLMClient | None = None
 
     @property
@@ -428,8 +429,7 @@ class LLMGenerator:
         return self.options.llm.concurrency
 
     def setup(self) -> None:
-        llm = self.options.llm
-        self.client = LLMClient(llm, llm.cache_dir, llm.structured_output)
+        self.client = LLMClient(self.options.llm, self.endpoint)
 
     def teardown(self) -> None:
         self.client = None
@@ -443,9 +443,9 @@ class LLMGenerator:
 
     @staticmethod
     @contextmanager
-    def serve(options: GeneratorOptions, output: str, remote: bool) -> Iterator[GeneratorOptions]:
-        """The options with a ready endpoint: the user's, or SmolLM2 started here and stopped
-        after the job. The request cache defaults to OUTPUT/llm_cache."""
+    def serve(options: GeneratorOptions, output: str, remote: bool) -> Iterator[LLMEndpoint]:
+        """The endpoint of this run: the user's, or SmolLM2 started here and stopped after the
+        job. The request cache defaults to OUTPUT/llm_cache."""
         from curate.stages.generators.embedded import (
             GGUF_NAME,
             MODEL_NAME,
@@ -455,33 +455,30 @@ class LLMGenerator:
         )
 
         llm = options.llm
-        updates: dict = {}
-        if llm.cache_dir is None:
-            updates["cache_dir"] = storage.join(output, "llm_cache")
+        cache_dir = llm.cache_dir or storage.join(output, "llm_cache")
         if llm.base_url:
             if not llm.model:
                 raise ConfigError("--llm-model is required with --llm-base-url")
-            yield _with_llm(options, updates)  # `auto` negotiates with the endpoint on first use
+            yield LLMEndpoint.configured(llm, cache_dir)  # `auto` negotiates on first use
             return
         if remote:
             raise ConfigError(
                 "remote workers cannot reach a local LLM; pass --llm-base-url "
                 "(an OpenAI-compatible endpoint such as vLLM) for non-local runners"
             )
-        updates["model"] = llm.model or MODEL_NAME
-        if llm.structured_output == "auto":  # known: llama-cpp-python's server takes this
-            updates["structured_output"] = "json_object_schema"
-        updates["cache_endpoint"] = f"embedded:{GGUF_NAME}"  # the same on every run, any port
+        # llama-cpp-python's server takes json_object_schema; replies are cached under the
+        # model file's name, the same on every run whatever the port
+        style = "json_object_schema" if llm.structured_output == "auto" else llm.structured_output
         with EmbeddedServer() as server:
-            yield _with_llm(
-                options,
-                {**updates, "base_url": server.base_url, "server_status": server.status_file},
+            yield LLMEndpoint(
+                server.base_url,
+                llm.model or MODEL_NAME,
+                style,
+                cache_dir,
+                cache_name=f"embedded:{GGUF_NAME}",
+                server_status=server.status_file,
             )
             if server.dead:  # crashed twice: the job's calls failed fast; say why, exit non-zero
                 raise EmbeddedServerError(
                     crash_report(server.status_file) or "the local LLM server died"
                 )
-
-
-def _with_llm(options: GeneratorOptions, updates: dict) -> GeneratorOptions:
-    return options.model_copy(update={"llm": options.llm.model_copy(update=updates)})

@@ -24,9 +24,11 @@ import json
 import os
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from curate.core.config import LLMOptions
+from curate.core.stage import ItemFailed
 from curate.io import storage
 from curate.schemas import LLMUsage
 from curate.schemas.reasons import FailureReason
@@ -37,12 +39,38 @@ MAX_REPLY_CHARS = 200_000  # far above max_tokens; a reply this long is an endpo
 _FORMAT_STATUSES = {400, 404, 415, 422, 500, 501}  # what a rejected response_format looks like
 
 
-class LLMCallError(RuntimeError):
+@dataclass(frozen=True)
+class LLMEndpoint:
+    """Where this run's calls go, settled when the job starts (`LLMGenerator.serve`): the
+    user's endpoint, or the embedded server with its port of the day. Run state, not config.
+
+    `cache_name` is what replies are cached under in place of `base_url` (the embedded server
+    gets a new port every run, yet its replies are the same); `server_status` is the embedded
+    server's status file, read to report a crash."""
+
+    base_url: str | None
+    model: str
+    structured_output: str = "auto"
+    cache_dir: str | None = None
+    cache_name: str | None = None
+    server_status: str | None = None
+
+    @classmethod
+    def configured(cls, options: LLMOptions, cache_dir: str | None = None) -> LLMEndpoint:
+        """The endpoint the options name, as they are (a user's endpoint)."""
+        return cls(
+            options.base_url,
+            options.model or "",
+            options.structured_output,
+            options.cache_dir or cache_dir,
+        )
+
+
+class LLMCallError(ItemFailed):
     """A call failed for good; `reason` is the dead-letter reason."""
 
     def __init__(self, reason: str, detail: str, usage: LLMUsage | None = None):
-        super().__init__(detail)
-        self.reason = reason
+        super().__init__(reason, detail)
         self.usage = usage or LLMUsage()  # the attempts it made, which count and may cost
 
 
@@ -239,12 +267,13 @@ class _FormatRejected(Exception):
 class LLMClient:
     """One per worker (created in setup); thread-safe for concurrent requests."""
 
-    def __init__(self, options: LLMOptions, cache_dir: str | None, style: str):
+    def __init__(self, options: LLMOptions, endpoint: LLMEndpoint):
         from openai import DefaultHttpxClient, OpenAI
 
-        self.options = options
-        self.model = options.model or ""
-        self.cache_dir = cache_dir
+        self.options, self.endpoint = options, endpoint
+        self.model = endpoint.model
+        self.cache_dir = endpoint.cache_dir
+        style = endpoint.structured_output
         self._style = None if style == "auto" else style  # None: still negotiating
         self._lock = threading.Lock()
         self._attempts = threading.local()  # HTTP requests sent by this thread's current call
@@ -254,7 +283,7 @@ class LLMClient:
             else os.environ.get(options.api_key_env)
         )
         self._client = OpenAI(
-            base_url=options.base_url,
+            base_url=endpoint.base_url,
             api_key=key or "not-needed",  # local servers ignore it; the client requires one
             timeout=options.timeout_s,
             max_retries=options.max_retries,
@@ -321,7 +350,7 @@ class LLMClient:
         key = hashlib.sha256(
             json.dumps(
                 {
-                    "endpoint": self.options.cache_endpoint or self.options.base_url,
+                    "endpoint": self.endpoint.cache_name or self.endpoint.base_url,
                     "prompt_version": prompt_version,
                     "messages": messages,
                     "images": [hashlib.sha256(uri.encode()).hexdigest() for uri in uris],
@@ -334,18 +363,18 @@ class LLMClient:
         cached = None if self.options.refresh_cache else self._cached(key)
         if cached is not None and schema_problem(cached.get("data"), schema) is None:
             return cached["data"], LLMUsage(cache_hits=1)
-        if self.options.server_status:  # the local server crashed for good: fail fast, say why
+        if self.endpoint.server_status:  # the local server crashed for good: fail fast, say why
             from curate.stages.generators.embedded import crash_report, server_state
 
-            if server_state(self.options.server_status) == "dead":
+            if server_state(self.endpoint.server_status) == "dead":
                 raise LLMCallError(
-                    FailureReason.LLM_ERROR, crash_report(self.options.server_status)
+                    FailureReason.LLM_ERROR, crash_report(self.endpoint.server_status)
                 )
         with self._lock:
             if self._failures_in_a_row >= self.options.breaker_failures:
                 raise LLMCallError(
                     FailureReason.LLM_UNAVAILABLE,
-                    f"not sent: {self._failures_in_a_row} calls to {self.options.base_url} failed "
+                    f"not sent: {self._failures_in_a_row} calls to {self.endpoint.base_url} failed "
                     f"in a row (last: {self._last_failure}); fix the endpoint and re-run, "
                     "finished samples come from the cache",
                 )
@@ -470,7 +499,7 @@ class LLMClient:
         if isinstance(reply, str):  # the openai client hands back a non-JSON body as text
             raise LLMCallError(
                 FailureReason.LLM_ERROR,
-                f"{self.options.base_url} answered with a page, not a chat completion "
+                f"{self.endpoint.base_url} answered with a page, not a chat completion "
                 f"({reply[:120]!r}): is it the API's address (usually ending in /v1)?",
             )
         if not getattr(reply, "choices", None):
@@ -484,8 +513,8 @@ class LLMClient:
         """Why the endpoint cannot be reached: a crashed local server says so, with its log."""
         from curate.stages.generators.embedded import crash_report
 
-        report = crash_report(self.options.server_status)
-        return report or f"cannot reach {self.options.base_url}: {err}"
+        report = crash_report(self.endpoint.server_status)
+        return report or f"cannot reach {self.endpoint.base_url}: {err}"
 
     def cost(self, usage: LLMUsage) -> float:
         per_input, per_output = self._price

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from curate.core.config import GeneratorOptions, QualityOptions
 from curate.core.stage import BatchStage, Drop, Keep, Outcome, Resources
@@ -39,18 +40,20 @@ class GenerateQA(BatchStage):
     )
     error_reason = FailureReason.GENERATOR_ERROR  # one bad sample must not stop the job
 
-    def __init__(self, options: GeneratorOptions, quality: QualityOptions | None = None):
+    def __init__(
+        self, options: GeneratorOptions, quality: QualityOptions | None = None, service: Any = None
+    ):
         super().__init__(options)
-        self.quality = quality
+        self.quality, self.service = quality, service  # service: what the backend's serve() started
         self.generator: Generator | None = None
         self.pool: ThreadPoolExecutor | None = None
 
     def resources(self) -> Resources:
-        concurrency = load_generator(self.options).concurrency
+        concurrency = load_generator(self.options, self.service).concurrency
         return Resources(batch_size=concurrency * 2 if concurrency > 1 else 16)
 
     def setup(self) -> None:
-        self.generator = load_generator(self.options)
+        self.generator = load_generator(self.options, self.service)
         self.generator.setup()
         if self.generator.concurrency > 1:
             self.pool = ThreadPoolExecutor(

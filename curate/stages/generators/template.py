@@ -755,7 +755,7 @@ class TemplateGenerator:
     concurrency = 1
     serve = staticmethod(no_service)
 
-    def __init__(self, options: GeneratorOptions):
+    def __init__(self, options: GeneratorOptions, service: None = None):
         self.options = options
 
     def setup(self) -> None:

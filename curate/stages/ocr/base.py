@@ -1,33 +1,25 @@
-"""The engine interface, and loading an engine by name."""
+"""The engine interface, and loading the engine a config names (`core/registry.py`'s
+OCR_ENGINES; its options are `ocr.engine`, one options class per engine)."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Protocol
 
 import numpy as np
 
 from curate.core.config import OcrOptions
+from curate.core.registry import OCR_ENGINES
+from curate.core.stage import ItemFailed
 from curate.io.errors import CurateError
 from curate.schemas import TextBlock
-
-ENGINES = {
-    "rapidocr": "curate.stages.ocr.rapid:RapidOcrEngine",
-    "tesseract": "curate.stages.ocr.tesseract:TesseractEngine",
-    "paddleocr": "curate.stages.ocr.paddle:PaddleOcrEngine",
-}
 
 
 class OcrUnavailable(CurateError, RuntimeError):
     """The engine cannot run here; the message says what to install or which engine to use."""
 
 
-class OcrInputError(ValueError):
+class OcrInputError(ItemFailed):
     """The image cannot be OCR'd (corrupt, too large); `reason` is a dead-letter reason."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason = reason
 
 
 class OcrEngine(Protocol):
@@ -41,8 +33,7 @@ class OcrEngine(Protocol):
 
 
 def _engine_class(options: OcrOptions) -> type:
-    module_name, _, class_name = ENGINES[options.engine].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return OCR_ENGINES.load(options.engine.kind)
 
 
 def load_engine(options: OcrOptions) -> OcrEngine:

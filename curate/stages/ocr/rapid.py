@@ -69,7 +69,7 @@ class RapidOcrEngine:
                 "Global.use_cls": False,
                 "Global.log_level": "error",
                 "Det.limit_type": "max",
-                "Det.limit_side_len": options.det_limit_side_len,
+                "Det.limit_side_len": options.engine.det_limit_side_len,
                 "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,

@@ -29,7 +29,6 @@ class ScoreSamples(BatchStage):
 
     def resources(self) -> Resources:
         return Resources(
-            gpus=1.0 if self.options.accelerator else 0.0,
             batch_size=self.options.batch_size,
             accelerator=self.options.accelerator,
             shared=self.options.share_model_across_processes,

@@ -1,5 +1,10 @@
-"""Route an input to the source that understands it: by extension, checked against the
-file's first bytes."""
+"""Route an input to the source that reads it: by extension (`DOCUMENT_FORMATS`), checked
+against the file's first bytes. Webpages go to the crawler.
+
+A reader takes `(uri, options, hash_method)` and yields page records; it raises ItemFailed
+when the document cannot be read, or yields one for a part of it that cannot (a page), and
+goes on.
+"""
 
 from __future__ import annotations
 
@@ -8,64 +13,59 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from curate.core.config import RenderOptions
+from curate.core.registry import Registry
+from curate.core.stage import ItemFailed
 from curate.io import storage
-from curate.schemas import Failure, LinkedDocument, PageRecord, stable_id
+from curate.schemas import LinkedDocument, PageRecord, stable_id
 from curate.schemas.reasons import FailureReason
-from curate.stages.sources.image import IMAGE_EXTENSIONS, read_image_pages
-from curate.stages.sources.pdf import PDF_EXTENSIONS, render_pdf_pages
-from curate.stages.sources.slides import SLIDE_EXTENSIONS, render_slide_pages
+from curate.stages.sources.image import IMAGE_EXTENSIONS
+from curate.stages.sources.pdf import PDF_EXTENSIONS
+from curate.stages.sources.slides import SLIDE_EXTENSIONS
 from curate.stages.sources.web import WebRenderer, is_url
 
-SUPPORTED_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS | SLIDE_EXTENSIONS
+DOCUMENT_FORMATS = Registry(
+    "document format",
+    {
+        **dict.fromkeys(PDF_EXTENSIONS, "curate.stages.sources.pdf:render_pdf_pages"),
+        **dict.fromkeys(SLIDE_EXTENSIONS, "curate.stages.sources.slides:render_slide_pages"),
+        **dict.fromkeys(IMAGE_EXTENSIONS, "curate.stages.sources.image:read_image_pages"),
+    },
+)
+SUPPORTED_EXTENSIONS = frozenset(DOCUMENT_FORMATS.names())
 
 
-def render_document(
+def read_document(
     uri: str,
     options: RenderOptions,
     web: WebRenderer | None = None,
     staging: str | None = None,
     hash_method: str | None = None,
-) -> Iterator[PageRecord | Failure | LinkedDocument]:
+) -> Iterator[PageRecord | LinkedDocument | ItemFailed]:
     """Pages of one input; URLs need a running WebRenderer (one per worker).
 
     With `hash_method` ("phash" or "dhash"), PDF and slide pages come with their perceptual
     hash, taken from the rendered pixels; dedup hashes the other pages itself.
 
     A crawl also yields the documents its pages link to (LinkedDocument, downloaded into
-    `staging`); `render_linked_document` turns each into pages.
+    `staging`); `read_linked_document` turns each into pages.
     """
     if is_url(uri):
         if web is None:
-            raise ValueError(
-                "webpages need a WebRenderer; use curate.stages.sources.web.WebRenderer"
-            )
+            raise ValueError("webpages need a WebRenderer (curate.stages.sources.web)")
         yield from web.crawl(uri, staging)
         return
     extension = os.path.splitext(uri)[1].lower()
     problem = check_content(uri, extension)
     if problem is not None:
-        yield Failure(
-            item_id=uri, source_uri=uri, stage="render", reason=problem[0], detail=problem[1]
+        raise ItemFailed(*problem)
+    if extension not in DOCUMENT_FORMATS:
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise ItemFailed(
+            FailureReason.UNSUPPORTED_FORMAT,
+            f"no source handles {extension or 'files without an extension'}; "
+            f"supported: {supported}",
         )
-        return
-    if extension in PDF_EXTENSIONS:
-        yield from render_pdf_pages(uri, options, hash_method)
-        return
-    if extension in SLIDE_EXTENSIONS:
-        yield from render_slide_pages(uri, options, hash_method)
-        return
-    if extension in IMAGE_EXTENSIONS:
-        yield from read_image_pages(uri, options)
-        return
-    supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-    yield Failure(
-        item_id=uri,
-        source_uri=uri,
-        stage="render",
-        reason=FailureReason.UNSUPPORTED_FORMAT,
-        detail=f"no source handles {extension or 'files without an extension'}; "
-        f"supported: {supported}",
-    )
+    yield from DOCUMENT_FORMATS.load(extension)(uri, options, hash_method)
 
 
 _SIGNATURES = {  # what a file of each kind starts with
@@ -126,9 +126,9 @@ def check_content(uri: str, extension: str) -> tuple[FailureReason, str] | None:
     return None
 
 
-def render_linked_document(
+def read_linked_document(
     doc: LinkedDocument, options: RenderOptions, hash_method: str | None = None
-) -> Iterator[PageRecord | Failure]:
+) -> Iterator[PageRecord | ItemFailed]:
     """Pages of a downloaded document, with its URL as source and the linking page as provenance.
 
     Ids come from the URL and the content hash, not the staging path, so they do not depend on
@@ -136,15 +136,16 @@ def render_linked_document(
     """
     doc_id = stable_id(doc.url, doc.sha256)
     via = f" (linked from {doc.linked_from})" if doc.linked_from else ""
-    for item in render_document(doc.staged_uri, options, hash_method=hash_method):
-        if isinstance(item, Failure):
-            yield replace(
-                item,
-                item_id=doc.url if item.item_id == doc.staged_uri else item.item_id,
-                source_uri=doc.url,
-                detail=f"{item.detail}{via}",
-            )
-        else:
+
+    def relabel(failure: ItemFailed) -> ItemFailed:
+        item_id = None if failure.item_id in (None, doc.staged_uri) else failure.item_id
+        return ItemFailed(failure.reason, f"{failure.detail}{via}", item_id, doc.url)
+
+    try:
+        for item in read_document(doc.staged_uri, options, hash_method=hash_method):
+            if isinstance(item, ItemFailed):
+                yield relabel(item)
+                continue
             page_id = f"{doc_id}-{item.page_index:05d}"
             yield replace(
                 item,
@@ -154,3 +155,5 @@ def render_linked_document(
                 linked_from=doc.linked_from or None,
                 image=replace(item.image, path=f"{page_id}.{item.image.format}"),
             )
+    except ItemFailed as failure:
+        raise relabel(failure) from None

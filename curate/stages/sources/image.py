@@ -14,23 +14,21 @@ from collections.abc import Iterator
 from PIL import Image, ImageOps, ImageSequence
 
 from curate.core.config import RenderOptions
+from curate.core.stage import ItemFailed
 from curate.io import storage
-from curate.schemas import Failure, ImageData, PageRecord, stable_id
+from curate.schemas import ImageData, PageRecord, stable_id
 from curate.schemas.reasons import FailureReason
 from curate.stages.sources.checks import check_input_file
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif"})
-STAGE = "render"
 
 
-def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | Failure]:
-    def failure(reason: str, detail: str) -> Failure:
-        return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
-
-    problem = check_input_file(uri, options, STAGE)
-    if problem:
-        yield problem
-        return
+def read_image_pages(
+    uri: str, options: RenderOptions, hash_method: str | None = None
+) -> Iterator[PageRecord | ItemFailed]:
+    """One page per image, or per frame of a TIFF. (Dedup hashes image pages itself: their
+    pixels are not decoded here, so `hash_method` is unused.)"""
+    check_input_file(uri, options)
     with storage.open_file(uri) as handle:
         data = handle.read()
     sha256 = hashlib.sha256(data).hexdigest()  # the bytes are in memory already
@@ -39,17 +37,15 @@ def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
         image = Image.open(io.BytesIO(data))
         width, height = image.size
     except Image.DecompressionBombError as err:
-        yield failure(FailureReason.IMAGE_TOO_LARGE, str(err))
-        return
+        raise ItemFailed(FailureReason.IMAGE_TOO_LARGE, str(err)) from None
     except (OSError, SyntaxError, ValueError) as err:
-        yield failure(FailureReason.CORRUPT_IMAGE, f"cannot read the image header: {err}")
-        return
+        detail = f"cannot read the image header: {err}"
+        raise ItemFailed(FailureReason.CORRUPT_IMAGE, detail) from None
     if width * height > options.max_image_pixels:
-        yield failure(
+        raise ItemFailed(
             FailureReason.IMAGE_TOO_LARGE,
             f"{width}x{height} exceeds render.max_image_pixels={options.max_image_pixels}",
         )
-        return
     frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
     for index, frame in enumerate(ImageSequence.Iterator(image)):
         if index >= frames:
@@ -61,7 +57,7 @@ def read_image_pages(uri: str, options: RenderOptions) -> Iterator[PageRecord | 
                 frame, original, image.format, options, uri, sha256, doc_id, page_id, index, frames
             )
         except (OSError, SyntaxError, ValueError) as err:
-            yield Failure(page_id, uri, STAGE, FailureReason.CORRUPT_IMAGE, f"frame {index}: {err}")
+            yield ItemFailed(FailureReason.CORRUPT_IMAGE, f"frame {index}: {err}", page_id)
 
 
 def _page(

@@ -18,15 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from curate.core.config import RenderOptions
+from curate.core.stage import ItemFailed
 from curate.io import storage
-from curate.schemas import ContextItem, Failure, PageRecord
+from curate.schemas import ContextItem, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.stages.sources.checks import check_input_file
 from curate.stages.sources.mupdf import pymupdf
 from curate.stages.sources.pdf import PageHints, render_open_document
 
 SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp", ".otp", ".potx", ".ppsx", ".pps"})
-STAGE = "render"
 
 
 def soffice_binary() -> str | None:
@@ -135,14 +135,10 @@ def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageH
 
 def render_slide_pages(
     uri: str, options: RenderOptions, hash_method: str | None = None
-) -> Iterator[PageRecord | Failure]:
-    def failure(reason: str, detail: str) -> Failure:
-        return Failure(item_id=uri, source_uri=uri, stage=STAGE, reason=reason, detail=detail)
-
-    problem = check_input_file(uri, options, STAGE)
-    if problem:
-        yield problem
-        return
+) -> Iterator[PageRecord | ItemFailed]:
+    """One page per slide: the deck converted to PDF, with its notes and alt text as context
+    and its titles, charts and tables as layout hints."""
+    check_input_file(uri, options)
     sha256 = storage.sha256_of(uri)
     with tempfile.TemporaryDirectory(prefix="curate-slides-") as work:
         work_dir = Path(work)
@@ -152,11 +148,9 @@ def render_slide_pages(
         try:
             pdf = convert_to_pdf(deck, work_dir, options.conversion_timeout_s)
         except TimeoutError as err:
-            yield failure(FailureReason.CONVERSION_TIMEOUT, str(err))
-            return
+            raise ItemFailed(FailureReason.CONVERSION_TIMEOUT, str(err)) from None
         except RuntimeError as err:
-            yield failure(FailureReason.CONVERSION_FAILED, str(err))
-            return
+            raise ItemFailed(FailureReason.CONVERSION_FAILED, str(err)) from None
         context: dict[int, list[ContextItem]] = {}
         hints: dict[int, PageHints] = {}
         if deck.suffix == ".pptx":
@@ -167,10 +161,8 @@ def render_slide_pages(
         try:
             doc = pymupdf.open(pdf)
         except Exception as err:
-            yield failure(
-                FailureReason.CONVERSION_FAILED, f"the converted PDF cannot be opened: {err}"
-            )
-            return
+            detail = f"the converted PDF cannot be opened: {err}"
+            raise ItemFailed(FailureReason.CONVERSION_FAILED, detail) from None
         yield from render_open_document(
             doc, uri, sha256, options, "slides", context, hints, hash_method
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from curate.core.config import RenderOptions, WebOptions
-from curate.core.stage import Fail, GroupStage, Keep, Outcome, Stage
-from curate.schemas import Failure, LinkedDocument, PageRecord
+from curate.core.stage import GroupStage, ItemFailed, Keep, Outcome, Stage, records
+from curate.schemas import LinkedDocument, PageRecord
 from curate.schemas.reasons import FailureReason
-from curate.stages.sources.dispatch import render_document, render_linked_document
+from curate.stages.sources.dispatch import read_document, read_linked_document
 
 # what sources report: every failure a PDF, deck, image or webpage can have
 SOURCE_FAILURES = frozenset(
@@ -38,12 +39,12 @@ SOURCE_FAILURES = frozenset(
 )
 
 
-def _routed(
-    items: Iterable[PageRecord | Failure | LinkedDocument], stage: Stage
-) -> Iterable[Outcome]:
+def _counted(
+    items: Iterable[PageRecord | LinkedDocument | ItemFailed], stage: Stage
+) -> Iterable[Outcome | ItemFailed]:
     for item in items:
-        if isinstance(item, Failure):
-            yield Fail(item)
+        if isinstance(item, ItemFailed):
+            yield item  # the contract makes its failure row
         else:
             if isinstance(item, PageRecord):
                 stage.count("pages")
@@ -90,8 +91,8 @@ class RenderDocuments(Stage):
 
     def process(self, uri: str) -> Iterable[Outcome]:
         self.count("documents")
-        pages = render_document(uri, self.options, self.renderer, self.staging, self.hash_method)
-        yield from _routed(pages, self)
+        pages = read_document(uri, self.options, self.renderer, self.staging, self.hash_method)
+        yield from _counted(pages, self)
 
 
 class OnePerContent(GroupStage):
@@ -120,4 +121,15 @@ class RenderLinkedDocuments(Stage):
         self.hash_method = hash_method
 
     def process(self, doc: LinkedDocument) -> Iterable[Outcome]:
-        yield from _routed(render_linked_document(doc, self.options, self.hash_method), self)
+        yield from _counted(read_linked_document(doc, self.options, self.hash_method), self)
+
+
+def render_document(
+    uri: str,
+    options: RenderOptions,
+    web: WebOptions | None = None,
+    hash_method: str | None = None,
+) -> Iterator[Any]:
+    """The render stage on one input, for notebooks, tests and scripts: its page records (and,
+    for a crawl, linked documents) and a Failure row for whatever could not be rendered."""
+    yield from records(RenderDocuments(options, web, hash_method=hash_method), uri)

@@ -29,10 +29,10 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from PIL import Image
 
 from curate.core.config import RenderOptions, WebOptions
+from curate.core.stage import ItemFailed
 from curate.schemas import (
     BlockRole,
     ContextItem,
-    Failure,
     ImageData,
     LinkedDocument,
     PageRecord,
@@ -53,7 +53,6 @@ DOCUMENT_TYPES = {
 }
 
 WEB_PREFIXES = ("http://", "https://")
-STAGE = "render"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -212,7 +211,7 @@ class WebRenderer:
 
     def crawl(
         self, seed: str, staging: str | None = None
-    ) -> Iterator[PageRecord | Failure | LinkedDocument]:
+    ) -> Iterator[PageRecord | ItemFailed | LinkedDocument]:
         """The seed and same-site pages it links to, breadth first, within depth and count limits.
 
         Linked PDFs and decks are downloaded into `staging` (once per URL and per content) and
@@ -227,12 +226,11 @@ class WebRenderer:
         while queue and rendered < self.web.max_pages:
             url, depth, parent = queue.popleft()
             if not self.fetcher.robots_allow(url):
-                yield Failure(
-                    url,
-                    url,
-                    STAGE,
+                yield ItemFailed(
                     FailureReason.ROBOTS_DISALLOWED,
                     "robots.txt disallows it; not fetched",
+                    url,
+                    url,
                 )
                 continue
             extension = document_extension(url)
@@ -244,7 +242,7 @@ class WebRenderer:
                     downloads += 1
                     yield from self._download(url, parent, extension, staging, hashes)
                 continue
-            if isinstance(outcome, Failure):
+            if isinstance(outcome, ItemFailed):
                 yield outcome
                 continue
             pages, links = outcome
@@ -261,12 +259,12 @@ class WebRenderer:
 
     def _download(
         self, url: str, parent: str | None, extension: str, staging: str, hashes: set[str]
-    ) -> Iterator[LinkedDocument | Failure]:
+    ) -> Iterator[LinkedDocument | ItemFailed]:
         via = f" (linked from {parent})" if parent else ""
         try:
             got = self.fetcher.download(url, staging, extension, self.web.max_document_bytes)
         except FetchRefused as refused:
-            yield Failure(url, url, STAGE, refused.reason, f"{refused}{via}")
+            yield ItemFailed(refused.reason, f"{refused}{via}", url, url)
             return
         if got.sha256 in hashes:  # the same file under another URL: processed once
             return
@@ -275,13 +273,13 @@ class WebRenderer:
 
     def render_url(
         self, url: str
-    ) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
-        """One page's tiles and links, or a Failure; safe to call from any thread."""
+    ) -> tuple[list[PageRecord], list[str]] | ItemFailed | _DocumentResponse:
+        """One page's tiles and links, or an ItemFailed; safe to call from any thread."""
         return self._on_browser_thread(self._render_url, url)
 
     def _render_url(
         self, url: str
-    ) -> tuple[list[PageRecord], list[str]] | Failure | _DocumentResponse:
+    ) -> tuple[list[PageRecord], list[str]] | ItemFailed | _DocumentResponse:
         refusals: dict[str, FetchRefused] = {}
         documents: dict[str, tuple[int, bytes]] = {}
         found: dict[str, str] = {}  # a navigation that answered with a PDF or deck
@@ -333,29 +331,24 @@ class WebRenderer:
                     return _DocumentResponse(found[url])
                 refused = refusals.get(url)
                 if refused:
-                    return Failure(url, url, STAGE, refused.reason, str(refused))
+                    return ItemFailed(refused.reason, str(refused), url, url)
                 if "Timeout" in type(err).__name__:
-                    return Failure(
-                        url,
-                        url,
-                        STAGE,
+                    return ItemFailed(
                         FailureReason.FETCH_TIMEOUT,
                         f"the page did not load within web.page_timeout_s="
                         f"{self.web.page_timeout_s:g} s; raise it for slow sites",
+                        url,
+                        url,
                     )
-                return Failure(
-                    url,
-                    url,
-                    STAGE,
-                    FailureReason.FETCH_ERROR,
-                    f"{type(err).__name__}: {str(err)[:300]}",
+                return ItemFailed(
+                    FailureReason.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}", url, url
                 )
             status = documents.get(url, (200, b""))[0]
             if status >= 400:  # an error page is not content
-                return Failure(url, url, STAGE, FailureReason.FETCH_ERROR, f"HTTP {status}")
+                return ItemFailed(FailureReason.FETCH_ERROR, f"HTTP {status}", url, url)
             refused = self._refused_refresh(url, page.evaluate(_META_REFRESH))
             if refused is not None:  # a stub that moves on to where we may not go
-                return Failure(url, url, STAGE, refused[1].reason, refused[0])
+                return ItemFailed(refused[1].reason, refused[0], url, url)
             height = min(
                 int(page.evaluate("document.documentElement.scrollHeight")),
                 self.web.max_page_height,
@@ -368,20 +361,15 @@ class WebRenderer:
         except Exception as err:
             if moved_on:  # a meta refresh or script sent the page somewhere it may not go
                 target, refused = moved_on[0]
-                return Failure(
-                    url,
-                    url,
-                    STAGE,
+                return ItemFailed(
                     refused.reason,
                     f"the page moves on to {target} (a meta refresh or script), which was "
                     f"refused: {refused}",
+                    url,
+                    url,
                 )
-            return Failure(
-                url,
-                url,
-                STAGE,
-                FailureReason.FETCH_ERROR,
-                f"{type(err).__name__}: {str(err)[:300]}",
+            return ItemFailed(
+                FailureReason.FETCH_ERROR, f"{type(err).__name__}: {str(err)[:300]}", url, url
             )
         finally:
             context.close()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from documents import write_text_pdf
+from documents import REPO, write_text_pdf
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -15,7 +15,7 @@ from curate.schemas import SampleRecord, Scores
 from curate.schemas.reasons import SampleDropReason
 from curate.stages.filters.select import decide, top_threshold
 
-MODELS = Path(__file__).resolve().parents[1] / ".models"
+MODELS = REPO / ".models"
 runner = CliRunner()
 
 
@@ -145,8 +145,7 @@ def test_generate_scores_and_filters_what_its_config_asks_and_the_library_agrees
     what the filter needs. `plan_job` + `run_job` with the same config writes the same files."""
     from curate.core.config import load_config
     from curate.jobs import plan_job, run_job
-    from curate.outputs.dataset import locate
-    from curate.plan import Dataset
+    from curate.stages.sources.datasets import locate
 
     (tmp_path / "in").mkdir()
     write_text_pdf(tmp_path / "in" / "r.pdf")
@@ -168,9 +167,7 @@ def test_generate_scores_and_filters_what_its_config_asks_and_the_library_agrees
     assert manifest["config"]["scoring"]["metrics"] == ["ifd"]
 
     config = load_config(tmp_path / "filtered.yaml")
-    job = plan_job(
-        "generate", Dataset(*locate(str(tmp_path / "pages"))), str(tmp_path / "c"), config
-    )
+    job = plan_job("generate", locate(str(tmp_path / "pages")), str(tmp_path / "c"), config)
     run_job(job, runner="local")
     # batches form differently on the two runners, so scores agree to float noise, not to the bit
     for folder in ("data", "dropped"):
@@ -229,7 +226,7 @@ def _llavar2_json(tmp_path: Path, records: int = 3) -> tuple[Path, Path]:
 
 
 def test_duo_layout_reads_llavar2_blocks_and_leaves_plain_turns_alone():
-    from curate.outputs.export.llava import duo_kinds
+    from curate.stages.sources.datasets import duo_kinds
 
     blocks = ["What is the total?", "Explain how you found it.", "Who signed?", "Why is it them?"]
     assert duo_kinds(blocks) == ["extractive", "self_explain"] * 2

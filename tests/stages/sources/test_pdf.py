@@ -2,11 +2,11 @@ import importlib.util
 import io
 import subprocess
 import sys
-from pathlib import Path
 
 import pymupdf
 import pytest
 from documents import (
+    REPO,
     REPORT_PAGES,
     write_corrupt_pdf,
     write_encrypted_pdf,
@@ -72,7 +72,7 @@ def test_ids_and_hash_are_stable_across_renders(tmp_path):
     assert len({p.page_id for p in first}) == len(first)
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = REPO / "examples"
 
 
 def test_page_images_hold_the_rendered_pixels_in_files_the_size_of_mupdfs(tmp_path):
@@ -162,13 +162,13 @@ def test_each_pages_text_is_read_once_and_gives_the_same_blocks_as_reading_it_ag
     tmp_path, monkeypatch
 ):
     """The document pass keeps lines and roles for the render pass, within `KEPT_LINES`."""
-    import curate.stages.sources.pdf as pdf
+    import curate.stages.sources.pdf.roles as roles
 
     path = write_text_pdf(tmp_path / "r.pdf")
     reads = []
-    read_lines = pdf.read_lines
+    read_lines = roles.read_lines
     monkeypatch.setattr(
-        pdf, "read_lines", lambda page: reads.append(page.number) or read_lines(page)
+        roles, "read_lines", lambda page: reads.append(page.number) or read_lines(page)
     )
 
     def render():
@@ -181,7 +181,7 @@ def test_each_pages_text_is_read_once_and_gives_the_same_blocks_as_reading_it_ag
     assert sorted(reads) == list(range(len(REPORT_PAGES)))
     assert [b.role for b in kept[0][0]][0] == "title"
     for room in (0, len(REPORT_PAGES[0])):  # none kept; only the first page's lines fit
-        monkeypatch.setattr(pdf, "KEPT_LINES", room)
+        monkeypatch.setattr(roles, "KEPT_LINES", room)
         assert render() == kept
         assert len(reads) == 3 * len(REPORT_PAGES) - (2 if room else 0)
 
@@ -211,7 +211,7 @@ def test_underscores_drawn_as_rules_are_read_as_underscores():
     layer has a space there: the nettle manual's `struct sha512_224_ctx` read `sha512 224 ctx`,
     and questions blanked "224" out of it. Underlines and dashes drawn as lines stay as they are.
     """
-    from curate.stages.sources.pdf import read_lines
+    from curate.stages.sources.pdf.lines import read_lines
 
     page = pymupdf.open().new_page()
     font, size = pymupdf.Font("tiro"), 11
@@ -236,7 +236,7 @@ def test_underscores_drawn_as_rules_are_read_as_underscores():
 def test_accents_set_apart_from_their_letters_read_as_accented_letters():
     """TeX's old fonts set "ö" as "¨" then "o", and the nettle manual's author read
     "Niels M¨oller". A hat over a formula's letter and an acute used as an apostrophe stay."""
-    from curate.stages.sources.pdf import UnderscoreRules, _line_text, read_lines
+    from curate.stages.sources.pdf.lines import UnderscoreRules, _line_text, read_lines
 
     page = pymupdf.open().new_page()
     lines = ["Niels M¨oller, Micha¨el and Jos´e", "it´s 2¨x"]
@@ -252,7 +252,7 @@ def test_accents_set_apart_from_their_letters_read_as_accented_letters():
 def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
     """Indian reports set ₹ in Rupee Foradian, which draws it on the grave accent's code point:
     the Reliance report's "₹17,81,841 crore" read "`17,81,841 crore". Other fonts keep "`"."""
-    from curate.stages.sources.pdf import UnderscoreRules, _line_text, read_lines
+    from curate.stages.sources.pdf.lines import UnderscoreRules, _line_text, read_lines
 
     doc = pymupdf.open(shared_corpus / "pdf" / "report_reliance-annual-2021-22-excerpt.pdf")
     texts = [line.text for line in read_lines(doc[1])]

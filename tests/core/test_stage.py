@@ -1,5 +1,6 @@
-"""The stage contract and its two runners: reasons are checked, failures are rows, and the local
-runner and Beam give the same records for every kind of stage."""
+"""The stage contract: reasons are checked, failures are rows (raised or yielded), every kind of
+stage runs with items passing through it, and a document's pages stream one by one. (That the
+two runners write the same output: tests/runners/test_equivalence.py.)"""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import apache_beam as beam
 import pytest
-from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-from apache_beam.testing.util import assert_that, equal_to
 
 from curate.core.stage import (
     BatchStage,
@@ -18,14 +16,15 @@ from curate.core.stage import (
     Drop,
     Fail,
     GroupStage,
+    ItemFailed,
     JoinStage,
     Keep,
     Stage,
     StageContractError,
     Tally,
+    iter_item,
     run_item,
 )
-from curate.runners.beam.stages import DROPPED, FAILURES, apply_stage
 from curate.runners.local import run_steps
 from curate.schemas.reasons import FailureReason, PageDropReason, SampleDropReason
 
@@ -158,23 +157,6 @@ def test_every_kind_of_stage_runs_locally_with_pass_through_drops_and_failures()
     assert len(out["tally:numbers"]) == 9
 
 
-def test_the_beam_runner_gives_what_the_local_runner_gives():
-    kept, out = _local()
-    with beam.Pipeline(runner=FnApiRunner()) as p:
-        items = p | beam.Create(ITEMS)
-        aside = {DROPPED: [], FAILURES: []}
-        for step in _steps():
-            if isinstance(step, Tally):
-                continue
-            outputs = items | step.name >> apply_stage(step)
-            items = outputs[None]
-            aside[DROPPED].append(outputs[DROPPED])
-            aside[FAILURES].append(outputs[FAILURES])
-        assert_that(items, equal_to(kept), label="kept")
-        dropped = aside[DROPPED] | "AllDropped" >> beam.Flatten()
-        assert_that(dropped, equal_to(out["dropped"]), label="dropped")
-
-
 def test_an_exception_becomes_a_failure_row_and_the_rest_goes_on():
     stage = FailOnSeven()
     out: dict[str, list] = {"failures": []}
@@ -214,6 +196,41 @@ def test_undeclared_reasons_are_refused_and_bugs_are_not_hidden():
 
         class Invented(Stage):
             emits = frozenset({"made_up_reason"})
+
+
+def test_a_failure_raised_or_yielded_becomes_a_row_and_a_yielded_one_lets_the_item_go_on():
+    """Stage logic never builds a row: ItemFailed, raised (the item ends) or yielded (a part of
+    it failed: a page), becomes a Failure with the stage's name and the item's identity, or the
+    part's when it names one."""
+
+    class Document(Stage):
+        name = "document"
+        emits = frozenset({FailureReason.PAGE_RENDER_ERROR, FailureReason.DOCUMENT_TIMEOUT})
+
+        def process(self, item):
+            yield Keep(Num(1))
+            yield ItemFailed(FailureReason.PAGE_RENDER_ERROR, "page 2: bad", "doc-2", "doc.pdf")
+            yield Keep(Num(3))
+            raise ItemFailed(FailureReason.DOCUMENT_TIMEOUT, "stopped at page 4")
+
+    outcomes = run_item(Document(), "doc.pdf")
+    assert [type(o).__name__ for o in outcomes] == ["Keep", "Fail", "Keep", "Fail"]
+    page, document = outcomes[1].failure, outcomes[3].failure
+    assert (page.item_id, page.source_uri, page.stage, page.reason, page.detail) == (
+        "doc-2",
+        "doc.pdf",
+        "document",
+        "page_render_error",
+        "page 2: bad",
+    )
+    assert (document.item_id, document.reason, document.detail) == (
+        "doc.pdf",
+        "document_timeout",
+        "stopped at page 4",
+    )
+    undeclared = iter([ItemFailed(FailureReason.FETCH_ERROR)])
+    with pytest.raises(StageContractError, match="fetch_error"):  # declared reasons only
+        list(iter_item(Document(), "x", lambda _: undeclared))
 
 
 def test_fail_outcomes_are_checked_too():

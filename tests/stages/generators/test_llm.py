@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from documents import write_text_pdf
+from documents import REPO, write_text_pdf
 from fake_openai import HALLUCINATION, OFF_QUESTION, FakeOpenAI
 from typer.testing import CliRunner
 
@@ -16,11 +16,11 @@ from curate.schemas.reasons import FailureReason, RejectReason
 from curate.stages.generators.checks import answer_fits_question, builds_on
 from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.llm import generate_llm_qa
-from curate.stages.generators.llm_client import LLMCallError, LLMClient
+from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
 from curate.stages.samples import assemble_sample
 from curate.stages.sources import render_document
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = REPO / "examples"
 runner = CliRunner()
 
 
@@ -52,8 +52,14 @@ def _options(fake, tmp_path=None, **llm) -> GeneratorOptions:
     )
 
 
+def _client(llm: LLMOptions, cache_dir: str | None = None, style: str | None = None) -> LLMClient:
+    """A client for the fake endpoint the options name."""
+    endpoint = LLMEndpoint(llm.base_url, llm.model or "", style or llm.structured_output, cache_dir)
+    return LLMClient(llm, endpoint)
+
+
 def _generate(sample, options):
-    client = LLMClient(options.llm, options.llm.cache_dir, options.llm.structured_output)
+    client = _client(options.llm, options.llm.cache_dir, options.llm.structured_output)
     return generate_llm_qa(sample, client, options)
 
 
@@ -257,14 +263,14 @@ def test_a_sample_whose_extractive_calls_all_fail_is_a_failure_with_its_usage(fa
 def test_structured_output_auto_steps_down_to_what_the_endpoint_accepts(fake, sample):
     fake.reject_formats = {"json_schema"}  # like llama-cpp-python's server: HTTP 500
     options = _options(fake, structured_output="auto")
-    client = LLMClient(options.llm, None, "auto")
+    client = _client(options.llm, None, "auto")
     result = generate_llm_qa(sample, client, options)
     assert client.style == "json_object_schema" and result.qa
     formats = [(r.get("response_format") or {}).get("type") for r in fake.requests]
     assert formats[0] == "json_schema" and formats[1:] == ["json_object"] * (len(formats) - 1)
     assert result.llm_usage.requests == len(fake.requests)  # the refused attempt counts too
     fake.reject_formats = {"json_schema", "json_object_schema", "json_object"}
-    client = LLMClient(options.llm, None, "auto")
+    client = _client(options.llm, None, "auto")
     generate_llm_qa(sample, client, options)
     assert client.style == "none" and "response_format" not in fake.requests[-1]
 
@@ -538,19 +544,19 @@ def test_a_crashed_embedded_server_is_reported_restarted_once_then_stops_the_job
     with pytest.raises(EmbeddedServerError, match=r"signal 11 \(SIGSEGV\)"):
         with LLMGenerator.serve(
             GeneratorOptions(backend="llm"), "/tmp/unused", remote=False
-        ) as options:
+        ) as endpoint:
             from curate.stages.generators.embedded import server_state
 
-            client = LLMClient(options.llm, None, options.llm.structured_output)
-            first = _pid_on(options.llm.base_url)
+            client = LLMClient(GeneratorOptions().llm, endpoint)
+            first = _pid_on(endpoint.base_url)
             os.kill(first, signal.SIGSEGV)
             deadline = time.monotonic() + 30
-            while _pid_on(options.llm.base_url) in (None, first) and time.monotonic() < deadline:
+            while _pid_on(endpoint.base_url) in (None, first) and time.monotonic() < deadline:
                 time.sleep(0.2)
             data, _ = client.complete_json("t.v1", ask, schema)  # answered by the restarted server
             assert "a" in data
-            os.kill(_pid_on(options.llm.base_url), signal.SIGSEGV)
-            while server_state(options.llm.server_status) != "dead" and time.monotonic() < deadline:
+            os.kill(_pid_on(endpoint.base_url), signal.SIGSEGV)
+            while server_state(endpoint.server_status) != "dead" and time.monotonic() < deadline:
                 time.sleep(0.2)
             started = time.monotonic()
             with pytest.raises(LLMCallError) as err:
@@ -620,11 +626,9 @@ def test_checks_catch_what_smollm2_wrote_on_the_shared_corpus():
 def test_a_reply_trickled_past_the_deadline_is_cut_off(fake, sample):
     """The timeout covers a whole attempt: a byte every 50 ms keeps every read in time, but the
     reply (about 500 bytes) takes 25 s; it is cut off at timeout_s and reported."""
-    from curate.stages.generators.llm_client import LLMClient as Client
-
     fake.script = [("trickle", 0.05)] * 3
     options = _options(fake, timeout_s=1, max_retries=0)
-    client = Client(options.llm, None, "json_schema")
+    client = _client(options.llm, None, "json_schema")
     started = time.monotonic()
     with pytest.raises(LLMCallError) as err:
         client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
@@ -635,7 +639,7 @@ def test_a_reply_trickled_past_the_deadline_is_cut_off(fake, sample):
 def test_an_endpoint_failing_in_a_row_is_not_called_again(fake, sample):
     fake.script = [("status", 500)] * 1000
     options = _options(fake, max_retries=0, breaker_failures=3)
-    client = LLMClient(options.llm, None, "json_schema")
+    client = _client(options.llm, None, "json_schema")
     with pytest.raises(LLMCallError):
         generate_llm_qa(sample, client, options)
     sent = len(fake.requests)
@@ -649,7 +653,7 @@ def test_an_endpoint_failing_in_a_row_is_not_called_again(fake, sample):
 def test_a_retry_after_beyond_the_wait_budget_is_reported_as_such(fake):
     fake.script = [("status", 429, {"Retry-After": "3600"})] * 3
     options = _options(fake, max_retries=0)
-    client = LLMClient(options.llm, None, "json_schema")
+    client = _client(options.llm, None, "json_schema")
     with pytest.raises(LLMCallError) as err:
         client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
     assert "asked to wait 3600 s" in str(err.value)
@@ -658,7 +662,7 @@ def test_a_retry_after_beyond_the_wait_budget_is_reported_as_such(fake):
 def test_an_html_page_from_the_endpoint_gets_a_clear_reason(fake):
     fake.script = [("html",)]
     options = _options(fake, max_retries=0)
-    client = LLMClient(options.llm, None, "json_schema")
+    client = _client(options.llm, None, "json_schema")
     with pytest.raises(LLMCallError) as err:
         client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
     assert "answered with a page" in str(err.value) and "/v1" in str(err.value)
@@ -668,13 +672,13 @@ def test_an_html_page_from_the_endpoint_gets_a_clear_reason(fake):
 def test_refresh_cache_asks_again_and_the_cache_key_names_endpoint_and_model(fake, tmp_path):
     options = _options(fake, tmp_path)
     ask = [{"role": "user", "content": "hi"}], {"type": "object"}
-    LLMClient(options.llm, str(tmp_path), "json_schema").complete_json("t1", *ask)
-    LLMClient(options.llm, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    _client(options.llm, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    _client(options.llm, str(tmp_path), "json_schema").complete_json("t1", *ask)
     assert len(fake.requests) == 1  # the second came from the cache
     refresh = options.llm.model_copy(update={"refresh_cache": True})
-    LLMClient(refresh, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    _client(refresh, str(tmp_path), "json_schema").complete_json("t1", *ask)
     other_model = options.llm.model_copy(update={"model": "another-model"})
-    LLMClient(other_model, str(tmp_path), "json_schema").complete_json("t1", *ask)
+    _client(other_model, str(tmp_path), "json_schema").complete_json("t1", *ask)
     assert len(fake.requests) == 3
 
 

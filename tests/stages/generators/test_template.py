@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from documents import (
     DEFECTS,
+    REPO,
     write_defect_pdf,
     write_image_only_pdf,
     write_table_pdf,
@@ -18,7 +19,7 @@ from curate.stages.generators.grounding import is_grounded, normalize
 from curate.stages.samples import assemble_sample
 from curate.stages.sources import render_document
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = REPO / "examples"
 
 
 def _samples(path: Path, max_images: int = 4):

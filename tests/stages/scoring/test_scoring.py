@@ -7,11 +7,10 @@ scripts/make_scoring_models.py, which scripts/setup.sh runs.
 
 import io
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
-from documents import write_text_pdf
+from documents import REPO, write_text_pdf
 
 from curate.core.config import GeneratorOptions, RenderOptions, SampleOptions
 from curate.schemas import ImageData, QAItem
@@ -20,7 +19,7 @@ from curate.stages.samples import assemble_sample
 from curate.stages.scoring import Part, ScoringModel, score_samples
 from curate.stages.sources import render_document
 
-MODELS = Path(__file__).resolve().parents[1] / ".models"
+MODELS = REPO / ".models"
 pytestmark = pytest.mark.skipif(
     not (MODELS / "tiny-idefics3").is_dir(), reason="run scripts/make_scoring_models.py"
 )

@@ -6,16 +6,16 @@ proto it would submit, with no network and no credentials.
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from documents import REPO
 
 from curate.core.config import PipelineConfig
 
 dataflow = pytest.importorskip(
     "apache_beam.runners.dataflow.dataflow_runner", reason="needs apache-beam[gcp]"
 )
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 IMAGE = "us-docker.pkg.dev/my-project/curate/worker:0.1.0"
 ACCELERATOR = "type:nvidia-l4;count:1;install-nvidia-driver"
 
@@ -24,7 +24,7 @@ def test_full_job_translates_for_dataflow_with_image_and_gpu_hint():
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from curate.plan import Inputs, Job
+    from curate.plan import Inputs, Job, Runtime, build_plan
     from curate.runners.beam.graph import build
 
     options = PipelineOptions(
@@ -44,14 +44,16 @@ def test_full_job_translates_for_dataflow_with_image_and_gpu_hint():
     runner = dataflow.DataflowRunner()
     pipeline = beam.Pipeline(runner, options)
     inputs = Inputs(("gs://my-bucket/in/a.pdf", "gs://my-bucket/in/b.pptx"))
-    build(pipeline, Job("run", inputs, "gs://my-bucket/out", config, scoring_model="smollm2"))
+    job = Job("run", inputs, "gs://my-bucket/out", config, scoring_model="smollm2", remote=True)
+    build(pipeline, build_plan(job, job.output, Runtime(), "dataflow"))
     pipeline.run()
     proto = runner.proto_pipeline
     names = {t.unique_name for t in proto.components.transforms.values()}
     for expected in (
+        "list_inputs/ParDo(_StageFn)",
+        "spread_1",
         "render/ParDo(_StageFn)",
-        "SpreadDocuments",
-        "spread_3",
+        "spread_5",
         "dedup/Verdicts/Buckets",
         "dedup/Join",
         "ocr/ParDo(_StageFn)",

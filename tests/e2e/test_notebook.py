@@ -1,13 +1,12 @@
 """notebooks/explore.ipynb runs top to bottom on a real curate output (nbclient, a real kernel)."""
 
-from pathlib import Path
-
 import nbformat
 import pytest
+from documents import REPO
 from nbclient import NotebookClient
 
 pytestmark = pytest.mark.slow
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
+NOTEBOOK = REPO / "notebooks" / "explore.ipynb"
 
 
 def test_explore_notebook_executes_on_the_example_output(curated_output, monkeypatch):

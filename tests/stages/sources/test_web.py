@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.core.config import RenderOptions, WebOptions
-from curate.schemas import Failure, PageRecord
+from curate.core.stage import ItemFailed
+from curate.schemas import PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.stages.sources.fetch import FetchRefused, check_url
 from curate.stages.sources.web import WebRenderer, tile_ranges
@@ -105,7 +106,7 @@ def renderer():
 def test_crawl_renders_tiles_with_dom_text_and_human_context(site, renderer):
     items = list(renderer.crawl(site.url("index.html")))
     pages = [i for i in items if isinstance(i, PageRecord)]
-    failures = [i for i in items if isinstance(i, Failure)]
+    failures = [i for i in items if isinstance(i, ItemFailed)]
     index = [p for p in pages if p.source_uri.endswith("index.html")]
     long = [p for p in pages if p.source_uri.endswith("long.html")]
     assert len(index) == 1 and len(long) >= 4
@@ -132,7 +133,7 @@ def test_crawl_renders_tiles_with_dom_text_and_human_context(site, renderer):
 def test_error_pages_are_failures_not_data(site, renderer):
     failure = renderer.render_url(site.url("missing.html"))
     assert (
-        isinstance(failure, Failure)
+        isinstance(failure, ItemFailed)
         and failure.reason == FailureReason.FETCH_ERROR
         and "404" in failure.detail
     )

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.core.config import RenderOptions
-from curate.runners.local import list_inputs
 from curate.schemas import Failure, PageRecord
 from curate.stages.sources import render_document
+from curate.stages.sources.inputs import list_inputs
 
 runner = CliRunner()
 

@@ -1,0 +1,226 @@
+"""A PDF page's text as the page shows it: lines with their font facts, from PyMuPDF's spans.
+
+What the text layer says is not always what the page shows: text an opaque box hides, an
+underscore TeX draws as a rule, accents set apart from their letters, the rupee sign in an old
+font, a bullet set as a line of its own. Each is read here as a reader sees it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from curate.stages.sources.mupdf import pymupdf
+
+
+@dataclass
+class Line:
+    """A native text line with what its spans say about it; the box in points, as rendered."""
+
+    text: str
+    bbox: tuple[float, float, float, float]
+    size: float  # the line's main font size (by characters)
+    bold: float  # share of characters in bold
+    mono: float  # share of characters in a monospaced font
+    horizontal: bool  # runs left to right on the rendered page
+    faint: bool  # a light colour (watermarks are often pale)
+
+
+_MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
+# Ligatures expanded: the page shows "Efficient", and QA must not carry U+FB03 ("Eﬃcient"),
+# which tokenises oddly and never matches what a model reads or a user types.
+TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
+
+
+def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]:
+    """Boxes of text that an opaque rectangle drawn after it covers: text in the file that the
+    rendered page does not show (a report's cover hid its section tab under a white page-sized
+    box), which no question may ask about.
+
+    Drawing order only finds candidates: a chart's white plot area drawn after its axis labels
+    still showed them (a blend mode), so a candidate counts as hidden only if its box renders
+    as one flat colour.
+    """
+    covers = [  # one rectangle per path: a path of several can be a frame (even-odd, a hole)
+        (drawing["seqno"], drawing["items"][0][1])
+        for drawing in drawings
+        if drawing.get("fill") is not None
+        and (1.0 if drawing.get("fill_opacity") is None else drawing["fill_opacity"]) >= 0.99
+        and len(drawing["items"]) == 1
+        and drawing["items"][0][0] == "re"
+    ]
+    if not covers:
+        return []
+    last = max(seqno for seqno, _ in covers)
+    hidden = []
+    for span in page.get_texttrace():
+        if span["seqno"] >= last:
+            continue
+        box = pymupdf.Rect(span["bbox"])
+        if box.is_empty:  # nothing to render, nothing to ask about
+            continue
+        if any(seqno > span["seqno"] and rect.contains(box) for seqno, rect in covers):
+            if page.get_pixmap(clip=box, dpi=144).is_unicolor:
+                hidden.append(box)
+    return hidden
+
+
+class UnderscoreRules:
+    """Short horizontal strokes and hairline boxes, by height on the page: where TeX draws "_"
+    as a rule (texinfo's slanted and roman fonts), the text layer has a space, and
+    `sha512_224_ctx` in the image reads `sha512 224 ctx` in the text."""
+
+    def __init__(self, drawings: list[dict]):
+        rules = []
+        for drawing in drawings:
+            for item in drawing["items"]:
+                if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1:
+                    rules.append(pymupdf.Rect(item[1], item[2]).normalize())
+                elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 1:
+                    rules.append(pymupdf.Rect(item[1]))
+        self.rules = sorted((r for r in rules if r.width <= 30), key=lambda r: r.y0)
+        self.heights = [r.y0 for r in self.rules]
+
+    def under(self, span: dict) -> bool:
+        """A space span with a rule on its baseline, about one character wide, inside its box
+        (a dash drawn as a line sits higher; an underline is longer)."""
+        box, size, baseline = pymupdf.Rect(span["bbox"]), span["size"], span["origin"][1]
+        low = bisect.bisect_left(self.heights, baseline - 0.1 * size)
+        high = bisect.bisect_right(self.heights, baseline + 0.3 * size)
+        return any(
+            0.2 * size <= rule.width <= 1.2 * size
+            and box.x0 - 0.1 * size <= rule.x0
+            and rule.x1 <= box.x1 + 0.1 * size
+            for rule in self.rules[low:high]
+        )
+
+
+def _line_text(spans: list[dict], rules: UnderscoreRules) -> str:
+    parts = [
+        "_" if rules.rules and not s["text"].strip() and rules.under(s) else _span_text(s)
+        for s in spans
+    ]
+    return _ACCENTED.sub(_compose, " ".join("".join(parts).split()))
+
+
+# TeX's old fonts set an accent as a glyph of its own before the letter, and the text layer
+# keeps it apart: "Niels M¨oller", "Micha¨el". Between two letters it is read as the accented
+# letter; elsewhere (a hat over a formula's "ˆq") it stays, and so does an acute accent used
+# as an apostrophe ("it´s").
+_SPACING_ACCENTS = {
+    "\u00a8": "\u0308",  # diaeresis
+    "\u00b4": "\u0301",  # acute
+    "\u02c6": "\u0302",  # circumflex
+    "\u02dc": "\u0303",  # tilde
+    "\u02da": "\u030a",  # ring
+    "\u02c7": "\u030c",  # caron
+    "\u02d8": "\u0306",  # breve
+}
+_ACCENTED = re.compile(f"(?<=[^\\W\\d_])([{''.join(_SPACING_ACCENTS)}])([^\\W\\d_])")
+
+
+def _compose(match: re.Match) -> str:
+    if match[1] == "\u00b4" and match[2] not in "aeiouyAEIOUY":
+        return match[0]
+    letter = unicodedata.normalize("NFC", match[2] + _SPACING_ACCENTS[match[1]])
+    return letter if len(letter) == 1 else match[0]
+
+
+def _span_text(span: dict) -> str:
+    """The span's text as its font shows it. Rupee Foradian, used for the rupee sign in Indian
+    reports written before Unicode had one, draws ₹ on the grave accent's code point."""
+    text = span["text"]
+    if "`" in text and "rupeeforadian" in re.sub(r"[^a-z]", "", span["font"].lower()):
+        return text.replace("`", "₹")
+    return text
+
+
+def read_lines(page: pymupdf.Page) -> list[Line]:
+    """The page's text lines that the page shows, in reading order, with their font facts."""
+    rotate = page.rotation_matrix
+    lines = []
+    content = page.get_text("dict", flags=TEXT_FLAGS, sort=True)
+    drawings = page.get_drawings()
+    hidden = covered_text(page, drawings)
+    rules = UnderscoreRules(drawings)
+    for block in content["blocks"]:
+        for line in block.get("lines", []):
+            spans = [s for s in line["spans"] if s["text"].strip()]
+            text = _line_text(line["spans"], rules)
+            if not text or not spans:
+                continue
+            x0, y0, x1, y1 = line["bbox"]
+            centre = pymupdf.Point((x0 + x1) / 2, (y0 + y1) / 2)
+            if hidden and any(box.contains(centre) for box in hidden):
+                continue
+            chars = [len(s["text"]) for s in spans]
+            total = sum(chars) or 1
+            sizes = Counter()
+            for span, n in zip(spans, chars, strict=True):
+                sizes[round(span["size"], 1)] += n
+            dx, dy = line["dir"]
+            turned = pymupdf.Point(dx, dy) * rotate - pymupdf.Point(0, 0) * rotate
+            colour = spans[0]["color"]
+            box = pymupdf.Rect(line["bbox"]) * rotate
+            lines.append(
+                Line(
+                    text=text,
+                    bbox=(box.x0, box.y0, box.x1, box.y1),
+                    size=sizes.most_common(1)[0][0],
+                    bold=sum(
+                        n
+                        for s, n in zip(spans, chars, strict=True)
+                        if s["flags"] & 16 or "bold" in s["font"].lower()
+                    )
+                    / total,
+                    mono=sum(
+                        n
+                        for s, n in zip(spans, chars, strict=True)
+                        if s["flags"] & 8 or _MONO.search(s["font"])
+                    )
+                    / total,
+                    horizontal=abs(turned.y) < 0.05 * max(abs(turned.x), 1e-6),
+                    faint=min((colour >> 16) & 255, (colour >> 8) & 255, colour & 255) >= 0xB0,
+                )
+            )
+    return _with_bullets(lines)
+
+
+_BULLET_ONLY = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–-]$")
+
+
+def _with_bullets(lines: list[Line]) -> list[Line]:
+    """A bullet glyph set as a line of its own (LibreOffice's PDFs) joins the text beside it."""
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        after = lines[i + 1] if i + 1 < len(lines) else None
+        if (
+            after is not None
+            and _BULLET_ONLY.match(line.text)
+            and after.bbox[0] >= line.bbox[2] - 1
+            and line.bbox[1] <= (after.bbox[1] + after.bbox[3]) / 2 <= line.bbox[3] + 2
+        ):
+            box = (
+                line.bbox[0],
+                min(line.bbox[1], after.bbox[1]),
+                after.bbox[2],
+                max(line.bbox[3], after.bbox[3]),
+            )
+            out.append(replace(after, text=f"{line.text} {after.text}", bbox=box))
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
+def invisible_share(page: pymupdf.Page) -> float:
+    """Share of the page's characters drawn invisibly (render mode 3): an OCR layer over a scan."""
+    trace = page.get_texttrace()
+    total = sum(len(t["chars"]) for t in trace)
+    return sum(len(t["chars"]) for t in trace if t["type"] == 3) / total if total else 0.0
