@@ -11,6 +11,7 @@ from rich.table import Table
 
 from curate.cli.app import app
 from curate.cli.options import OutputOpt, console, fail, user_errors
+from curate.core.registry import EXPORT_FORMATS
 from curate.io import storage
 from curate.outputs.writers.manifest import read_manifest
 from curate.schemas.folders import DATA, DEAD_LETTER, DROPPED
@@ -63,8 +64,7 @@ def export_command(
         ...,
         "--format",
         "-f",
-        help="hf, llava, sharegpt, messages; seed projects: cauldron, leopard, llavar2, "
-        "llava-interleave, llamafactory, demon (docs/export.md).",
+        help=f"{EXPORT_FORMATS.listed()} (docs/export.md).",
     ),
     output: str = OutputOpt,
     tiles: bool = typer.Option(

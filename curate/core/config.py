@@ -14,9 +14,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from curate.core.registry import GENERATORS
+from curate.core.registry import GENERATORS, OCR_ENGINES, Registry, UnknownName
 from curate.io.errors import CurateError
 from curate.schemas.records import Metric
 
@@ -31,6 +41,14 @@ def option(*args: Any, shapes: bool, **kwargs: Any) -> Any:
 def shapes_output(field: Any) -> bool | None:
     """Whether a field shapes the output; None for a field that did not say (a bug)."""
     return (field.json_schema_extra or {}).get(SHAPES_OUTPUT)
+
+
+def _registered(registry: Registry, name: str) -> str:
+    """For validators: the name, if the registry holds it (a ValueError names the choices)."""
+    try:
+        return registry.check(name)
+    except UnknownName as err:
+        raise ValueError(str(err)) from None
 
 
 class _Options(BaseModel):
@@ -145,8 +163,20 @@ class WebOptions(_Options):
     chromium: str = option("/usr/bin/chromium", shapes=False)
 
 
-class RapidOcrOptions(_Options):
-    """RapidOCR: PP-OCR models under ONNX Runtime, in the wheel (the default)."""
+class OcrEngineOptions(_Options):
+    """An OCR engine, by its name in `OCR_ENGINES` (core/registry.py). An engine with settings
+    of its own has a subclass here, a member of `EngineOptions`; the others need none."""
+
+    kind: str = option("rapidocr", description="The engine's name.", shapes=True)
+
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, kind: str) -> str:
+        return _registered(OCR_ENGINES, kind)
+
+
+class RapidOcrOptions(OcrEngineOptions):
+    """RapidOCR: PP-OCR models under ONNX Runtime, in the wheel (the default engine)."""
 
     kind: Literal["rapidocr"] = option("rapidocr", shapes=True)
     det_limit_side_len: int = option(
@@ -158,21 +188,18 @@ class RapidOcrOptions(_Options):
     )
 
 
-class TesseractOptions(_Options):
-    """Tesseract through pytesseract and the Debian package `tesseract-ocr`."""
-
-    kind: Literal["tesseract"] = option("tesseract", shapes=True)
+_TAGS = ("rapidocr", "other")  # which member of EngineOptions validates an engine's options
 
 
-class PaddleOcrOptions(_Options):
-    """PaddleOCR, for GPU workers that can reach its model hosts (`curate[paddle]`)."""
+def _engine_tag(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if kind in _TAGS else "other"
 
-    kind: Literal["paddleocr"] = option("paddleocr", shapes=True)
 
-
-# One options class per engine of `OCR_ENGINES`, told apart by `kind` (tests check they agree).
-OcrEngineOptions = Annotated[
-    RapidOcrOptions | TesseractOptions | PaddleOcrOptions, Field(discriminator="kind")
+# The options of whichever engine `kind` names: its own class where it has settings.
+EngineOptions = Annotated[
+    Annotated[RapidOcrOptions, Tag("rapidocr")] | Annotated[OcrEngineOptions, Tag("other")],
+    Discriminator(_engine_tag),
 ]
 
 
@@ -185,7 +212,11 @@ class OcrOptions(_Options):
     """
 
     mode: Literal["auto", "always", "never"] = option("auto", shapes=True)
-    engine: OcrEngineOptions = RapidOcrOptions()
+    engine: EngineOptions = option(
+        default_factory=RapidOcrOptions,
+        description="`rapidocr`, `tesseract`, `paddleocr`, or {kind: rapidocr, ...settings}.",
+        shapes=True,
+    )
     languages: list[str] = option(default_factory=lambda: ["en"], min_length=1, shapes=True)
     threads: int | None = option(
         None,
@@ -417,7 +448,7 @@ class LLMOptions(_Options):
 class GeneratorOptions(_Options):
     """Which generator writes the conversations, and how many questions it asks."""
 
-    backend: GENERATORS.literal() = option("template", shapes=True)  # type: ignore[valid-type]
+    backend: str = option("template", description="A name in GENERATORS.", shapes=True)
     max_qa_per_image: int = option(2, ge=0, le=50, shapes=True)
     cross_image_questions: int = option(1, ge=0, le=20, shapes=True)
     seed: int = option(0, shapes=True)
@@ -429,6 +460,11 @@ class GeneratorOptions(_Options):
         shapes=True,
     )
     llm: LLMOptions = LLMOptions()
+
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, backend: str) -> str:
+        return _registered(GENERATORS, backend)
 
 
 class ScoringOptions(_Options):
@@ -584,7 +620,9 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
 def _describe(err: ValidationError) -> str:
     lines = []
     for problem in err.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "config"
+        loc = problem["loc"]
+        parts = [p for i, p in enumerate(loc) if not (i and loc[i - 1] == "engine" and p in _TAGS)]
+        where = ".".join(str(part) for part in parts) or "config"
         got = problem.get("input")
         suffix = "" if isinstance(got, dict) else f" (got {got!r})"
         lines.append(f"  {where}: {problem['msg']}{suffix}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from curate.io.errors import CurateError
 
@@ -44,16 +44,21 @@ class Registry:
         self._targets[name] = target
         self._loaded.pop(name, None)
 
+    def remove(self, name: str) -> None:
+        self._targets.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def check(self, name: str) -> str:
+        """The name, if registered (for config validators); else UnknownName."""
+        if name not in self._targets:
+            raise UnknownName(f"unknown {self.kind} {name!r}; choose one of: {self.listed()}")
+        return name
+
     def names(self) -> tuple[str, ...]:
         return tuple(self._targets)
 
-    def literal(self) -> Any:
-        """The names as a `Literal` type, for config fields that take one of them."""
-        return Literal[self.names()]
-
     def load(self, name: str) -> Any:
-        if name not in self._targets:
-            raise UnknownName(f"unknown {self.kind} {name!r}; choose one of: {self.listed()}")
+        self.check(name)
         if name not in self._loaded:
             module, _, attribute = self._targets[name].partition(":")
             self._loaded[name] = getattr(importlib.import_module(module), attribute)
@@ -68,6 +73,9 @@ class Registry:
         """The names for a help text or a message: `rapidocr, tesseract, paddleocr`."""
         return separator.join(self._targets)
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._targets)
+
     def __contains__(self, name: object) -> bool:
         return name in self._targets
 
@@ -78,7 +86,8 @@ class Registry:
         return f"Registry({self.kind!r}, {list(self._targets)})"
 
 
-# The parts that a config names, so the config can check the names without importing them.
+# The parts that a config or a flag names, so names are checked (and listed in --help) without
+# importing the parts.
 OCR_ENGINES = Registry(
     "OCR engine",
     {
@@ -92,5 +101,22 @@ GENERATORS = Registry(
     {
         "template": "curate.stages.generators.template:TemplateGenerator",
         "llm": "curate.stages.generators.llm:LLMGenerator",
+    },
+)
+EXPORT_FORMATS = Registry(
+    "export format",
+    {
+        # general training formats
+        "hf": "curate.outputs.export.hf:HfExporter",
+        "llava": "curate.outputs.export.llava:LlavaExporter",
+        "sharegpt": "curate.outputs.export.chat:ShareGptExporter",
+        "messages": "curate.outputs.export.chat:MessagesExporter",
+        # the seed projects' own formats
+        "cauldron": "curate.outputs.export.cauldron:CauldronExporter",
+        "leopard": "curate.outputs.export.leopard:LeopardExporter",
+        "llavar2": "curate.outputs.export.llavar2:Llavar2Exporter",
+        "llava-interleave": "curate.outputs.export.llava:LlavaInterleaveExporter",
+        "llamafactory": "curate.outputs.export.llamafactory:LlamaFactoryExporter",
+        "demon": "curate.outputs.export.demon:DemonExporter",
     },
 )

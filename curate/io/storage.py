@@ -1,8 +1,8 @@
 """Reading and writing paths through fsspec, so local paths, gs:// and s3:// work the same.
 
 Stage logic never calls `open()` on a path: everything goes through here, so any fsspec
-filesystem works, including `memory://`, which the tests use to prove it. (Beam's own
-`FileSystems` sees the same schemes through `curate.runners.beam.filesystems`.)
+filesystem works, including `memory://`, which the tests use to prove it. Beam reads no
+input path itself: listing and reading are stages of the job, which come here too.
 """
 
 from __future__ import annotations

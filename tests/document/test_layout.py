@@ -7,7 +7,7 @@ from pptx.util import Inches, Pt
 from curate.core.config import RenderOptions
 from curate.schemas import BlockRole, PageRecord, TextBlock
 from curate.stages.generators.grounding import is_grounded
-from curate.stages.generators.template import _Page
+from curate.stages.generators.template import PageView
 from curate.stages.sources import render_document
 
 
@@ -122,7 +122,7 @@ def test_a_line_belongs_to_the_heading_of_its_own_column():
     revenue = block("By revenue", 330, 100, BlockRole.HEADING)
     quote = block("I would like the story of Reliance to be told", 40, 120)
     figure = block("7,92,756 crore", 330, 130)
-    page = _Page([founder, revenue, quote, figure], height=842, n=1)
+    page = PageView([founder, revenue, quote, figure], height=842, n=1)
     assert page.heading_above(quote).text == "Founder"
     assert page.heading_above(figure).text == "By revenue"
 
@@ -133,7 +133,7 @@ def test_a_title_wrapped_over_three_lines_is_one_grounded_answer():
         TextBlock(text, (260, 195 + 119 * i, 1680, 305 + 119 * i), "native", role=BlockRole.TITLE)
         for i, text in enumerate(lines)
     ]
-    page = _Page(blocks, height=1080, n=1)
+    page = PageView(blocks, height=1080, n=1)
     title = "AutoGen: Enabling Next-Gen LLM Applications via Multi-Agent Conversation"
     assert [h.text for h in page.headings] == [title]
     assert is_grounded(title, page.text)  # the page's line-break hyphen reads as "Next-Gen"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from curate.core.registry import EXPORT_FORMATS as FORMATS
 from curate.io import storage
 from curate.outputs.export.base import (
     ExportedSample,
@@ -14,42 +15,19 @@ from curate.outputs.export.base import (
     ExportResult,
 )
 from curate.outputs.export.card import build_card
-from curate.outputs.export.cauldron import CauldronExporter
-from curate.outputs.export.chat import MessagesExporter, ShareGptExporter
-from curate.outputs.export.demon import DemonExporter
-from curate.outputs.export.hf import HfExporter
-from curate.outputs.export.leopard import LeopardExporter
-from curate.outputs.export.llamafactory import LlamaFactoryExporter
-from curate.outputs.export.llava import LlavaExporter, LlavaInterleaveExporter
-from curate.outputs.export.llavar2 import Llavar2Exporter
 from curate.outputs.stats import DatasetStats
 from curate.outputs.writers.manifest import read_manifest
 from curate.schemas import SampleRecord
 from curate.schemas.arrow import sample_from_row
 from curate.stages.sources.datasets import iter_rows, locate
 
-FORMATS: dict[str, type] = {
-    cls.name: cls
-    for cls in (
-        HfExporter,
-        LlavaExporter,
-        ShareGptExporter,
-        MessagesExporter,  # general training formats
-        CauldronExporter,
-        LeopardExporter,
-        Llavar2Exporter,
-        LlavaInterleaveExporter,  # seed projects
-        LlamaFactoryExporter,
-        DemonExporter,
-    )
-}
 CARD_FILE = "README.md"
 
 
 def get_exporter(name: str) -> Exporter:
     if name not in FORMATS:
-        raise ExportError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}")
-    return FORMATS[name]()
+        raise ExportError(f"unknown export format {name!r}; choose one of: {FORMATS.listed()}")
+    return FORMATS.load(name)()
 
 
 @dataclass

@@ -34,5 +34,3 @@ if _inference.resource is None and sys.platform != "win32":
     import resource
 
     _inference.resource = resource
-
-from curate.runners.beam import filesystems  # noqa: E402,F401 - registers memory:// with Beam

@@ -52,12 +52,3 @@ def best_line(answer: str, lines: list[str]) -> int:
     """Index of the line that best supports the answer (for self-explain turns)."""
     scores = [grounding_score(answer, line) for line in lines]
     return max(range(len(lines)), key=lambda i: scores[i]) if lines else -1
-
-
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-def numbers_grounded(claim: str, text: str) -> bool:
-    """Every number in a free-text claim (a caption) appears in the text: no invented figures."""
-    available = set(_NUMBER.findall(normalize(text)))
-    return all(number in available for number in _NUMBER.findall(normalize(claim)))

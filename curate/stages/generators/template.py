@@ -8,15 +8,21 @@ code, tables of contents and chart text are never asked about. Each answer is co
 and followed by a self-explain turn that points at what a reader can see: the label, the row and
 column, the heading, where on the page. Per sample, cross-image questions compare values found
 on different images, order sections, or find where a section continues.
+
+Each kind of question is a `QuestionKind` in `QUESTION_KINDS` (a registry, as engines and
+backends are): where it finds candidates on a page and how it asks them. Its place in the
+registry is its priority when a page offers more candidates than questions.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from curate.core.config import GeneratorOptions
+from curate.core.registry import Registry
 from curate.core.text import normalize
 from curate.document.conversation import build_conversation
 from curate.document.layout import Table, is_content, tables_of
@@ -68,19 +74,6 @@ _CONTINUES = frozenset("unless except where when which that than but nor so beca
 # minus sign, which prose does not use
 _MATH = re.compile(r"[=∈∉≤≥≠·×÷∑∏√∫±→←⊕⊗∀∃−]")
 _BULLET_MARK = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–—*-]\s*")
-# the kinds in the order they are preferred when a page has more candidates than questions
-PRIORITY = (
-    "title",
-    "heading",
-    "key_value",
-    "table_cell",
-    "table_max",
-    "table_min",
-    "number",
-    "section",
-    "term",
-    "long_word",
-)
 _GENERIC_HEADINGS = {
     "contents",
     "table of contents",
@@ -95,8 +88,8 @@ _GENERIC_HEADINGS = {
     "summary",
 }
 
-# Several phrasings per kind, chosen deterministically per sample and seed.
-ASK = {
+# Several phrasings per kind of candidate, chosen deterministically per sample and seed.
+_PHRASINGS = {
     "title": (
         "What is the title of image {n}?",
         "Which title is printed at the top of image {n}?",
@@ -155,7 +148,11 @@ FOLLOW_UP = (
 
 
 @dataclass
-class _Candidate:
+class Candidate:
+    """What a question kind found on a page: its kind (a key of the QuestionKind's `asks`),
+    what the question names (`{subject}` in a phrasing), the answer as printed, the line it is
+    read from, and what the self-explain turn says about it."""
+
     kind: str
     subject: str  # what the question names: a label, a column, a cloze, a row and column
     answer: str
@@ -212,7 +209,7 @@ def _trim(answer: str) -> str:
     return answer.strip().rstrip(",;:.").strip()
 
 
-class _Page:
+class PageView:
     """One image's lines, with the structure the template questions need."""
 
     def __init__(self, blocks: list[TextBlock], height: int, n: int):
@@ -288,7 +285,7 @@ class _Page:
         return f"{_position(block, self.height)} of image {self.n}{under}"
 
 
-def _titles(page: _Page) -> list[_Candidate]:
+def _titles(page: PageView) -> list[Candidate]:
     if not page.headings:
         return []
     top = page.headings[0]
@@ -296,14 +293,14 @@ def _titles(page: _Page) -> list[_Candidate]:
     if top.role == BlockRole.TITLE:
         see = f"It is the title, set in large type {where} of image {page.n}."
         kind = "title" if (top.bbox[1] + top.bbox[3]) / 2 < page.height / 3 else "heading"
-        return [_Candidate(kind, "", top.text, top, see)]
+        return [Candidate(kind, "", top.text, top, see)]
     below = any(b.bbox[1] >= top.bbox[3] - 1 for b in page.content if b is not top)
     introduces = ", above the text it introduces" if below else ""
     see = f"It is the first heading of image {page.n}, {where}{introduces}."
-    return [_Candidate("heading", "", top.text, top, see)]
+    return [Candidate("heading", "", top.text, top, see)]
 
 
-def _key_values(page: _Page) -> list[_Candidate]:
+def _key_values(page: PageView) -> list[Candidate]:
     found = []
     for block in page.content:
         if block.role not in (BlockRole.PARAGRAPH, BlockRole.LIST_ITEM):
@@ -329,7 +326,7 @@ def _key_values(page: _Page) -> list[_Candidate]:
         ):
             continue
         see = f'Image {page.n} gives "{value}" right after the label "{key}", {page.where(block)}.'
-        found.append(_Candidate("key_value", key, value, block, see))
+        found.append(Candidate("key_value", key, value, block, see))
     return found
 
 
@@ -343,7 +340,7 @@ def _numeric(text: str) -> float | None:
         return None
 
 
-def _tables(page: _Page) -> list[_Candidate]:
+def _tables(page: PageView) -> list[Candidate]:
     found = []
     for table in page.tables:
         header = [table.text(0, c) for c in range(table.columns)]
@@ -361,13 +358,13 @@ def _tables(page: _Page) -> list[_Candidate]:
                 see = f'It is the cell in the row "{label}" and the column "{name}"'
                 see += f" of the table on image {page.n}."
                 found.append(
-                    _Candidate("table_cell", f"{label}\x00{name}", _trim(value), blocks[0], see)
+                    Candidate("table_cell", f"{label}\x00{name}", _trim(value), blocks[0], see)
                 )
         found += _extremes(page, table, header)
     return found
 
 
-def _extremes(page: _Page, table: Table, header: list[str]) -> list[_Candidate]:
+def _extremes(page: PageView, table: Table, header: list[str]) -> list[Candidate]:
     """Which row has the largest (smallest) value of a numeric column: a relation, not a lookup."""
     found = []
     for column in range(1, table.columns):
@@ -388,11 +385,11 @@ def _extremes(page: _Page, table: Table, header: list[str]) -> list[_Candidate]:
                 f'In the "{header[column]}" column of the table on image {page.n}, "{label}" has '
                 f"{table.text(row, column)}, the {word} value of its {len(values)} rows."
             )
-            found.append(_Candidate(kind, header[column], label, table.blocks(row, 0)[0], see))
+            found.append(Candidate(kind, header[column], label, table.blocks(row, 0)[0], see))
     return found
 
 
-def _cloze(page: _Page, block: TextBlock, start: int, end: int) -> str | None:
+def _cloze(page: PageView, block: TextBlock, start: int, end: int) -> str | None:
     """The line with [start:end] blanked, cut to a few words either side; None when the blank
     could be filled in at more than one place on the page (an ambiguous cloze)."""
     words_before = block.text[:start].split()
@@ -461,7 +458,7 @@ def _sentence(text: str, at: int) -> str:
     return text[start:].strip()
 
 
-def _numbers(page: _Page) -> list[_Candidate]:
+def _numbers(page: PageView) -> list[Candidate]:
     found = []
     for block in page.content:
         if block.role not in (BlockRole.PARAGRAPH, BlockRole.LIST_ITEM, BlockRole.CAPTION):
@@ -482,12 +479,12 @@ def _numbers(page: _Page) -> list[_Candidate]:
             if cloze and answer:
                 quote = _sentence(block.text, match.start())
                 see = f'The sentence {page.where(block)} reads "{quote}".'
-                found.append(_Candidate("number", cloze, answer, block, see))
+                found.append(Candidate("number", cloze, answer, block, see))
                 break
     return found
 
 
-def _terms(page: _Page, pattern: re.Pattern = _TERM, kind: str = "term") -> list[_Candidate]:
+def _terms(page: PageView, pattern: re.Pattern = _TERM, kind: str = "term") -> list[Candidate]:
     """A distinctive term (an identifier, an acronym) in a sentence, blanked."""
     found = []
     for block in page.content:
@@ -505,17 +502,17 @@ def _terms(page: _Page, pattern: re.Pattern = _TERM, kind: str = "term") -> list
             if cloze:
                 quote = _sentence(block.text, match.start())
                 see = f'The sentence {page.where(block)} reads "{quote}".'
-                found.append(_Candidate(kind, cloze, match.group(), block, see))
+                found.append(Candidate(kind, cloze, match.group(), block, see))
                 break
     return found
 
 
-def _long_words(page: _Page) -> list[_Candidate]:
+def _long_words(page: PageView) -> list[Candidate]:
     """The last resort of a text-rich page: a long word of a sentence, blanked."""
     return _terms(page, _LONG_WORD, "long_word")
 
 
-def _sections(page: _Page) -> list[_Candidate]:
+def _sections(page: PageView) -> list[Candidate]:
     """Which heading a sentence stands under: a relation between a fact and the page's structure."""
     found = []
     if len(page.headings) < 2:
@@ -534,43 +531,80 @@ def _sections(page: _Page) -> list[_Candidate]:
         if heading and page.unique(snippet):
             see = f'The line "{_sentence(block.text, 0)}" stands below the heading "{heading.text}"'
             see += f" on image {page.n}."
-            found.append(_Candidate("section", snippet, heading.text, heading, see))
+            found.append(Candidate("section", snippet, heading.text, heading, see))
     return found
 
 
-RULES = {
-    "title or heading": _titles,
-    "labelled value": _key_values,
-    "table": _tables,
-    "number in an unambiguous sentence": _numbers,
-    "section of a sentence": _sections,
-    "distinctive term": _terms,
-}
-LAST_RESORT = {"long word of a sentence": _long_words}
+@dataclass(frozen=True)
+class QuestionKind:
+    """One kind of template question: where on a page it finds candidates, and how each kind
+    of candidate it finds is asked. Candidates are preferred in the order of the registry, then
+    of `asks`; a kind marked `last_resort` is tried only on a page no other kind found anything
+    on."""
+
+    label: str  # what it looks for, as `why_no_qa` names it
+    find: Callable[[PageView], list[Candidate]]
+    asks: dict[str, tuple[str, ...]]  # candidate kind -> its phrasings
+    last_resort: bool = False
 
 
-def _question(candidate: _Candidate, n: int, rng: random.Random) -> str:
+def _kind(label, find, *kinds, last_resort=False) -> QuestionKind:
+    return QuestionKind(label, find, {k: _PHRASINGS[k] for k in kinds}, last_resort)
+
+
+TITLES = _kind("title or heading", _titles, "title", "heading")
+KEY_VALUES = _kind("labelled value", _key_values, "key_value")
+TABLES = _kind("table", _tables, "table_cell", "table_max", "table_min")
+NUMBERS = _kind("number in an unambiguous sentence", _numbers, "number")
+SECTIONS = _kind("section of a sentence", _sections, "section")
+TERMS = _kind("distinctive term", _terms, "term")
+LONG_WORDS = _kind("long word of a sentence", _long_words, "long_word", last_resort=True)
+
+QUESTION_KINDS = Registry(
+    "question kind",
+    {
+        name: f"{__name__}:{name.upper()}"
+        for name in ("titles", "key_values", "tables", "numbers", "sections", "terms", "long_words")
+    },
+)
+
+
+def _kinds() -> list[QuestionKind]:
+    return [kind for _, kind in QUESTION_KINDS.items()]
+
+
+def _asks() -> dict[str, tuple[str, ...]]:
+    """Candidate kind -> phrasings, in the order candidates are preferred."""
+    return {name: phrasings for kind in _kinds() for name, phrasings in kind.asks.items()}
+
+
+def _question(candidate: Candidate, n: int, rng: random.Random) -> str:
     kind, subject = candidate.kind, candidate.subject
-    template = rng.choice(ASK[kind])
+    template = rng.choice(_asks()[kind])
     if kind == "table_cell":
         row, column = subject.split("\x00")
         return template.format(n=n, row=row, column=column)
-    fields = {"key": subject, "column": subject, "cloze": subject, "snippet": subject}
+    fields = {"subject": subject, "key": subject, "column": subject, "cloze": subject}
+    fields["snippet"] = subject
     return template.format(n=n, **fields)
 
 
 def _pick(
-    candidates: list[_Candidate], limit: int, rng: random.Random, seen: set[str]
-) -> list[_Candidate]:
+    candidates: list[Candidate], limit: int, rng: random.Random, seen: set[str]
+) -> list[Candidate]:
     """Up to `limit` candidates with answers new to the sample: one of each kind in order of
     preference, then round again; which one of a kind is chosen by the seeded generator."""
-    by_kind: dict[str, list[_Candidate]] = {}
+    by_kind: dict[str, list[Candidate]] = {}
     for candidate in candidates:
         by_kind.setdefault(candidate.kind, []).append(candidate)
     for group in by_kind.values():
         rng.shuffle(group)
-    kinds = [kind for kind in PRIORITY if kind in by_kind]
-    picked: list[_Candidate] = []
+    preferred = list(_asks())
+    unknown = sorted(set(by_kind) - set(preferred))
+    if unknown:  # a rule found candidates of a kind no QuestionKind asks
+        raise ValueError(f"no question kind asks candidates of kind {unknown}")
+    kinds = [kind for kind in preferred if kind in by_kind]
+    picked: list[Candidate] = []
     while len(picked) < limit and any(by_kind.values()):
         for kind in kinds:
             while by_kind[kind] and len(picked) < limit:
@@ -583,9 +617,9 @@ def _pick(
     return picked
 
 
-def _pages(sample: SampleRecord) -> list[_Page]:
+def _pages(sample: SampleRecord) -> list[PageView]:
     return [
-        _Page(blocks, size[1], i + 1)
+        PageView(blocks, size[1], i + 1)
         for i, (blocks, size) in enumerate(
             zip(sample.image_blocks, sample.image_sizes, strict=True)
         )
@@ -600,8 +634,9 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
     questions: set[str] = set()
     pages = _pages(sample)
     for page in pages:
-        candidates = [c for rule in RULES.values() for c in rule(page)]
-        candidates = candidates or [c for rule in LAST_RESORT.values() for c in rule(page)]
+        kinds = _kinds()
+        candidates = [c for k in kinds if not k.last_resort for c in k.find(page)]
+        candidates = candidates or [c for k in kinds if k.last_resort for c in k.find(page)]
         for candidate in _pick(candidates, options.max_qa_per_image, rng, answers):
             question = _question(candidate, page.n, rng)
             if not is_grounded(candidate.answer, page.text) or normalize(question) in questions:
@@ -640,7 +675,7 @@ def why_no_qa(sample: SampleRecord) -> str:
     pages = [p for p in _pages(sample) if p.text.strip()]
     if not pages:
         return "no text on any image (after OCR)"
-    tried = ", ".join([*RULES, *LAST_RESORT])
+    tried = ", ".join(kind.label for kind in _kinds())
     lines = sum(len(p.content) for p in pages)
     skipped = sum(len(p.blocks) - len(p.content) for p in pages)
     return (
@@ -652,7 +687,7 @@ def why_no_qa(sample: SampleRecord) -> str:
 # ----------------------------------------------------------------------------------- cross-image
 
 
-def _labelled_numbers(page: _Page) -> dict[str, tuple[str, float]]:
+def _labelled_numbers(page: PageView) -> dict[str, tuple[str, float]]:
     """Normalised label -> (label as written, value) for "label: number" lines and table cells."""
     found: dict[str, tuple[str, float]] = {}
     for candidate in _key_values(page):
@@ -669,7 +704,7 @@ def _labelled_numbers(page: _Page) -> dict[str, tuple[str, float]]:
     return found
 
 
-def _cross_image(pages: list[_Page], limit: int, rng: random.Random) -> list[QAItem]:
+def _cross_image(pages: list[PageView], limit: int, rng: random.Random) -> list[QAItem]:
     if len(pages) < 2 or limit == 0:
         return []
     found: list[QAItem] = []

@@ -276,3 +276,31 @@ def test_default_models_are_found_from_any_working_directory(tmp_path, monkeypat
     _invoke("score", data, "--image-folder", images, "--metric", "vfd", "-o", "out", "--local")
     (row,) = pq.read_table(elsewhere / "out" / "data").to_pylist()
     assert row["scores"]["vfd"] is not None
+
+
+@pytest.mark.skipif(not (MODELS / "tiny-idefics3").is_dir(), reason="run make_scoring_models.py")
+def test_filter_fails_when_its_metric_is_never_computed_or_never_there(tmp_path):
+    """`filter` scores first when given a model: a metric it could not compute for any sample
+    fails the command with the reason (it exited 0 when the CLI read a config copy that said
+    nothing was scored). Filtering a dataset without the scores fails too, saying how to score."""
+    data, images = _llavar2_json(tmp_path)
+    args = ["filter", data, "--image-folder", images, "--metric", "ffd", "--duo-layout", "none"]
+    result = runner.invoke(
+        app,
+        [str(a) for a in (*args, "-m", MODELS / "tiny-idefics3", "--local", "-o", tmp_path / "f")],
+    )
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 1, said
+    assert "ffd could not be computed for any of the 3 samples" in said and "no_duo" in said
+
+    (tmp_path / "in").mkdir()
+    write_text_pdf(tmp_path / "in" / "r.pdf")
+    _invoke("run", tmp_path / "in", "-o", tmp_path / "run", "--no-progress", "--local")
+    unscored = runner.invoke(
+        app, [str(a) for a in ("filter", tmp_path / "run", "--metric", "ifd", "-o", tmp_path / "u")]
+    )
+    said = " ".join(unscored.output.replace("│", " ").split())
+    assert unscored.exit_code == 1, said
+    assert "has a ifd score to filter on" in said and "curate score DATA --metric ifd" in said
+    manifest = json.loads((tmp_path / "u" / "manifest.json").read_text())
+    assert manifest["dropped_by_reason"] == {"score_missing": manifest["counts"]["dropped"]}

@@ -81,10 +81,13 @@ def assert_well_formed(sample):
 
 def test_every_extractive_answer_occurs_in_its_page_text(tmp_path):
     for path in _documents(tmp_path):
+        kept = 0
         for sample in _samples(path):
             result = generate_qa(sample, GeneratorOptions(max_qa_per_image=5))
             if result.drop_reason is None:
                 assert_well_formed(result)
+                kept += 1
+        assert kept, f"every sample of {path.name} was dropped: nothing was checked"
 
 
 def test_planted_defects_never_become_answers(tmp_path):
@@ -139,7 +142,7 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
     number, and figure numbers ("Figs. 7 and 8") as facts. The sentences around them still
     are."""
     from curate.schemas import TextBlock
-    from curate.stages.generators.template import _key_values, _numbers, _Page
+    from curate.stages.generators.template import PageView, _key_values, _numbers
 
     lines = [
         "The n-th word from the last group gK−1 is processed first, then the others follow.",
@@ -154,7 +157,7 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
         "Bob shares a secret: The sender, Alice, computes the MAC and attaches it to the message.",
     ]
     blocks = [TextBlock(text, (10, 10 + 30 * i, 500, 30 + 30 * i)) for i, text in enumerate(lines)]
-    page = _Page(blocks, 400, 1)
+    page = PageView(blocks, 400, 1)
     assert [c.answer for c in _numbers(page)] == ["122"]
     assert [(c.subject, c.answer) for c in _key_values(page)] == [
         ("Contact", "someone@example.org")
@@ -166,7 +169,7 @@ def test_a_blank_is_quoted_within_its_own_sentence():
     a spirit of ___ . \"Todos los". Abbreviations ("Fig.", "e.g.") do not end a sentence, and
     no blank is cut out of an address."""
     from curate.schemas import TextBlock
-    from curate.stages.generators.template import _cloze, _Page
+    from curate.stages.generators.template import PageView, _cloze
 
     lines = [
         'endowed with reason and should act towards one another in a spirit of brotherhood. "Todos',
@@ -174,7 +177,7 @@ def test_a_blank_is_quoted_within_its_own_sentence():
         "The author's page is at http ://www.info.univ-tours.fr/˜aligon_j for the data.",
     ]
     blocks = [TextBlock(text, (10, 10 + 30 * i, 900, 30 + 30 * i)) for i, text in enumerate(lines)]
-    page = _Page(blocks, 400, 1)
+    page = PageView(blocks, 400, 1)
 
     def blank(line, word):
         start = blocks[line].text.index(word)
@@ -190,7 +193,7 @@ def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
     under its last statistic's label, and was asked "Under which heading does image 2 say
     'Note: ...'?" with that label as the answer."""
     from curate.schemas import BlockRole, TextBlock
-    from curate.stages.generators.template import _Page, _sections
+    from curate.stages.generators.template import PageView, _sections
 
     lines = [
         ("EXPORTS", BlockRole.HEADING),
@@ -204,7 +207,7 @@ def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
         TextBlock(text, (10, 10 + 40 * i, 500, 40 + 40 * i), role=role)
         for i, (text, role) in enumerate(lines)
     ]
-    asked = {c.subject: c.answer for c in _sections(_Page(blocks, 400, 1))}
+    asked = {c.subject: c.answer for c in _sections(PageView(blocks, 400, 1))}
     assert asked == {
         "Exports rose to a record level across all": "EXPORTS",
         "New jobs were created in retail, digital services": "EMPLOYMENT CREATION",
@@ -218,11 +221,11 @@ def test_text_continues_the_last_section_only_from_the_top_of_the_next_page():
     import random
 
     from curate.schemas import BlockRole, TextBlock
-    from curate.stages.generators.template import _cross_image, _Page
+    from curate.stages.generators.template import PageView, _cross_image
 
     def page(n, *lines):
         blocks = [TextBlock(text, (72, y, 500, y + 20), role=role) for text, y, role in lines]
-        return _Page(blocks, 1000, n)
+        return PageView(blocks, 1000, n)
 
     first = page(
         1,
@@ -245,7 +248,9 @@ def test_text_continues_the_last_section_only_from_the_top_of_the_next_page():
 
 
 def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):
-    for path in sorted((shared_corpus / "pdf").glob("*.pdf")):
+    paths = sorted((shared_corpus / "pdf").glob("*.pdf"))
+    assert paths, "../shared/corpus/pdf holds no PDF"
+    for path in paths:
         kept = 0
         for sample in _samples(path):
             result = generate_qa(sample, GeneratorOptions(max_qa_per_image=4))

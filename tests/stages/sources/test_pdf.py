@@ -331,7 +331,9 @@ def test_document_timeout_stops_and_says_what_was_skipped(tmp_path):
 
 
 def test_shared_corpus_pdfs_render_every_page(shared_corpus):
-    for path in sorted((shared_corpus / "pdf").glob("*.pdf")):
+    paths = sorted((shared_corpus / "pdf").glob("*.pdf"))
+    assert paths, "../shared/corpus/pdf holds no PDF"
+    for path in paths:
         expected = pymupdf.open(path).page_count
         pages, failures = _render(path, dpi=72)
         assert failures == [], path

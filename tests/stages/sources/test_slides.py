@@ -37,7 +37,9 @@ def test_one_page_per_slide_with_titles_notes_and_alt_text(tmp_path):
 
 
 def test_shared_corpus_decks_have_a_page_per_slide(shared_corpus):
-    for deck in sorted((shared_corpus / "slides").glob("*.pptx")):
+    decks = sorted((shared_corpus / "slides").glob("*.pptx"))
+    assert decks, "../shared/corpus/slides holds no deck"
+    for deck in decks:
         slides = len(Presentation(str(deck)).slides)
         pages, failures = _render(deck)
         assert failures == [], deck
