@@ -31,7 +31,7 @@ from curate.stages.generators.base import no_service
 from curate.stages.generators.grounding import is_grounded
 
 NAME = "template"
-PROMPT_VERSION = "template-v6"
+PROMPT_VERSION = "template-v7"
 
 # a label starts with a letter: not a footnote marker ("¹Corresponding author. Email: ...")
 _KEY_VALUE = re.compile(
@@ -173,6 +173,13 @@ def _a_heading(text: str) -> bool:
     )
 
 
+def _a_label(text: str) -> bool:
+    """A heading that ends with a colon introduces what follows it ("Affiliation:", "FOR
+    FURTHER INFORMATION CONTACT:"): a label of the text below, not the name of a section, and
+    asked as one it is answered with its colon."""
+    return text.rstrip().endswith(":")
+
+
 def _wraps(line: TextBlock, below: TextBlock) -> bool:
     """The line below carries the same heading on: same role and size, right under it, in
     the same column."""
@@ -289,6 +296,8 @@ def _titles(page: PageView) -> list[Candidate]:
     if not page.headings:
         return []
     top = page.headings[0]
+    if _a_label(top.text):
+        return []
     where = _position(top, page.height)
     if top.role == BlockRole.TITLE:
         see = f"It is the title, set in large type {where} of image {page.n}."
@@ -528,7 +537,7 @@ def _sections(page: PageView) -> list[Candidate]:
             continue
         heading = page.heading_above(block)
         snippet = " ".join(block.text.split()[:8])
-        if heading and page.unique(snippet):
+        if heading and not _a_label(heading.text) and page.unique(snippet):
             see = f'The line "{_sentence(block.text, 0)}" stands below the heading "{heading.text}"'
             see += f" on image {page.n}."
             found.append(Candidate("section", snippet, heading.text, heading, see))
@@ -735,7 +744,7 @@ def _cross_image(pages: list[PageView], limit: int, rng: random.Random) -> list[
                         PROMPT_VERSION,
                     )
                 )
-    heads = [(p.n, h) for p in pages for h in p.headings[:1]]
+    heads = [(p.n, h) for p in pages for h in p.headings[:1] if not _a_label(h.text)]
     for (m, first), (k, second) in zip(heads, heads[1:], strict=False):
         if m != k and normalize(first.text) != normalize(second.text):
             pair = [first.text, second.text]
@@ -759,7 +768,7 @@ def _cross_image(pages: list[PageView], limit: int, rng: random.Random) -> list[
             or any(h.role == BlockRole.TITLE for h in page.headings)
         )
         sections = [h for h in previous.headings if h.role == BlockRole.HEADING]
-        last = sections[-1] if sections else None
+        last = sections[-1] if sections and not _a_label(sections[-1].text) else None
         # text that starts low on a page (a manual's copyright page) continues nothing
         body = [
             b for b in page.blocks if b.role not in (BlockRole.HEADER_FOOTER, BlockRole.WATERMARK)
