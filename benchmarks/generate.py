@@ -25,7 +25,7 @@ from curate.core.config import GeneratorOptions, LLMOptions, RenderOptions, Samp
 from curate.schemas import LLMUsage, PageRecord, SampleRecord
 from curate.stages.generators.embedded import MODEL_NAME, EmbeddedServer
 from curate.stages.generators.llm import generate_llm_qa
-from curate.stages.generators.llm_client import LLMClient
+from curate.stages.generators.llm_client import LLMClient, LLMEndpoint
 from curate.stages.samples import assemble_sample, plan_windows
 from curate.stages.sources import render_document
 
@@ -69,7 +69,7 @@ def run(batch, base_url: str, cache_dir: str, concurrency: int):
             cache_dir=cache_dir,
         ),
     )
-    client = LLMClient(options.llm, cache_dir, "json_object_schema")
+    client = LLMClient(options.llm, LLMEndpoint.configured(options.llm))
     total, results, failed = LLMUsage(), [], 0
     started = time.perf_counter()
 

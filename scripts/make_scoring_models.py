@@ -32,7 +32,7 @@ from transformers import (  # noqa: E402
     Idefics3Processor,
 )
 
-from curate.stages.generators.embedded import gguf_path  # noqa: E402
+from curate.core.weights import smollm2_gguf  # noqa: E402
 
 # Idefics3's chat template (as in SmolVLM), rendering images as <image> in user turns.
 CHAT_TEMPLATE = (
@@ -45,7 +45,7 @@ CHAT_TEMPLATE = (
 
 
 def build(out_dir: Path) -> None:
-    source = gguf_path()
+    source = smollm2_gguf()
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(
         str(source.parent), gguf_file=source.name, local_files_only=True

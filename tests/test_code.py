@@ -71,3 +71,28 @@ def test_help_texts_keep_their_brackets():
                 assert bracket in flat, f"curate {name} --help lost {bracket!r} of {text!r}"
                 checked += 1
     assert checked >= 10
+
+
+def test_the_stage_index_names_every_stage_where_it_lives():
+    """curate/stages/__init__.py lists every stage: its name, its class and its module."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import curate.stages
+    from curate.core.stage import Stage
+
+    for module in pkgutil.walk_packages(curate.stages.__path__, "curate.stages."):
+        importlib.import_module(module.name)
+    index = curate.stages.__doc__
+    stages = [
+        cls
+        for name in list(sys.modules)
+        if name.startswith("curate.stages.")
+        for _, cls in inspect.getmembers(sys.modules[name], inspect.isclass)
+        if issubclass(cls, Stage) and cls.__module__ == name
+    ]
+    assert len(stages) >= 15
+    for cls in stages:
+        where = cls.__module__.removeprefix("curate.stages.").replace(".", "/") + ".py"
+        assert cls.name in index and cls.__name__ in index and where in index, (cls, where)

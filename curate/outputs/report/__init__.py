@@ -21,9 +21,9 @@ from curate.io import storage
 from curate.outputs.report import charts
 from curate.outputs.stats import METRICS, DatasetStats
 from curate.outputs.writers.manifest import read_manifest
-from curate.outputs.writers.parquet import DATA
 from curate.schemas import SampleRecord
 from curate.schemas.arrow import sample_from_row
+from curate.schemas.folders import DATA
 from curate.stages.sources.datasets import iter_rows, shard_files
 
 REPORT_NAME = "report.html"

@@ -493,10 +493,11 @@ def test_a_real_llama_cpp_server_as_an_external_endpoint_negotiates_its_format(t
     import sys
     import urllib.request
 
-    from curate.stages.generators.embedded import free_port, gguf_path
+    from curate.core.weights import smollm2_gguf
+    from curate.stages.generators.embedded import free_port
 
     port, log = free_port(), tmp_path / "server.log"
-    model = str(gguf_path())
+    model = str(smollm2_gguf())
     command = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--model_alias", "smol",
                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]  # fmt: skip
     with open(log, "wb") as handle:
