@@ -142,7 +142,9 @@ def test_formulas_and_footnote_markers_are_not_asked_about():
     number, and figure numbers ("Figs. 7 and 8") as facts. The sentences around them still
     are."""
     from curate.schemas import TextBlock
-    from curate.stages.generators.template import PageView, _key_values, _numbers
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.key_values import find_key_values as _key_values
+    from curate.stages.generators.template.numbers import find_numbers as _numbers
 
     lines = [
         "The n-th word from the last group gK−1 is processed first, then the others follow.",
@@ -169,7 +171,8 @@ def test_a_blank_is_quoted_within_its_own_sentence():
     a spirit of ___ . \"Todos los". Abbreviations ("Fig.", "e.g.") do not end a sentence, and
     no blank is cut out of an address."""
     from curate.schemas import TextBlock
-    from curate.stages.generators.template import PageView, _cloze
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.rules import cloze_of as _cloze
 
     lines = [
         'endowed with reason and should act towards one another in a spirit of brotherhood. "Todos',
@@ -193,7 +196,8 @@ def test_a_page_note_is_not_asked_as_part_of_the_section_above_it():
     under its last statistic's label, and was asked "Under which heading does image 2 say
     'Note: ...'?" with that label as the answer."""
     from curate.schemas import BlockRole, TextBlock
-    from curate.stages.generators.template import PageView, _sections
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.sections import find_sections as _sections
 
     lines = [
         ("EXPORTS", BlockRole.HEADING),
@@ -221,7 +225,8 @@ def test_text_continues_the_last_section_only_from_the_top_of_the_next_page():
     import random
 
     from curate.schemas import BlockRole, TextBlock
-    from curate.stages.generators.template import PageView, _cross_image
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.cross import cross_image_qa as _cross_image
 
     def page(n, *lines):
         blocks = [TextBlock(text, (72, y, 500, y + 20), role=role) for text, y, role in lines]

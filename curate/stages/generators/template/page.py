@@ -1,0 +1,166 @@
+"""One image's lines as the template questions see them (`PageView`), and what a question kind
+finds on it (`Candidate`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from curate.core.text import normalize
+from curate.document.layout import is_content, tables_of
+from curate.schemas import BlockRole, TextBlock
+from curate.stages.generators.template.rules import CONTINUES, STOP
+
+_GENERIC_HEADINGS = {
+    "contents",
+    "table of contents",
+    "index",
+    "references",
+    "bibliography",
+    "abstract",
+    "appendix",
+    "acknowledgements",
+    "acknowledgments",
+    "notes",
+    "summary",
+}
+
+
+@dataclass
+class Candidate:
+    """What a question kind found on a page: its kind (a key of the QuestionKind's `asks`),
+    what the question names (`{subject}` in a phrasing), the answer as printed, the line it is
+    read from, and what the self-explain turn says about it."""
+
+    kind: str
+    subject: str  # what the question names: a label, a column, a cloze, a row and column
+    answer: str
+    evidence: TextBlock  # the line the answer is read from
+    explain: str  # what a reader sees there, for the self-explain turn
+
+
+def names_a_section(text: str) -> bool:
+    """Words that can name a section: not generic, not a sentence's tail, mostly letters."""
+    key = normalize(text).strip(" .:")
+    name = re.sub(r"^\d+(\.\d+)*\.?\s", "", text)  # a section number does not count
+    letters = sum(ch.isalpha() for ch in name)
+    fragment = text[:1].islower() and text.rstrip().endswith((".", ","))
+    return (
+        key not in _GENERIC_HEADINGS
+        and not fragment
+        and letters >= 0.5 * len(name.replace(" ", ""))
+    )
+
+
+def is_label(text: str) -> bool:
+    """A heading that ends with a colon introduces what follows it ("Affiliation:", "FOR
+    FURTHER INFORMATION CONTACT:"): a label of the text below, not the name of a section, and
+    asked as one it is answered with its colon."""
+    return text.rstrip().endswith(":")
+
+
+def _wraps(line: TextBlock, below: TextBlock) -> bool:
+    """The line below carries the same heading on: same role and size, right under it, in
+    the same column."""
+    height = below.bbox[3] - below.bbox[1]
+    return (
+        line.role == below.role
+        and 0 <= below.bbox[1] - line.bbox[3] < 1.2 * height
+        and abs((line.bbox[3] - line.bbox[1]) - height) < 0.15 * height
+        and min(line.bbox[2], below.bbox[2]) > max(line.bbox[0], below.bbox[0])
+    )
+
+
+def _join_wrapped(first: str, second: str) -> str:
+    """Two lines of one heading: "Next-" + "Gen" is "Next-Gen" (normalize() reads the page's
+    line-break hyphen the same way, so the answer stays verbatim)."""
+    if re.search(r"\w-$", first) and second[:1].isalnum():
+        return first + second
+    return f"{first} {second}"
+
+
+def position_on(block: TextBlock, height: int) -> str:
+    centre = (block.bbox[1] + block.bbox[3]) / 2 / max(height, 1)
+    return (
+        "near the top"
+        if centre < 1 / 3
+        else "in the middle"
+        if centre < 2 / 3
+        else "near the bottom"
+    )
+
+
+class PageView:
+    """One image's lines, with the structure the template questions need."""
+
+    def __init__(self, blocks: list[TextBlock], height: int, n: int):
+        self.blocks, self.height, self.n = blocks, height, n
+        self.text = "\n".join(b.text for b in blocks)
+        self.norm = normalize(self.text)
+        self.content = [b for b in blocks if is_content(b)]
+        self.headings = self._headings()
+        self.tables = [t for t in tables_of(blocks) if t.rows >= 2 and t.columns >= 2]
+
+    def _headings(self) -> list[TextBlock]:
+        """Title and heading lines, a heading wrapped over several lines joined into one; not
+        generic ones ("Contents"), fragments of a sentence, or codes (a UUID)."""
+        found: list[TextBlock] = []
+        last_line: list[TextBlock] = []  # per heading found, the line it ends with
+        lines = sorted(
+            (b for b in self.blocks if b.role in (BlockRole.TITLE, BlockRole.HEADING)),
+            key=lambda b: (b.bbox[1], b.bbox[0]),
+        )
+        for block in lines:
+            into = next(
+                (i for i in range(len(found) - 1, -1, -1) if _wraps(last_line[i], block)), None
+            )
+            if into is None:
+                found.append(block)
+                last_line.append(block)
+                continue
+            head = found[into]
+            box = (
+                min(head.bbox[0], block.bbox[0]),
+                head.bbox[1],
+                max(head.bbox[2], block.bbox[2]),
+                block.bbox[3],
+            )
+            found[into] = replace(head, text=_join_wrapped(head.text, block.text), bbox=box)
+            last_line[into] = block
+        return [h for h in found if names_a_section(h.text)]
+
+    def continues(self, block: TextBlock) -> bool:
+        """The line carries on a sentence from the line before it: it starts in lower case
+        after no stop, or that line ends on a word no sentence ends with ("Alice and")."""
+        index = next((i for i, b in enumerate(self.blocks) if b is block), 0)
+        if index == 0:
+            return False
+        before = self.blocks[index - 1].text.split()
+        if before and before[-1].lower() in STOP | CONTINUES:
+            return True
+        ends = before and before[-1].endswith((".", ":", ";", "!", "?"))
+        return block.text[:1].islower() and not ends
+
+    def hyphen_before(self, block: TextBlock) -> bool:
+        """The line starts with the tail of a word broken on the line before."""
+        index = next((i for i, b in enumerate(self.blocks) if b is block), 0)
+        return index > 0 and bool(re.search(r"\w-$", self.blocks[index - 1].text.rstrip()))
+
+    def heading_above(self, block: TextBlock) -> TextBlock | None:
+        """The nearest heading above the line in its own column."""
+        above = [
+            h
+            for h in self.headings
+            if h.bbox[3] <= block.bbox[1] + 1
+            and min(h.bbox[2], block.bbox[2]) > max(h.bbox[0], block.bbox[0])
+        ]
+        return max(above, key=lambda h: h.bbox[3]) if above else None
+
+    def unique(self, phrase: str) -> bool:
+        key = normalize(phrase)
+        return bool(key) and self.norm.count(key) == 1
+
+    def where(self, block: TextBlock) -> str:
+        heading = self.heading_above(block)
+        under = f', under the heading "{heading.text}"' if heading else ""
+        return f"{position_on(block, self.height)} of image {self.n}{under}"

@@ -1,0 +1,62 @@
+"""A distinctive term (an identifier, an acronym) of a sentence, blanked; a long word where a
+page offers nothing better."""
+
+from __future__ import annotations
+
+import re
+
+from curate.schemas import BlockRole
+from curate.stages.generators.template.kind import QuestionKind
+from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.rules import LONG_WORD, TERM, cloze_of, is_prose, sentence_at
+
+
+def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -> list[Candidate]:
+    """A distinctive term (an identifier, an acronym) in a sentence, blanked."""
+    found = []
+    for block in page.content:
+        if (
+            block.role not in (BlockRole.PARAGRAPH, BlockRole.LIST_ITEM)
+            or len(block.text.split()) < 6
+        ):
+            continue
+        if not is_prose(block.text):
+            continue  # code or a formula: no blank to fill in
+        for match in pattern.finditer(block.text):
+            if match.start() == 0 or not page.unique(match.group()):
+                continue
+            cloze = cloze_of(page, block, match.start(), match.end())
+            if cloze:
+                quote = sentence_at(block.text, match.start())
+                see = f'The sentence {page.where(block)} reads "{quote}".'
+                found.append(Candidate(kind, cloze, match.group(), block, see))
+                break
+    return found
+
+
+def find_long_words(page: PageView) -> list[Candidate]:
+    """The last resort of a text-rich page: a long word of a sentence, blanked."""
+    return find_terms(page, LONG_WORD, "long_word")
+
+
+TERMS = QuestionKind(
+    "distinctive term",
+    find_terms,
+    {
+        "term": (
+            'Which term completes "{cloze}" on image {n}?',
+            'On image {n}, what term is missing from "{cloze}"?',
+        )
+    },
+)
+LONG_WORDS = QuestionKind(
+    "long word of a sentence",
+    find_long_words,
+    {
+        "long_word": (
+            'On image {n}, what word is missing from "{cloze}"?',
+            'Which word completes "{cloze}" on image {n}?',
+        )
+    },
+    last_resort=True,
+)

@@ -1,0 +1,42 @@
+"""The title or first heading of an image: a read-out, asked once per image at most."""
+
+from __future__ import annotations
+
+from curate.schemas import BlockRole
+from curate.stages.generators.template.kind import QuestionKind
+from curate.stages.generators.template.page import Candidate, PageView, is_label, position_on
+
+
+def find_titles(page: PageView) -> list[Candidate]:
+    if not page.headings:
+        return []
+    top = page.headings[0]
+    if is_label(top.text):
+        return []
+    where = position_on(top, page.height)
+    if top.role == BlockRole.TITLE:
+        see = f"It is the title, set in large type {where} of image {page.n}."
+        kind = "title" if (top.bbox[1] + top.bbox[3]) / 2 < page.height / 3 else "heading"
+        return [Candidate(kind, "", top.text, top, see)]
+    below = any(b.bbox[1] >= top.bbox[3] - 1 for b in page.content if b is not top)
+    introduces = ", above the text it introduces" if below else ""
+    see = f"It is the first heading of image {page.n}, {where}{introduces}."
+    return [Candidate("heading", "", top.text, top, see)]
+
+
+TITLES = QuestionKind(
+    "title or heading",
+    find_titles,
+    {
+        "title": (
+            "What is the title of image {n}?",
+            "Which title is printed at the top of image {n}?",
+            "What does the title of image {n} say?",
+        ),
+        "heading": (
+            "What is the first heading on image {n}?",
+            "Which heading comes first on image {n}?",
+            "What heading opens the text of image {n}?",
+        ),
+    },
+)
