@@ -166,6 +166,31 @@ AGGREGATE = re.compile(
 )
 
 
+PROSE_MARK = re.compile(r"[、。，]|[.,;] \S")
+IMAGE_REFERENCE = re.compile(r"\bimages? \d+(?: and \d+)?\b")
+
+
+def well_formed_table(blocks: list[dict]) -> bool:
+    """A table with a named header over two rows or more: every column past the first named,
+    with a few words (or characters) in each name and each row's label, and no sentence
+    punctuation in them (prose wrapped in ruled boxes, as slides set it, is no table)."""
+    tables = defaultdict(dict)
+    for b in blocks:
+        if b.get("cell"):
+            table, row, column = b["cell"]
+            tables[table].setdefault((row, column), []).append(b["text"])
+    for cells in tables.values():
+        rows = 1 + max(r for r, _ in cells)
+        columns = 1 + max(c for _, c in cells)
+        names = [" ".join(cells.get((0, c), [])) for c in range(1, columns)]
+        labels = [" ".join(cells.get((r, 0), [])) for r in range(1, rows)]
+        short = all(n and len(n.split()) <= 6 and len(n) <= 24 for n in names)
+        prose = any(PROSE_MARK.search(x) for x in names + labels)
+        if rows >= 3 and columns >= 2 and short and all(len(x) <= 24 for x in labels) and not prose:
+            return True
+    return False
+
+
 def is_cjk(ch: str) -> bool:
     name = unicodedata.name(ch, "")
     return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL"))
@@ -182,25 +207,28 @@ def measures(rows: list[dict]) -> dict:
     extractive = [(r, q) for r in kept for q in r["qa"] if q["kind"] == "extractive"]
     cross = [q for r in kept for q in r["qa"] if q["kind"] == "cross_image"]
     follow = [q for r in kept for q in r["qa"] if q["kind"] == "self_explain"]
-    per_doc = Counter(
-        (r["doc_id"], normalize(q["question"]), normalize(q["answer"])) for r, q in extractive
+    # the same question and answer within a document, whichever images they name
+    asked = Counter(
+        (r["doc_id"], IMAGE_REFERENCE.sub("", normalize(q["question"])), normalize(q["answer"]))
+        for r, q in [
+            *extractive,
+            *((r, q) for r in kept for q in r["qa"] if q["kind"] == "cross_image"),
+        ]
     )
-    facts = Counter((r["doc_id"], normalize(q["answer"])) for r, q in extractive)
     table_pages = with_table_question = 0
     cjk_pages = cjk_with_qa = 0
     for row in rows:
-        asked = defaultdict(list)
+        asked_on = defaultdict(list)
         for q in row["qa"]:
             if q["kind"] == "extractive":
-                asked[q["image_index"]].append(q["question"])
+                asked_on[q["image_index"]].append(q["question"])
         for index, blocks in enumerate(row["image_blocks"]):
-            cells = {tuple(b["cell"][:1]) for b in blocks if b.get("cell")}
-            if cells:
+            if well_formed_table(blocks):
                 table_pages += 1
-                with_table_question += any(TABLE.search(q) for q in asked[index])
+                with_table_question += any(TABLE.search(q) for q in asked_on[index])
             if cjk_text(row["image_texts"][index]):
                 cjk_pages += 1
-                cjk_with_qa += bool(asked[index])
+                cjk_with_qa += bool(asked_on[index])
     n = max(len(extractive), 1)
     return {
         "samples kept": len(kept),
@@ -209,10 +237,9 @@ def measures(rows: list[dict]) -> dict:
         "follow-ups": len(follow),
         "heading read-outs": sum(bool(HEADING.search(q["question"])) for _, q in extractive) / n,
         "table questions": sum(bool(TABLE.search(q["question"])) for _, q in extractive) / n,
-        "pages with a table (cells marked)": table_pages,
+        "pages with a well-formed table": table_pages,
         "... of them with a table question": with_table_question / max(table_pages, 1),
-        "duplicate pairs within a document": sum(c - 1 for c in per_doc.values()) / n,
-        "a fact asked again within a document": sum(c - 1 for c in facts.values()) / n,
+        "QA asked again within a document": sum(c - 1 for c in asked.values()) / n,
         "cross-image questions": len(cross),
         "... that compare or aggregate": sum(bool(AGGREGATE.search(q["question"])) for q in cross)
         / max(len(cross), 1),

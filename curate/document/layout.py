@@ -127,32 +127,44 @@ def band_of(bbox: Sequence[float], page_height: float) -> str | None:
 
 
 class RunningLines:
-    """Lines that repeat at the top or bottom of a document's pages (running headers, footers).
+    """Lines that repeat on a document's pages: running headers and footers at the top or
+    bottom, and a deck's banner or footer set at one spot on most slides ("ASVS 4.0" down the
+    side of every slide).
 
     Built from a cheap text-only pass over the document, before any page is rendered:
     `add_page` with each page's (text, box) lines and its height. A signature counts as running
-    when it appears in the same band on at least `max(3, 30%)` of the pages.
+    when it appears in the same band on at least `max(3, 30%)` of the pages; a text, when it
+    appears at the same spot (within SPOT points) on at least `max(4, 50%)` of them.
     """
+
+    SPOT = 10.0
 
     def __init__(self) -> None:
         self.pages = 0
         self._seen: Counter = Counter()
 
+    def _spot(self, bbox: Sequence[float]) -> tuple[int, int]:
+        return round(bbox[0] / self.SPOT), round(bbox[1] / self.SPOT)
+
     def add_page(self, lines: Iterable[tuple[str, Sequence[float]]], page_height: float) -> None:
         self.pages += 1
-        here = {
-            (band, signature(text)) for text, bbox in lines if (band := band_of(bbox, page_height))
-        }
+        here = set()
+        for text, bbox in lines:
+            band = band_of(bbox, page_height)
+            if band:
+                here.add((band, signature(text)))
+            here.add((self._spot(bbox), normalize(text)))  # a banner is the same text
         self._seen.update(here)
 
     def is_running(self, text: str, bbox: Sequence[float], page_height: float) -> bool:
         band = band_of(bbox, page_height)
-        if band is None:
-            return False
-        if PAGE_NUMBER.match(normalize(text).strip()):
+        if band is not None and PAGE_NUMBER.match(normalize(text).strip()):
             return True
-        needed = max(3, 0.3 * self.pages)
-        return self.pages >= 3 and self._seen[(band, signature(text))] >= needed
+        if band is not None and self.pages >= 3:
+            if self._seen[(band, signature(text))] >= max(3, 0.3 * self.pages):
+                return True
+        needed = max(4, 0.5 * self.pages)
+        return self.pages >= 4 and self._seen[(self._spot(bbox), normalize(text))] >= needed
 
 
 # ------------------------------------------------------------------- rows: TOC, lists, captions
@@ -216,13 +228,28 @@ def grid_tables(
     return runs
 
 
+# what heads a column of figures over time: "2019", "Q3 2025", "FY 2020", "2014-15", "H1 2024"
+PERIOD = re.compile(
+    r"(?:(?:Q[1-4]|H[12]|FY|CY)\s*)?(?:19|20)\d\d(?:\s*[-/–]\s*\d{2,4})?(?:\s*(?:Q[1-4]|H[12]))?",
+    re.IGNORECASE,
+)
+VALUE = re.compile(r"[-+(]?[$€£¥₹]?[\d.,% ]+\)?[a-zA-Z%]{0,3}")
+
+
+def is_value(text: str) -> bool:
+    """A figure a table holds ("4.1", "+12%", "$85", "1,284"), not a period that names one."""
+    text = text.strip()
+    return bool(VALUE.fullmatch(text)) and not PERIOD.fullmatch(text)
+
+
 def _has_header(rows: Sequence[Sequence[TextBlock]]) -> bool:
-    """The first row names the columns: short words, no numbers, over a body that has some.
-    (In a table of text only, the first row may just as well be data: no header is claimed,
-    and the table's rows are numbered from 1.)"""
+    """The first row names the columns: a few words each, no figures (a year or a quarter
+    names a column: "Q3 2025"), over a body that holds figures. (In a table of text only, the
+    first row may just as well be data: no header is claimed, and the table's rows are
+    numbered from 1.)"""
     first, body = rows[0], rows[1:]
-    named = all(len(b.text.split()) <= 4 and not any(ch.isdigit() for ch in b.text) for b in first)
-    numbers = any(any(ch.isdigit() for ch in b.text) for row in body for b in row)
+    named = all(len(b.text.split()) <= 4 and not is_value(b.text) for b in first)
+    numbers = any(is_value(b.text) for row in body for b in row)
     return named and numbers
 
 
@@ -248,11 +275,14 @@ def _data_like(rows: Sequence[Sequence[TextBlock]]) -> bool:
     return len(header) >= 3 and all(not any(ch.isdigit() for ch in b.text) for b in header)
 
 
-def with_cells(blocks: list[TextBlock], tables: list[list[list[TextBlock]]]) -> list[TextBlock]:
-    """The blocks with table cells marked: role table_cell and (table, row, column)."""
+def with_cells(
+    blocks: list[TextBlock], tables: list[list[list[TextBlock]]], first: int = 0
+) -> list[TextBlock]:
+    """The blocks with table cells marked: role table_cell and (table, row, column), tables
+    numbered from `first` (after the tables a source marked already)."""
     where = {
         id(b): (t, r, c)
-        for t, table in enumerate(tables)
+        for t, table in enumerate(tables, start=first)
         for r, row in enumerate(table)
         for c, b in enumerate(row)
     }

@@ -193,6 +193,11 @@ class ExportSkip(Reason):
         "not_an_extractive_block",
         "llavar2: a turn that is not an extractive pair followed by its self-explain pair",
     )
+    WITHOUT_SELF_EXPLAIN = (
+        "extractive_without_self_explain",
+        "llavar2: an extractive pair with no self-explain turn after it (the template asks none "
+        "where there is nothing to explain)",
+    )
     IMAGE_WITHOUT_EXTRACTIVE_QA = (
         "image_without_extractive_qa",
         "llavar2: an image with no extractive pair",

@@ -123,7 +123,8 @@ class TextBlock:
     """One line of text with its box (x0, y0, x1, y1) in image pixels and its layout role.
 
     `cell` is (table, row, column) for a table cell: tables numbered from 0 on the page, row 0
-    the header row."""
+    the header row. `unsure` are the words of an OCR line one of whose characters the
+    recognizer scored low: no answer is taken from them."""
 
     text: str
     bbox: tuple[float, float, float, float] = column(pa.list_(pa.float32(), 4))
@@ -132,6 +133,7 @@ class TextBlock:
     role: str = BlockRole.PARAGRAPH
     # a variable list: pyarrow cannot read back a null fixed-size list nested in a list
     cell: tuple[int, int, int] | None = column(pa.list_(pa.int32()), default=None)
+    unsure: list[str] = field(default_factory=list)
 
 
 @dataclass

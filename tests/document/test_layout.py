@@ -164,3 +164,29 @@ def test_ocr_lines_of_two_columns_are_read_column_by_column_and_a_table_row_by_r
         for j, c in enumerate(row)
     ]
     assert [b.text for b in reading_order(table)] == [c for row in cells for c in row]
+
+
+def test_running_lines_are_found_in_the_margins_and_at_one_spot_of_most_slides():
+    """Running headers repeat in the top or bottom band; a deck's banner ("ASVS 4.0" down the
+    side of every slide) repeats at one spot in the middle of the page, and was asked as
+    content. A line at that spot on a few slides only, or anywhere else, is content."""
+    from curate.document.layout import RunningLines
+
+    running = RunningLines()
+    for page in range(6):
+        running.add_page(
+            [
+                ("Chapter 2 · page %d" % (page + 1), (72, 20, 300, 32)),  # top band
+                ("ASVS 4.0", (10, 300, 60, 312)),  # the banner, mid-page
+                (f"Requirement V{page}.1 is verified by the tester", (72, 300, 500, 312)),
+                ("Agenda", (72, 100, 200, 120)) if page < 2 else ("Findings", (72, 140, 200, 160)),
+            ],
+            792,
+        )
+    assert running.is_running("Chapter 2 · page 9", (72, 20, 300, 32), 792)
+    assert running.is_running("ASVS 4.0", (12, 302, 60, 314), 792)
+    assert not running.is_running("ASVS 4.0", (300, 500, 360, 512), 792)  # elsewhere
+    assert not running.is_running("Agenda", (72, 100, 200, 120), 792)  # on 2 of 6 slides
+    assert not running.is_running(
+        "Requirement V1.1 is verified by the tester", (72, 300, 500, 312), 792
+    )

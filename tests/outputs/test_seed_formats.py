@@ -150,12 +150,23 @@ def test_llavar2_has_one_image_per_record_in_blocks_of_four(export, samples_by_i
         assert len(turns) % 4 == 0 and turns[0]["value"].startswith("<image>\n")
         sample_id, number = record["id"].rsplit("-", 1)
         sample = samples_by_id[sample_id]
-        extractive = [
-            q for q in sample.qa if q.kind == "extractive" and q.image_index == int(number) - 1
+        explained = [  # extractive pairs with their self-explain turn: LLaVAR-2's blocks
+            q
+            for q, follow in zip(sample.qa, sample.qa[1:])
+            if q.kind == "extractive"
+            and follow.kind == "self_explain"
+            and q.image_index == int(number) - 1
         ]
-        assert [t["value"] for t in turns[1::4]] == [q.answer for q in extractive]
-    cross = sum(q.kind == "cross_image" for s in samples_by_id.values() for q in s.qa)
+        assert [t["value"] for t in turns[1::4]] == [q.answer for q in explained]
+    qa = [q for s in samples_by_id.values() for q in s.qa]
+    cross = sum(q.kind == "cross_image" for q in qa)
     assert report.result.skipped["needs_several_images"] == cross > 0  # counted, documented
+    alone = sum(
+        q.kind == "extractive" and (follow is None or follow.kind != "self_explain")
+        for s in samples_by_id.values()
+        for q, follow in zip(s.qa, [*s.qa[1:], None])
+    )
+    assert report.result.skipped["extractive_without_self_explain"] == alone > 0
 
 
 @pytest.mark.parametrize(

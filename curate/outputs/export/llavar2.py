@@ -8,8 +8,9 @@ question, self-explain answer.
 The format cannot hold several images, so a multi-image sample becomes **one record per image**,
 each with that image's extractive/self-explain blocks (id `<sample_id>-<image number>`). What
 cannot be expressed is skipped and counted: cross-image questions (`needs_several_images`),
-captions and imported turns that are not an extractive block (`not_an_extractive_block`), and
-images without any extractive block (`image_without_extractive_qa`).
+extractive pairs with no self-explain turn (`extractive_without_self_explain`), captions and
+imported turns that are not an extractive block (`not_an_extractive_block`), and images without
+any extractive block (`image_without_extractive_qa`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DATA_FILE = "data.json"
 NEEDS_SEVERAL_IMAGES = "needs_several_images"
 NOT_AN_EXTRACTIVE_BLOCK = "not_an_extractive_block"
 IMAGE_WITHOUT_EXTRACTIVE_QA = "image_without_extractive_qa"
+WITHOUT_SELF_EXPLAIN = "extractive_without_self_explain"
 
 
 def split_by_image(sample: SampleRecord) -> tuple[list[tuple[int, list[Turn]]], list[str]]:
@@ -61,7 +63,12 @@ def split_by_image(sample: SampleRecord) -> tuple[list[tuple[int, list[Turn]]], 
             ]
             i += 2
             continue
-        skipped.append(NEEDS_SEVERAL_IMAGES if item.image_index < 0 else NOT_AN_EXTRACTIVE_BLOCK)
+        if item.image_index < 0:
+            skipped.append(NEEDS_SEVERAL_IMAGES)
+        elif item.kind == "extractive":
+            skipped.append(WITHOUT_SELF_EXPLAIN)
+        else:
+            skipped.append(NOT_AN_EXTRACTIVE_BLOCK)
         i += 1
     records = []
     for image, turns in blocks.items():

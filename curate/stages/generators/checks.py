@@ -40,7 +40,8 @@ STRUCTURAL = frozenset(
     """page pages image images document text title heading headings header caption figure table
     tables column columns row rows section chapter line lines label value values name names
     number numbers total date author list item entry according given shown stated mentioned
-    written say says said state states main first last""".split()
+    written say says said state states main first last follow follows missing blank fill
+    complete completes stand stands short""".split()
 )
 # Words a caption uses about any page ("a report page headed X shows ...").
 DESCRIPTIVE = frozenset(
@@ -161,10 +162,20 @@ def answer_fits_question(
         return False
     if not specific:
         return True
+    # a word the answer shares with the question counts where the line says it apart from the
+    # answer ("Edition: Second edition, 2024" for "what follows the label Edition?")
+    shared = content_words(question) & answer_words
     return any(
-        asked & content_words(line) or len(specific & content_words(near)) >= 2
+        asked & content_words(line)
+        or shared & content_words(_without(line, answer))
+        or len(specific & content_words(near)) >= 2
         for line, near in places
     )
+
+
+def _without(line: str, answer: str) -> str:
+    """The line with the answer taken out of it (case aside)."""
+    return re.sub(re.escape(answer.strip()), " ", line, count=1, flags=re.IGNORECASE)
 
 
 _ASKING = re.compile(

@@ -22,13 +22,16 @@ from curate.core.text import normalize
 MIN_FUZZY_CHARS = 4
 
 
+# a character that carries a word on: a letter or digit of a script written with spaces (in
+# Chinese, Japanese and Korean every character is a token boundary: "2つ" holds the number 2)
+_WORD_ON = r"[^\W\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+
+
 def occurs(answer: str, text: str) -> bool:
     """The normalised answer occurs in the normalised text at token boundaries."""
     needle = normalize(answer).strip(" .,;:")
-    return (
-        bool(needle)
-        and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalize(text)) is not None
-    )
+    pattern = rf"(?<!{_WORD_ON}){re.escape(needle)}(?!{_WORD_ON})"
+    return bool(needle) and re.search(pattern, normalize(text)) is not None
 
 
 def grounding_score(answer: str, text: str) -> float:

@@ -41,6 +41,22 @@ LANGUAGES = frozenset(
     }
 )
 _ORIENTATION_SAMPLES = 8
+UNSURE_BELOW = 0.8  # a character scored lower makes its word unsure (no answer is taken from it)
+
+
+def unsure_words(text: str, scores: list[float]) -> list[str]:
+    """The words of a line with a character the recognizer scored below UNSURE_BELOW; the
+    scores are those of the line's characters in order, spaces left out. Lines whose scores
+    do not line up with their characters are all unsure."""
+    letters = [ch for ch in text if not ch.isspace()]
+    if len(scores) != len(letters):
+        return text.split()
+    unsure, at = [], 0
+    for word in text.split():
+        if min(scores[at : at + len(word)], default=1.0) < UNSURE_BELOW:
+            unsure.append(word)
+        at += len(word)
+    return unsure
 
 
 class RapidOcrEngine:
@@ -77,12 +93,22 @@ class RapidOcrEngine:
         )
 
     def recognize(self, image: np.ndarray) -> list[TextBlock]:
-        # rapidocr remembers these flags between calls, so every call sets all three.
-        result = self._engine(image, use_det=True, use_cls=False, use_rec=True)
+        # rapidocr remembers these flags between calls, so every call sets all of them.
+        result = self._engine(
+            image,
+            use_det=True,
+            use_cls=False,
+            use_rec=True,
+            return_word_box=True,
+            return_single_char_box=True,
+        )
         if result.boxes is None or result.txts is None:
             return []
+        characters = result.word_results or [()] * len(result.txts)
         blocks = []
-        for polygon, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+        for polygon, text, score, chars in zip(
+            result.boxes, result.txts, result.scores, characters, strict=True
+        ):
             xs, ys = polygon[:, 0], polygon[:, 1]
             blocks.append(
                 TextBlock(
@@ -90,6 +116,7 @@ class RapidOcrEngine:
                     bbox=(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
                     source="ocr",
                     confidence=float(score),
+                    unsure=unsure_words(text, [c[1] for c in chars]),
                 )
             )
         return [b for b in blocks if b.text]

@@ -73,7 +73,8 @@ class TesseractEngine:
             y1 = max(data["top"][i] + data["height"][i] for i in indexes)
             confidence = sum(float(data["conf"][i]) for i in indexes) / len(indexes) / 100
             text = " ".join(data["text"][i].strip() for i in indexes)
-            blocks.append(TextBlock(text, (x0, y0, x1, y1), "ocr", confidence))
+            unsure = [data["text"][i].strip() for i in indexes if float(data["conf"][i]) < 80]
+            blocks.append(TextBlock(text, (x0, y0, x1, y1), "ocr", confidence, unsure=unsure))
         return blocks
 
     def detect_rotation(self, image: np.ndarray) -> int:

@@ -55,9 +55,11 @@ def _invoke(*args):
     not (MODELS / "tiny-idefics3").is_dir(), reason="run scripts/make_scoring_models.py"
 )
 def test_score_then_filter_on_curate_output(tmp_path):
-    (tmp_path / "in").mkdir()
-    write_text_pdf(tmp_path / "in" / "r.pdf")
-    _invoke("run", tmp_path / "in", "-o", tmp_path / "out", "--no-progress", "--max-images", "3")
+    (tmp_path / "in").mkdir()  # a report whose table and labelled values get explained follow-ups
+    (tmp_path / "in" / "r.pdf").write_bytes(
+        (REPO / "examples/northwind-quarterly-report.pdf").read_bytes()
+    )
+    _invoke("run", tmp_path / "in", "-o", tmp_path / "out", "--no-progress", "--max-images", "2")
     _invoke("score", tmp_path / "out", "-o", tmp_path / "scored", "--metric", "all")
     rows = pq.read_table(tmp_path / "scored" / "data").to_pylist()
     assert len(rows) == 2

@@ -1,5 +1,6 @@
 import importlib.util
 import io
+import re
 import subprocess
 import sys
 
@@ -245,7 +246,7 @@ def test_accents_set_apart_from_their_letters_read_as_accented_letters():
     texts = [line.text for line in read_lines(page)]
     assert texts == ["Niels Möller, Michaël and José", "it´s 2¨x"]
     # beyond Latin-1, which the built-in PDF fonts hold
-    spans = [{"font": "CMR10", "text": "S˜ao Paulo, ˆq and xˆ2"}]
+    spans = [{"font": "CMR10", "text": "S˜ao Paulo, ˆq and xˆ2", "size": 10, "flags": 0}]
     assert _line_text(spans, UnderscoreRules([])) == "São Paulo, ˆq and xˆ2"
 
 
@@ -257,8 +258,45 @@ def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
     doc = pymupdf.open(shared_corpus / "pdf" / "report_reliance-annual-2021-22-excerpt.pdf")
     texts = [line.text for line in read_lines(doc[1])]
     assert "₹17,81,841 crore" in texts and not any("`" in text for text in texts)
-    spans = [{"font": "ABCDEF+Rupee_Foradian", "text": "`"}, {"font": "Courier", "text": "`7"}]
+    spans = [
+        {"font": "ABCDEF+Rupee_Foradian", "text": "`", "size": 10, "flags": 0},
+        {"font": "Courier", "text": "`7", "size": 10, "flags": 0},
+    ]
     assert _line_text(spans, UnderscoreRules([])) == "₹`7"
+
+
+def test_a_raised_footnote_mark_reads_as_superscript_digits(shared_corpus):
+    """The Federal Register sets footnote marks small and raised: "flight control laws 10
+    associated with MCAS" was blanked as "laws ___ associated" with the answer 10."""
+    from curate.stages.sources.pdf.lines import UnderscoreRules, _line_text, read_lines
+
+    doc = pymupdf.open(shared_corpus / "pdf" / "report_federal-register-2020-17221-faa-ad.pdf")
+    texts = [line.text for line in read_lines(doc[2])]
+    assert "flight control laws¹⁰ associated with" in texts
+    word, mark = {"text": "laws ", "size": 9.0, "flags": 4}, {"text": "10", "size": 6.4}
+    assert _line_text([word, {**mark, "flags": 5}], UnderscoreRules([])) == "laws¹⁰"
+    assert _line_text([word, {**mark, "flags": 4}], UnderscoreRules([])) == "laws 10"  # not raised
+    assert _line_text([word, {**mark, "size": 9.0, "flags": 5}], UnderscoreRules([])) == "laws 10"
+
+
+def test_korean_word_gaps_read_as_spaces(shared_corpus):
+    """Korean TeX sets word spaces as gaps with no space glyph: the LaTeX guide read
+    "대학의컴퓨터실에는이미LATEX이". A letter-spaced heading ("서  문") stays one word, and
+    Japanese and Chinese text gets no spaces."""
+    from curate.stages.sources.pdf.lines import read_lines
+
+    doc = pymupdf.open(shared_corpus / "pdf" / "manual_lshort-korean.pdf")
+    texts = [line.text for line in read_lines(doc[5])]
+    assert "서문" in texts
+    assert any(
+        t.startswith("능하다. 대학의 컴퓨터실에는 이미 LATEX이 설치되어 있어서") for t in texts
+    )
+    chinese = pymupdf.open(shared_corpus / "pdf" / "guide_install-latex-chinese.pdf")
+    assert not any(
+        re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", line.text)
+        for page in chinese.pages(0, 4)
+        for line in read_lines(page)
+    )
 
 
 def test_image_only_pages_are_flagged_for_ocr(tmp_path):

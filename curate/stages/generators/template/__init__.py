@@ -1,14 +1,14 @@
 """Offline, deterministic QA from page text and layout: the generator every new user sees first.
 
-Per image, extractive questions come from the page's structure, as the sources marked it (roles,
-tables). Each kind of question is one module and one `QuestionKind` in `QUESTION_KINDS`
-(generate.py): titles and headings, labelled values, table cells and the extremes of a column,
-numbers in sentences that only one place on the page fits, the section a sentence stands under,
-and distinctive terms. `rules.py` holds the text rules they share, `page.py` the page as they
-see it. Running headers, watermarks, code, tables of contents and chart text are never asked
-about. Each answer is copied verbatim and followed by a self-explain turn. Per sample,
-`cross.py` asks questions that compare values found on different images, order sections, or
-find where a section continues.
+Per image, questions come from the page's structure, as the sources marked it (roles, tables).
+Each kind of question is one module and one `QuestionKind` in `QUESTION_KINDS` (generate.py):
+what a table gives and what can be worked out from it, labelled values, abbreviations spelled
+out, quantities a sentence states, a blank number or term where only one place on the page fits
+it, and (a few) titles and headings. `rules.py` holds the text rules they share, `page.py` the
+page as they see it, `figures.py` arithmetic on printed figures. Running headers, watermarks,
+code, tables of contents, reference lists, placeholder text and chart text are never asked
+about. A follow-up explains an answer where there is something to explain: the row and column,
+the working. `cross.py` asks questions only several images answer together.
 """
 
 from curate.stages.generators.template.backend import TemplateGenerator

@@ -5,6 +5,7 @@ then the sample's cross-image questions."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 
 from curate.core.config import GeneratorOptions
@@ -12,10 +13,21 @@ from curate.core.registry import Registry
 from curate.core.text import normalize
 from curate.document.conversation import build_conversation
 from curate.schemas import QAItem, SampleRecord, stable_id
+from curate.schemas.reasons import RejectReason
+from curate.stages.generators.checks import (
+    answer_fits_question,
+    builds_on,
+    claims_grounded,
+    derived_numbers,
+    echoes,
+    is_question,
+    location_only,
+)
 from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.template.cross import cross_image_qa
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.rules import FLAT_LOGO
 from curate.stages.generators.template.version import NAME, PROMPT_VERSION
 
 # The question kinds, one module each; their order is the order of preference when a page offers
@@ -23,42 +35,34 @@ from curate.stages.generators.template.version import NAME, PROMPT_VERSION
 QUESTION_KINDS = Registry(
     "question kind",
     {
-        "titles": "curate.stages.generators.template.titles:TITLES",
-        "key_values": "curate.stages.generators.template.key_values:KEY_VALUES",
         "tables": "curate.stages.generators.template.tables:TABLES",
+        "key_values": "curate.stages.generators.template.key_values:KEY_VALUES",
+        "acronyms": "curate.stages.generators.template.acronyms:ACRONYMS",
+        "measures": "curate.stages.generators.template.measures:MEASURES",
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
-        "sections": "curate.stages.generators.template.sections:SECTIONS",
         "terms": "curate.stages.generators.template.terms:TERMS",
+        "titles": "curate.stages.generators.template.titles:TITLES",
         "long_words": "curate.stages.generators.template.terms:LONG_WORDS",
     },
 )
-FOLLOW_UP = (
-    "How do you know?",
-    "Where on the page is that shown?",
-    "What on the image supports that answer?",
-    "How can a reader check that on the image?",
-    "Why is that the answer?",
-)
+_WORD = re.compile(r"\w+")
+READ_OUT_SHARE = 0.2  # read-outs (titles, headings) a sample may have, of its questions
+# candidate kinds whose answer stands on the line the question names: a label's value, a blank
+ASKED_BY_ITS_LINE = frozenset({"key_value", "number", "term", "long_word"})
 
 
 def _kinds() -> list[QuestionKind]:
     return [kind for _, kind in QUESTION_KINDS.items()]
 
 
-def _asks() -> dict[str, tuple[str, ...]]:
-    """Candidate kind -> phrasings, in the order candidates are preferred."""
-    return {name: phrasings for kind in _kinds() for name, phrasings in kind.asks.items()}
+def _owners() -> dict[str, QuestionKind]:
+    """Candidate kind -> the question kind that asks it, in the order candidates are preferred."""
+    return {name: kind for kind in _kinds() for name in kind.asks}
 
 
 def _question(candidate: Candidate, n: int, rng: random.Random) -> str:
-    kind, subject = candidate.kind, candidate.subject
-    template = rng.choice(_asks()[kind])
-    if kind == "table_cell":
-        row, column = subject.split("\x00")
-        return template.format(n=n, row=row, column=column)
-    fields = {"subject": subject, "key": subject, "column": subject, "cloze": subject}
-    fields["snippet"] = subject
-    return template.format(n=n, **fields)
+    template = rng.choice(_owners()[candidate.kind].asks[candidate.kind])
+    return template.format(n=n, **candidate.fields)
 
 
 def _pick(
@@ -71,14 +75,17 @@ def _pick(
         by_kind.setdefault(candidate.kind, []).append(candidate)
     for group in by_kind.values():
         rng.shuffle(group)
-    preferred = list(_asks())
+    preferred = list(_owners())
     unknown = sorted(set(by_kind) - set(preferred))
     if unknown:  # a rule found candidates of a kind no QuestionKind asks
         raise ValueError(f"no question kind asks candidates of kind {unknown}")
     kinds = [kind for kind in preferred if kind in by_kind]
+    owners = _owners()
     picked: list[Candidate] = []
     while len(picked) < limit and any(by_kind.values()):
         for kind in kinds:
+            if owners[kind].cloze and any(owners[c.kind].cloze for c in picked):
+                by_kind[kind].clear()  # one blank per image: a second is as mechanical
             while by_kind[kind] and len(picked) < limit:
                 candidate = by_kind[kind].pop(0)
                 key = normalize(candidate.answer)
@@ -98,47 +105,137 @@ def _pages(sample: SampleRecord) -> list[PageView]:
     ]
 
 
+def _candidates(page: PageView) -> list[Candidate]:
+    """What every kind finds on the page, but for answers that stand on a word the OCR was not
+    sure of (a character it scored low: "Segtenber", "19.1cn") or on a logo the text layer
+    reads flat ("LATEX" for LaTeX)."""
+    kinds = _kinds()
+    found = [c for k in kinds if not k.last_resort for c in k.find(page)]
+    found = found or [c for k in kinds if k.last_resort for c in k.find(page)]
+    unsure = {w for block in page.blocks for u in block.unsure for w in _WORD.findall(normalize(u))}
+    return [c for c in found if not (_words(c) & unsure) and not FLAT_LOGO.search(c.answer)]
+
+
+def _words(candidate: Candidate) -> set[str]:
+    """The words an answer stands on: its own and its figures'."""
+    return {
+        w for text in (candidate.answer, *candidate.figures) for w in _WORD.findall(normalize(text))
+    }
+
+
+def _on_page(candidate: Candidate, page: PageView) -> bool:
+    """The answer is copied from the page; a worked-out one, the figures it is computed from."""
+    if candidate.worked_out:
+        return all(is_grounded(text, page.text) for text in candidate.figures)
+    return is_grounded(candidate.answer, page.text) and all(
+        is_grounded(text, page.text) for text in candidate.figures
+    )
+
+
+def _choose(
+    pages: list[PageView], options: GeneratorOptions, rng: random.Random
+) -> list[tuple[PageView, Candidate]]:
+    """Each image's questions, most valuable first; read-outs of titles and headings only up to
+    READ_OUT_SHARE of the sample's questions (one, when nothing else could be asked)."""
+    answers: set[str] = set()
+    chosen: dict[int, list[Candidate]] = {}
+    read_outs: dict[int, list[Candidate]] = {}
+    owners = _owners()
+    for page in pages:
+        found = _candidates(page)
+        content = [c for c in found if not owners[c.kind].read_out]
+        read_outs[page.n] = [c for c in found if owners[c.kind].read_out]
+        chosen[page.n] = _pick(content, options.max_qa_per_image, rng, answers)
+    asked = sum(len(c) for c in chosen.values())
+    room = int(asked * READ_OUT_SHARE / (1 - READ_OUT_SHARE)) if asked else 1
+    for page in sorted(pages, key=lambda p: len(chosen[p.n])):  # the barest pages first
+        if room and read_outs[page.n] and len(chosen[page.n]) < options.max_qa_per_image:
+            (candidate,) = _pick(read_outs[page.n], 1, rng, answers) or [None]
+            if candidate is not None:
+                chosen[page.n].insert(0, candidate)
+                room -= 1
+    return [(page, candidate) for page in pages for candidate in chosen[page.n]]
+
+
+def review(candidate: Candidate, question: str, page: PageView) -> str | None:
+    """The checks LLM items pass (generators/checks.py), on a template item: None when it
+    passes, else the reject reason. A question that is none, an answer the page does not give
+    (or figures it does not print), an answer that only echoes the question; for a copied value
+    or a blank, the question's words by the answer."""
+    if not is_question(question):
+        return RejectReason.NOT_A_QUESTION
+    if not _on_page(candidate, page):
+        return RejectReason.UNGROUNDED
+    if not candidate.worked_out and echoes(question, candidate.answer):
+        return RejectReason.ANSWER_OFF_QUESTION
+    if candidate.kind in ASKED_BY_ITS_LINE:
+        lines = [block.text for block in page.blocks]
+        if not answer_fits_question(question, candidate.answer, lines):
+            return RejectReason.ANSWER_OFF_QUESTION
+    return None
+
+
+def review_follow_up(candidate: Candidate, question: str, page: PageView) -> str | None:
+    """A follow-up must use the answer, say more than where it is, and state no figure or
+    name the page lacks (a computed one aside)."""
+    explain = candidate.explain or ""
+    if not builds_on(explain, candidate.answer) and not candidate.worked_out:
+        return RejectReason.SELF_EXPLAIN_OFF_ANSWER
+    if location_only(explain, candidate.answer, question):
+        return RejectReason.LOCATION_ONLY
+    source = page.text + "\n" + " ".join(derived_numbers(candidate.figures)) + "\n" + question
+    if not claims_grounded(explain, source + " " + candidate.answer):
+        return RejectReason.UNGROUNDED
+    return None
+
+
 def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> SampleRecord:
-    """The sample with template QA and its conversation (no QA at all when nothing fits)."""
+    """The sample with template QA and its conversation (no QA at all when nothing fits).
+    Every item passes the checks LLM items pass; one that does not is kept in `rejected_qa`
+    with its reason."""
     rng = random.Random(stable_id(str(options.seed), sample.sample_id))
     qa: list[QAItem] = []
-    answers: set[str] = set()
+    rejected: list[QAItem] = []
     questions: set[str] = set()
     pages = _pages(sample)
-    for page in pages:
-        kinds = _kinds()
-        candidates = [c for k in kinds if not k.last_resort for c in k.find(page)]
-        candidates = candidates or [c for k in kinds if k.last_resort for c in k.find(page)]
-        for candidate in _pick(candidates, options.max_qa_per_image, rng, answers):
-            question = _question(candidate, page.n, rng)
-            if not is_grounded(candidate.answer, page.text) or normalize(question) in questions:
-                continue  # never emit an answer the page does not contain, nor a repeat
-            questions.add(normalize(question))
-            qa.append(
-                QAItem(
-                    "extractive",
-                    question,
-                    candidate.answer,
-                    page.n - 1,
-                    candidate.evidence.text,
-                    NAME,
-                    PROMPT_VERSION,
-                )
+    owners = _owners()
+    for page, candidate in _choose(pages, options, rng):
+        question = _question(candidate, page.n, rng)
+        evidence = candidate.evidence.text
+        item = QAItem(
+            "extractive", question, candidate.answer, page.n - 1, evidence, NAME, PROMPT_VERSION
+        )
+        if normalize(question) in questions:
+            continue  # the same question from two candidates: asked once
+        questions.add(normalize(question))
+        reason = review(candidate, question, page)
+        if reason:
+            rejected.append(replace(item, reject_reason=reason))
+            continue
+        qa.append(item)
+        if candidate.explain:
+            follow_up = rng.choice(owners[candidate.kind].follow_up(candidate.kind))
+            turn = QAItem(
+                "self_explain",
+                follow_up,
+                candidate.explain,
+                page.n - 1,
+                evidence,
+                NAME,
+                PROMPT_VERSION,
             )
-            qa.append(
-                QAItem(
-                    "self_explain",
-                    rng.choice(FOLLOW_UP),
-                    candidate.explain,
-                    page.n - 1,
-                    candidate.evidence.text,
-                    NAME,
-                    PROMPT_VERSION,
-                )
-            )
+            reason = review_follow_up(candidate, follow_up, page)
+            if reason:
+                rejected.append(replace(turn, reject_reason=reason))
+            else:
+                qa.append(turn)
     qa.extend(cross_image_qa(pages, options.cross_image_questions, rng))
     return replace(
-        sample, qa=qa, conversations=build_conversation(qa, sample.num_images), generator=NAME
+        sample,
+        qa=qa,
+        rejected_qa=rejected,  # as the LLM backend: a sample generated again starts afresh
+        conversations=build_conversation(qa, sample.num_images),
+        generator=NAME,
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from curate.schemas import BlockRole
+from curate.core.text import normalize
+from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.kind import QuestionKind
-from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.page import Candidate, PageView, is_label
 from curate.stages.generators.template.rules import (
     ADDRESS,
     CONTINUES,
@@ -15,6 +16,8 @@ from curate.stages.generators.template.rules import (
     NOT_A_KEY,
     STOP,
     TIME,
+    cjk_label,
+    is_cjk,
     trimmed,
 )
 
@@ -27,9 +30,17 @@ def find_key_values(page: PageView) -> list[Candidate]:
         match = KEY_VALUE.match(block.text.strip())
         if not match or TIME.search(block.text) or ADDRESS.search(block.text):
             continue
-        if page.continues(block):
+        if page.continues(block) or page.cites(block) or page.runs_on(block):
             continue  # "... if you know either k or x: those ..." is a sentence, not a label
+        if _wraps_on(page, block):
+            continue  # "AGENCY: Federal Aviation" / "Administration (FAA), DOT.": cut short
         key, value = match["key"].strip(), trimmed(match["value"])
+        if is_cjk(key) and not cjk_label(key):
+            continue  # "のパッチシステムを使う必要があります": a clause, not a label
+        if is_cjk(value) and value.endswith("。"):
+            continue  # "行にあります。": a sentence's end, not a label's value
+        if sum(ch.isalpha() for ch in key) < 2:
+            continue  # "E: N": a legend's letter, not a label
         words = key.split()
         if (
             sum(w.lower() in STOP for w in words) >= 0.5 * len(words)  # a phrase, not a label
@@ -44,9 +55,41 @@ def find_key_values(page: PageView) -> list[Candidate]:
             or match["value"].rstrip().endswith((",", "-"))
         ):
             continue
-        see = f'Image {page.n} gives "{value}" right after the label "{key}", {page.where(block)}.'
-        found.append(Candidate("key_value", key, value, block, see))
+        found.append(
+            Candidate("key_value", {"key": key}, value, block, _meaning(page, block, key, value))
+        )
     return found
+
+
+def _wraps_on(page: PageView, block: TextBlock) -> bool:
+    """The value goes on to the next line: the line fills its column (it was wrapped), and
+    the line right below it, as wide, is no label of its own."""
+    index = next((i for i, b in enumerate(page.blocks) if b is block), -1)
+    if index < 0 or index + 1 >= len(page.blocks) or block.text.rstrip().endswith((".", ";")):
+        return False
+    below = page.blocks[index + 1]
+    height = block.bbox[3] - block.bbox[1]
+    width, below_width = block.bbox[2] - block.bbox[0], below.bbox[2] - below.bbox[0]
+    return (
+        0 <= below.bbox[1] - block.bbox[3] < height
+        and min(block.bbox[2], below.bbox[2]) > max(block.bbox[0], below.bbox[0])
+        and width >= 0.8 * below_width
+        and not KEY_VALUE.match(below.text.strip())
+        and below.role not in (BlockRole.TITLE, BlockRole.HEADING)
+    )
+
+
+def _meaning(page: PageView, block: TextBlock, key: str, value: str) -> str | None:
+    """Whose value it is: the section it stands under names what the label describes ("18.4
+    million euros is the total revenue given for Third Quarter 2025"); None with no section."""
+    heading = page.heading_above(block)
+    if heading is None or is_label(heading.text) or normalize(heading.text) == normalize(key):
+        return None
+    name = key if key.isupper() or key[:2].isupper() else key[0].lower() + key[1:]
+    return (
+        f'On image {page.n}, the label "{key}" stands under the heading "{heading.text}", so '
+        f'{value} is the {name} given for "{heading.text}".'
+    )
 
 
 KEY_VALUES = QuestionKind(
@@ -54,10 +97,10 @@ KEY_VALUES = QuestionKind(
     find_key_values,
     {
         "key_value": (
-            'According to image {n}, what is given for "{key}"?',
+            'According to image {n}, what is the "{key}"?',
             'What does image {n} list as the "{key}"?',
-            'On image {n}, what value follows the label "{key}"?',
-            'What is the "{key}" stated on image {n}?',
+            'What "{key}" does image {n} give?',
         )
     },
+    follow_ups={"": ("What does that value describe?", "Whose value is that?")},
 )

@@ -6,13 +6,21 @@ from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import (
+    CJK_NUMBER,
+    CJK_REFERENCE_AFTER,
+    CJK_REFERENCE_BEFORE,
     KEY_VALUE,
     NUMBER,
     REFERENCE,
     cloze_of,
+    in_citation,
+    is_cjk,
     is_prose,
-    sentence_at,
+    long_enough,
+    part_of_name,
+    part_of_range,
     trimmed,
+    trivial,
 )
 
 
@@ -22,22 +30,34 @@ def find_numbers(page: PageView) -> list[Candidate]:
         if block.role not in (BlockRole.PARAGRAPH, BlockRole.LIST_ITEM, BlockRole.CAPTION):
             continue
         if (
-            len(block.text.split()) < 6
+            not long_enough(block.text)
             or KEY_VALUE.match(block.text.strip())
             or not is_prose(block.text)
+            or page.cites(block)
         ):
             continue
-        for match in NUMBER.finditer(block.text):
-            if REFERENCE.search(block.text[: match.start()]):
-                continue  # "[31]": a citation or a page reference, not a fact
+        numbers = CJK_NUMBER if is_cjk(block.text) else NUMBER
+        for match in numbers.finditer(block.text):
+            if REFERENCE.search(page.lead_in(block) + block.text[: match.start()]):
+                continue  # "[31]", "14 CFR 11.43": a citation or a reference, not a fact
+            if CJK_REFERENCE_AFTER.match(block.text[match.end() :]) or CJK_REFERENCE_BEFORE.search(
+                block.text[: match.start()]
+            ):
+                continue  # "1.4절을 참고하라", "表 3": a section, page or table it points to
             if block.text[match.end() : match.end() + 1] == "-":
                 continue  # "64-bit", "64-" broken at the line's end: part of a word
+            if in_citation(block.text, match.start(), match.end()):
+                continue  # "(Smith, 2010)": the year of a reference, not of a fact
+            if part_of_range(block.text, match.start(), match.end()):
+                continue  # "20–25": blanking one end leaves a range half asked
+            if part_of_name(block.text, match.start(), match.end()):
+                continue  # "MAX–8", "14 CFR": a name's part, not a quantity
             answer = trimmed(match.group())
+            if trivial(answer):
+                continue
             cloze = cloze_of(page, block, match.start(), match.end())
             if cloze and answer:
-                quote = sentence_at(block.text, match.start())
-                see = f'The sentence {page.where(block)} reads "{quote}".'
-                found.append(Candidate("number", cloze, answer, block, see))
+                found.append(Candidate("number", {"cloze": cloze}, answer, block))
                 break
     return found
 
@@ -52,4 +72,5 @@ NUMBERS = QuestionKind(
             'Fill in the blank from image {n}: "{cloze}"',
         )
     },
+    cloze=True,
 )

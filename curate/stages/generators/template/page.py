@@ -9,7 +9,14 @@ from dataclasses import dataclass, replace
 from curate.core.text import normalize
 from curate.document.layout import is_content, tables_of
 from curate.schemas import BlockRole, TextBlock
-from curate.stages.generators.template.rules import CONTINUES, STOP
+from curate.stages.generators.template.rules import (
+    CONTINUES,
+    PLACEHOLDER,
+    REFERENCE_ENTRY,
+    REFERENCE_HEADINGS,
+    STOP,
+    is_cjk,
+)
 
 _GENERIC_HEADINGS = {
     "contents",
@@ -29,14 +36,20 @@ _GENERIC_HEADINGS = {
 @dataclass
 class Candidate:
     """What a question kind found on a page: its kind (a key of the QuestionKind's `asks`),
-    what the question names (`{subject}` in a phrasing), the answer as printed, the line it is
-    read from, and what the self-explain turn says about it."""
+    what the question names (the fields of its phrasing), the answer, the line it is read from,
+    and the follow-up's answer: what the fact means or how it is worked out. A candidate with
+    nothing to say beyond where its answer sits gets no follow-up (`explain` None).
+
+    An answer is copied from the page, verbatim, unless `worked_out`: then it is computed from
+    the `figures` it names (a difference, a count), each of which is on the page."""
 
     kind: str
-    subject: str  # what the question names: a label, a column, a cloze, a row and column
+    fields: dict[str, str]  # what the question names: a label, a column, a cloze, a row
     answer: str
     evidence: TextBlock  # the line the answer is read from
-    explain: str  # what a reader sees there, for the self-explain turn
+    explain: str | None = None
+    worked_out: bool = False
+    figures: tuple[str, ...] = ()
 
 
 def names_a_section(text: str) -> bool:
@@ -63,6 +76,8 @@ def _wraps(line: TextBlock, below: TextBlock) -> bool:
     """The line below carries the same heading on: same role and size, right under it, in
     the same column."""
     height = below.bbox[3] - below.bbox[1]
+    if re.match(r"\d+(\.\d+)+\.?\s", below.text):
+        return False  # "7.1.2.1 STREEBOG512" opens a heading of its own
     return (
         line.role == below.role
         and 0 <= below.bbox[1] - line.bbox[3] < 1.2 * height
@@ -97,9 +112,10 @@ class PageView:
         self.blocks, self.height, self.n = blocks, height, n
         self.text = "\n".join(b.text for b in blocks)
         self.norm = normalize(self.text)
-        self.content = [b for b in blocks if is_content(b)]
+        self.content = [b for b in blocks if is_content(b) and not PLACEHOLDER.search(b.text)]
         self.headings = self._headings()
         self.tables = [t for t in tables_of(blocks) if t.rows >= 2 and t.columns >= 2]
+        self.references = self._references()
 
     def _headings(self) -> list[TextBlock]:
         """Title and heading lines, a heading wrapped over several lines joined into one; not
@@ -129,6 +145,25 @@ class PageView:
             last_line[into] = block
         return [h for h in found if names_a_section(h.text)]
 
+    def _references(self) -> set[int]:
+        """The lines of a reference list: under a "References" heading, or all of a page whose
+        lines mostly open like entries ("Zeileis A, Hornik K (2007)."), since a list goes on
+        over pages with no heading of its own."""
+        entries = sum(bool(REFERENCE_ENTRY.match(b.text)) for b in self.content)
+        if self.content and entries >= 0.4 * len(self.content):
+            return {id(b) for b in self.blocks}
+        found, inside = set(), False
+        for block in self.blocks:
+            if block.role in (BlockRole.TITLE, BlockRole.HEADING):
+                inside = bool(REFERENCE_HEADINGS.match(block.text.strip()))
+            elif inside or REFERENCE_ENTRY.match(block.text):
+                found.add(id(block))
+        return found
+
+    def cites(self, block: TextBlock) -> bool:
+        """The line belongs to a reference list: its years and titles are no facts to ask."""
+        return id(block) in self.references
+
     def continues(self, block: TextBlock) -> bool:
         """The line carries on a sentence from the line before it: it starts in lower case
         after no stop, or that line ends on a word no sentence ends with ("Alice and")."""
@@ -140,6 +175,29 @@ class PageView:
             return True
         ends = before and before[-1].endswith((".", ":", ";", "!", "?"))
         return block.text[:1].islower() and not ends
+
+    def runs_on(self, block: TextBlock) -> bool:
+        """The next line carries the line's sentence on ("DATES: The FAA must receive comments"
+        / "on this proposed AD by ..."): the line alone is cut short."""
+        index = next((i for i, b in enumerate(self.blocks) if b is block), -1)
+        if index < 0 or index + 1 >= len(self.blocks):
+            return False
+        after, text = self.blocks[index + 1], block.text.rstrip()
+        if text.endswith((".", "!", "?", ";", ":", "。", "！", "？", "」", "）")):
+            return False
+        if is_cjk(text):  # no capitals tell a new sentence: a line that stops short goes on
+            gap = after.bbox[1] - block.bbox[3]
+            return after.role == block.role and gap < block.bbox[3] - block.bbox[1]
+        return self.continues(after)
+
+    def lead_in(self, block: TextBlock) -> str:
+        """The line before, when the line carries on its sentence ("... found in 14 CFR" /
+        "11.43 and 11.45, by any ..."): what a reference's words may stand on."""
+        index = next((i for i, b in enumerate(self.blocks) if b is block), 0)
+        if index == 0:
+            return ""
+        before = self.blocks[index - 1].text.rstrip()
+        return "" if before.endswith((".", "!", "?", ";", ":")) else before + " "
 
     def hyphen_before(self, block: TextBlock) -> bool:
         """The line starts with the tail of a word broken on the line before."""

@@ -13,7 +13,41 @@ if TYPE_CHECKING:  # the page view uses these rules too
     from curate.stages.generators.template.page import PageView
 
 # a label starts with a letter: not a footnote marker ("¹Corresponding author. Email: ...")
-KEY_VALUE = re.compile(r"^(?P<key>[^\W\d_¹²³⁰⁴-⁹][\w ()/&'’.-]{0,40}?)\s*:\s+(?P<value>\S.{0,90})$")
+KEY_VALUE = re.compile(
+    r"^(?P<key>[^\W\d_¹²³⁰⁴-⁹][\w ()/&'’.-]{0,40}?)\s*(?::\s+|：\s*)(?P<value>\S.{0,90})$"
+)
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# what opens a Japanese or Korean clause's continuation, never a label
+_PARTICLE = re.compile(r"^[のはがをにでともへや、。]|^(그리고|하지만|또는)")
+
+
+def is_cjk(text: str) -> bool:
+    """Mostly Chinese, Japanese or Korean: words run on without spaces."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(bool(CJK.match(ch)) for ch in letters) >= 0.5 * len(letters)
+
+
+def unspaced(text: str) -> bool:
+    """Chinese or Japanese: words run on without spaces. (Korean, mostly Hangul, puts spaces
+    between its words, and blanks are cut at them like English.)"""
+    letters = [ch for ch in text if ch.isalpha()]
+    hangul = sum("\uac00" <= ch <= "\ud7af" for ch in letters)
+    return is_cjk(text) and hangul < 0.5 * len(letters)
+
+
+# what a number in CJK text refers to, not states: "1.4절" (section), "5장" (chapter),
+# "12쪽"/"ページ"/"页" (page), "表 3", "그림 2", "第3章"
+CJK_REFERENCE_AFTER = re.compile(r"^\s*(절|장|쪽|페이지|항|章|節|节|页|頁|ページ|行目)")
+CJK_REFERENCE_BEFORE = re.compile(r"(표|그림|図|表|图|第|式|식|부록|付録|附录)\s*$")
+
+
+def cjk_label(key: str) -> bool:
+    """A CJK label is a few characters ("価格", "발행일"), not a clause cut at a colon, nor
+    one character broken off the line above ("さ")."""
+    size = len(key.replace(" ", ""))
+    return 2 <= size <= 12 and not _PARTICLE.match(key)
+
+
 NOT_A_KEY = re.compile(
     r"^(https?|ftp|mailto|file|chapter|section|part|page|figure|table|note|see)\b", re.I
 )
@@ -26,20 +60,35 @@ TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 ADDRESS = re.compile(r"::|\b[0-9a-f]{1,4}(:[0-9a-f]{1,4}){2,}\b", re.I)
 # a number on its own: not part of a version ("1.0.8"), a time ("10:30"), a code ("U+0030",
 # "RFC-3066"), a word, a formula ("gK−1"), a footnote marker ("Chi Wang*1") or "§6.1"
-NUMBER = re.compile(r"(?<![\w.,+:−*†‡§-])\d[\d,]*(?:\.\d+)?%?(?![\w]|[.:]\d|-\w)")
+NUMBER = re.compile(
+    r"(?<![\w.,+:−*†‡§⁰¹²³⁴⁵⁶⁷⁸⁹-])\d(?:\d|,(?=\d))*(?:\.\d+)?%?(?![\w⁰¹²³⁴⁵⁶⁷⁸⁹]|[.:]\d|-\w)"
+)
+# the same in text written without spaces, where a number stands right against its words
+CJK_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.,+:−*†‡§⁰¹²³⁴⁵⁶⁷⁸⁹-])\d(?:\d|,(?=\d))*(?:\.\d+)?%?"
+    r"(?![A-Za-z0-9_⁰¹²³⁴⁵⁶⁷⁸⁹]|[.:]\d|-\w)"
+)
 # what stands before a number that only points elsewhere: "[31]", "(12)", "page 67",
 # "Section 7.5", "Fig. 8", "listing 5", "et al., 2009", and the rest of a list: "Figs. 7 and 8"
 REFERENCE = re.compile(
     r"([\[(]|\b(pages?|p\.|pp\.|sections?|sec\.|chapters?|figures?|figs?\.|tables?|listings?|"
     r"equations?|eqs?\.|appendix|appendices|refs?\.|et al\.,?|see|examples?|definitions?|"
-    r"theorems?|lemmas?|propositions?|steps?|exemple|tableau|équation|théorème|définition|lemme|"
-    r"abbildung|tabelle|kapitel|seite|beispiel))(\s*[\w.]+\s*(,|\band\b|&|\bor\b|\bto\b|–))*\s*$",
+    r"theorems?|lemmas?|propositions?|corollar(y|ies)|properties|property|remarks?|algorithms?|"
+    r"steps?|exemple|tableau|équation|théorème|définition|lemme|propriétés?|corollaires?|"
+    r"abbildung|tabelle|kapitel|seite|beispiel|rfc|pkcs\s*#?|iso|fips|ieee|ecma|versions?|"
+    r"releases?|cfr|u\.s\.c\.|"
+    r"#|no\.|nos\.))(\s*[\w.]+\s*(,|\band\b|&|\bor\b|\bto\b|–|"
+    r"\bthrough\b))*\s*$",
     re.IGNORECASE,
 )
 # an identifier or an acronym standing free (not an option "-fkvsVL", a tag "<eq>"); a long
 # word only where a page offers nothing better
 TERM = re.compile(
     r"(?<![\w<\[/:-])(?:[A-Za-z]+_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}\w*|[A-Z][a-z]+[A-Z]\w*)(?![\w>\]/:-])"
+)
+CJK_TERM = re.compile(
+    r"(?<![A-Za-z0-9_<\[/:-])(?:[A-Za-z]+_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}[A-Za-z0-9]*|"
+    r"[A-Z][a-z]+[A-Z]\w*)(?![A-Za-z0-9_>\]/:-])"
 )
 LONG_WORD = re.compile(r"(?<![\w<\[/:-])[A-Za-z]{10,}(?![\w>\]/:-])")
 STOP = frozenset(
@@ -51,6 +100,91 @@ CONTINUES = frozenset("unless except where when which that than but nor so becau
 # minus sign, which prose does not use
 MATH = re.compile(r"[=∈∉≤≥≠·×÷∑∏√∫±→←⊕⊗∀∃−]")
 BULLET_MARK = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–—*-]\s*")
+
+
+# an entry of a reference list: "Therneau TM (2020). survival: ...", "Zeileis, A. and ...",
+# "[12] ..."; its years and titles are no facts of the page
+REFERENCE_ENTRY = re.compile(
+    r"^(\[\d+\]|[A-Z][\w'’-]+,? (?:[A-Z]{1,2}\.?,? ?){1,3}(?:\(\d{4}\)|,|and\b|&)|"
+    r"[A-Z][\w'’-]+ [A-Z]{1,2} \(\d{4}\))"
+)
+REFERENCE_HEADINGS = re.compile(
+    r"^(\d+(\.\d+)*\.?\s*)?(references|bibliography|literature|literatur|bibliographie|"
+    r"références|works cited|参考文献|참고\s*문헌)\s*$",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(1[5-9]|20)\d\d")
+
+
+def in_citation(text: str, start: int, end: int) -> bool:
+    """The number at [start:end] is a year a citation gives: inside brackets ("(Smith,
+    2010)", "Vissel 2010)"), after an author's name and a comma ("Kacprzyk, 2007"), or after
+    "et al." ("Bernstein et al. in 2011")."""
+    if not _YEAR.fullmatch(text[start:end].rstrip(",.;")):
+        return False
+    before, after = text[:start], text[end:]
+    opened = before.rfind("(") > before.rfind(")")
+    return (
+        opened
+        or after.lstrip()[:1] in (")", "]", ";")
+        or bool(re.search(r"[A-Z][\w'’-]+,?\s*(et al\.?,?\s*)?$", before))
+        or bool(re.search(r"\bet al\.?,?\s*(in\s*)?$", before))
+    )
+
+
+# text a template or an author left to be replaced: never a fact of the page
+PLACEHOLDER = re.compile(
+    r"lorem ipsum|\bclick to (add|edit)\b|\b(sub)?topic \d+ of (sub)?topic \d+\b|"
+    r"\b(your|insert|add) (text|title|subtitle|content) here\b|^\s*text here\s*$",
+    re.IGNORECASE,
+)
+
+
+_STREET = re.compile(
+    r"\s+(?:[A-Z][\w.]+\s+){1,3}(Street|St\.|Avenue|Ave\.|Road|Rd\.|Boulevard|Blvd\.|Lane|"
+    r"Drive|Way|Place|Square|Suite|Floor)\b"
+)
+
+
+def part_of_range(text: str, start: int, end: int) -> bool:
+    """The number is one end of a range or a fraction ("20–25", "1/4", "between 1.5 and 2",
+    "7 and 14, respectively"), a term of a formula ("3.4 +b1"), a label in brackets
+    ("(stratégie 2)") or a street number ("51 Franklin Street"): blanked alone, it asks half a
+    fact, or none."""
+    before, after = text[:start], text[end:]
+    return bool(
+        re.match(r"\s*[–—-]\s*\d", after)
+        or re.match(r"\s*(and|or|to)\s+[-+]?\d", after)
+        or re.search(r"\d\s+(and|or|to)\s*$", before)
+        or re.match(r"\s*[+*=×÷^]", after)  # "3.4 +b1": a formula
+        or re.search(r"[+*=×÷^]\s*$", before)
+        or re.search(r"\d\s*[–—-]\s*$", before)
+        or re.search(r"/\s*$", before)
+        or re.match(r"\s*/", after)
+        or (re.match(r"\s*\)", after) and re.search(r"\(\s*\w+\s*$", before))
+        or re.match(_STREET, after)
+    )
+
+
+def part_of_name(text: str, start: int, end: int) -> bool:
+    """The number is part of a name: joined to a word by a dash ("737 MAX–8", "COVID-19"),
+    the title number of a legal citation ("14 CFR 25.1707", "49 U.S.C. 106"), or a journal's
+    volume ("Probability, 2 (4), 1–21")."""
+    return bool(
+        re.search(r"[A-Za-z][–—-]\s*$", text[:start])
+        or re.match(r"\s*(CFR|U\.\s?S\.\s?C\.)", text[end:])
+        or re.match(r"\s*\(\d+\)[,:]", text[end:])
+    )
+
+
+# TeX's logos set letters raised and lowered ("LaTeX", "ArabTeX", "TeXShop"), and the text
+# layer reads them flat, as capitals: "LATEX", "ArabTEX", "TEXShop" are not what a reader sees
+FLAT_LOGO = re.compile(r"(?<![A-Z])(?:LA)?TEX(?![A-Z])|TEX(?=[A-Z][a-z])")
+
+
+def trivial(answer: str) -> bool:
+    """A blank any reader fills without the page: 0 or 1 (a return value, a flag)."""
+    return answer.strip() in ("0", "1")
 
 
 def trimmed(answer: str) -> str:
@@ -68,13 +202,46 @@ def numeric_value(text: str) -> float | None:
         return None
 
 
+_CJK_SENTENCE_END = re.compile(r"[。！？!?]")
+
+
+def cjk_cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | None:
+    """`cloze_of` for text without spaces between words: up to 12 characters before the blank
+    and 6 after it, within its sentence; None when the blank fits more than one place."""
+    before = block.text[max(0, start - 12) : start]
+    after = block.text[end : end + 6]
+    # never cut a Latin word ("retch" of "\stretch"): the blank's context starts after it
+    if start - 12 > 0 and re.match(r"[A-Za-z0-9]", block.text[start - 13]):
+        before = re.sub(r"^[A-Za-z0-9_\\]+", "", before)
+    if re.match(r"[A-Za-z0-9]", block.text[end + 6 : end + 7]):
+        after = re.sub(r"[A-Za-z0-9_\\]+$", "", after)
+    ends = list(_CJK_SENTENCE_END.finditer(before))
+    if ends:
+        before = before[ends[-1].end() :]
+    cut = _CJK_SENTENCE_END.search(after)
+    if cut:
+        after = after[: cut.end()]
+    if len(before.strip()) < 4:
+        return None
+    pattern = re.escape(normalize(before)) + r"\s*\S+?\s*" + re.escape(normalize(after))
+    if len(re.findall(pattern, page.norm)) != 1:
+        return None
+    return f"{before.strip()} ___ {after.strip()}".strip()
+
+
 def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | None:
     """The line with [start:end] blanked, cut to a few words either side; None when the blank
     could be filled in at more than one place on the page (an ambiguous cloze)."""
+    if unspaced(block.text):
+        return cjk_cloze_of(page, block, start, end)
     words_before = block.text[:start].split()
     if words_before and page.hyphen_before(block):
         words_before = words_before[1:]  # "nitions" is the tail of "défi-" on the line above
     before, after = within_sentence(words_before[-6:], block.text[end:].split()[:3])
+    while before and not any(ch.isalnum() for ch in before[0]):
+        before = before[1:]  # ". Windows" after a list's number: no stray mark opens the quote
+    if len(after) > 1 and after[-1].endswith("-"):
+        after = after[:-1]  # "im-", a word broken at the line's end
     if len(before) < 2 or block.text[:start].rstrip()[-1:] in "\"“'‘":
         return None  # a quoted word: the blank would sit inside the quotation marks
     pattern = re.escape(normalize(" ".join(before))) + r"\s*\S+"
@@ -82,7 +249,13 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
         pattern += r"\s*" + re.escape(normalize(" ".join(after)))
     if len(re.findall(pattern, page.norm)) != 1:
         return None
-    cloze = " ".join(before) + " ___" + (" " + " ".join(after) if after else "")
+    rest = " ".join(after)
+    cloze = (
+        " ".join(before)
+        + " ___"
+        + ("" if rest[:1] in ("", ",", ";", ":", ".", ")") else " ")
+        + rest
+    )
     if URL.search(cloze):
         return None  # a piece of an address ("http ://www.univ-tours.fr/˜ ___") is no fact
     return BULLET_MARK.sub("", cloze)
@@ -113,6 +286,12 @@ def ends_sentence(word: str) -> bool:
         and stem.lower() not in ABBREVIATIONS
         and not re.fullmatch(r"(\w\.)+\w?", stem)
     )
+
+
+def long_enough(text: str, words: int = 6) -> bool:
+    """A sentence long enough to cut a blank from: `words` words, three CJK characters
+    counting as one (text written without spaces between words)."""
+    return len(text.split()) + len(CJK.findall(text)) // 3 >= words
 
 
 def is_prose(text: str) -> bool:

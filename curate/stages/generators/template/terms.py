@@ -8,28 +8,39 @@ import re
 from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
-from curate.stages.generators.template.rules import LONG_WORD, TERM, cloze_of, is_prose, sentence_at
+from curate.stages.generators.template.rules import (
+    CJK_TERM,
+    LONG_WORD,
+    TERM,
+    cloze_of,
+    is_cjk,
+    is_prose,
+    long_enough,
+)
 
 
 def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -> list[Candidate]:
     """A distinctive term (an identifier, an acronym) in a sentence, blanked."""
     found = []
     for block in page.content:
-        if (
-            block.role not in (BlockRole.PARAGRAPH, BlockRole.LIST_ITEM)
-            or len(block.text.split()) < 6
+        if block.role not in (BlockRole.PARAGRAPH, BlockRole.LIST_ITEM) or not long_enough(
+            block.text
         ):
             continue
-        if not is_prose(block.text):
-            continue  # code or a formula: no blank to fill in
-        for match in pattern.finditer(block.text):
+        if not is_prose(block.text) or page.cites(block):
+            continue  # code, a formula, a reference: no blank to fill in
+        if pattern is TERM and is_cjk(block.text):
+            pattern_here = CJK_TERM  # "Non-Maintainer Upload (NMU) と判別される"
+        else:
+            pattern_here = pattern
+        for match in pattern_here.finditer(block.text):
             if match.start() == 0 or not page.unique(match.group()):
                 continue
+            if block.text[match.end() :].lstrip().startswith("("):
+                continue  # "struc_foo(), ___(), and ...": one of a list of function names
             cloze = cloze_of(page, block, match.start(), match.end())
             if cloze:
-                quote = sentence_at(block.text, match.start())
-                see = f'The sentence {page.where(block)} reads "{quote}".'
-                found.append(Candidate(kind, cloze, match.group(), block, see))
+                found.append(Candidate(kind, {"cloze": cloze}, match.group(), block))
                 break
     return found
 
@@ -48,6 +59,7 @@ TERMS = QuestionKind(
             'On image {n}, what term is missing from "{cloze}"?',
         )
     },
+    cloze=True,
 )
 LONG_WORDS = QuestionKind(
     "long word of a sentence",
@@ -59,4 +71,5 @@ LONG_WORDS = QuestionKind(
         )
     },
     last_resort=True,
+    cloze=True,
 )

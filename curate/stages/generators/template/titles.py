@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
-from curate.stages.generators.template.page import Candidate, PageView, is_label, position_on
+from curate.stages.generators.template.page import Candidate, PageView, is_label
 
 
 def find_titles(page: PageView) -> list[Candidate]:
@@ -13,15 +13,9 @@ def find_titles(page: PageView) -> list[Candidate]:
     top = page.headings[0]
     if is_label(top.text):
         return []
-    where = position_on(top, page.height)
-    if top.role == BlockRole.TITLE:
-        see = f"It is the title, set in large type {where} of image {page.n}."
-        kind = "title" if (top.bbox[1] + top.bbox[3]) / 2 < page.height / 3 else "heading"
-        return [Candidate(kind, "", top.text, top, see)]
-    below = any(b.bbox[1] >= top.bbox[3] - 1 for b in page.content if b is not top)
-    introduces = ", above the text it introduces" if below else ""
-    see = f"It is the first heading of image {page.n}, {where}{introduces}."
-    return [Candidate("heading", "", top.text, top, see)]
+    top_third = (top.bbox[1] + top.bbox[3]) / 2 < page.height / 3
+    kind = "title" if top.role == BlockRole.TITLE and top_third else "heading"
+    return [Candidate(kind, {}, top.text, top)]  # a read-out: nothing to explain
 
 
 TITLES = QuestionKind(
@@ -39,4 +33,5 @@ TITLES = QuestionKind(
             "What heading opens the text of image {n}?",
         ),
     },
+    read_out=True,
 )

@@ -2,18 +2,21 @@
 
 What the text layer says is not always what the page shows: text an opaque box hides, an
 underscore TeX draws as a rule, accents set apart from their letters, the rupee sign in an old
-font, a bullet set as a line of its own. Each is read here as a reader sees it.
+font, a bullet set as a line of its own, a footnote mark set small and raised, Korean words
+set apart by a gap instead of a space character. Each is read here as a reader sees it.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 
 from curate.stages.sources.mupdf import pymupdf
+from curate.stages.sources.pdf.tables import has_rules, ruled_cells
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Line:
     mono: float  # share of characters in a monospaced font
     horizontal: bool  # runs left to right on the rendered page
     faint: bool  # a light colour (watermarks are often pale)
+    cell: tuple[int, int, int] | None = None  # (table, row, column) in a ruled table
 
 
 _MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
@@ -99,11 +103,31 @@ class UnderscoreRules:
 
 
 def _line_text(spans: list[dict], rules: UnderscoreRules) -> str:
-    parts = [
-        "_" if rules.rules and not s["text"].strip() and rules.under(s) else _span_text(s)
-        for s in spans
-    ]
+    parts: list[str] = []
+    largest = max((s["size"] for s in spans if s["text"].strip()), default=0)
+    for span in spans:
+        if rules.rules and not span["text"].strip() and rules.under(span):
+            parts.append("_")
+        elif _raised(span, largest):
+            while parts and not parts[-1].strip():
+                parts.pop()  # "laws¹⁰", not "laws 10": the mark stands against its word
+            if parts:
+                parts[-1] = parts[-1].rstrip()
+            parts.append(span["text"].strip().translate(_SUPERSCRIPT))
+        else:
+            parts.append(_span_text(span))
     return _ACCENTED.sub(_compose, " ".join("".join(parts).split()))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _raised(span: dict, largest: float) -> bool:
+    """Digits the font sets smaller and raised: a footnote mark or an exponent, written as
+    superscript digits ("laws¹⁰ associated", "10⁶"), so that no question reads "laws 10"
+    as a quantity."""
+    text = span["text"].strip()
+    return bool(span["flags"] & 1) and text.isdigit() and span["size"] < 0.85 * largest
 
 
 # TeX's old fonts set an accent as a glyph of its own before the letter, and the text layer
@@ -143,6 +167,8 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
     rotate = page.rotation_matrix
     lines = []
     content = page.get_text("dict", flags=TEXT_FLAGS, sort=True)
+    if any(_HANGUL.search(s["text"]) for s in _spans(content)):
+        content = _spaced(page.get_text("rawdict", flags=TEXT_FLAGS, sort=True))
     drawings = page.get_drawings()
     hidden = covered_text(page, drawings)
     rules = UnderscoreRules(drawings)
@@ -186,7 +212,48 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
                     faint=min((colour >> 16) & 255, (colour >> 8) & 255, colour & 255) >= 0xB0,
                 )
             )
-    return _with_bullets(lines)
+    lines = _with_bullets(lines)
+    if has_rules(drawings):
+        for index, cell in ruled_cells(page, [(line.text, line.bbox) for line in lines]).items():
+            lines[index] = replace(lines[index], cell=cell)
+    return lines
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+WORD_GAP = 0.15  # of the font size: a gap between two glyphs that reads as a space
+
+
+def _spans(content: dict):
+    for block in content["blocks"]:
+        for line in block.get("lines", []):
+            yield from line["spans"]
+
+
+def _spaced(content: dict) -> dict:
+    """A page's characters (rawdict) as spans of text, with a space where a Korean word ends
+    in a gap: Korean TeX sets word spaces as gaps with no space glyph, and the text layer read
+    "텍스트와언어의구조" for "텍스트와 언어의 구조". Chinese and Japanese use no word spaces,
+    so only a gap beside a Hangul syllable counts, and only one wider than the line's usual
+    gap (a heading set letter-spaced, "서  문", stays one word)."""
+    for block in content["blocks"]:
+        for line in block.get("lines", []):
+            chars = [c for span in line["spans"] for c in span["chars"]]
+            gaps = sorted(b["bbox"][0] - a["bbox"][2] for a, b in itertools.pairwise(chars))
+            usual = gaps[len(gaps) // 2] if gaps else 0.0
+            last = None  # the line's previous character
+            for span in line["spans"]:
+                text = []
+                for char in span["chars"]:
+                    if last is not None and " " not in (last["c"], char["c"]):
+                        gap = char["bbox"][0] - last["bbox"][2]
+                        hangul = _HANGUL.match(last["c"]) or _HANGUL.match(char["c"])
+                        wide = WORD_GAP * span["size"]
+                        if hangul and gap > wide and gap > usual + wide:
+                            text.append(" ")
+                    text.append(char["c"])
+                    last = char
+                span["text"] = "".join(text)
+    return content
 
 
 _BULLET_ONLY = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–-]$")

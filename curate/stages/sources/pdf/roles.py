@@ -123,6 +123,8 @@ def line_roles(
         words = len(text.split())
         if not line.horizontal or (line.faint and body and line.size >= 1.4 * body):
             role = BlockRole.WATERMARK
+        elif line.cell is not None:
+            role = BlockRole.TABLE_CELL  # a cell of a ruled table (pdf/tables.py)
         elif any(
             x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1 for x0, y0, x1, y1 in hints.figures
         ):
@@ -148,7 +150,8 @@ def line_roles(
             role = BlockRole.TITLE if big and centre[1] < page_height / 3 else BlockRole.HEADING
         else:
             role = BlockRole.PARAGRAPH
-        marked.append(replace(block, role=role))
+        cell = line.cell if role == BlockRole.TABLE_CELL else None
+        marked.append(replace(block, role=role, cell=cell))
     marked = _call_outs(lines, marked)
     if not title:  # a deck's title comes from its slide, with no front matter under it
         marked = _front_matter(lines, marked)
@@ -167,7 +170,8 @@ def line_roles(
     tables += grid_tables(
         visual_rows([b for b in plain if not any(b in cells for cells in in_hinted)])
     )
-    return with_cells(marked, tables)
+    ruled = 1 + max((b.cell[0] for b in marked if b.cell is not None), default=-1)
+    return with_cells(marked, tables, first=ruled)
 
 
 def _stands_alone(block: TextBlock, row: list[TextBlock]) -> bool:
