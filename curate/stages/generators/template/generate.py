@@ -193,7 +193,10 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
     """The sample with template QA and its conversation (no QA at all when nothing fits).
     Every item passes the checks LLM items pass; one that does not is kept in `rejected_qa`
     with its reason."""
-    rng = random.Random(stable_id(str(options.seed), sample.sample_id))
+    # seeded by what the sample holds, not where its file lives: the same pages give the same
+    # questions on every machine and under every path
+    pages_held = (sample.source_sha256 or sample.sample_id, *(str(i) for i in sample.page_indices))
+    rng = random.Random(stable_id(str(options.seed), *pages_held))
     qa: list[QAItem] = []
     rejected: list[QAItem] = []
     questions: set[str] = set()
