@@ -20,7 +20,7 @@ from curate.outputs.writers.claim import claim_output
 from curate.outputs.writers.manifest import RunReport, read_manifest
 from curate.plan import Inputs, Job, build_plan, names_runner, plan_job, serve
 from curate.runners.local import run_local
-from curate.schemas.reasons import SampleDropReason, ScoreNote
+from curate.schemas.reasons import FailureReason, SampleDropReason, ScoreNote
 from curate.stages.filters.select import FilterSamples
 from curate.stages.sources import SUPPORTED_EXTENSIONS
 
@@ -84,6 +84,7 @@ def run_job(
 def judge(job: Job, manifest: dict[str, Any], counters: dict[str, int]) -> list[str]:
     """Why the job failed, if it did: everything it wrote stays, and each line says what to do.
 
+    - its LLM endpoint stopped answering (samples failed as llm_unavailable);
     - more of its items failed than `run.max_failure_rate`;
     - a metric it scored could not be computed for any sample;
     - it filtered on a metric no sample has a score for.
@@ -91,7 +92,18 @@ def judge(job: Job, manifest: dict[str, Any], counters: dict[str, int]) -> list[
     problems = []
     config = job.config
     rate, most = manifest.get("failure_rate", 0.0), config.run.max_failure_rate
-    if rate > most:
+    unanswered = manifest.get("failures_by_reason", {}).get(FailureReason.LLM_UNAVAILABLE, 0)
+    if unanswered:  # one line that says what to check, in place of the failure rate's
+        llm = config.generator.llm
+        where = llm.base_url or "the embedded SmolLM2 server"
+        problems.append(
+            f"The LLM endpoint {where} did not answer: {unanswered} samples failed as "
+            f"llm_unavailable (see {job.output}/dead_letter/). Check that it is up and serves "
+            f"{llm.model or 'the model'} (GET {where.rstrip('/')}/models lists what it serves), "
+            "or raise llm.first_byte_timeout_s if it is only slow; then run again into the same "
+            "output: finished samples come from the cache."
+        )
+    elif rate > most:
         reasons = ", ".join(f"{k}: {v}" for k, v in manifest.get("failures_by_reason", {}).items())
         problems.append(
             f"{rate:.0%} of the job's items failed ({reasons}), more than --max-failure-rate "

@@ -2,7 +2,9 @@
 errors, refusals of a response_format, and planted bad items.
 
 Scripted behaviours are consumed one per request (429 with Retry-After, 500, a stall past the
-client's timeout, a reply trickled a byte at a time, an HTML page, malformed content). After
+client's timeout, a reply trickled a byte at a time, an HTML page, malformed content, silence
+until the server closes, a reply streamed slowly over a given time). Replies are streamed as
+server-sent events when the request asks for it, the way vLLM and OpenAI send them. After
 that it answers each task with valid JSON built from the prompt: a good item the checks must
 keep, plus planted bad ones they must reject:
 
@@ -151,7 +153,9 @@ class FakeOpenAI:
         self.headers: list[dict] = []
         self.plant: dict = {}  # task -> function(prompt text) -> reply dict
         self.reject_formats: set[str] = set()  # response_format types answered with HTTP 500
+        self.refuse: dict[str, int] = {}  # task -> how many of its requests get HTTP 400
         self.lock = threading.Lock()
+        self.closing = threading.Event()  # ends the handlers that stay silent
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -181,6 +185,13 @@ class FakeOpenAI:
                     )
                     return
                 kind = step[0]
+                with fake.lock:  # requests arrive in any order: refuse by task, not by turn
+                    refused = fake.refuse.get(task_of(body), 0) > 0
+                    if refused:
+                        fake.refuse[task_of(body)] -= 1
+                if refused:
+                    self._send(400, {"error": {"message": "refused for good"}})
+                    return
                 if kind == "status":
                     self._send(
                         step[1],
@@ -190,6 +201,9 @@ class FakeOpenAI:
                     return
                 if kind == "sleep":
                     time.sleep(step[1])
+                if kind == "silent":  # accepts the request, then never answers
+                    fake.closing.wait(600)
+                    return
                 if kind == "html":  # a web server's page where the API was expected
                     page = b"<!doctype html><html><body>Welcome to nginx!</body></html>"
                     self.send_response(200)
@@ -199,6 +213,7 @@ class FakeOpenAI:
                     self.wfile.write(page)
                     return
                 self.trickle = step[1] if kind == "trickle" else 0.0
+                self.over_s = step[1] if kind == "stream_over" else 0.0
                 if kind == "content":
                     content = step[1]
                 else:
@@ -209,6 +224,9 @@ class FakeOpenAI:
                         else default_reply(task, prompt)
                     )
                     content = json.dumps(reply)
+                if body.get("stream"):
+                    self._stream(body, content)
+                    return
                 self._send(
                     200,
                     {
@@ -230,6 +248,50 @@ class FakeOpenAI:
                         },
                     },
                 )
+
+            def _stream(self, body, content):
+                """Server-sent events: the content in pieces (one a second over `stream_over`
+                seconds), the finish, the usage, [DONE]; trickled, a byte at a time."""
+                if self.over_s:  # a piece a second, some of them empty, as tokens trickle in
+                    n = max(1, int(self.over_s))
+                    cuts = [len(content) * i // n for i in range(n + 1)]
+                    pieces = [content[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+                    pause = self.over_s / n
+                else:
+                    pieces, pause = [content], 0.0
+
+                def event(choices, usage=None):
+                    chunk = {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": choices,
+                    }
+                    if usage:
+                        chunk["usage"] = usage
+                    data = f"data: {json.dumps(chunk)}\n\n".encode()
+                    for i in range(0, len(data), 1 if self.trickle else len(data)):
+                        self.wfile.write(data[i : i + 1] if self.trickle else data)
+                        self.wfile.flush()
+                        time.sleep(self.trickle)
+
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for piece in pieces:
+                        delta = {"role": "assistant", "content": piece}
+                        event([{"index": 0, "delta": delta, "finish_reason": None}])
+                        time.sleep(pause)
+                    event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                    if (body.get("stream_options") or {}).get("include_usage"):
+                        usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+                        event([], usage)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up
 
             def _send(self, status, payload, headers=None):
                 data = json.dumps(payload).encode()
@@ -265,5 +327,6 @@ class FakeOpenAI:
         return self
 
     def __exit__(self, *exc):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()

@@ -386,20 +386,47 @@ class LLMOptions(_Options):
         shapes=True,
     )
     max_tokens: int = option(512, gt=0, shapes=True)
+    stream: bool = option(
+        True,
+        description="Stream replies (server-sent events): tokens arrive as they are made, so a "
+        "silent endpoint is told from a slow one within first_byte_timeout_s. Turn off for an "
+        "endpoint that cannot stream; the embedded server never streams.",
+        shapes=False,
+    )
+    first_byte_timeout_s: float = option(
+        30,
+        gt=0,
+        description="Longest silence of a streamed reply: no first byte (or no next one) for "
+        "this long and the attempt times out. A server that accepts requests and never answers "
+        "is given up on in this time, not in timeout_s.",
+        shapes=False,
+    )
     timeout_s: float = option(
         120,
         gt=0,
         description="Total time for one attempt, from connecting to the reply's last byte (a "
-        "server that trickles its reply is cut off too).",
+        "server that trickles its reply is cut off too). Without streaming, the whole reply "
+        "must come within this time, so it is also the wait for the first byte.",
         shapes=False,
     )
-    max_retries: int = option(4, ge=0, le=20, description="On 429, 5xx and timeouts.", shapes=True)
+    max_retries: int = option(
+        4, ge=0, le=20, description="Attempts again on 429, 5xx and connection errors.", shapes=True
+    )
+    timeout_retries: int = option(
+        1,
+        ge=0,
+        le=20,
+        description="Attempts again after a timed-out attempt (a silent endpoint is rarely "
+        "cured by waiting twice as long again).",
+        shapes=False,
+    )
     breaker_failures: int = option(
         5,
         ge=1,
-        description="After this many calls in a row fail to reach an answer (unreachable, HTTP "
-        "errors, timeouts), the endpoint is not called again in this job: the remaining "
-        "samples fail at once as llm_unavailable.",
+        description="After this many failures in a row, the endpoint is not called again in "
+        "this job and the remaining samples fail at once as llm_unavailable: each timed-out or "
+        "unreachable attempt counts, and each call that ended in HTTP errors. Requests in flight "
+        "are abandoned.",
         shapes=False,
     )
     refresh_cache: bool = option(
@@ -411,7 +438,11 @@ class LLMOptions(_Options):
         1, ge=0, le=5, description="Re-asks on unparsable JSON.", shapes=True
     )
     concurrency: int = option(
-        4, ge=1, le=256, description="Requests in flight per worker.", shapes=False
+        4,
+        ge=1,
+        le=256,
+        description="Requests in flight per worker; also the samples generated at once.",
+        shapes=False,
     )
     cache_dir: str | None = option(
         None, description="Request cache; default <output>/llm_cache.", shapes=False

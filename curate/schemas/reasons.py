@@ -62,12 +62,14 @@ class FailureReason(Reason):
     GENERATOR_ERROR = "generator_error", "the generator raised on a sample"
     LLM_ERROR = (
         "llm_error",
-        "the LLM endpoint kept failing (429/5xx/timeouts after retries, 4xx, unreachable)",
+        "the LLM endpoint answered with errors (429/5xx after retries, 4xx) or crashed",
     )
     LLM_UNAVAILABLE = (
         "llm_unavailable",
-        "not sent: the endpoint had failed llm.breaker_failures calls in a row; fix the "
-        "endpoint and re-run (finished samples come from the cache)",
+        "the LLM endpoint did not answer (unreachable, silent past llm.first_byte_timeout_s, "
+        "no whole reply within llm.timeout_s), or the call was not sent because "
+        "llm.breaker_failures attempts failed in a row; fix the endpoint and re-run (finished "
+        "samples come from the cache)",
     )
     LLM_INVALID_OUTPUT = "llm_invalid_output", "no parsable JSON after the bounded retries"
     CONVERSION_FAILED = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -158,26 +159,46 @@ class _Collector:
 class _Generation:
     """The calls and checks for one sample."""
 
-    def __init__(self, sample: SampleRecord, client: LLMClient, options: GeneratorOptions):
+    def __init__(
+        self,
+        sample: SampleRecord,
+        client: LLMClient,
+        options: GeneratorOptions,
+        pool: ThreadPoolExecutor,
+    ):
         self.sample, self.client, self.options, self.llm = sample, client, options, options.llm
+        self.pool = pool  # where calls run; the client bounds the requests in flight
         self.usage = LLMUsage()
         self.out = _Collector()
         self.title = _title(sample)
         self.extractive_errors: list[LLMCallError] = []
         self.threshold = options.fuzzy_threshold
 
-    def ask(self, task: str, schema: dict, see: list[int] = (), **values: object) -> dict:
-        """One task's reply; `see` are the 0-based images its `[[image N]]` marks stand for."""
+    def send(self, task: str, schema: dict, see: list[int] = (), **values: object) -> Future:
+        """One task's call, started now on the sample's pool; `see` are the 0-based images its
+        `[[image N]]` marks stand for. `take` gives its reply."""
         data = [self.sample.images[i].bytes for i in see] if self.llm.vision else None
+        return self.pool.submit(
+            self.client.complete_json,
+            prompt_version(task),
+            render_messages(task, **values),
+            schema,
+            data,
+        )
+
+    def take(self, call: Future) -> dict:
+        """The reply of a call `send` started, its spending counted; raises LLMCallError."""
         try:
-            reply, spent = self.client.complete_json(
-                prompt_version(task), render_messages(task, **values), schema, data
-            )
+            reply, spent = call.result()
         except LLMCallError as err:
             self.usage.add(err.usage)  # failed calls were sent, and are paid for, too
             raise
         self.usage.add(spent)
         return reply
+
+    def ask(self, task: str, schema: dict, see: list[int] = (), **values: object) -> dict:
+        """One task's reply, for a call that depends on earlier replies."""
+        return self.take(self.send(task, schema, see, **values))
 
     def item(
         self, kind: str, task: str, question: str, answer: str, image: int, evidence: str = ""
@@ -191,19 +212,22 @@ class _Generation:
 
     # tasks ---------------------------------------------------------------------------------
 
-    def caption(self, image: int) -> None:
+    def send_caption(self, image: int) -> Future:
+        return self.send(
+            "caption",
+            CAPTION_SCHEMA,
+            [image],
+            title=self.title,
+            context=_context(self.sample, image),
+            text=self.page(image),
+        )
+
+    def caption(self, image: int, call: Future) -> None:
         text = self.sample.image_texts[image]
         context = _context(self.sample, image)
         entry = self.item("caption", "caption", f"Describe image {image + 1} in detail.", "", image)
         try:
-            reply = self.ask(
-                "caption",
-                CAPTION_SCHEMA,
-                [image],
-                title=self.title,
-                context=context,
-                text=self.page(image),
-            )
+            reply = self.take(call)
         except LLMCallError:
             self.out.reject(entry, RejectReason.TASK_FAILED)
             return
@@ -219,15 +243,19 @@ class _Generation:
         elif self.out.is_new(entry):
             self.out.accept(entry)
 
-    def extractive(self, image: int) -> None:
+    def send_extractive(self, image: int) -> Future:
+        count = self.options.max_qa_per_image
+        return self.send(
+            "extractive", extractive_schema(count), [image], title=self.title,
+            context=_context(self.sample, image), text=self.page(image), count=count,
+        )  # fmt: skip
+
+    def extractive(self, image: int, call: Future) -> None:
         """Extractive pairs for one image, each then followed by its self-explain turn."""
         text, count = self.sample.image_texts[image], self.options.max_qa_per_image
         lines = text.splitlines()
         try:
-            reply = self.ask(
-                "extractive", extractive_schema(count), [image], title=self.title,
-                context=_context(self.sample, image), text=self.page(image), count=count,
-            )  # fmt: skip
+            reply = self.take(call)
         except LLMCallError as err:
             self.extractive_errors.append(err)
             self.out.reject(
@@ -335,18 +363,22 @@ class _Generation:
                 found[id(pair)] = entry
         return found
 
-    def cross_image(self) -> None:
+    def send_cross_image(self) -> Future:
         sample, count = self.sample, self.options.cross_image_questions
         share = self.llm.max_text_chars // sample.num_images
         mark = (lambda i: f"[[image {i + 1}]]\n") if self.llm.vision else (lambda i: "")
         shown = "\n\n".join(
             f"Image {i + 1}:\n{mark(i)}{t[:share]}" for i, t in enumerate(sample.image_texts)
         )
+        return self.send(
+            "multi_image", multi_image_schema(count), list(range(sample.num_images)),
+            title=self.title, images=shown, count=count,
+        )  # fmt: skip
+
+    def cross_image(self, call: Future) -> None:
+        sample, count = self.sample, self.options.cross_image_questions
         try:
-            reply = self.ask(
-                "multi_image", multi_image_schema(count), list(range(sample.num_images)),
-                title=self.title, images=shown, count=count,
-            )  # fmt: skip
+            reply = self.take(call)
         except LLMCallError:
             self.out.reject(
                 self.item("cross_image", "multi_image", "", "", -1), RejectReason.TASK_FAILED
@@ -385,17 +417,31 @@ def generate_llm_qa(
 ) -> SampleRecord:
     """The sample with LLM-written, checked QA; raises LLMCallError when no extractive call
     succeeded (a failure row: a re-run asks again, and pays only for what it had not got)."""
-    run = _Generation(sample, client, options)
     tasks = options.llm.tasks
-    for image, text in enumerate(sample.image_texts):
-        if not text.strip():
-            continue
-        if "caption" in tasks:
-            run.caption(image)
-        if "extractive" in tasks and options.max_qa_per_image > 0:
-            run.extractive(image)
-    if "multi_image" in tasks and sample.num_images >= 2 and options.cross_image_questions > 0:
-        run.cross_image()
+    images = [i for i, text in enumerate(sample.image_texts) if text.strip()]
+    captions = "caption" in tasks
+    extractive = "extractive" in tasks and options.max_qa_per_image > 0
+    cross = "multi_image" in tasks and sample.num_images >= 2 and options.cross_image_questions > 0
+    # the calls that depend on no reply are all sent at once (the client bounds how many are in
+    # flight); their replies are judged in the same order as ever, so the output is the same
+    calls = (captions + extractive) * len(images) + cross
+    with ThreadPoolExecutor(max(1, calls), thread_name_prefix="curate-llm-call") as pool:
+        run = _Generation(sample, client, options, pool)
+        first = {}
+        for image in images:
+            if captions:
+                first["caption", image] = run.send_caption(image)
+            if extractive:
+                first["extractive", image] = run.send_extractive(image)
+        if cross:
+            first["cross"] = run.send_cross_image()
+        for image in images:
+            if captions:
+                run.caption(image, first["caption", image])
+            if extractive:
+                run.extractive(image, first["extractive", image])
+        if cross:
+            run.cross_image(first["cross"])
     if run.extractive_errors and not any(q.kind == "extractive" for q in run.out.qa):
         error = run.extractive_errors[0]
         error.usage = run.usage  # the whole sample's spending goes with its failure row
@@ -477,6 +523,7 @@ class LLMGenerator:
                 cache_dir,
                 cache_name=f"embedded:{GGUF_NAME}",
                 server_status=server.status_file,
+                stream=False,  # its streamed replies carry no token counts; crashes are watched
             )
             if server.dead:  # crashed twice: the job's calls failed fast; say why, exit non-zero
                 raise EmbeddedServerError(

@@ -1,7 +1,13 @@
 """Chat calls through the official `openai` client, with an on-disk request cache.
 
-- **Retries.** On 429, 5xx and timeouts: the client's own exponential backoff with jitter,
-  honouring Retry-After, bounded by `max_retries`.
+- **Retries.** Attempts are curate's own (the openai client makes one): on 408, 409, 429, 5xx
+  and connection errors, exponential backoff with jitter honouring Retry-After, up to
+  `max_retries`; a timed-out attempt is tried again `timeout_retries` times.
+- **A dead endpoint ends fast.** Replies are streamed, so a server that accepts a request and
+  stays silent is given up on after `first_byte_timeout_s`, while a slow one that keeps sending
+  gets `timeout_s`. Timed-out and unreachable attempts count toward the circuit breaker one by
+  one; once it trips, calls in flight are abandoned and every later call fails at once as
+  `llm_unavailable`.
 - **Structured output.** `auto` negotiates with the endpoint: it tries `json_schema`, then
   `json_object` with a schema (llama.cpp), then plain `json_object`, then the prompt alone, moving
   down when the endpoint rejects a `response_format`, and keeps what works for the rest of the
@@ -46,7 +52,8 @@ class LLMEndpoint:
 
     `cache_name` is what replies are cached under in place of `base_url` (the embedded server
     gets a new port every run, yet its replies are the same); `server_status` is the embedded
-    server's status file, read to report a crash."""
+    server's status file, read to report a crash. `stream`: ask for streamed replies (the
+    embedded server's carry no token counts, and its crashes are watched instead)."""
 
     base_url: str | None
     model: str
@@ -54,6 +61,7 @@ class LLMEndpoint:
     cache_dir: str | None = None
     cache_name: str | None = None
     server_status: str | None = None
+    stream: bool = True
 
     @classmethod
     def configured(cls, options: LLMOptions, cache_dir: str | None = None) -> LLMEndpoint:
@@ -63,6 +71,7 @@ class LLMEndpoint:
             options.model or "",
             options.structured_output,
             options.cache_dir or cache_dir,
+            stream=options.stream,
         )
 
 
@@ -218,14 +227,15 @@ def _httpx():
 
 
 class _DeadlineTransport:
-    """An httpx transport whose every request has a total deadline, body included.
+    """An httpx transport whose every request has a total deadline, body included, and can
+    be abandoned.
 
     httpx's timeouts are per read, so a server that sends a byte every few seconds never trips
-    them; here the body's reader checks the clock, and a late reply raises ReadTimeout, which the
-    openai client retries like any timeout."""
+    them; here the body's reader checks the clock, and a late reply raises ReadTimeout. A set
+    `abandon` event (the breaker tripped) ends a reply being read at its next chunk."""
 
-    def __init__(self, seconds: float):
-        self.seconds = seconds
+    def __init__(self, seconds: float, abandon: threading.Event):
+        self.seconds, self.abandon = seconds, abandon
         self._inner = _httpx().HTTPTransport()
 
     def handle_request(self, request):
@@ -234,7 +244,7 @@ class _DeadlineTransport:
         httpx = _httpx()
         deadline = time.monotonic() + self.seconds
         response = self._inner.handle_request(request)
-        body = response.stream
+        body, abandon = response.stream, self.abandon
 
         class _Body(httpx.SyncByteStream):
             def __iter__(inner):
@@ -243,6 +253,8 @@ class _DeadlineTransport:
                         raise httpx.ReadTimeout(
                             f"the reply took longer than {self.seconds:g} s", request=request
                         )
+                    if abandon.is_set():
+                        raise httpx.ReadError("abandoned: the breaker tripped", request=request)
                     yield chunk
 
             def close(inner):
@@ -255,6 +267,68 @@ class _DeadlineTransport:
         self._inner.close()
 
 
+class _Timeout(Exception):
+    """An attempt that got no reply, or not all of it, in time."""
+
+
+def _in_thread(work, abandon: threading.Event, poll_s: float = 0.2):
+    """`work()`'s result, waited for on this thread, or `_ABANDONED` once `abandon` is set. The
+    work runs on a daemon thread, so an abandoned request still waiting for its first byte
+    holds up neither the caller nor the process's exit."""
+    from concurrent.futures import Future
+    from concurrent.futures import TimeoutError as Pending
+
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(work())
+        except BaseException as err:  # handed to the waiting thread
+            future.set_exception(err)
+
+    threading.Thread(target=run, daemon=True, name="curate-llm-request").start()
+    while True:
+        try:
+            return future.result(timeout=poll_s)
+        except Pending:
+            if abandon.is_set():
+                return _ABANDONED
+
+
+_ABANDONED = object()
+RETRY_AFTER_LIMIT_S = 60  # a Retry-After up to this is waited for; a longer one is an error
+RETRY_STATUSES = {408, 409, 429}
+
+
+def _backoff_s(retry: int, headers=None) -> float:
+    """The wait before retry number `retry` (0-based): Retry-After when the server asks for at
+    most RETRY_AFTER_LIMIT_S, else 0.5 s doubling to 8 s, less up to a quarter (jitter)."""
+    import random
+
+    asked = (headers or {}).get("retry-after") if headers is not None else None
+    try:
+        seconds = float(asked) if asked is not None else None
+    except ValueError:
+        seconds = None
+    if seconds is not None and 0 < seconds <= RETRY_AFTER_LIMIT_S:
+        return seconds
+    return min(0.5 * 2.0**retry, 8.0) * (1 - 0.25 * random.random())
+
+
+def _should_retry(err) -> bool:
+    """What the openai client would retry: 408, 409, 429 and 5xx, unless the server says not to
+    (x-should-retry) or asks to wait longer than curate will."""
+    headers = err.response.headers
+    if headers.get("x-should-retry") in ("true", "false"):
+        return headers["x-should-retry"] == "true"
+    try:
+        if float(headers.get("retry-after") or 0) > RETRY_AFTER_LIMIT_S:
+            return False
+    except ValueError:
+        pass
+    return err.status_code in RETRY_STATUSES or err.status_code >= 500
+
+
 class _FormatRejected(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -265,7 +339,8 @@ class _FormatRejected(Exception):
 
 
 class LLMClient:
-    """One per worker (created in setup); thread-safe for concurrent requests."""
+    """One per worker (created in setup); thread-safe, with at most `llm.concurrency` requests
+    in flight however many threads call it."""
 
     def __init__(self, options: LLMOptions, endpoint: LLMEndpoint):
         from openai import DefaultHttpxClient, OpenAI
@@ -276,21 +351,27 @@ class LLMClient:
         style = endpoint.structured_output
         self._style = None if style == "auto" else style  # None: still negotiating
         self._lock = threading.Lock()
-        self._attempts = threading.local()  # HTTP requests sent by this thread's current call
         key = (
             options.api_key.get_secret_value()
             if options.api_key
             else os.environ.get(options.api_key_env)
         )
+        httpx = _httpx()
+        if endpoint.stream:  # every read waits at most first_byte_timeout_s
+            quiet = min(options.first_byte_timeout_s, options.timeout_s)
+            timeout = httpx.Timeout(quiet, write=options.timeout_s, pool=options.timeout_s)
+        else:  # the first byte is the whole reply's
+            timeout = httpx.Timeout(options.timeout_s)
+        self._tripped = threading.Event()  # the breaker: set, no call is sent or waited for
+        self._slots = threading.BoundedSemaphore(options.concurrency)
+        self._negotiation = threading.Lock()
         self._client = OpenAI(
             base_url=endpoint.base_url,
             api_key=key or "not-needed",  # local servers ignore it; the client requires one
-            timeout=options.timeout_s,
-            max_retries=options.max_retries,
-            # every attempt is counted, the client's own retries included
+            timeout=timeout,
+            max_retries=0,  # attempts are counted and retried here (_request)
             http_client=DefaultHttpxClient(
-                event_hooks={"request": [self._sent]},
-                transport=_DeadlineTransport(options.timeout_s),
+                transport=_DeadlineTransport(options.timeout_s, self._tripped)
             ),
         )
         self._failures_in_a_row = 0  # the circuit breaker's count, over all threads
@@ -298,9 +379,6 @@ class LLMClient:
         price = options.prices.get(self.model)
         self._price = (price.input, price.output) if price else (0.0, 0.0)
         self.priced = price is not None
-
-    def _sent(self, request) -> None:
-        self._attempts.count = getattr(self._attempts, "count", 0) + 1
 
     @property
     def style(self) -> str | None:
@@ -370,14 +448,7 @@ class LLMClient:
                 raise LLMCallError(
                     FailureReason.LLM_ERROR, crash_report(self.endpoint.server_status)
                 )
-        with self._lock:
-            if self._failures_in_a_row >= self.options.breaker_failures:
-                raise LLMCallError(
-                    FailureReason.LLM_UNAVAILABLE,
-                    f"not sent: {self._failures_in_a_row} calls to {self.endpoint.base_url} failed "
-                    f"in a row (last: {self._last_failure}); fix the endpoint and re-run, "
-                    "finished samples come from the cache",
-                )
+        self._check_breaker()
         usage = LLMUsage()
         try:
             result = self._complete(
@@ -392,24 +463,42 @@ class LLMClient:
         except LLMCallError as err:
             usage.cost_usd = self.cost(usage)
             err.usage = usage
-            if err.reason == FailureReason.LLM_ERROR:  # the endpoint, not its reply, failed
-                with self._lock:
-                    self._failures_in_a_row += 1
-                    self._last_failure = str(err)[:300]
+            if err.reason == FailureReason.LLM_ERROR:  # HTTP errors: the call counts once
+                self._failed(str(err))
             raise
         with self._lock:
             self._failures_in_a_row = 0
         return result
 
+    # the circuit breaker -------------------------------------------------------------------
+
+    def _failed(self, why: str) -> None:
+        """One more failure in a row; the breaker trips at `breaker_failures`."""
+        with self._lock:
+            self._failures_in_a_row += 1
+            self._last_failure = why[:300]
+            if self._failures_in_a_row >= self.options.breaker_failures:
+                self._tripped.set()
+
+    def _check_breaker(self) -> None:
+        if self._tripped.is_set():
+            raise LLMCallError(FailureReason.LLM_UNAVAILABLE, self._breaker_detail())
+
+    def _breaker_detail(self) -> str:
+        return (
+            f"not sent: {self._failures_in_a_row} attempts or calls to {self.endpoint.base_url} "
+            f"failed in a row (last: {self._last_failure}); check that the server is up and "
+            "answering, then re-run: finished samples come from the cache"
+        )
+
     def _complete(self, key, prompt_version, sent, params, schema, usage: LLMUsage, images: int):
         """Ask, parse and check the shape; re-ask on a bad reply; cache what passes."""
         attempt_messages, last, problem = sent, "", ""
         for _ in range(self.options.invalid_output_retries + 1):
-            reply = self._call(
+            last = self._call(
                 attempt_messages, params, prompt_version.replace(".", "_"), schema, usage
             )
             usage.images += images
-            last = reply.choices[0].message.content or "" if reply.choices else ""
             try:
                 data = parse_json_object(last)
                 problem = schema_problem(data, schema) or ""
@@ -437,21 +526,24 @@ class LLMClient:
         )
 
     def _call(self, messages, params, name: str, schema: dict[str, Any], usage: LLMUsage):
-        """One reply, in the negotiated structured-output style (negotiated first if need be)."""
+        """One reply's text, in the negotiated structured-output style (negotiated first if need
+        be)."""
         if self._style is not None:
             return self._request(messages, params, self._style, name, schema, usage)
-        rejected: list[str] = []
-        for style in STYLES:
-            try:
-                reply = self._request(
-                    messages, params, style, name, schema, usage, negotiating=True
-                )
-            except _FormatRejected as err:
-                rejected.append(f"{style}: HTTP {err.status}")
-                continue
-            with self._lock:
-                self._style = self._style or style
-            return reply
+        with self._negotiation:  # one call negotiates; the others then use what it found
+            if self._style is not None:
+                return self._request(messages, params, self._style, name, schema, usage)
+            rejected: list[str] = []
+            for style in STYLES:
+                try:
+                    text = self._request(
+                        messages, params, style, name, schema, usage, negotiating=True
+                    )
+                except _FormatRejected as err:
+                    rejected.append(f"{style}: HTTP {err.status}")
+                    continue
+                self._style = style
+                return text
         raise LLMCallError(
             FailureReason.LLM_ERROR,
             f"the endpoint rejected every structured-output style ({'; '.join(rejected)})",
@@ -459,7 +551,10 @@ class LLMClient:
 
     def _request(
         self, messages, params, style, name, schema, usage: LLMUsage, negotiating: bool = False
-    ):
+    ) -> str:
+        """The reply's text, after as many attempts as the retry budgets allow."""
+        import time
+
         import openai
 
         fmt = response_format(style, name, schema)
@@ -472,42 +567,128 @@ class LLMClient:
                     "content": f"Reply with one JSON object of this schema: {shape}",
                 },
             ]
-        client = self._client.with_options(max_retries=0) if negotiating else self._client
         extra = {"response_format": fmt} if fmt else {}
-        self._attempts.count = 0
-        try:
-            reply = client.chat.completions.create(messages=messages, **params, **extra)
-        except openai.APIStatusError as err:
-            if negotiating and err.status_code in _FORMAT_STATUSES:
-                raise _FormatRejected(err.status_code, err.message) from None
-            raise LLMCallError(
-                FailureReason.LLM_ERROR, _status_detail(err, self.options.max_retries)
-            ) from None
-        except openai.APITimeoutError:
-            raise LLMCallError(
-                FailureReason.LLM_ERROR,
-                f"timed out after {self.options.timeout_s:g} s and {self.options.max_retries} "
-                "retries",
-            ) from None
-        except openai.APIConnectionError as err:
-            raise LLMCallError(FailureReason.LLM_ERROR, self._unreachable(err)) from None
-        finally:
-            usage.requests += self._attempts.count
+        retries = 0 if negotiating else self.options.max_retries
+        errors = timeouts = 0
+        while True:
+            self._check_breaker()
+            usage.requests += 1  # every attempt counts, and may cost
+            try:
+                return self._attempt(messages, {**params, **extra}, usage)
+            except openai.APIStatusError as err:
+                if negotiating and err.status_code in _FORMAT_STATUSES:
+                    raise _FormatRejected(err.status_code, err.message) from None
+                if errors < retries and _should_retry(err):
+                    time.sleep(_backoff_s(errors, err.response.headers))
+                    errors += 1
+                    continue
+                raise LLMCallError(FailureReason.LLM_ERROR, _status_detail(err, errors)) from None
+            except _Timeout as err:
+                self._check_breaker()  # abandoned: the breaker tripped meanwhile
+                self._failed(str(err))
+                if timeouts < self.options.timeout_retries:
+                    timeouts += 1
+                    continue
+                raise LLMCallError(
+                    FailureReason.LLM_UNAVAILABLE, f"{err} ({timeouts + 1} attempt(s))"
+                ) from None
+            except openai.APIConnectionError as err:
+                self._check_breaker()
+                detail = self._unreachable(err)
+                self._failed(detail)
+                if errors < retries:
+                    time.sleep(_backoff_s(errors))
+                    errors += 1
+                    continue
+                raise LLMCallError(FailureReason.LLM_UNAVAILABLE, detail) from None
+            except openai.APIError as err:  # an error event inside a streamed reply
+                raise LLMCallError(
+                    FailureReason.LLM_ERROR, f"the endpoint reported an error: {err}"
+                ) from None
+
+    def _attempt(self, messages, params, usage: LLMUsage) -> str:
+        """One HTTP request, streamed or not; abandoned when the breaker trips meanwhile."""
+        import openai
+
+        httpx = _httpx()
+
+        def send() -> str:
+            with self._slots:  # at most llm.concurrency requests in flight
+                self._check_breaker()  # it may have tripped while this request waited
+                return request()
+
+        def request() -> str:
+            try:
+                if self.endpoint.stream:
+                    return self._streamed(messages, params, usage)
+                return self._whole(
+                    self._client.chat.completions.create(messages=messages, **params), usage
+                )
+            except (openai.APITimeoutError, httpx.TimeoutException) as err:
+                raise _Timeout(self._timeout_detail(err)) from None
+            except httpx.TransportError as err:  # the connection broke while the body was read
+                raise openai.APIConnectionError(request=err.request) from None
+
+        result = _in_thread(send, self._tripped)
+        if result is _ABANDONED:
+            raise LLMCallError(FailureReason.LLM_UNAVAILABLE, self._breaker_detail())
+        return result
+
+    def _timeout_detail(self, err: Exception) -> str:
+        cut_off = "longer than" in str(err.__cause__ or err)  # the total deadline, not silence
+        if self.endpoint.stream and not cut_off:
+            return (
+                f"{self.endpoint.base_url} sent nothing for {self.options.first_byte_timeout_s:g} "
+                "s (llm.first_byte_timeout_s)"
+            )
+        return f"timed out: no complete reply within {self.options.timeout_s:g} s (llm.timeout_s)"
+
+    def _whole(self, reply, usage: LLMUsage) -> str:
+        """The text of a reply that came in one piece."""
+        if isinstance(reply, str):  # the openai client hands back a non-JSON body as text
+            raise LLMCallError(FailureReason.LLM_ERROR, self._not_an_api(reply))
         if getattr(reply, "usage", None):
             usage.prompt_tokens += reply.usage.prompt_tokens or 0
             usage.completion_tokens += reply.usage.completion_tokens or 0
-        if isinstance(reply, str):  # the openai client hands back a non-JSON body as text
-            raise LLMCallError(
-                FailureReason.LLM_ERROR,
-                f"{self.endpoint.base_url} answered with a page, not a chat completion "
-                f"({reply[:120]!r}): is it the API's address (usually ending in /v1)?",
-            )
         if not getattr(reply, "choices", None):
             raise LLMCallError(
                 FailureReason.LLM_INVALID_OUTPUT,
                 f"the endpoint answered without a chat completion: {str(reply)[:200]!r}",
             )
-        return reply
+        return reply.choices[0].message.content or ""
+
+    def _streamed(self, messages, params, usage: LLMUsage) -> str:
+        """The text of a streamed reply, put together from its chunks; an endpoint that answers
+        a stream request in one piece is read as such."""
+        from openai.types.chat import ChatCompletion
+
+        stream = self._client.chat.completions.create(
+            messages=messages, stream=True, stream_options={"include_usage": True}, **params
+        )
+        kind = stream.response.headers.get("content-type", "")
+        if "event-stream" not in kind:
+            body = stream.response.read().decode("utf-8", "replace")
+            stream.close()
+            try:
+                return self._whole(ChatCompletion.model_validate_json(body), usage)
+            except ValueError:
+                raise LLMCallError(FailureReason.LLM_ERROR, self._not_an_api(body)) from None
+        parts: list[str] = []
+        with stream:
+            for chunk in stream:
+                if chunk.usage:
+                    usage.prompt_tokens += chunk.usage.prompt_tokens or 0
+                    usage.completion_tokens += chunk.usage.completion_tokens or 0
+                for choice in chunk.choices or []:
+                    if choice.index == 0 and choice.delta and choice.delta.content:
+                        parts.append(choice.delta.content)
+        return "".join(parts)
+
+    def _not_an_api(self, body: str) -> str:
+        return (
+            f"{self.endpoint.base_url} answered with a page, not a chat completion "
+            f"({body[:120]!r}): is it the API's address (usually ending in /v1)?"
+        )
 
     def _unreachable(self, err: Exception) -> str:
         """Why the endpoint cannot be reached: a crashed local server says so, with its log."""
@@ -519,9 +700,6 @@ class LLMClient:
     def cost(self, usage: LLMUsage) -> float:
         per_input, per_output = self._price
         return (usage.prompt_tokens * per_input + usage.completion_tokens * per_output) / 1e6
-
-
-RETRY_AFTER_LIMIT_S = 60  # the openai client waits as long as Retry-After asks up to this
 
 
 def _status_detail(err, retries: int) -> str:

@@ -54,7 +54,9 @@ def _options(fake, tmp_path=None, **llm) -> GeneratorOptions:
 
 def _client(llm: LLMOptions, cache_dir: str | None = None, style: str | None = None) -> LLMClient:
     """A client for the fake endpoint the options name."""
-    endpoint = LLMEndpoint(llm.base_url, llm.model or "", style or llm.structured_output, cache_dir)
+    endpoint = LLMEndpoint(
+        llm.base_url, llm.model or "", style or llm.structured_output, cache_dir, stream=llm.stream
+    )
     return LLMClient(llm, endpoint)
 
 
@@ -104,7 +106,11 @@ def test_grounded_answers_are_kept_and_planted_errors_rejected_with_reasons(fake
     assert sum(t.content.count("<image>") for t in result.conversations) == 2
     assert result.conversations[0].content == "Describe <image> image 1 in detail."
     usage = result.llm_usage
-    assert fake.tasks() == ["caption", "extractive", "self_explain"] * 2 + ["multi_image"]
+    # the calls that need no reply are sent at once; a follow-up waits for its pairs
+    assert sorted(fake.tasks()) == sorted(
+        ["caption", "extractive", "self_explain"] * 2 + ["multi_image"]
+    )
+    assert set(fake.tasks()[:5]) == {"caption", "extractive", "multi_image"}
     assert usage.requests == len(fake.requests) == 7
     assert (usage.prompt_tokens, usage.completion_tokens) == (700, 140)
 
@@ -242,18 +248,18 @@ def test_verification_pass_rejects_answers_a_second_reading_disagrees_with(fake,
 
 
 def test_a_failed_caption_call_leaves_the_other_tasks_running(fake, sample):
-    fake.script = [("status", 400)]  # the first call, image 1's caption, is refused for good
+    fake.refuse["caption"] = 1  # the first caption call is refused for good
     result = _generate(sample, _options(fake))
     assert result.drop_reason is None
     assert [q.kind for q in result.qa].count("extractive") == 2
     assert [q.kind for q in result.qa].count("caption") == 1
     (failed,) = [q for q in result.rejected_qa if q.reject_reason == RejectReason.TASK_FAILED]
-    assert failed.kind == "caption" and failed.image_index == 0
+    (caption,) = [q for q in result.qa if q.kind == "caption"]
+    assert failed.kind == "caption" and failed.image_index != caption.image_index
 
 
 def test_a_sample_whose_extractive_calls_all_fail_is_a_failure_with_its_usage(fake, sample):
-    fake.plant["extractive"] = lambda prompt: (_ for _ in ()).throw(RuntimeError("closing"))
-    fake.script = [("ok",), ("status", 400), ("ok",), ("status", 400)]
+    fake.refuse["extractive"] = 2
     with pytest.raises(LLMCallError) as err:
         _generate(sample, _options(fake))
     assert err.value.reason == FailureReason.LLM_ERROR
@@ -633,8 +639,74 @@ def test_a_reply_trickled_past_the_deadline_is_cut_off(fake, sample):
     started = time.monotonic()
     with pytest.raises(LLMCallError) as err:
         client.complete_json("t1", [{"role": "user", "content": "hi"}], {"type": "object"})
-    assert time.monotonic() - started < 4
-    assert err.value.reason == FailureReason.LLM_ERROR and "timed out" in str(err.value)
+    assert time.monotonic() - started < 4  # two attempts of 1 s (timeout_retries: 1)
+    assert err.value.reason == FailureReason.LLM_UNAVAILABLE and "timed out" in str(err.value)
+    assert len(fake.requests) == 2
+
+
+def test_a_silent_endpoint_is_given_up_on_at_the_first_byte_deadline(fake):
+    """A server that accepts the request and never answers: each attempt ends after
+    first_byte_timeout_s, not timeout_s; a timed-out call is tried again once, and each
+    timed-out attempt counts toward the breaker."""
+    fake.script = [("silent",)] * 10
+    options = _options(fake, timeout_s=60, first_byte_timeout_s=1, breaker_failures=3)
+    client = _client(options.llm, None, "json_schema")
+    ask = [{"role": "user", "content": "hi"}]
+    started = time.monotonic()
+    with pytest.raises(LLMCallError) as err:
+        client.complete_json("t1", ask, {"type": "object"})
+    assert 2 <= time.monotonic() - started < 4
+    assert err.value.reason == FailureReason.LLM_UNAVAILABLE
+    assert "sent nothing for 1 s" in str(err.value) and err.value.usage.requests == 2
+    with pytest.raises(LLMCallError):  # the third timed-out attempt trips the breaker
+        client.complete_json("t2", ask, {"type": "object"})
+    assert len(fake.requests) == 3
+    with pytest.raises(LLMCallError) as err:
+        client.complete_json("t3", ask, {"type": "object"})
+    assert len(fake.requests) == 3 and "not sent" in str(err.value)
+    assert err.value.reason == FailureReason.LLM_UNAVAILABLE
+
+
+def test_when_the_breaker_trips_requests_in_flight_are_abandoned(fake):
+    """One reply streams slowly (20 s, progressing) while other calls meet silence: when they
+    trip the breaker, the slow call ends at once as llm_unavailable instead of 20 s later."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.script = [("stream_over", 20)] + [("silent",)] * 10
+    options = _options(
+        fake, timeout_s=60, first_byte_timeout_s=1, timeout_retries=0, breaker_failures=2
+    )
+    client = _client(options.llm, None, "json_schema")
+
+    def ask(n):
+        return client.complete_json(f"t{n}", [{"role": "user", "content": "hi"}], {})
+
+    with ThreadPoolExecutor(3) as pool:
+        started = time.monotonic()
+        slow = pool.submit(ask, 0)
+        while not fake.requests:
+            time.sleep(0.01)
+        silent = [pool.submit(ask, n) for n in (1, 2)]
+        for future in [*silent, slow]:
+            with pytest.raises(LLMCallError) as err:
+                future.result()
+            assert err.value.reason == FailureReason.LLM_UNAVAILABLE
+        assert time.monotonic() - started < 5
+    assert "not sent" in str(err.value) and "failed in a row" in str(err.value)
+
+
+def test_streamed_replies_are_put_together_with_their_token_counts(fake):
+    fake.script = [("stream_over", 2)]
+    options = _options(fake)
+    client = _client(options.llm, None, "json_schema")
+    data, usage = client.complete_json(
+        "t1", [{"role": "user", "content": "hi"}], {"type": "object"}
+    )
+    assert data == {} and fake.requests[0]["stream"] is True
+    assert usage.prompt_tokens == 100 and usage.completion_tokens == 20 and usage.requests == 1
+    plain = _client(options.llm.model_copy(update={"stream": False}), None, "json_schema")
+    assert plain.complete_json("t2", [{"role": "user", "content": "hi"}], {})[0] == {}
+    assert "stream" not in fake.requests[1]
 
 
 def test_an_endpoint_failing_in_a_row_is_not_called_again(fake, sample):
