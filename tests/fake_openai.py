@@ -2,7 +2,8 @@
 errors, refusals of a response_format, and planted bad items.
 
 Scripted behaviours are consumed one per request (429 with Retry-After, 500, a stall past the
-client's timeout, a reply trickled a byte at a time, an HTML page, malformed content, silence
+client's timeout, a reply trickled a byte at a time, an HTML page, malformed content, a reply
+cut at max_tokens (finish_reason "length"), silence
 until the server closes, a reply streamed slowly over a given time). Replies are streamed as
 server-sent events when the request asks for it, the way vLLM and OpenAI send them. After
 that it answers each task with valid JSON built from the prompt: a good item the checks must
@@ -214,7 +215,8 @@ class FakeOpenAI:
                     return
                 self.trickle = step[1] if kind == "trickle" else 0.0
                 self.over_s = step[1] if kind == "stream_over" else 0.0
-                if kind == "content":
+                self.finish = "length" if kind == "cut" else "stop"  # cut: at max_tokens
+                if kind in ("content", "cut"):
                     content = step[1]
                 else:
                     task, prompt = task_of(body), prompt_text(body)
@@ -237,7 +239,7 @@ class FakeOpenAI:
                         "choices": [
                             {
                                 "index": 0,
-                                "finish_reason": "stop",
+                                "finish_reason": self.finish,
                                 "message": {"role": "assistant", "content": content},
                             }
                         ],
@@ -284,7 +286,7 @@ class FakeOpenAI:
                         delta = {"role": "assistant", "content": piece}
                         event([{"index": 0, "delta": delta, "finish_reason": None}])
                         time.sleep(pause)
-                    event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                    event([{"index": 0, "delta": {}, "finish_reason": self.finish}])
                     if (body.get("stream_options") or {}).get("include_usage"):
                         usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
                         event([], usage)

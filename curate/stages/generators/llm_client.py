@@ -41,6 +41,7 @@ from curate.schemas.reasons import FailureReason
 
 STYLES = ("json_schema", "json_object_schema", "json_object", "none")
 IMAGE_MARK = re.compile(r"\[\[image (\d+)\]\]")
+MAX_ROOM = 4  # a reply cut at max_tokens is asked again with up to this many times the room
 MAX_REPLY_CHARS = 200_000  # far above max_tokens; a reply this long is an endpoint gone wrong
 _FORMAT_STATUSES = {400, 404, 415, 422, 500, 501}  # what a rejected response_format looks like
 
@@ -495,20 +496,30 @@ class LLMClient:
         """Ask, parse and check the shape; re-ask on a bad reply; cache what passes."""
         attempt_messages, last, problem = sent, "", ""
         for _ in range(self.options.invalid_output_retries + 1):
-            last = self._call(
-                attempt_messages, params, prompt_version.replace(".", "_"), schema, usage
-            )
-            usage.images += images
+            room = params["max_tokens"]
+            while True:  # a reply cut at max_tokens is asked again with twice the room
+                last, finish = self._call(
+                    attempt_messages,
+                    {**params, "max_tokens": room},
+                    prompt_version.replace(".", "_"),
+                    schema,
+                    usage,
+                )
+                usage.images += images
+                if finish != "length" or room >= params["max_tokens"] * MAX_ROOM:
+                    break
+                room *= 2
             try:
-                data = parse_json_object(last)
+                data = parse_json_object(last)  # a cut reply keeps its complete items
                 problem = schema_problem(data, schema) or ""
             except ValueError as err:
                 data, problem = None, str(err)
             if not problem:
                 usage.cost_usd = self.cost(usage)
-                self._store(
-                    key, {"data": data, "model": self.model, "prompt_version": prompt_version}
-                )
+                if finish != "length":  # a reply still cut is used, never cached as complete
+                    self._store(
+                        key, {"data": data, "model": self.model, "prompt_version": prompt_version}
+                    )
                 return data, usage
             attempt_messages = [
                 *sent,
@@ -526,8 +537,8 @@ class LLMClient:
         )
 
     def _call(self, messages, params, name: str, schema: dict[str, Any], usage: LLMUsage):
-        """One reply's text, in the negotiated structured-output style (negotiated first if need
-        be)."""
+        """One reply's text and finish reason, in the negotiated structured-output style
+        (negotiated first if need be)."""
         if self._style is not None:
             return self._request(messages, params, self._style, name, schema, usage)
         with self._negotiation:  # one call negotiates; the others then use what it found
@@ -551,8 +562,9 @@ class LLMClient:
 
     def _request(
         self, messages, params, style, name, schema, usage: LLMUsage, negotiating: bool = False
-    ) -> str:
-        """The reply's text, after as many attempts as the retry budgets allow."""
+    ) -> tuple[str, str | None]:
+        """The reply's text and finish reason, after as many attempts as the retry budgets
+        allow."""
         import time
 
         import openai
@@ -606,18 +618,18 @@ class LLMClient:
                     FailureReason.LLM_ERROR, f"the endpoint reported an error: {err}"
                 ) from None
 
-    def _attempt(self, messages, params, usage: LLMUsage) -> str:
+    def _attempt(self, messages, params, usage: LLMUsage) -> tuple[str, str | None]:
         """One HTTP request, streamed or not; abandoned when the breaker trips meanwhile."""
         import openai
 
         httpx = _httpx()
 
-        def send() -> str:
+        def send() -> tuple[str, str | None]:
             with self._slots:  # at most llm.concurrency requests in flight
                 self._check_breaker()  # it may have tripped while this request waited
                 return request()
 
-        def request() -> str:
+        def request() -> tuple[str, str | None]:
             try:
                 if self.endpoint.stream:
                     return self._streamed(messages, params, usage)
@@ -643,8 +655,8 @@ class LLMClient:
             )
         return f"timed out: no complete reply within {self.options.timeout_s:g} s (llm.timeout_s)"
 
-    def _whole(self, reply, usage: LLMUsage) -> str:
-        """The text of a reply that came in one piece."""
+    def _whole(self, reply, usage: LLMUsage) -> tuple[str, str | None]:
+        """The text and finish reason of a reply that came in one piece."""
         if isinstance(reply, str):  # the openai client hands back a non-JSON body as text
             raise LLMCallError(FailureReason.LLM_ERROR, self._not_an_api(reply))
         if getattr(reply, "usage", None):
@@ -655,11 +667,12 @@ class LLMClient:
                 FailureReason.LLM_INVALID_OUTPUT,
                 f"the endpoint answered without a chat completion: {str(reply)[:200]!r}",
             )
-        return reply.choices[0].message.content or ""
+        choice = reply.choices[0]
+        return choice.message.content or "", choice.finish_reason
 
-    def _streamed(self, messages, params, usage: LLMUsage) -> str:
-        """The text of a streamed reply, put together from its chunks; an endpoint that answers
-        a stream request in one piece is read as such."""
+    def _streamed(self, messages, params, usage: LLMUsage) -> tuple[str, str | None]:
+        """The text and finish reason of a streamed reply, put together from its chunks; an
+        endpoint that answers a stream request in one piece is read as such."""
         from openai.types.chat import ChatCompletion
 
         stream = self._client.chat.completions.create(
@@ -674,15 +687,19 @@ class LLMClient:
             except ValueError:
                 raise LLMCallError(FailureReason.LLM_ERROR, self._not_an_api(body)) from None
         parts: list[str] = []
+        finish = None
         with stream:
             for chunk in stream:
                 if chunk.usage:
                     usage.prompt_tokens += chunk.usage.prompt_tokens or 0
                     usage.completion_tokens += chunk.usage.completion_tokens or 0
                 for choice in chunk.choices or []:
-                    if choice.index == 0 and choice.delta and choice.delta.content:
+                    if choice.index != 0:
+                        continue
+                    if choice.delta and choice.delta.content:
                         parts.append(choice.delta.content)
-        return "".join(parts)
+                    finish = choice.finish_reason or finish
+        return "".join(parts), finish
 
     def _not_an_api(self, body: str) -> str:
         return (

@@ -771,3 +771,35 @@ def test_replies_of_the_wrong_shape_or_types_are_named_not_empty_answers(
         _generate(sample, _options(fake))
     assert err.value.reason == FailureReason.LLM_INVALID_OUTPUT
     assert problem in str(err.value) and "Traceback" not in str(err.value)
+
+
+ITEMS = {"type": "object", "properties": {"qa": {"type": "array"}}, "required": ["qa"]}
+
+
+def test_a_reply_cut_at_max_tokens_is_asked_again_with_more_room_and_only_then_cached(
+    fake, tmp_path
+):
+    """finish_reason "length": the reply lost its end. It is asked again with twice the room,
+    and the complete reply is what the cache keeps."""
+    fake.script = [("cut", '{"qa": [{"q": 1}, {"q": 2}, {"q"'), ("content", '{"qa": [1, 2, 3]}')]
+    options = _options(fake, max_tokens=100)
+    client = _client(options.llm, str(tmp_path), "json_schema")
+    ask = [{"role": "user", "content": "three items"}]
+    data, usage = client.complete_json("t1", ask, ITEMS)
+    assert data == {"qa": [1, 2, 3]} and usage.requests == 2
+    assert [r["max_tokens"] for r in fake.requests] == [100, 200]
+    again = _client(options.llm, str(tmp_path), "json_schema")
+    assert again.complete_json("t1", ask, ITEMS)[0] == {"qa": [1, 2, 3]}
+    assert len(fake.requests) == 2  # from the cache: the complete reply
+
+
+def test_a_reply_still_cut_with_four_times_the_room_is_used_but_never_cached(fake, tmp_path):
+    fake.script = [("cut", '{"qa": [{"q": 1}, {"q": 2}, {"q"')] * 6
+    options = _options(fake, max_tokens=100)
+    client = _client(options.llm, str(tmp_path), "json_schema")
+    ask = [{"role": "user", "content": "three items"}]
+    data, _ = client.complete_json("t1", ask, ITEMS)
+    assert data == {"qa": [{"q": 1}, {"q": 2}]}  # the complete items of the cut reply
+    assert [r["max_tokens"] for r in fake.requests] == [100, 200, 400]
+    assert client.complete_json("t1", ask, ITEMS)[0] == data
+    assert len(fake.requests) == 6  # not cached: asked again
