@@ -27,6 +27,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import threading
@@ -39,6 +40,7 @@ from curate.io import storage
 from curate.schemas import LLMUsage
 from curate.schemas.reasons import FailureReason
 
+log = logging.getLogger(__name__)
 STYLES = ("json_schema", "json_object_schema", "json_object", "none")
 IMAGE_MARK = re.compile(r"\[\[image (\d+)\]\]")
 MAX_ROOM = 4  # a reply cut at max_tokens is asked again with up to this many times the room
@@ -363,6 +365,7 @@ class LLMClient:
             timeout = httpx.Timeout(quiet, write=options.timeout_s, pool=options.timeout_s)
         else:  # the first byte is the whole reply's
             timeout = httpx.Timeout(options.timeout_s)
+        self._stream = endpoint.stream  # off once a streamed reply came without token counts
         self._tripped = threading.Event()  # the breaker: set, no call is sent or waited for
         self._slots = threading.BoundedSemaphore(options.concurrency)
         self._negotiation = threading.Lock()
@@ -631,11 +634,12 @@ class LLMClient:
 
         def request() -> tuple[str, str | None]:
             try:
-                if self.endpoint.stream:
+                if self._stream:
                     return self._streamed(messages, params, usage)
-                return self._whole(
-                    self._client.chat.completions.create(messages=messages, **params), usage
-                )
+                reply = self._client.chat.completions.create(
+                    messages=messages, timeout=self.options.timeout_s, **params
+                )  # the first byte is the whole reply's
+                return self._whole(reply, usage)
             except (openai.APITimeoutError, httpx.TimeoutException) as err:
                 raise _Timeout(self._timeout_detail(err)) from None
             except httpx.TransportError as err:  # the connection broke while the body was read
@@ -648,7 +652,7 @@ class LLMClient:
 
     def _timeout_detail(self, err: Exception) -> str:
         cut_off = "longer than" in str(err.__cause__ or err)  # the total deadline, not silence
-        if self.endpoint.stream and not cut_off:
+        if self._stream and not cut_off:
             return (
                 f"{self.endpoint.base_url} sent nothing for {self.options.first_byte_timeout_s:g} "
                 "s (llm.first_byte_timeout_s)"
@@ -687,9 +691,10 @@ class LLMClient:
             except ValueError:
                 raise LLMCallError(FailureReason.LLM_ERROR, self._not_an_api(body)) from None
         parts: list[str] = []
-        finish = None
+        finish, counted = None, False
         with stream:
             for chunk in stream:
+                counted = counted or bool(chunk.usage)
                 if chunk.usage:
                     usage.prompt_tokens += chunk.usage.prompt_tokens or 0
                     usage.completion_tokens += chunk.usage.completion_tokens or 0
@@ -699,6 +704,14 @@ class LLMClient:
                     if choice.delta and choice.delta.content:
                         parts.append(choice.delta.content)
                     finish = choice.finish_reason or finish
+        if not counted and self._stream:  # spend must be counted: ask in one piece from now on
+            self._stream = False
+            log.warning(
+                "%s streams replies without token counts (stream_options.include_usage): "
+                "asking without streaming from now on, so that spend is counted; a silent "
+                "endpoint then costs llm.timeout_s per attempt",
+                self.endpoint.base_url,
+            )
         return "".join(parts), finish
 
     def _not_an_api(self, body: str) -> str:
