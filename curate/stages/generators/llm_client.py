@@ -303,16 +303,20 @@ RETRY_AFTER_LIMIT_S = 60  # a Retry-After up to this is waited for; a longer one
 RETRY_STATUSES = {408, 409, 429}
 
 
+def _retry_after_s(headers) -> float | None:
+    """The seconds a Retry-After header asks for (None when absent or not a number)."""
+    try:
+        return float((headers.get("retry-after") or "").strip()) if headers else None
+    except ValueError:
+        return None
+
+
 def _backoff_s(retry: int, headers=None) -> float:
     """The wait before retry number `retry` (0-based): Retry-After when the server asks for at
     most RETRY_AFTER_LIMIT_S, else 0.5 s doubling to 8 s, less up to a quarter (jitter)."""
     import random
 
-    asked = (headers or {}).get("retry-after") if headers is not None else None
-    try:
-        seconds = float(asked) if asked is not None else None
-    except ValueError:
-        seconds = None
+    seconds = _retry_after_s(headers)
     if seconds is not None and 0 < seconds <= RETRY_AFTER_LIMIT_S:
         return seconds
     return min(0.5 * 2.0**retry, 8.0) * (1 - 0.25 * random.random())
@@ -324,11 +328,8 @@ def _should_retry(err) -> bool:
     headers = err.response.headers
     if headers.get("x-should-retry") in ("true", "false"):
         return headers["x-should-retry"] == "true"
-    try:
-        if float(headers.get("retry-after") or 0) > RETRY_AFTER_LIMIT_S:
-            return False
-    except ValueError:
-        pass
+    if (_retry_after_s(headers) or 0) > RETRY_AFTER_LIMIT_S:
+        return False
     return err.status_code in RETRY_STATUSES or err.status_code >= 500
 
 
@@ -738,11 +739,7 @@ def _status_detail(err, retries: int) -> str:
     detail = f"HTTP {err.status_code} from the LLM endpoint: {err.message}"
     if err.status_code != 429:
         return detail
-    asked = (err.response.headers.get("retry-after") or "").strip()
-    try:
-        seconds = float(asked)
-    except ValueError:
-        seconds = None
+    seconds = _retry_after_s(err.response.headers)
     if seconds is not None and seconds > RETRY_AFTER_LIMIT_S:
         return (
             f"rate limited: the endpoint asked to wait {seconds:g} s (Retry-After), longer than "
