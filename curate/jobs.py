@@ -17,8 +17,9 @@ from typing import Any, Literal
 from curate.core.config import ConfigError, PipelineConfig
 from curate.io import storage
 from curate.outputs.writers.claim import claim_output
-from curate.outputs.writers.manifest import RunReport, read_manifest
-from curate.plan import Inputs, Job, build_plan, names_runner, plan_job, serve
+from curate.outputs.writers.guard import check_not_an_input, check_output_folder
+from curate.outputs.writers.manifest import MANIFEST_NAME, RunReport, read_manifest
+from curate.plan import Inputs, Job, LlavaJson, build_plan, names_runner, plan_job, serve
 from curate.runners.local import run_local
 from curate.schemas.reasons import FailureReason, SampleDropReason, ScoreNote
 from curate.stages.filters.select import FilterSamples
@@ -51,15 +52,21 @@ def run_job(
     runner: Literal["beam", "local"] = "beam",
     beam_args: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
 ) -> JobResult:
     """Run the job with its services beside it, write its output, and judge it; raises
     ConfigError when the inputs held no document. `progress(done)` is called as documents
     finish.
 
-    The output folder is locked for the run and written through a staging folder: it holds
-    either the previous complete results or this run's, never a mix (writers/claim.py)."""
+    The output may not be an input, and may hold only curate's output of the same kind
+    (`overwrite`: or of another kind), which is all a run replaces (writers/guard.py). It is
+    locked for the run and written through a staging folder: it holds either the previous
+    complete results or this run's, never a mix (writers/claim.py)."""
     if names_runner(beam_args):  # the workers run elsewhere: they cannot reach this machine
         job = replace(job, remote=True)
+    read = [*job.inputs, *([job.source.image_folder] if isinstance(job.source, LlavaJson) else [])]
+    check_not_an_input(job.output, read, documents=isinstance(job.source, Inputs))
+    check_output_folder(job.output, MANIFEST_NAME, job.output_kind, overwrite)
     with claim_output(job.output) as staging:
         # the LLM cache is kept in the output itself, not staged: it outlives a killed run
         with serve(job, cache_root=job.output) as runtime:
@@ -71,9 +78,12 @@ def run_job(
                     from curate.runners.beam.launch import run_beam  # Beam only when it runs
 
                     report = run_beam(plan, list(beam_args), job.workers, progress)
-            finally:
+            finally:  # also after Ctrl-C, while workers may still be writing: never raise
                 for folder in plan.scratch:
-                    storage.remove(folder)
+                    try:
+                        storage.remove(folder)
+                    except OSError:  # left for the claim's staging clean-up
+                        pass
         manifest = read_manifest(staging)
         if isinstance(job.source, Inputs) and not manifest["counts"].get("documents"):
             kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
@@ -87,7 +97,8 @@ def judge(job: Job, manifest: dict[str, Any], counters: dict[str, int]) -> list[
     - its LLM endpoint stopped answering (samples failed as llm_unavailable);
     - more of its items failed than `run.max_failure_rate`;
     - a metric it scored could not be computed for any sample;
-    - it filtered on a metric no sample has a score for.
+    - it filtered on a metric no sample has a score for;
+    - otherwise, it kept nothing.
     """
     problems = []
     config = job.config
@@ -135,7 +146,29 @@ def judge(job: Job, manifest: dict[str, Any], counters: dict[str, int]) -> list[
             f"dataset first (curate score DATA --metric {metric}), or pass --model to score "
             "it as part of the filter."
         )
+    if not problems:
+        problems += _nothing_kept(job, manifest)
     return problems
+
+
+def _nothing_kept(job: Job, manifest: dict[str, Any]) -> list[str]:
+    """A job that kept nothing failed, whatever the reasons: one line with the main ones."""
+    counts = manifest["counts"]
+    kept = counts.get("samples", 0) if job.output_kind == "samples" else counts.get("pages", 0)
+    if kept:
+        return []
+    reasons: dict[str, int] = {}
+    for section in ("failures_by_reason", "dropped_by_reason", "dropped_pages_by_reason"):
+        for reason, count in manifest.get(section, {}).items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    top = sorted(reasons.items(), key=lambda item: -item[1])[:4]
+    why = ", ".join(f"{reason}: {count}" for reason, count in top) or "no reasons recorded"
+    rejected = sum(manifest.get("rejected_qa_by_reason", {}).values())
+    checks = f"; {rejected} generated QA items failed the checks" if rejected else ""
+    return [
+        f"The job kept no {job.output_kind} ({why}{checks}). See {job.output}/dropped/ and "
+        "dead_letter/ for each item's reason; `curate inspect` shows the first ones."
+    ]
 
 
 def _note_text(note: str) -> str:

@@ -17,6 +17,7 @@ never written into the config) -> `build_plan` (the stages, built once per run) 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from curate.core.config import ConfigError, PipelineConfig
 from curate.core.stage import DROPPED, DROPPED_PAGES, FAILURES, Spread, Stage, Tally
 from curate.io import storage
 from curate.outputs.writers.manifest import ManifestSpec, now
-from curate.schemas import LinkedDocument, PageRecord
+from curate.schemas import IMAGE_METRICS, LinkedDocument, PageRecord
 from curate.schemas.folders import SHARDS, ShardSpec
 from curate.schemas.reasons import PageDropReason
 from curate.stages.filters.dedup import DeduplicatePages, HashPages
@@ -37,7 +38,7 @@ from curate.stages.generators.base import generator_class
 from curate.stages.generators.stage import GenerateQA
 from curate.stages.ocr import OcrPages, OcrUnavailable, check_engine
 from curate.stages.samples import AssembleSamples
-from curate.stages.scoring.models import resolve_model
+from curate.stages.scoring.models import check_available, describe, resolve_model, untrained_vision
 from curate.stages.scoring.stage import ScoreSamples
 from curate.stages.sources.datasets import (
     Dataset,
@@ -46,8 +47,9 @@ from curate.stages.sources.datasets import (
     ParquetShard,
     ReadLlavaJson,
     ReadParquet,
+    row_count,
 )
-from curate.stages.sources.inputs import InputArgument, ListInputs
+from curate.stages.sources.inputs import InputArgument, ListInputs, list_inputs
 from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
 
 Command = Literal["run", "render", "ocr", "generate", "score", "filter"]
@@ -65,6 +67,9 @@ __all__ = [
     "plan_job",
     "serve",
 ]
+
+
+log = logging.getLogger("curate.plan")
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ def plan_job(
             raise ConfigError("curate filter needs a metric: --metric ifd|vfd|mifd|ffd")
         rescore = isinstance(source, LlavaJson) or config.scoring.model is not None
         config = _with(config, "scoring", metrics=[config.filter.metric] if rescore else [])
-    scoring_model = _scoring_model(config)
+    scoring_model = _scoring_model(config, check=not remote)
     if isinstance(source, Inputs):
         _check_inputs(source)
     if not remote and command in ("run", "render", "ocr"):
@@ -188,13 +193,25 @@ def _with(config: PipelineConfig, section: str, **changes) -> PipelineConfig:
     return config.model_copy(update={section: getattr(config, section).model_copy(update=changes)})
 
 
-def _scoring_model(config: PipelineConfig) -> str | None:
+def _scoring_model(config: PipelineConfig, check: bool) -> str | None:
     if not config.scoring.metrics:
         return None
     try:
-        return resolve_model(config.scoring.model, config.scoring.metrics)
+        model = resolve_model(config.scoring.model, config.scoring.metrics)
+        if check:
+            check_available(model)
     except ValueError as err:
         raise ConfigError(str(err)) from None
+    image_metrics = sorted(set(config.scoring.metrics) & IMAGE_METRICS)
+    if image_metrics and untrained_vision(model):
+        log.warning(
+            "%s are scored with the offline test model %s, whose vision tower is untrained: "
+            "the scores test the code path and say nothing about the images. Pass --model "
+            "with an image-text model (HuggingFaceTB/SmolVLM-256M-Instruct, say) for real scores",
+            ", ".join(image_metrics),
+            model,
+        )
+    return model
 
 
 def _check_inputs(inputs: Inputs) -> None:
@@ -263,6 +280,8 @@ def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
         "started_at": now(),
         "curate_version": __version__,
     }
+    if job.scoring_model:
+        run["scoring_model"] = describe(job.scoring_model)
     tallies = tuple(step.name for step in steps if isinstance(step, Tally))
     return Plan(
         output=output,
@@ -271,7 +290,7 @@ def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
         sinks={name: SHARDS[name] for name in names},
         kept_as=kept_as,
         manifest=ManifestSpec(job.output_kind, job.config, tallies, dropped_pages, run),
-        progress_stage=RenderDocuments.name if isinstance(job.source, Inputs) else None,
+        progress_stage=progress_of(job).stage,
         scratch=_scratch(job, output),
     )
 
@@ -388,11 +407,43 @@ def staging_dir(output: str, config: PipelineConfig) -> str:
 
 
 def _scratch(job: Job, output: str) -> list[str]:
-    """What a run leaves that is not output: staged images, and a crawl's downloads unless the
-    user chose where they go."""
-    if job.config.web.staging_dir is None and isinstance(job.source, Inputs):
-        return [storage.join(output, "_staging")]
-    return [image_staging_dir(output)]
+    """What a run leaves that is not output: its `_staging` folder (images kept by reference,
+    a crawl's downloads), unless the user chose to keep the downloads inside it."""
+    scratch = storage.join(output, "_staging")
+    chosen = job.config.web.staging_dir
+    if chosen and isinstance(job.source, Inputs) and chosen.startswith(scratch):
+        return [image_staging_dir(output)]
+    return [scratch]
+
+
+@dataclass(frozen=True)
+class ProgressSpec:
+    """What a job's progress counts: the items one stage finishes (documents rendered,
+    samples scored, samples given QA), and how many there will be when that is known."""
+
+    stage: str | None
+    unit: str = "documents"
+    total: int | None = None
+
+
+def progress_of(job: Job) -> ProgressSpec:
+    """Documents for jobs that read documents (counted up front when all inputs are local
+    files and folders); samples for `score` and `filter`, counted from the shards' metadata;
+    samples given QA for `generate`."""
+    source = job.source
+    if isinstance(source, Inputs):
+        total = None
+        if all(storage.is_local(uri) for uri in source.uris) and not source.has_web:
+            total = sum(1 for _ in list_inputs(source.uris))
+        return ProgressSpec(RenderDocuments.name, "documents", total)
+    if job.config.scoring.metrics and job.command in ("score", "filter"):
+        total = None
+        if isinstance(source, Dataset):
+            total = row_count(source.pattern)
+        return ProgressSpec(ScoreSamples.name, "samples scored", total)
+    if job.command == "generate":
+        return ProgressSpec(GenerateQA.name, "samples given QA")
+    return ProgressSpec(None)
 
 
 def names_runner(beam_args) -> bool:

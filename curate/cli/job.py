@@ -4,14 +4,28 @@ counted, and exit 1 with one line per problem when the job judged itself failed.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from curate.cli.options import console, user_errors
+from curate.cli.options import console, fail, user_errors
 from curate.core.config import PipelineConfig
+from curate.io import storage
+from curate.outputs.writers.claim import discard_staging
 
 
 def run_command(
@@ -23,27 +37,36 @@ def run_command(
     workers: int,
     show_progress: bool,
     local: bool,
+    overwrite: bool = False,
 ) -> None:
     """Plan the job, run it (Beam, or in this process with --local), print its counters."""
     from curate.jobs import plan_job, run_job
-    from curate.plan import names_runner
+    from curate.plan import names_runner, progress_of
 
     show_curate_log()
-    with user_errors():
+    _check_beam_args(beam_args, local)
+    with user_errors(), _stopped_by_ctrl_c(output):
         job = plan_job(command, source, output, config, workers, remote=names_runner(beam_args))
         runner = "local" if local else "beam"
-        if not show_progress:
-            result = run_job(job, runner, beam_args)
+        spec = progress_of(job) if show_progress else None
+        if spec is None or spec.stage is None:
+            result = run_job(job, runner, beam_args, overwrite=overwrite)
         else:
+            done = f"{{task.completed}}/{spec.total}" if spec.total else "{task.completed}"
             columns = (
-                TextColumn("{task.completed} documents done"),
+                TextColumn(f"{done} {spec.unit}"),
                 BarColumn(),
                 TimeElapsedColumn(),
+                *([TextColumn("ETA"), TimeRemainingColumn()] if spec.total else []),
             )
             with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task("documents", total=None)
+                task = bar.add_task(spec.unit, total=spec.total)
                 result = run_job(
-                    job, runner, beam_args, lambda done: bar.update(task, completed=done)
+                    job,
+                    runner,
+                    beam_args,
+                    lambda done: bar.update(task, completed=done),
+                    overwrite=overwrite,
                 )
     print_report(job.output, result.report)
     for problem in result.problems:
@@ -52,9 +75,72 @@ def run_command(
         raise typer.Exit(result.exit_code)
 
 
+@contextmanager
+def _stopped_by_ctrl_c(output: str) -> Iterator[None]:
+    """Ctrl-C: the job's `finally` blocks have stopped its workers and services and removed
+    its staging folder; say what was kept and exit 130 at once, before Beam's threads can
+    print their own tracebacks or abort the interpreter as it shuts down."""
+    previous = signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    except BaseException as err:
+        if not _caused_by_ctrl_c(err):
+            raise
+        discard_staging(output)
+        console.print(
+            f"[red]interrupted[/red]: {escape(storage.normalize_uri(output))} holds what it held "
+            "before this run (a run's results land only when it finishes); LLM replies "
+            "received so far are cached there, so running the same command again does not "
+            "pay for them twice."
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _on_ctrl_c(signum, frame) -> None:
+    """Raise KeyboardInterrupt in the main thread, and silence the runner's threads, which
+    die with the job and would each print a traceback while it stops."""
+    threading.excepthook = lambda args: None
+    logging.disable(logging.CRITICAL)
+    signal.default_int_handler(signum, frame)
+
+
+def _caused_by_ctrl_c(err: BaseException | None) -> bool:
+    """KeyboardInterrupt, or an error raised while cleaning up after one."""
+    seen = 0
+    while err is not None and seen < 20:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        err, seen = err.__context__, seen + 1
+    return False
+
+
+def _check_beam_args(beam_args: list[str], local: bool) -> None:
+    """What follows the inputs goes to Beam: a typo there (or a curate option placed after
+    the inputs, or any option with --local) would be ignored; it is an error instead."""
+    if not beam_args:
+        return
+    if local:
+        raise fail(
+            f"--local runs without Beam, so {' '.join(beam_args)} would be ignored; check the "
+            "spelling (curate's options: --help), or drop --local to pass them to Beam"
+        )
+    from curate.runners.beam.launch import unknown_options  # Beam loads only when needed
+
+    unknown = unknown_options(beam_args)
+    if unknown:
+        raise fail(
+            f"unknown option {', '.join(unknown)}: neither curate's (see --help) nor Beam's. "
+            "Options for Beam come after the inputs, curate's anywhere"
+        )
+
+
 class _ConsoleHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        console.print(self.format(record), highlight=False)
+        console.print(escape(self.format(record)), highlight=False)  # `[aws]` is no style
 
 
 def show_curate_log() -> None:

@@ -89,6 +89,12 @@ DuoLayoutOpt = typer.Option(
 LocalOpt = typer.Option(
     False, "--local", help="Run in this process without Beam (small jobs; same output)."
 )
+OverwriteOpt = typer.Option(
+    False,
+    "--overwrite",
+    help="Replace curate's output of another kind in --output (a render's pages, say). "
+    "An output of the same kind is always replaced; a folder curate did not write never is.",
+)
 ModelOpt = typer.Option(
     None,
     "--model",

@@ -81,11 +81,19 @@ def export_command(
     revision: str | None = typer.Option(
         None, "--revision", help="With --to-hub: branch to commit to (default main)."
     ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="With --to-hub: export, then list what would be uploaded."
+    ),
 ) -> None:
     """Write a dataset in a training format with a dataset card, validate it, maybe upload it."""
     from curate.outputs.export import ExportOptions, export_dataset
-    from curate.outputs.export.hub import upload_folder
+    from curate.outputs.export.hub import check_repo_id, planned_upload, upload_folder
 
+    if dry_run and not to_hub:
+        raise fail("--dry-run shows what --to-hub would upload; give --to-hub user/name")
+    if to_hub:
+        with user_errors():
+            check_repo_id(to_hub)
     options = ExportOptions(tiles=tiles, tile_size=tile_size, max_tiles=max_tiles)
     with user_errors(), console.status(f"exporting {dataset} as {fmt} ..."):
         report = export_dataset(dataset, output, fmt, options, repo_id=to_hub)
@@ -101,7 +109,16 @@ def export_command(
         )
         raise typer.Exit(1)
     console.print(f"validated against the {fmt} format's rules")
-    if to_hub:
+    if to_hub and dry_run:
+        files = planned_upload(result.output)
+        for path, size in files:
+            console.print(f"  {size:>12,d}  {path}")
+        total = sum(size for _, size in files)
+        console.print(
+            f"dry run: would upload {len(files)} files ({total:,d} bytes) to the dataset repo "
+            f"{to_hub} in one commit; the card is {result.output}/README.md"
+        )
+    elif to_hub:
         with user_errors(), console.status(f"uploading to {to_hub} ..."):
             uploaded = upload_folder(result.output, to_hub, private=private, revision=revision)
         console.print(f"uploaded {len(uploaded.files)} files in one commit: {uploaded.commit_url}")

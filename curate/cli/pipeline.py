@@ -27,6 +27,7 @@ from curate.cli.options import (
     OcrEngineOpt,
     OcrModeOpt,
     OutputOpt,
+    OverwriteOpt,
     ProgressOpt,
     WorkersOpt,
     config_of,
@@ -80,6 +81,7 @@ def run(
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
     local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
     max_failure_rate: float | None = typer.Option(
         None,
         "--max-failure-rate",
@@ -119,7 +121,7 @@ def run(
         },
     )
     console.print(f"curate run: {' '.join(source.uris)} -> {storage.normalize_uri(output)}")
-    run_command("run", source, output, cfg, beam_args, workers, progress, local)
+    run_command("run", source, output, cfg, beam_args, workers, progress, local, overwrite)
 
 
 @app.command(context_settings=PASS_THROUGH)
@@ -137,6 +139,7 @@ def render(
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
     local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
 ) -> None:
     """Render documents into page records (+OCR): OUTPUT/pages/*.parquet (image, text, boxes)."""
     source, beam_args = _inputs(inputs)
@@ -150,7 +153,7 @@ def render(
             "web.max_depth": crawl_depth,
         },
     )
-    run_command("render", source, output, cfg, beam_args, workers, progress, local)
+    run_command("render", source, output, cfg, beam_args, workers, progress, local, overwrite)
 
 
 @app.command(name="ocr", context_settings=PASS_THROUGH)
@@ -164,12 +167,13 @@ def ocr_command(
     engine: str | None = OcrEngineOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
 ) -> None:
     """OCR existing page records: pages without usable text get OCR text lines with boxes."""
     paths, beam_args = split_beam_args(tokens or [])
     source = dataset_at(paths, ("pages",))
     cfg = config_of(config, {"ocr.mode": mode, "ocr.engine": engine})
-    run_command("ocr", source, output, cfg, beam_args, workers, False, local)
+    run_command("ocr", source, output, cfg, beam_args, workers, False, local, overwrite)
 
 
 @app.command(context_settings=PASS_THROUGH)
@@ -192,6 +196,8 @@ def generate(
     refresh_cache: bool = LLMRefreshOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
+    progress: bool = ProgressOpt,
 ) -> None:
     """Write QA for an existing dataset: pages are grouped into samples first."""
     paths, beam_args = split_beam_args(tokens or [])
@@ -217,4 +223,4 @@ def generate(
     console.print(
         f"curate generate: {source.kind} from {source.pattern} -> {storage.normalize_uri(output)}"
     )
-    run_command("generate", source, output, cfg, beam_args, workers, False, local)
+    run_command("generate", source, output, cfg, beam_args, workers, progress, local, overwrite)

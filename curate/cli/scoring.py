@@ -18,6 +18,8 @@ from curate.cli.options import (
     LocalOpt,
     ModelOpt,
     OutputOpt,
+    OverwriteOpt,
+    ProgressOpt,
     WorkersOpt,
     config_of,
     console,
@@ -27,6 +29,7 @@ from curate.cli.options import (
     split_beam_args,
 )
 from curate.io import storage
+from curate.schemas import METRICS
 
 
 def _dataset_source(paths: list[str], image_folder: str | None, duo_layout: str = "auto"):
@@ -36,11 +39,11 @@ def _dataset_source(paths: list[str], image_folder: str | None, duo_layout: str 
     if len(paths) != 1:
         raise fail("give exactly one dataset path")
     path = paths[0]
+    if duo_layout not in ("auto", "blocks4", "none"):
+        raise fail(f"--duo-layout is auto, blocks4 or none, not {duo_layout!r}")
     if path.endswith((".json", ".jsonl")):
         if not image_folder:
             raise fail("a LLaVA JSON dataset needs --image-folder")
-        if duo_layout not in ("auto", "blocks4", "none"):
-            raise fail("--duo-layout is auto, blocks4 or none")
         return LlavaJson(
             storage.normalize_uri(path), storage.normalize_uri(image_folder), duo_layout
         )
@@ -62,6 +65,8 @@ def score(
     duo_layout: str = DuoLayoutOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
+    progress: bool = ProgressOpt,
 ) -> None:
     """Add difficulty scores (IFD, VFD, mIFD, FFD) per turn and per sample."""
     paths, beam_args = split_beam_args(tokens or [])
@@ -70,7 +75,7 @@ def score(
     console.print(
         f"curate score: {', '.join(cfg.scoring.metrics)} -> {storage.normalize_uri(output)}"
     )
-    run_command("score", source, output, cfg, beam_args, workers, False, local)
+    run_command("score", source, output, cfg, beam_args, workers, progress, local, overwrite)
 
 
 @app.command(name="filter", context_settings=PASS_THROUGH)
@@ -94,6 +99,8 @@ def filter_command(
     duo_layout: str = DuoLayoutOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
+    progress: bool = ProgressOpt,
 ) -> None:
     """Keep samples by a difficulty score (Cherry-style: drop > 1, then keep the top 30%).
 
@@ -101,7 +108,10 @@ def filter_command(
     the metric is computed first. Dropped rows go to OUTPUT/dropped/ with their reason.
     """
     paths, beam_args = split_beam_args(tokens or [])
-    (chosen,) = metrics_of(metric) or [None]
+    metrics = metrics_of(metric) or []
+    if len(metrics) != 1:
+        raise fail(f"filter keeps samples by one metric; give one of {', '.join(METRICS)}")
+    (chosen,) = metrics
     source = _dataset_source(paths, image_folder, duo_layout)
     cfg = config_of(
         config,
@@ -120,7 +130,7 @@ def filter_command(
         f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> "
         f"{storage.normalize_uri(output)}"
     )
-    run_command("filter", source, output, cfg, beam_args, workers, False, local)
+    run_command("filter", source, output, cfg, beam_args, workers, progress, local, overwrite)
 
 
 @app.command()

@@ -622,14 +622,18 @@ class ConfigError(CurateError, ValueError):
 def _read_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    if path.is_dir():
+        raise ConfigError(f"--config {path} is a folder; name a .yaml or .toml file")
+    if path.suffix not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(f"config file must end in .yaml, .yml or .toml: {path}")
     try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text) or {}
-        else:
-            raise ConfigError(f"config file must end in .yaml, .yml or .toml: {path}")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not text; --config takes a .yaml or .toml file") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read the config file {path}: {err.strerror}") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else (yaml.safe_load(text) or {})
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"cannot parse {path}: {err}") from err
     if not isinstance(data, dict):

@@ -103,9 +103,16 @@ def _apply(
         batch.append(item)
         if len(batch) >= size:
             yield from _routed(_flat(run_batch(step, batch)), emit)
+            _count_done(done, len(batch))
             batch = []
     if batch:
         yield from _routed(_flat(run_batch(step, batch)), emit)
+        _count_done(done, len(batch))
+
+
+def _count_done(done: Callable[[], None] | None, items: int) -> None:
+    for _ in range(items if done else 0):
+        done()
 
 
 def _apply_whole(stage: Stage, items: Iterator[Any], emit: Emit) -> Iterator[Any]:

@@ -91,6 +91,13 @@ def test_a_job_where_everything_failed_exits_non_zero_after_writing(tmp_path):
     assert manifest["failure_rate"] == 1.0
     assert manifest["failures_by_reason"] == {"corrupt_document": 1, "wrong_file_type": 1}
     allowed = ["run", str(inputs), "-o", str(tmp_path / "out2"), "--local"]
+    result = runner.invoke(app, [*allowed, "--max-failure-rate", "1"])
+    assert result.exit_code == 1  # failures allowed, but a job that kept nothing failed
+    assert "kept no samples (corrupt_document: 1, wrong_file_type: 1)" in " ".join(
+        result.output.split()
+    )
+    write_text_pdf(inputs / "good.pdf")
+    allowed = ["run", str(inputs), "-o", str(tmp_path / "out3"), "--local"]
     assert runner.invoke(app, [*allowed, "--max-failure-rate", "1"]).exit_code == 0
 
 

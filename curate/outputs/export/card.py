@@ -7,6 +7,7 @@ why, and the columns.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -81,8 +82,8 @@ def build_card(
         (m, s["count"], f"{s['mean']:.3f}", f"{s['p10']:.3f}", f"{s['p50']:.3f}", f"{s['p90']:.3f}")
         for m, s in stats.score_summary().items()
     ]
-    sources = "\n".join(f"- `{uri}`" for uri in stats.example_sources) or "- (none)"
-    config = yaml.safe_dump(manifest.get("config") or {}, sort_keys=True).strip()
+    sources = "\n".join(f"- `{_public(uri)}`" for uri in stats.example_sources) or "- (none)"
+    config = yaml.safe_dump(_public(manifest.get("config") or {}), sort_keys=True).strip()
     sections = [
         f"# {repo_id or 'curate dataset'}",
         f"Text-rich multi-image instruction data made by curate {__version__} "
@@ -101,6 +102,7 @@ def build_card(
         f"First {len(stats.example_sources)} source documents:\n\n{sources}",
         "## Difficulty scores",
         _table(("metric", "scored", "mean", "p10", "p50", "p90"), score_rows)
+        + _scored_by((manifest.get("run") or {}).get("scoring_model"))
         if score_rows
         else "This export was not scored (`curate score`).",
         "## Dropped and rejected",
@@ -119,3 +121,37 @@ def build_card(
         f"```yaml\n{config}\n```",
     ]
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
+
+
+def _scored_by(model: dict[str, Any] | None) -> str:
+    """The reference model the scores come from, and a warning when they mean nothing."""
+    if not model:
+        return ""
+    name = _public(str(model.get("name", "?")))
+    known = ", ".join(
+        f"{key} `{model[key]}`" for key in ("revision", "fingerprint") if key in model
+    )
+    line = f"\n\nScored with `{name}`" + (f" ({known})." if known else ".")
+    if model.get("untrained_vision"):
+        line += (
+            " **Its vision tower is untrained** (curate's offline test model): the image "
+            "scores (VFD, mIFD, FFD) test the code path and say nothing about the images."
+        )
+    return line
+
+
+def _public(value: Any) -> Any:
+    """`value` without this machine's paths: a local absolute path becomes its last part, so
+    a card shared on the Hub does not show where the data sat (URLs are kept)."""
+    if isinstance(value, dict):
+        return {key: _public(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_public(item) for item in value]
+    if isinstance(value, str) and (
+        value.startswith(("/", "~", "file://")) or _WINDOWS.match(value)
+    ):
+        return value.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+    return value
+
+
+_WINDOWS = re.compile(r"^[A-Za-z]:[\\/]")

@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass
 
 from huggingface_hub import CommitOperationAdd, HfApi
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
+from huggingface_hub.utils import validate_repo_id
 
 from curate.io import storage
 from curate.outputs.export.base import ExportError
@@ -39,6 +40,24 @@ def _local_files(folder: str) -> list[tuple[str, str]]:
             path = os.path.join(root, name)
             files.append((os.path.relpath(path, folder).replace(os.sep, "/"), path))
     return sorted(files)
+
+
+def check_repo_id(repo_id: str) -> None:
+    """An invalid repo id is refused before anything is exported."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise ExportError(
+            f"--to-hub {repo_id!r} is not a Hub repo id; use user/name or org/name (letters, "
+            "digits, '-', '_', '.')"
+        ) from None
+    if repo_id.count("/") != 1:
+        raise ExportError(f"--to-hub {repo_id!r}: name the owner too, as user/name or org/name")
+
+
+def planned_upload(folder: str) -> list[tuple[str, int]]:
+    """(path in repo, bytes) of each file `upload_folder` would send: what --dry-run prints."""
+    return [(repo_path, os.path.getsize(path)) for repo_path, path in _local_files(folder)]
 
 
 def upload_folder(
@@ -80,4 +99,10 @@ def upload_folder(
         raise ExportError(
             f"the Hub refused the upload to {repo_id} (HTTP {status}).{hint}"
         ) from exc
+    except Exception as exc:  # the HTTP library's own errors (no network, DNS, TLS) vary
+        raise ExportError(
+            f"could not reach the Hub at {api.endpoint} ({type(exc).__name__}: {exc}); the export "
+            f"in {folder} is complete: upload it later with the same command, or with "
+            f"`hf upload {repo_id} {folder} --repo-type dataset`"
+        ) from None
     return UploadResult(repo_id, revision or "main", commit.commit_url, [p for p, _ in files])

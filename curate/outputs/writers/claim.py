@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from curate.core.config import ConfigError
@@ -27,8 +28,12 @@ RESULTS = ("data", "dropped", "dead_letter", "pages", "dropped_pages", MANIFEST_
 
 
 @contextmanager
-def claim_output(output: str) -> Iterator[str]:
-    """Lock `output` and yield the folder to write into; on a normal exit, commit it."""
+def claim_output(
+    output: str, replaces: Iterable[str] = RESULTS, last: str = MANIFEST_NAME
+) -> Iterator[str]:
+    """Lock `output` and yield the folder to write into; on a normal exit, commit it: the
+    names in `replaces` (what the previous output wrote) are deleted, the staged ones moved
+    in, `last` (the record saying what the folder holds) last of all."""
     if not storage.is_local(output):
         yield output
         return
@@ -40,10 +45,23 @@ def claim_output(output: str) -> Iterator[str]:
         _remove_dead_staging(output)
         os.makedirs(staging)
         yield staging
-        _commit(staging, output)
+        _commit(staging, output, replaces, last)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _release(lock)
+
+
+def discard_staging(output: str, tries: int = 5) -> None:
+    """Remove this process's staging folder after Ctrl-C: the runner's threads may still
+    write into it for a moment, so try a few times (a later run removes what is left)."""
+    if not storage.is_local(output):
+        return
+    staging = os.path.join(storage.normalize_uri(output), f"{STAGING_PREFIX}{os.getpid()}")
+    for _ in range(tries):
+        shutil.rmtree(staging, ignore_errors=True)
+        if not os.path.exists(staging):
+            return
+        time.sleep(0.2)
 
 
 def _check_writable(output: str) -> None:
@@ -115,19 +133,24 @@ def _remove_dead_staging(output: str) -> None:
                 shutil.rmtree(os.path.join(output, name), ignore_errors=True)
 
 
-def _commit(staging: str, output: str) -> None:
-    """Replace the previous results with the staged ones, the manifest first out, last in."""
-    _delete(os.path.join(output, MANIFEST_NAME))
+def _commit(staging: str, output: str, replaces: Iterable[str], last: str) -> None:
+    """Replace the previous results with the staged ones, the record first out, last in."""
+    _delete(os.path.join(output, last))
     staged = set(os.listdir(staging))
-    for name in RESULTS:
-        if name != MANIFEST_NAME:
+    for name in replaces:
+        if name != last and _plain_name(name):
             _delete(os.path.join(output, name))
-    for name in sorted(staged - {MANIFEST_NAME}):
+    for name in sorted(staged - {last}):
         target = os.path.join(output, name)
         _delete(target)
         os.replace(os.path.join(staging, name), target)
-    if MANIFEST_NAME in staged:
-        os.replace(os.path.join(staging, MANIFEST_NAME), os.path.join(output, MANIFEST_NAME))
+    if last in staged:
+        os.replace(os.path.join(staging, last), os.path.join(output, last))
+
+
+def _plain_name(name: str) -> bool:
+    """A name directly inside the output (a record read back from disk could say `../x`)."""
+    return bool(name) and name not in (".", "..") and os.sep not in name and "/" not in name
 
 
 def _delete(path: str) -> None:

