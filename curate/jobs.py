@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from curate.core.checkpoint import CHECKPOINT_FOLDER
 from curate.core.config import ConfigError, PipelineConfig
 from curate.io import storage
 from curate.outputs.writers.claim import claim_output
@@ -61,7 +62,8 @@ def run_job(
     The output may not be an input, and may hold only curate's output of the same kind
     (`overwrite`: or of another kind), which is all a run replaces (writers/guard.py). It is
     locked for the run and written through a staging folder: it holds either the previous
-    complete results or this run's, never a mix (writers/claim.py)."""
+    complete results or this run's, never a mix (writers/claim.py). Documents that a killed
+    run into the same output had rendered are not rendered again (core/checkpoint.py)."""
     if names_runner(beam_args):  # the workers run elsewhere: they cannot reach this machine
         job = replace(job, remote=True)
     read = [*job.inputs, *([job.source.image_folder] if isinstance(job.source, LlavaJson) else [])]
@@ -88,6 +90,8 @@ def run_job(
         if isinstance(job.source, Inputs) and not manifest["counts"].get("documents"):
             kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
             raise ConfigError(f"no documents ({kinds}) found in: {' '.join(job.source.uris)}")
+    # committed: what an interrupted run left for resuming is no longer needed
+    storage.remove(storage.join(job.output, CHECKPOINT_FOLDER))
     return JobResult(report, manifest, job.config, judge(job, manifest, report.counters))
 
 

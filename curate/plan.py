@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from curate import __version__
+from curate.core.checkpoint import CHECKPOINT_FOLDER
 from curate.core.config import ConfigError, PipelineConfig
 from curate.core.stage import DROPPED, DROPPED_PAGES, FAILURES, Spread, Stage, Tally
 from curate.io import storage
@@ -345,7 +346,13 @@ def _render_steps(job: Job, output: str) -> list[Step]:
     hashed = config.dedup.hash if config.dedup.enabled else None  # saves dedup a PNG decode
     steps: list[Step] = [
         Tally("documents", str),
-        RenderDocuments(config.render, web, staging_dir(output, config), hashed),
+        RenderDocuments(
+            config.render,
+            web,
+            staging_dir(output, config),
+            hashed,
+            checkpoint=storage.join(job.output, CHECKPOINT_FOLDER, RenderDocuments.name),
+        ),
     ]
     if web is not None:  # documents the crawl found: once per content, then rendered
         steps += [

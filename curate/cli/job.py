@@ -69,6 +69,11 @@ def run_command(
                     overwrite=overwrite,
                 )
     print_report(job.output, result.report)
+    resumed = result.counters.get("documents.resumed", 0)
+    if resumed:
+        console.print(
+            f"resumed: {resumed} documents an interrupted run had rendered were not rendered again"
+        )
     for problem in result.problems:
         console.print(f"[red]{escape(problem)}[/red]")
     if result.exit_code:

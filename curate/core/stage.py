@@ -91,6 +91,9 @@ class ItemFailed(Exception):
         self.reason, self.detail = reason, detail
         self.item_id, self.source_uri = item_id, source_uri
 
+    def __reduce__(self):  # pickled whole (checkpoints, Beam), not as Exception(detail)
+        return (ItemFailed, (self.reason, self.detail, self.item_id, self.source_uri))
+
 
 class StageContractError(RuntimeError):
     """A stage emitted a reason it did not declare: a bug in the stage, not in the data."""

@@ -439,3 +439,58 @@ def test_score_reports_progress_up_to_its_total(where, generated, tmp_path):
     seen = []
     run_job(job, where, progress=seen.append)
     assert seen and seen[-1] == rows and seen == sorted(seen)
+
+
+# ---------------------------------------------------------------- resume
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_without_rendering_finished_documents_again(shared_corpus, tmp_path):
+    """A killed job restarted from zero. Now documents it had rendered are replayed from the
+    output's checkpoints, and the result equals an uninterrupted run's, shard for shard."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for pdf in sorted((shared_corpus / "pdf").glob("*.pdf"))[:6]:
+        shutil.copy(pdf, docs)
+    out, checkpoints = tmp_path / "out", tmp_path / "out" / ".curate-checkpoint"
+    job = subprocess.Popen(
+        [sys.executable, "-m", "curate.cli", "run", str(docs), "-o", str(out), "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and job.poll() is None:
+        complete = [p for p in checkpoints.rglob("*") if p.is_file() and "." not in p.name]
+        if len(complete) >= 2:
+            break
+        time.sleep(0.2)
+    assert job.poll() is None, "the job ended before it could be killed"
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    assert not (out / "manifest.json").exists()  # nothing landed: the run did not finish
+    finished = len([p for p in checkpoints.rglob("*") if p.is_file() and "." not in p.name])
+
+    resumed = _curate("run", docs, "-o", out, "--no-progress")
+    assert resumed.exit_code == 0, resumed.output
+    said = " ".join(resumed.output.split())
+    assert f"resumed: {finished} documents an interrupted run had rendered" in said
+    assert not checkpoints.exists()  # committed: nothing left to resume from
+
+    whole = tmp_path / "whole"
+    assert _curate("run", docs, "-o", whole, "--no-progress").exit_code == 0
+    for folder in ("data", "dropped", "dead_letter", "dropped_pages"):
+        assert _digests(out / folder) == _digests(whole / folder), _row_differences(
+            out / folder, whole / folder
+        )
+
+
+def _row_differences(left: Path, right: Path) -> list[str]:
+    """Which rows and columns of two datasets differ: what a failed comparison shows."""
+    rows = zip(pq.read_table(left).to_pylist(), pq.read_table(right).to_pylist(), strict=False)
+    return [
+        f"row {i} {column}: {str(a[column])[:200]} != {str(b[column])[:200]}"
+        for i, (a, b) in enumerate(rows)
+        for column in a
+        if a[column] != b.get(column)
+    ][:10]

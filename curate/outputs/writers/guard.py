@@ -16,12 +16,13 @@ import json
 import os
 from collections.abc import Iterable
 
+from curate.core.checkpoint import CHECKPOINT_FOLDER
 from curate.core.config import ConfigError
 from curate.io import storage
 
-# names curate leaves in a folder it writes besides its results: a lock, staging folders
-# and the LLM request cache, which outlive a killed run
-HOUSEKEEPING = (".curate.lock", ".curate-staging-", "llm_cache")
+# names curate leaves in a folder it writes besides its results: a lock, staging folders,
+# and what outlives a killed run (the LLM request cache, checkpoints to resume from)
+HOUSEKEEPING = (".curate.lock", ".curate-staging-", "llm_cache", CHECKPOINT_FOLDER)
 
 
 def input_roots(inputs: Iterable[str]) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from curate import __version__
+from curate.core.checkpoint import Checkpoint, local_file_identity
 from curate.core.config import RenderOptions, WebOptions
 from curate.core.stage import GroupStage, ItemFailed, Keep, Outcome, Stage, records
-from curate.schemas import LinkedDocument, PageRecord
+from curate.schemas import SCHEMA_VERSION, LinkedDocument, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.stages.sources.dispatch import read_document, read_linked_document
 
@@ -73,10 +75,14 @@ class RenderDocuments(Stage):
         web: WebOptions | None = None,
         staging: str | None = None,
         hash_method: str | None = None,
+        checkpoint: str | None = None,
     ):
         super().__init__(options)
         self.web, self.staging, self.hash_method = web, staging, hash_method
         self.renderer = None
+        # a local file's pages are kept as rendered, so a killed run resumes without redoing it
+        version = f"{__version__}|{SCHEMA_VERSION}|{options.model_dump_json()}|{hash_method}"
+        self.checkpoint = Checkpoint(checkpoint, version)
 
     def setup(self) -> None:
         if self.web is not None:
@@ -91,8 +97,14 @@ class RenderDocuments(Stage):
 
     def process(self, uri: str) -> Iterable[Outcome]:
         self.count("documents")
+        key = self.checkpoint.key(local_file_identity(uri))
+        kept = self.checkpoint.replay(key)
+        if kept is not None:
+            self.count("documents.resumed")
+            yield from _counted(kept, self)
+            return
         pages = read_document(uri, self.options, self.renderer, self.staging, self.hash_method)
-        yield from _counted(pages, self)
+        yield from _counted(self.checkpoint.record(key, pages), self)
 
 
 class OnePerContent(GroupStage):

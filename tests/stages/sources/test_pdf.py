@@ -391,3 +391,26 @@ def test_curate_imports_pymupdf_without_its_layout_model_which_stays_importable(
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["False", "True"]
+
+
+def test_ruled_tables_do_not_depend_on_what_else_imported_pymupdf(shared_corpus):
+    """find_tables() defers to PyMuPDF's layout model when `pymupdf.layout` is loaded: a plain
+    `import pymupdf` elsewhere in the process (a notebook, a test helper) found a second table
+    in this guide (page 35), so a resumed run differed from an uninterrupted one."""
+    script = (
+        "import sys\n"
+        "if sys.argv[1] == 'plain': import pymupdf\n"
+        "from curate.core.config import RenderOptions\n"
+        "from curate.stages.sources import render_document\n"
+        "pages = [p for p in render_document(sys.argv[2], RenderOptions(dpi=36))\n"
+        "         if hasattr(p, 'text_blocks')]\n"
+        "print([p.page_index for p in pages if any(b.cell for b in p.text_blocks)])\n"
+    )
+    pdf = shared_corpus / "pdf" / "guide_install-latex-chinese.pdf"
+    found = {
+        how: subprocess.run(
+            [sys.executable, "-c", script, how, str(pdf)], capture_output=True, text=True
+        ).stdout
+        for how in ("curate", "plain")
+    }
+    assert found["curate"] == found["plain"] == "[41]\n", found

@@ -51,7 +51,10 @@ def ruled_cells(
     header, for the page's ruled tables whose structure is certain."""
     boxes = [box for _, box in lines]
     try:
-        found = page.find_tables().tables
+        # use_layout=False: by default the finder defers to PyMuPDF's layout model when
+        # `pymupdf.layout` happens to be imported in the process (curate skips it; a notebook's
+        # or a test's plain `import pymupdf` loads it), so the same page gave other tables
+        found = page.find_tables(use_layout=False).tables
     except Exception:  # a page PyMuPDF's table finder cannot read: no ruled table
         return {}
     turn = page.rotation_matrix
