@@ -128,8 +128,9 @@ def export_command(
 def report_command(
     output: str = typer.Argument(..., help="An output folder of `curate run`."),
     to: str | None = typer.Option(
-        None, "--to", help="Where to write the HTML [OUTPUT/report.html]."
+        None, "--output", "-o", help="Where to write the HTML [OUTPUT/report.html]."
     ),
+    old_to: str | None = typer.Option(None, "--to", hidden=True),  # the old name of --output
     samples: int = typer.Option(24, "--samples", min=0, help="Samples shown in the gallery."),
 ) -> None:
     """Write a static HTML report (counts, drop reasons, score charts, a gallery); no server."""
@@ -137,7 +138,7 @@ def report_command(
 
     try:
         with console.status("building the report ..."):
-            path = write_report(output, to, samples)
+            path = write_report(output, to or old_to, samples)
     except FileNotFoundError:
         raise fail(
             f"no manifest.json in {output}; pass the output folder of `curate run`"

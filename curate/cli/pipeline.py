@@ -163,7 +163,8 @@ def ocr_command(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    mode: str | None = typer.Option(None, "--mode", help="auto (the default), always, never."),
+    ocr: str | None = OcrModeOpt,
+    mode: str | None = typer.Option(None, "--mode", hidden=True),  # the old name of --ocr
     engine: str | None = OcrEngineOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
@@ -172,7 +173,7 @@ def ocr_command(
     """OCR existing page records: pages without usable text get OCR text lines with boxes."""
     paths, beam_args = split_beam_args(tokens or [])
     source = dataset_at(paths, ("pages",))
-    cfg = config_of(config, {"ocr.mode": mode, "ocr.engine": engine})
+    cfg = config_of(config, {"ocr.mode": ocr or mode, "ocr.engine": engine})
     run_command("ocr", source, output, cfg, beam_args, workers, False, local, overwrite)
 
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from curate import __version__
 from curate.cli import app
+from curate.core.registry import EXPORT_FORMATS
 
 runner = CliRunner()
 
@@ -494,3 +495,32 @@ def _row_differences(left: Path, right: Path) -> list[str]:
         for column in a
         if a[column] != b.get(column)
     ][:10]
+
+
+# ---------------------------------------------------------------- hub-friendly exports
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS.names()))
+def test_every_export_loads_as_its_records_with_load_dataset(fmt, generated, tmp_path):
+    """Non-hf exports loaded as an image folder (one `image` column, a row per image): the
+    card's `configs:` block now names the records' file for `load_dataset(folder)` and the
+    Hub's viewer."""
+    from datasets import load_dataset
+
+    from curate.outputs.export import get_exporter
+
+    out = tmp_path / fmt
+    assert _curate("export", generated, "-f", fmt, "-o", out).exit_code == 0
+    loaded = load_dataset(str(out), split="train")
+    spec = get_exporter(fmt).hub_data
+    [pattern] = [entry["path"] for entry in spec["data_files"]]
+    records = 0
+    for file in sorted(out.glob(pattern)):
+        if file.suffix == ".parquet":
+            records += pq.read_metadata(file).num_rows
+        elif file.suffix == ".jsonl":
+            records += len(file.read_text().splitlines())
+        else:
+            data = json.loads(file.read_text())
+            records += len(data[spec["field"]] if "field" in spec else data)
+    assert records and loaded.num_rows == records and loaded.column_names != ["image"]

@@ -110,6 +110,7 @@ def _export(
         repo_id=repo_id,
         language=languages,
         train_with=exporter.train_with,
+        hub_data=exporter.hub_data,
     )
     storage.write_bytes_atomic(storage.join(output, CARD_FILE), str(card).encode("utf-8"))
     result.files.append(CARD_FILE)

@@ -62,6 +62,7 @@ class Exporter(Protocol):
     name: ClassVar[str]
     columns: ClassVar[list[tuple[str, str]]]
     train_with: ClassVar[str]
+    hub_data: ClassVar[dict[str, Any]]
 
     def write(
         self, samples: Iterable[SampleRecord], output: str, options: ExportOptions
@@ -80,6 +81,9 @@ class BaseExporter:
     name: ClassVar[str] = ""
     columns: ClassVar[list[tuple[str, str]]] = []
     train_with: ClassVar[str] = ""  # the loader and its arguments, for the card
+    # the card's `configs:` entry (data files and builder options), so `load_dataset(folder)`
+    # and the Hub's viewer read the records, not the image folder beside them
+    hub_data: ClassVar[dict[str, Any]] = {}
 
     def expected(self, sample: SampleRecord, options: ExportOptions) -> list[ExportedSample]:
         """What `read` gives back for this sample after `write`: the round-trip contract."""

@@ -58,6 +58,7 @@ def build_card(
     language: list[str] | None = None,
     license: str = "other",
     train_with: str = "",
+    hub_data: dict[str, Any] | None = None,
 ) -> DatasetCard:
     """A DatasetCard; `columns` are (name, description) pairs of the exported format."""
     manifest = manifest or {}
@@ -69,13 +70,8 @@ def build_card(
         tags=["curate", "document-vqa", "multi-image", "synthetic", f"format:{export_format}"],
         pretty_name=repo_id.split("/")[-1] if repo_id else None,
     )
-    if export_format == "hf":
-        data.configs = [
-            {
-                "config_name": "default",
-                "data_files": [{"split": "train", "path": "data/train-*.parquet"}],
-            }
-        ]
+    if hub_data:  # what load_dataset(folder) and the Hub's viewer read
+        data.configs = [{"config_name": "default", **hub_data}]
     counts = manifest.get("counts") or {}
     stage_rows = [(k, v) for k, v in sorted(counts.items())] or [("samples", stats.samples)]
     score_rows = [

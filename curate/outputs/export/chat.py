@@ -62,6 +62,7 @@ def _iter_jsonl(uri: str) -> Iterator[dict]:
 
 class _JsonLinesChat(BaseExporter):
     name = ""
+    hub_data = {"data_files": [{"split": "train", "path": DATA_FILE}]}
     dataset_info: dict | None = None  # written as dataset_info.json when set (LLaMA-Factory)
 
     def encode(self, turns: list[Turn]) -> tuple[str, list]:

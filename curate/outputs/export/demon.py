@@ -88,6 +88,7 @@ def _turns_from(context: str, response: str) -> list[Turn]:
 
 class DemonExporter(BaseExporter):
     name = "demon"
+    hub_data = {"data_files": [{"split": "train", "path": CORE_FILE}], "field": "data"}
     columns = [
         ("sample_id", "`<sample_id>-<turn>`"),
         ("task_instruction_id", "index into metadata.task_instruction"),

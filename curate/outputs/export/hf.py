@@ -122,6 +122,7 @@ class ShardedParquet:
 
 
 class ParquetExporter(BaseExporter):
+    hub_data = {"data_files": [{"split": "train", "path": f"{DATA_FOLDER}/train-*.parquet"}]}
     """Formats stored as `data/train-*.parquet`: subclasses give the schema and a row per sample."""
 
     def schema(self, options: ExportOptions) -> pa.Schema:

@@ -115,6 +115,7 @@ class _Shard:
 
 class LeopardExporter(BaseExporter):
     name = "leopard"
+    hub_data = {"data_files": [{"split": "train", "path": DATA_JSON}]}
     columns = [
         ("<key>.input_image", "pickled list of PNG/JPEG bytes"),
         ("<key>.conversations", "Python-literal list of `{from, value}` turns (read with eval)"),

@@ -47,6 +47,7 @@ DATASET_INFO = {
 
 class LlamaFactoryExporter(BaseExporter):
     name = "llamafactory"
+    hub_data = {"data_files": [{"split": "train", "path": DATA_FILE}]}
     columns = [
         ("messages", "`{role: user|assistant, content}` with `<image>` placeholders"),
         ("images", "paths relative to the dataset folder (images/...), one per `<image>`"),

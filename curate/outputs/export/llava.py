@@ -34,6 +34,7 @@ DATA_FILE = "data.json"
 
 class LlavaExporter(BaseExporter):
     name = "llava"
+    hub_data = {"data_files": [{"split": "train", "path": DATA_FILE}]}
     single_as_string = True  # LLaVA-1.5's loader opens `image` as one path
     columns = [
         ("id", "sample id"),

@@ -82,6 +82,7 @@ def split_by_image(sample: SampleRecord) -> tuple[list[tuple[int, list[Turn]]], 
 
 class Llavar2Exporter(BaseExporter):
     name = "llavar2"
+    hub_data = {"data_files": [{"split": "train", "path": DATA_FILE}]}
     columns = [
         ("id", "`<sample_id>-<image number>`"),
         ("image", "one path under images/ (a string)"),
