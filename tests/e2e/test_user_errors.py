@@ -524,3 +524,16 @@ def test_every_export_loads_as_its_records_with_load_dataset(fmt, generated, tmp
             data = json.loads(file.read_text())
             records += len(data[spec["field"]] if "field" in spec else data)
     assert records and loaded.num_rows == records and loaded.column_names != ["image"]
+
+
+def test_one_flag_name_per_thing_with_the_old_names_still_read(rendered, tmp_path):
+    """`run --ocr` but `ocr --mode`; `report --to` but `-o` elsewhere: now `--ocr` and `-o`
+    everywhere, the old names kept as hidden aliases."""
+    new = _curate("ocr", rendered, "-o", tmp_path / "new", "--ocr", "never", "--local")
+    old = _curate("ocr", rendered, "-o", tmp_path / "old", "--mode", "never", "--local")
+    assert new.exit_code == old.exit_code == 0, new.output + old.output
+    assert _digests(tmp_path / "new" / "pages") == _digests(tmp_path / "old" / "pages")
+    for command in ("ocr", "report"):
+        shown = _curate(command, "-h").output
+        assert "--mode" not in shown and "--to " not in shown
+    assert "--output" in _curate("report", "-h").output
