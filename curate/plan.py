@@ -50,7 +50,12 @@ from curate.stages.sources.datasets import (
     ReadParquet,
     row_count,
 )
-from curate.stages.sources.inputs import InputArgument, ListInputs, list_inputs
+from curate.stages.sources.inputs import (
+    InputArgument,
+    ListInputs,
+    has_saved_pages,
+    list_inputs,
+)
 from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
 
 Command = Literal["run", "render", "ocr", "generate", "score", "filter"]
@@ -81,9 +86,10 @@ class Inputs:
 
     @property
     def has_web(self) -> bool:
+        """Whether the job needs a browser: webpages, or saved ones (`.html`) on disk."""
         return any(
             uri.startswith(("http://", "https://")) or uri.endswith(".urls") for uri in self.uris
-        )
+        ) or any(has_saved_pages(uri) for uri in self.uris)
 
 
 Source = Inputs | Dataset | LlavaJson
@@ -440,7 +446,10 @@ def progress_of(job: Job) -> ProgressSpec:
     source = job.source
     if isinstance(source, Inputs):
         total = None
-        if all(storage.is_local(uri) for uri in source.uris) and not source.has_web:
+        online = any(
+            uri.startswith(("http://", "https://")) or uri.endswith(".urls") for uri in source.uris
+        )
+        if all(storage.is_local(uri) for uri in source.uris) and not online:
             total = sum(1 for _ in list_inputs(source.uris))
         return ProgressSpec(RenderDocuments.name, "documents", total)
     if job.config.scoring.metrics and job.command in ("score", "filter"):

@@ -2,6 +2,7 @@
 and a non-zero exit (issue 34). Each test here failed on the code before its fix."""
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -537,3 +538,58 @@ def test_one_flag_name_per_thing_with_the_old_names_still_read(rendered, tmp_pat
         shown = _curate(command, "-h").output
         assert "--mode" not in shown and "--to " not in shown
     assert "--output" in _curate("report", "-h").output
+
+
+# ---------------------------------------------------------------- saved webpages
+
+
+def test_a_saved_webpage_is_rendered_from_disk_without_the_network(tmp_path):
+    """A saved `.html` (with its `NAME_files/` folder) was an unsupported file. It is now
+    rendered by the job's browser from its own folder only: a request to a server (here one
+    on 127.0.0.1 that counts them) or to a file elsewhere on the disk is refused."""
+    import http.server
+    import threading
+
+    from PIL import Image
+
+    hits = []
+
+    class Count(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Count)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    saved = tmp_path / "saved"
+    (saved / "harbor_files").mkdir(parents=True)
+    Image.new("RGB", (200, 60), (220, 20, 20)).save(saved / "harbor_files" / "banner.png")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("PRIVATE-NOTE-42")
+    (saved / "harbor.html").write_text(
+        "<html><body><h1>Harbor Report 2024</h1>"
+        '<img src="harbor_files/banner.png" width="200" height="60">'
+        "<p>Container throughput rose to 4.2 million TEU, the highest on record.</p>"
+        f'<img src="http://127.0.0.1:{server.server_port}/beacon.png">'
+        f'<iframe src="file://{secret}"></iframe><iframe src="../secret.txt"></iframe>'
+        "</body></html>"
+    )
+    out = tmp_path / "out"
+    try:
+        result = _curate("render", saved, "-o", out, "--local", "--no-progress")
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    pages = pq.read_table(out / "pages").to_pylist()
+    assert {p["source_uri"] for p in pages} == {str(saved / "harbor.html")}  # not the banner
+    text = " ".join(b["text"] for p in pages for b in p["text_blocks"])
+    assert "Harbor Report 2024" in text and "4.2 million TEU" in text
+    assert "PRIVATE-NOTE-42" not in text
+    image = Image.open(io.BytesIO(pages[0]["image"]["bytes"])).convert("RGB")
+    red = sum(1 for r, g, b in image.getdata() if r > 200 and g < 60 and b < 60)
+    assert red > 5000  # the banner from the page's own folder is in the image
+    assert hits == []  # nothing reached the server

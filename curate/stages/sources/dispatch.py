@@ -21,7 +21,7 @@ from curate.schemas.reasons import FailureReason
 from curate.stages.sources.image import IMAGE_EXTENSIONS
 from curate.stages.sources.pdf import PDF_EXTENSIONS
 from curate.stages.sources.slides import SLIDE_EXTENSIONS
-from curate.stages.sources.web import WebRenderer, is_url
+from curate.stages.sources.web import HTML_EXTENSIONS, WebRenderer, is_url
 
 DOCUMENT_FORMATS = Registry(
     "document format",
@@ -31,7 +31,8 @@ DOCUMENT_FORMATS = Registry(
         **dict.fromkeys(IMAGE_EXTENSIONS, "curate.stages.sources.image:read_image_pages"),
     },
 )
-SUPPORTED_EXTENSIONS = frozenset(DOCUMENT_FORMATS.names())
+# saved webpages are rendered by the job's browser (sources/web.py), not by a reader
+SUPPORTED_EXTENSIONS = frozenset(DOCUMENT_FORMATS.names()) | HTML_EXTENSIONS
 
 
 def read_document(
@@ -55,6 +56,11 @@ def read_document(
         yield from web.crawl(uri, staging)
         return
     extension = os.path.splitext(uri)[1].lower()
+    if extension in HTML_EXTENSIONS and storage.is_local(uri):
+        if web is None:
+            raise ValueError("saved webpages need a WebRenderer (curate.stages.sources.web)")
+        yield from web.render_file(uri)
+        return
     problem = check_content(uri, extension)
     if problem is not None:
         raise ItemFailed(*problem)

@@ -5,12 +5,14 @@ by the launcher."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from curate.core.stage import Keep, Outcome, Stage
 from curate.io import storage
 from curate.stages.sources.dispatch import SUPPORTED_EXTENSIONS
+from curate.stages.sources.web import HTML_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,44 @@ def list_inputs(uris: Iterable[str]) -> Iterator[str]:
                 if storage.has_extension(path, SUPPORTED_EXTENSIONS)
             )
         elif kind == "folder":  # every file: an unsupported one gets its dead-letter row
-            yield from storage.list_files(uri)
+            yield from (path for path in storage.list_files(uri) if not _saved_page_part(path))
             yield from storage.unlistable_folders(uri)  # each reported as unreadable
         elif kind == "url_list":
             yield from storage.iter_url_list(uri)
         else:
             yield uri
+
+
+def _saved_page_part(path: str) -> bool:
+    """A file of a saved webpage's `NAME_files/` folder (what browsers save beside
+    `NAME.html`): part of that page, not a document of its own."""
+    if not storage.is_local(path):
+        return False
+    folder = os.path.dirname(path)
+    while folder and folder != os.path.dirname(folder):
+        name = os.path.basename(folder)
+        if name.endswith("_files"):
+            page = os.path.join(os.path.dirname(folder), name[: -len("_files")])
+            if any(os.path.isfile(page + ext) for ext in HTML_EXTENSIONS):
+                return True
+        folder = os.path.dirname(folder)
+    return False
+
+
+def has_saved_pages(raw: str) -> bool:
+    """Whether a local input is, or holds, a saved webpage (so the job starts a browser)."""
+    if raw.startswith(("http://", "https://")) or not storage.is_local(raw):
+        return False
+    path = storage.normalize_uri(raw)
+    if os.path.isdir(path):
+        return any(
+            os.path.splitext(name)[1].lower() in HTML_EXTENSIONS
+            for _, _, names in os.walk(path)
+            for name in names
+        )
+    return os.path.splitext(path)[1].lower() in HTML_EXTENSIONS or (
+        storage.is_pattern(raw) and raw.lower().endswith(tuple(HTML_EXTENSIONS))
+    )
 
 
 class ListInputs(Stage):

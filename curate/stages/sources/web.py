@@ -24,12 +24,13 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 from PIL import Image
 
 from curate.core.config import RenderOptions, WebOptions
 from curate.core.stage import ItemFailed
+from curate.io import storage
 from curate.schemas import (
     BlockRole,
     ContextItem,
@@ -53,6 +54,10 @@ DOCUMENT_TYPES = {
 }
 
 WEB_PREFIXES = ("http://", "https://")
+HTML_EXTENSIONS = frozenset({".html", ".htm"})
+# saved pages are served under this origin (reserved, never resolved), so that every request
+# they make passes the route, which serves only files of the page's own folder
+SAVED_ORIGIN = "http://saved-page.invalid/"
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -375,6 +380,64 @@ class WebRenderer:
             context.close()
         html = documents.get(url, (200, b""))[1]
         return self._tiles(url, hashlib.sha256(html).hexdigest(), png, dom), dom["links"]
+
+    def render_file(self, path: str) -> list[PageRecord]:
+        """A saved webpage (`.html`, with its `NAME_files/` folder), rendered from disk: it
+        may load files from its own folder and nothing else, so no request leaves the
+        machine and no file beside the page's folder shows up in its image. Raises
+        ItemFailed when it cannot be rendered."""
+        outcome = self._on_browser_thread(self._render_file, path)
+        if isinstance(outcome, ItemFailed):
+            raise outcome
+        return outcome
+
+    def _render_file(self, path: str) -> list[PageRecord] | ItemFailed:
+        local = storage.normalize_uri(path)
+        root = os.path.dirname(os.path.realpath(local))
+        start = SAVED_ORIGIN + quote(os.path.basename(local))
+
+        def route(route):
+            url = route.request.url
+            if url.startswith(SAVED_ORIGIN):  # a file of the page's folder, by its path there
+                relative = unquote(urlsplit(url).path).lstrip("/")
+                target = os.path.realpath(os.path.join(root, relative))
+                if target.startswith(root + os.sep) and os.path.isfile(target):
+                    route.fulfill(path=target)
+                else:
+                    route.fulfill(status=404, body=b"")
+                return
+            route.abort("blockedbyclient")  # the network, or files elsewhere on the disk
+
+        context = self._browser.new_context(
+            viewport={"width": self.web.viewport_width, "height": self.web.tile_height},
+            user_agent=self.web.user_agent,
+            service_workers="block",
+        )
+        try:
+            page = context.new_page()
+            page.route("**/*", route)
+            page.goto(start, timeout=self.web.page_timeout_s * 1000, wait_until="load")
+            height = min(
+                int(page.evaluate("document.documentElement.scrollHeight")),
+                self.web.max_page_height,
+            )
+            png = page.screenshot(
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height},
+            )
+            dom = page.evaluate(_DOM)
+        except Exception as err:
+            reason = (
+                FailureReason.DOCUMENT_TIMEOUT
+                if "Timeout" in type(err).__name__
+                else (FailureReason.PAGE_RENDER_ERROR)
+            )
+            return ItemFailed(reason, f"{type(err).__name__}: {str(err)[:300]}")
+        finally:
+            context.close()
+        with open(local, "rb") as handle:
+            sha256 = hashlib.sha256(handle.read()).hexdigest()
+        return self._tiles(local, sha256, png, dom)
 
     def _refused_refresh(self, url: str, content: str | None) -> tuple[str, FetchRefused] | None:
         """A meta refresh whose target the guard refuses, with the sentence that says so."""
