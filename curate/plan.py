@@ -55,6 +55,7 @@ from curate.stages.sources.inputs import (
     ListInputs,
     has_saved_pages,
     list_inputs,
+    listing_roots,
 )
 from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
 
@@ -358,6 +359,7 @@ def _render_steps(job: Job, output: str) -> list[Step]:
             staging_dir(output, config),
             hashed,
             checkpoint=storage.join(job.output, CHECKPOINT_FOLDER, RenderDocuments.name),
+            roots=listing_roots(job.source.uris),
         ),
     ]
     if web is not None:  # documents the crawl found: once per content, then rendered

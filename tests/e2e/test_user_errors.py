@@ -593,3 +593,26 @@ def test_a_saved_webpage_is_rendered_from_disk_without_the_network(tmp_path):
     red = sum(1 for r, g, b in image.getdata() if r > 200 and g < 60 and b < 60)
     assert red > 5000  # the banner from the page's own folder is in the image
     assert hits == []  # nothing reached the server
+
+
+# ---------------------------------------------------------------- stable ids
+
+
+def test_ids_and_questions_do_not_depend_on_where_the_files_sit(tmp_path):
+    """Sample ids held the file's absolute path: the same files in another folder gave other
+    ids. Ids now come from the content and the path below the input folder."""
+    here, there = tmp_path / "here" / "docs", tmp_path / "elsewhere" / "deep" / "docs"
+    for folder in (here, there):
+        (folder / "sub").mkdir(parents=True)
+    write_text_pdf(here / "sub" / "report.pdf")
+    shutil.copy(here / "sub" / "report.pdf", there / "sub" / "report.pdf")
+    outputs = []
+    for folder in (here, there):
+        out = folder.parent / "out"
+        assert _curate("run", folder, "-o", out, "--local", "--no-progress").exit_code == 0
+        outputs.append(out)
+    rows = [pq.read_table(out / "data").to_pylist() for out in outputs]
+    assert [r["sample_id"] for r in rows[0]] == [r["sample_id"] for r in rows[1]]
+    assert [r["qa"] for r in rows[0]] == [r["qa"] for r in rows[1]]
+    assert rows[0][0]["source_uri"] != rows[1][0]["source_uri"]  # provenance stays exact
+    assert _digests(outputs[0] / "dropped") == _digests(outputs[1] / "dropped")

@@ -1,7 +1,8 @@
 """Route an input to the source that reads it: by extension (`DOCUMENT_FORMATS`), checked
 against the file's first bytes. Webpages go to the crawler.
 
-A reader takes `(uri, options, hash_method)` and yields page records; it raises ItemFailed
+A reader takes `(uri, options, hash_method, name)` and yields page records (`name`, the
+document's path below its input folder, and its content make its ids); it raises ItemFailed
 when the document cannot be read, or yields one for a part of it that cannot (a page), and
 goes on.
 """
@@ -41,6 +42,7 @@ def read_document(
     web: WebRenderer | None = None,
     staging: str | None = None,
     hash_method: str | None = None,
+    name: str | None = None,
 ) -> Iterator[PageRecord | LinkedDocument | ItemFailed]:
     """Pages of one input; URLs need a running WebRenderer (one per worker).
 
@@ -59,7 +61,7 @@ def read_document(
     if extension in HTML_EXTENSIONS and storage.is_local(uri):
         if web is None:
             raise ValueError("saved webpages need a WebRenderer (curate.stages.sources.web)")
-        yield from web.render_file(uri)
+        yield from web.render_file(uri, name)
         return
     problem = check_content(uri, extension)
     if problem is not None:
@@ -71,7 +73,7 @@ def read_document(
             f"no source handles {extension or 'files without an extension'}; "
             f"supported: {supported}",
         )
-    yield from DOCUMENT_FORMATS.load(extension)(uri, options, hash_method)
+    yield from DOCUMENT_FORMATS.load(extension)(uri, options, hash_method, name)
 
 
 _SIGNATURES = {  # what a file of each kind starts with

@@ -24,7 +24,7 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp",
 
 
 def read_image_pages(
-    uri: str, options: RenderOptions, hash_method: str | None = None
+    uri: str, options: RenderOptions, hash_method: str | None = None, name: str | None = None
 ) -> Iterator[PageRecord | ItemFailed]:
     """One page per image, or per frame of a TIFF. (Dedup hashes image pages itself: their
     pixels are not decoded here, so `hash_method` is unused.)"""
@@ -32,7 +32,7 @@ def read_image_pages(
     with storage.open_file(uri) as handle:
         data = handle.read()
     sha256 = hashlib.sha256(data).hexdigest()  # the bytes are in memory already
-    doc_id = stable_id(uri, sha256)
+    doc_id = stable_id(name or uri, sha256)
     try:
         image = Image.open(io.BytesIO(data))
         width, height = image.size

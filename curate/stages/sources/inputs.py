@@ -41,6 +41,36 @@ def list_inputs(uris: Iterable[str]) -> Iterator[str]:
             yield uri
 
 
+def listing_roots(uris: Iterable[str]) -> tuple[str, ...]:
+    """The folders the inputs list documents from (a named file's folder, a glob's base), so
+    a document can be named by its path below them (`document_name`)."""
+    roots = []
+    for raw in uris:
+        kind, uri = storage.route_input(raw)
+        if kind in ("url", "url_list"):
+            continue
+        if kind == "folder":
+            root = uri[: -len("/**")]
+        elif kind == "pattern":
+            cut = min(uri.index(ch) for ch in "*?[" if ch in uri)
+            root = uri[:cut].rsplit("/", 1)[0]
+        else:
+            root = uri.rsplit("/", 1)[0]
+        roots.append(os.path.realpath(root) if storage.is_local(root) else root.rstrip("/"))
+    return tuple(roots)
+
+
+def document_name(uri: str, roots: Iterable[str] = ()) -> str | None:
+    """What a listed file's ids are made of besides its content: its path below the input
+    folder it came from (its file name when it was named directly), so ids and questions do
+    not change when the same files sit at another path. None for webpages (their URL)."""
+    if uri.startswith(("http://", "https://")):
+        return None
+    path = os.path.realpath(storage.normalize_uri(uri)) if storage.is_local(uri) else uri
+    below = [path[len(root) + 1 :] for root in roots if path.startswith(root.rstrip("/") + "/")]
+    return min(below, key=len) if below else path.rsplit("/", 1)[-1]
+
+
 def _saved_page_part(path: str) -> bool:
     """A file of a saved webpage's `NAME_files/` folder (what browsers save beside
     `NAME.html`): part of that page, not a document of its own."""

@@ -134,7 +134,7 @@ def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageH
 
 
 def render_slide_pages(
-    uri: str, options: RenderOptions, hash_method: str | None = None
+    uri: str, options: RenderOptions, hash_method: str | None = None, name: str | None = None
 ) -> Iterator[PageRecord | ItemFailed]:
     """One page per slide: the deck converted to PDF, with its notes and alt text as context
     and its titles, charts and tables as layout hints."""
@@ -164,5 +164,5 @@ def render_slide_pages(
             detail = f"the converted PDF cannot be opened: {err}"
             raise ItemFailed(FailureReason.CONVERSION_FAILED, detail) from None
         yield from render_open_document(
-            doc, uri, sha256, options, "slides", context, hints, hash_method
+            doc, uri, sha256, options, "slides", context, hints, hash_method, name
         )

@@ -12,6 +12,7 @@ from curate.core.stage import GroupStage, ItemFailed, Keep, Outcome, Stage, reco
 from curate.schemas import SCHEMA_VERSION, LinkedDocument, PageRecord
 from curate.schemas.reasons import FailureReason
 from curate.stages.sources.dispatch import read_document, read_linked_document
+from curate.stages.sources.inputs import document_name
 
 # what sources report: every failure a PDF, deck, image or webpage can have
 SOURCE_FAILURES = frozenset(
@@ -76,9 +77,11 @@ class RenderDocuments(Stage):
         staging: str | None = None,
         hash_method: str | None = None,
         checkpoint: str | None = None,
+        roots: tuple[str, ...] = (),
     ):
         super().__init__(options)
         self.web, self.staging, self.hash_method = web, staging, hash_method
+        self.roots = roots  # the input folders: a document's ids use its path below them
         self.renderer = None
         # a local file's pages are kept as rendered, so a killed run resumes without redoing it
         version = f"{__version__}|{SCHEMA_VERSION}|{options.model_dump_json()}|{hash_method}"
@@ -103,7 +106,10 @@ class RenderDocuments(Stage):
             self.count("documents.resumed")
             yield from _counted(kept, self)
             return
-        pages = read_document(uri, self.options, self.renderer, self.staging, self.hash_method)
+        name = document_name(uri, self.roots)
+        pages = read_document(
+            uri, self.options, self.renderer, self.staging, self.hash_method, name
+        )
         yield from _counted(self.checkpoint.record(key, pages), self)
 
 

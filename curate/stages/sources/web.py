@@ -381,17 +381,17 @@ class WebRenderer:
         html = documents.get(url, (200, b""))[1]
         return self._tiles(url, hashlib.sha256(html).hexdigest(), png, dom), dom["links"]
 
-    def render_file(self, path: str) -> list[PageRecord]:
+    def render_file(self, path: str, name: str | None = None) -> list[PageRecord]:
         """A saved webpage (`.html`, with its `NAME_files/` folder), rendered from disk: it
         may load files from its own folder and nothing else, so no request leaves the
         machine and no file beside the page's folder shows up in its image. Raises
         ItemFailed when it cannot be rendered."""
-        outcome = self._on_browser_thread(self._render_file, path)
+        outcome = self._on_browser_thread(self._render_file, path, name)
         if isinstance(outcome, ItemFailed):
             raise outcome
         return outcome
 
-    def _render_file(self, path: str) -> list[PageRecord] | ItemFailed:
+    def _render_file(self, path: str, name: str | None) -> list[PageRecord] | ItemFailed:
         local = storage.normalize_uri(path)
         root = os.path.dirname(os.path.realpath(local))
         start = SAVED_ORIGIN + quote(os.path.basename(local))
@@ -437,7 +437,7 @@ class WebRenderer:
             context.close()
         with open(local, "rb") as handle:
             sha256 = hashlib.sha256(handle.read()).hexdigest()
-        return self._tiles(local, sha256, png, dom)
+        return self._tiles(local, sha256, png, dom, name)
 
     def _refused_refresh(self, url: str, content: str | None) -> tuple[str, FetchRefused] | None:
         """A meta refresh whose target the guard refuses, with the sentence that says so."""
@@ -452,10 +452,12 @@ class WebRenderer:
             return detail, refused
         return None
 
-    def _tiles(self, url: str, sha256: str, png: bytes, dom: dict) -> list[PageRecord]:
+    def _tiles(
+        self, url: str, sha256: str, png: bytes, dom: dict, name: str | None = None
+    ) -> list[PageRecord]:
         image = Image.open(io.BytesIO(png)).convert("RGB")
         width, height = image.size
-        doc_id = stable_id(url, sha256)
+        doc_id = stable_id(name or url, sha256)
         ranges = tile_ranges(height, self.web.tile_height, self.web.tile_overlap)
         pages = []
         for index, (top, bottom) in enumerate(ranges):

@@ -52,7 +52,7 @@ def is_truncated(uri: str) -> bool:
 
 
 def render_pdf_pages(
-    uri: str, options: RenderOptions, hash_method: str | None = None
+    uri: str, options: RenderOptions, hash_method: str | None = None, name: str | None = None
 ) -> Iterator[PageRecord | ItemFailed]:
     """One PageRecord per page of the PDF at `uri`. With `hash_method` ("phash" or "dhash"),
     each page's `phash` is computed from its pixels."""
@@ -64,7 +64,7 @@ def render_pdf_pages(
         if is_truncated(uri):
             raise ItemFailed(FailureReason.TRUNCATED_DOCUMENT, _TRUNCATED) from None
         raise ItemFailed(FailureReason.CORRUPT_DOCUMENT, f"cannot open as PDF: {err}") from None
-    yield from render_open_document(doc, uri, sha256, options, hash_method=hash_method)
+    yield from render_open_document(doc, uri, sha256, options, hash_method=hash_method, name=name)
 
 
 def render_open_document(
@@ -76,6 +76,7 @@ def render_open_document(
     context: dict[int, list[ContextItem]] | None = None,
     hints: dict[int, PageHints] | None = None,
     hash_method: str | None = None,
+    name: str | None = None,
 ) -> Iterator[PageRecord | ItemFailed]:
     """Pages of an opened PDF, with the provenance of the original input (a PDF, or a deck
     converted to PDF), optional human-written context and layout hints per page index.
@@ -96,7 +97,7 @@ def render_open_document(
             if is_truncated(uri):
                 raise ItemFailed(FailureReason.TRUNCATED_DOCUMENT, _TRUNCATED)
             raise ItemFailed(FailureReason.EMPTY_DOCUMENT, "the PDF has no pages")
-        doc_id = stable_id(uri, sha256)
+        doc_id = stable_id(name or uri, sha256)
         to_render = min(doc.page_count, options.max_pages_per_document)
         if doc.page_count > to_render:
             yield ItemFailed(  # and the first pages go on
