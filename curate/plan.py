@@ -190,11 +190,27 @@ def plan_job(
         rescore = isinstance(source, LlavaJson) or config.scoring.model is not None
         config = _with(config, "scoring", metrics=[config.filter.metric] if rescore else [])
     scoring_model = _scoring_model(config, check=not remote)
+    _warn_unpriced(config, command)
     if isinstance(source, Inputs):
         _check_inputs(source)
     if not remote and command in ("run", "render", "ocr"):
         _check_ocr(config)
     return Job(command, source, output, config, scoring_model, workers, remote)
+
+
+def _warn_unpriced(config: PipelineConfig, command: str) -> None:
+    """An endpoint's model with no price: its spend is recorded as unknown, and said so once."""
+    llm = config.generator.llm
+    if command not in ("run", "generate") or config.generator.backend != "llm":
+        return
+    if llm.base_url and llm.model not in llm.prices:
+        log.warning(
+            "no price for the model %r in generator.llm.prices: its cost is recorded as "
+            "unknown (null), not $0. Add it, e.g. prices: {%s: {input: 2.5, output: 10}} "
+            "(dollars per million tokens)",
+            llm.model,
+            llm.model or "MODEL",
+        )
 
 
 def _with(config: PipelineConfig, section: str, **changes) -> PipelineConfig:

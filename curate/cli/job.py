@@ -158,6 +158,12 @@ def show_curate_log() -> None:
         log.propagate = False
 
 
+def _dollars(counters: dict[str, int], name: str) -> str:
+    if counters.get(f"llm.{name}_unknown"):
+        return "unknown (no price for the model: add it under generator.llm.prices)"
+    return f"${counters.get(f'llm.{name}_micro_usd', 0) / 1e6:.4f}"
+
+
 def print_report(output: str, report) -> None:
     table = Table(title=f"curate counters ({report.runner}, {report.seconds:.1f} s)")
     table.add_column("counter")
@@ -173,6 +179,7 @@ def print_report(output: str, report) -> None:
             f"LLM: {requests} requests, {hits} cache hits ({rate:.0%} hit rate), "
             f"{counters.get('llm.prompt_tokens', 0)} prompt + "
             f"{counters.get('llm.completion_tokens', 0)} completion tokens, "
-            f"estimated cost ${counters.get('llm.cost_micro_usd', 0) / 1e6:.4f}"
+            f"estimated cost {_dollars(counters, 'cost')} this run"
+            + (f", {_dollars(counters, 'cached_cost')} for the cached replies" if hits else "")
         )
     console.print(f"output: {output}  (inspect it with: curate inspect {output})")

@@ -211,15 +211,20 @@ class QAItem:
 @dataclass
 class LLMUsage:
     """What the LLM calls for one sample cost. Every attempt sent counts (retries included), with
-    the tokens the endpoint reported; a cache hit counts as a hit and costs nothing. `images`
-    is the number of images sent (their tokens are inside `prompt_tokens`, as reported)."""
+    the tokens the endpoint reported. A cache hit costs this run nothing; what its reply cost
+    when it was made is kept in the `cached_` fields, so a re-run still shows what the data cost
+    in all. `images` is the number of images sent (their tokens are inside `prompt_tokens`, as
+    reported). A cost is None when the model has no price (unknown, not free)."""
 
     requests: int = column(pa.int64(), default=0)
     cache_hits: int = column(pa.int64(), default=0)
     prompt_tokens: int = column(pa.int64(), default=0)
     completion_tokens: int = column(pa.int64(), default=0)
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
     images: int = column(pa.int64(), default=0)
+    cached_prompt_tokens: int = column(pa.int64(), default=0)
+    cached_completion_tokens: int = column(pa.int64(), default=0)
+    cached_cost_usd: float | None = 0.0
 
     def add(self, other: LLMUsage) -> None:
         for name in (
@@ -227,10 +232,21 @@ class LLMUsage:
             "cache_hits",
             "prompt_tokens",
             "completion_tokens",
-            "cost_usd",
             "images",
+            "cached_prompt_tokens",
+            "cached_completion_tokens",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("cost_usd", "cached_cost_usd"):  # an unknown cost makes the sum unknown
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, None if mine is None or theirs is None else mine + theirs)
+
+    @property
+    def total_cost_usd(self) -> float | None:
+        """What the replies cost in all: this run's calls and the cached ones' when made."""
+        if self.cost_usd is None or self.cached_cost_usd is None:
+            return None
+        return self.cost_usd + self.cached_cost_usd
 
 
 @dataclass

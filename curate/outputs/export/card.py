@@ -110,7 +110,12 @@ def build_card(
         "## LLM usage",
         f"{stats.llm.requests} requests, {stats.llm.cache_hits} cache hits, "
         f"{stats.llm.prompt_tokens} prompt "
-        f"and {stats.llm.completion_tokens} completion tokens, ${stats.llm.cost_usd:.4f}.",
+        f"and {stats.llm.completion_tokens} completion tokens; the replies cost "
+        + (
+            f"${stats.llm.total_cost_usd:.4f} in all."
+            if stats.llm.total_cost_usd is not None
+            else "an unknown amount (no price for the model)."
+        ),
         "## Schema",
         _table(("column", "meaning"), columns),
         "## Configuration",

@@ -152,6 +152,7 @@ def build_manifest(
         looked_up = usage.requests + usage.cache_hits
         manifest["llm"] = {
             **asdict(usage),
+            "total_cost_usd": usage.total_cost_usd,  # this run's and the cached replies'
             "cache_hit_rate": round(usage.cache_hits / looked_up, 4),
         }
     return manifest

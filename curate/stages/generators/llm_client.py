@@ -382,7 +382,7 @@ class LLMClient:
         self._failures_in_a_row = 0  # the circuit breaker's count, over all threads
         self._last_failure = ""
         price = options.prices.get(self.model)
-        self._price = (price.input, price.output) if price else (0.0, 0.0)
+        self._price = (price.input, price.output) if price else None
         self.priced = price is not None
 
     @property
@@ -445,7 +445,13 @@ class LLMClient:
         ).hexdigest()
         cached = None if self.options.refresh_cache else self._cached(key)
         if cached is not None and schema_problem(cached.get("data"), schema) is None:
-            return cached["data"], LLMUsage(cache_hits=1)
+            made = cached.get("usage") or {}  # what the reply cost when it was made
+            return cached["data"], LLMUsage(
+                cache_hits=1,
+                cached_prompt_tokens=made.get("prompt_tokens", 0),
+                cached_completion_tokens=made.get("completion_tokens", 0),
+                cached_cost_usd=made.get("cost_usd", 0.0) if made else 0.0,
+            )
         if self.endpoint.server_status:  # the local server crashed for good: fail fast, say why
             from curate.stages.generators.embedded import crash_report, server_state
 
@@ -521,8 +527,19 @@ class LLMClient:
             if not problem:
                 usage.cost_usd = self.cost(usage)
                 if finish != "length":  # a reply still cut is used, never cached as complete
+                    made = {
+                        "prompt_tokens": usage.prompt_tokens,
+                        "completion_tokens": usage.completion_tokens,
+                        "cost_usd": usage.cost_usd,
+                    }
                     self._store(
-                        key, {"data": data, "model": self.model, "prompt_version": prompt_version}
+                        key,
+                        {
+                            "data": data,
+                            "model": self.model,
+                            "prompt_version": prompt_version,
+                            "usage": made,
+                        },
                     )
                 return data, usage
             attempt_messages = [
@@ -728,7 +745,10 @@ class LLMClient:
         report = crash_report(self.endpoint.server_status)
         return report or f"cannot reach {self.endpoint.base_url}: {err}"
 
-    def cost(self, usage: LLMUsage) -> float:
+    def cost(self, usage: LLMUsage) -> float | None:
+        """What the tokens cost at the model's price; None when it has none (not $0)."""
+        if self._price is None:
+            return None
         per_input, per_output = self._price
         return (usage.prompt_tokens * per_input + usage.completion_tokens * per_output) / 1e6
 

@@ -91,7 +91,11 @@ class GenerateQA(BatchStage):
         self.count("llm.prompt_tokens", usage.prompt_tokens)
         self.count("llm.completion_tokens", usage.completion_tokens)
         self.count("llm.images", usage.images)
-        self.count("llm.cost_micro_usd", round(usage.cost_usd * 1e6))
+        for name, cost in (("cost", usage.cost_usd), ("cached_cost", usage.cached_cost_usd)):
+            if cost is None:  # the model has no price: unknown, not free
+                self.count(f"llm.{name}_unknown", 1)
+            else:
+                self.count(f"llm.{name}_micro_usd", round(cost * 1e6))
 
     def _finish(self, result: SampleRecord) -> Outcome:
         generated = has_extractive(result)

@@ -812,3 +812,37 @@ def test_a_reply_still_cut_with_four_times_the_room_is_used_but_never_cached(fak
     assert [r["max_tokens"] for r in fake.requests] == [100, 200, 400]
     assert client.complete_json("t1", ask, ITEMS)[0] == data
     assert len(fake.requests) == 6  # not cached: asked again
+
+
+def test_spend_of_cached_replies_is_kept_and_an_unpriced_model_costs_unknown(fake, tmp_path):
+    """A cached re-run showed $0 in the manifest and every sample: what the data cost was lost.
+    An unlisted model printed $0.0000 with no warning (issue 33, item 5)."""
+    config = tmp_path / "curate.yaml"
+    config.write_text("generator:\n  llm:\n    prices:\n      fake-model: {input: 2, output: 8}\n")
+    out = tmp_path / "out"
+    args = ["run", str(EXAMPLES / "alpine-field-guide.pdf"), "-o", str(out), "--local",
+            "--no-progress", "--generator", "llm", "--llm-base-url", fake.base_url,
+            "--llm-model", "fake-model"]  # fmt: skip
+    first = runner.invoke(app, [*args, "--config", str(config)], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    paid = json.loads((out / "manifest.json").read_text())["llm"]
+    expected = (paid["prompt_tokens"] * 2 + paid["completion_tokens"] * 8) / 1e6
+    assert paid["cost_usd"] == pytest.approx(expected) and expected > 0
+    again = runner.invoke(app, [*args, "--config", str(config)], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    cached = json.loads((out / "manifest.json").read_text())["llm"]
+    assert cached["requests"] == 0 and cached["cost_usd"] == 0
+    assert cached["cached_cost_usd"] == pytest.approx(paid["cost_usd"])
+    assert cached["total_cost_usd"] == pytest.approx(paid["cost_usd"])
+    assert cached["cached_prompt_tokens"] == paid["prompt_tokens"]
+    rows = [*pq.read_table(out / "data").to_pylist(), *pq.read_table(out / "dropped").to_pylist()]
+    spent = sum(row["llm_usage"]["cached_cost_usd"] for row in rows if row["llm_usage"])
+    assert spent == pytest.approx(paid["cost_usd"])
+    said = " ".join(again.output.split())
+    assert f"${paid['cost_usd']:.4f} for the cached replies" in said
+
+    unpriced = runner.invoke(app, [*args[:3], str(tmp_path / "o2"), *args[4:]])
+    said = " ".join(unpriced.output.split())
+    assert "no price for the model 'fake-model' in generator.llm.prices" in said
+    assert "estimated cost unknown (no price for the model" in said
+    assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["llm"]["cost_usd"] is None
