@@ -169,9 +169,16 @@ def _nothing_kept(job: Job, manifest: dict[str, Any]) -> list[str]:
     why = ", ".join(f"{reason}: {count}" for reason, count in top) or "no reasons recorded"
     rejected = sum(manifest.get("rejected_qa_by_reason", {}).values())
     checks = f"; {rejected} generated QA items failed the checks" if rejected else ""
+    generator = job.config.generator
+    hint = ""
+    if rejected and generator.backend == "llm" and not generator.llm.base_url:
+        hint = (
+            " The embedded SmolLM2-135M is a test model: point --llm-base-url at a stronger "
+            "one (vLLM, OpenAI) for data, or use --generator template."
+        )
     return [
         f"The job kept no {job.output_kind} ({why}{checks}). See {job.output}/dropped/ and "
-        "dead_letter/ for each item's reason; `curate inspect` shows the first ones."
+        f"dead_letter/ for each item's reason; `curate inspect` shows the first ones.{hint}"
     ]
 
 
