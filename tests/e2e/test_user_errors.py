@@ -616,3 +616,17 @@ def test_ids_and_questions_do_not_depend_on_where_the_files_sit(tmp_path):
     assert [r["qa"] for r in rows[0]] == [r["qa"] for r in rows[1]]
     assert rows[0][0]["source_uri"] != rows[1][0]["source_uri"]  # provenance stays exact
     assert _digests(outputs[0] / "dropped") == _digests(outputs[1] / "dropped")
+
+
+def test_the_export_docs_say_what_dataset_info_json_holds(generated, tmp_path):
+    """Item 16: docs/export.md said the sharegpt `dataset_info.json` sets `media_dir`; it does
+    not (media_dir is a training argument). The docs now say where images resolve."""
+    out = tmp_path / "sharegpt"
+    assert _curate("export", generated, "-f", "sharegpt", "-o", out).exit_code == 0
+    entry = json.loads((out / "dataset_info.json").read_text())["curate_sharegpt"]
+    docs = " ".join((Path(__file__).parents[2] / "docs" / "export.md").read_text().split())
+    said = docs.split("**sharegpt** also writes", 1)[1].split("- **", 1)[0]
+    assert "media_dir" not in entry and "does not set `media_dir`" in said
+    assert "`media_dir: <export folder>/images`" in said  # where the records' paths resolve
+    record = json.loads((out / "data.jsonl").read_text().splitlines()[0])
+    assert all((out / "images" / path).is_file() for path in record["images"])
