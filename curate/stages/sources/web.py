@@ -321,11 +321,7 @@ class WebRenderer:
             headers = {k: v for k, v in fetched.headers.items() if k.lower() in ("content-type",)}
             route.fulfill(status=fetched.status, headers=headers, body=fetched.body)
 
-        context = self._browser.new_context(
-            viewport={"width": self.web.viewport_width, "height": self.web.tile_height},
-            user_agent=self.web.user_agent,
-            service_workers="block",
-        )
+        context = self._new_context()
         try:
             page = context.new_page()
             page.route("**/*", route)
@@ -354,15 +350,7 @@ class WebRenderer:
             refused = self._refused_refresh(url, page.evaluate(_META_REFRESH))
             if refused is not None:  # a stub that moves on to where we may not go
                 return ItemFailed(refused[1].reason, refused[0], url, url)
-            height = min(
-                int(page.evaluate("document.documentElement.scrollHeight")),
-                self.web.max_page_height,
-            )
-            png = page.screenshot(
-                full_page=True,
-                clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height},
-            )
-            dom = page.evaluate(_DOM)
+            png, dom = self._capture(page)
         except Exception as err:
             if moved_on:  # a meta refresh or script sent the page somewhere it may not go
                 target, refused = moved_on[0]
@@ -408,24 +396,12 @@ class WebRenderer:
                 return
             route.abort("blockedbyclient")  # the network, or files elsewhere on the disk
 
-        context = self._browser.new_context(
-            viewport={"width": self.web.viewport_width, "height": self.web.tile_height},
-            user_agent=self.web.user_agent,
-            service_workers="block",
-        )
+        context = self._new_context()
         try:
             page = context.new_page()
             page.route("**/*", route)
             page.goto(start, timeout=self.web.page_timeout_s * 1000, wait_until="load")
-            height = min(
-                int(page.evaluate("document.documentElement.scrollHeight")),
-                self.web.max_page_height,
-            )
-            png = page.screenshot(
-                full_page=True,
-                clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height},
-            )
-            dom = page.evaluate(_DOM)
+            png, dom = self._capture(page)
         except Exception as err:
             reason = (
                 FailureReason.DOCUMENT_TIMEOUT
@@ -438,6 +414,25 @@ class WebRenderer:
         with open(local, "rb") as handle:
             sha256 = hashlib.sha256(handle.read()).hexdigest()
         return self._tiles(local, sha256, png, dom, name)
+
+    def _new_context(self):
+        return self._browser.new_context(
+            viewport={"width": self.web.viewport_width, "height": self.web.tile_height},
+            user_agent=self.web.user_agent,
+            service_workers="block",
+        )
+
+    def _capture(self, page) -> tuple[bytes, dict]:
+        """The loaded page's screenshot (full height, up to web.max_page_height) and DOM."""
+        height = min(
+            int(page.evaluate("document.documentElement.scrollHeight")),
+            self.web.max_page_height,
+        )
+        png = page.screenshot(
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": self.web.viewport_width, "height": height},
+        )
+        return png, page.evaluate(_DOM)
 
     def _refused_refresh(self, url: str, content: str | None) -> tuple[str, FetchRefused] | None:
         """A meta refresh whose target the guard refuses, with the sentence that says so."""
