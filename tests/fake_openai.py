@@ -147,6 +147,11 @@ def decoded_images(request: dict) -> list:
     return found
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # the default 5 drops connects beyond it: a 1 s SYN retry each
+    daemon_threads = True
+
+
 class FakeOpenAI:
     def __init__(self):
         self.script: list[tuple] = []
@@ -155,6 +160,9 @@ class FakeOpenAI:
         self.plant: dict = {}  # task -> function(prompt text) -> reply dict
         self.reject_formats: set[str] = set()  # response_format types answered with HTTP 500
         self.refuse: dict[str, int] = {}  # task -> how many of its requests get HTTP 400
+        self.latency_s = 0.0  # every reply waits this long (a remote endpoint's latency)
+        self.overloaded_above = 0  # with more requests than this in flight: HTTP 429
+        self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
         self.closing = threading.Event()  # ends the handlers that stay silent
         fake = self
@@ -167,7 +175,21 @@ class FakeOpenAI:
                 self._send(200, {"data": [{"id": "fake-model"}]})
 
             def do_POST(self):
+                with fake.lock:
+                    fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with fake.lock:
+                        fake.in_flight -= 1
+
+            def _post(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if fake.overloaded_above and fake.in_flight > fake.overloaded_above:
+                    self._send(429, {"error": {"message": "overloaded"}}, {"Retry-After": "0"})
+                    return
+                time.sleep(fake.latency_s)
                 with fake.lock:
                     fake.requests.append(body)
                     fake.headers.append({k.lower(): v for k, v in self.headers.items()})
@@ -215,7 +237,7 @@ class FakeOpenAI:
                     return
                 self.trickle = step[1] if kind == "trickle" else 0.0
                 self.over_s = step[1] if kind == "stream_over" else 0.0
-                self.finish = "length" if kind == "cut" else "stop"  # cut: at max_tokens
+                self.finish_reason = "length" if kind == "cut" else "stop"  # cut: at max_tokens
                 if kind in ("content", "cut"):
                     content = step[1]
                 else:
@@ -239,7 +261,7 @@ class FakeOpenAI:
                         "choices": [
                             {
                                 "index": 0,
-                                "finish_reason": self.finish,
+                                "finish_reason": self.finish_reason,
                                 "message": {"role": "assistant", "content": content},
                             }
                         ],
@@ -286,7 +308,7 @@ class FakeOpenAI:
                         delta = {"role": "assistant", "content": piece}
                         event([{"index": 0, "delta": delta, "finish_reason": None}])
                         time.sleep(pause)
-                    event([{"index": 0, "delta": {}, "finish_reason": self.finish}])
+                    event([{"index": 0, "delta": {}, "finish_reason": self.finish_reason}])
                     if (body.get("stream_options") or {}).get("include_usage"):
                         usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
                         event([], usage)
@@ -314,7 +336,7 @@ class FakeOpenAI:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -94,9 +94,9 @@ def _stopped_by_ctrl_c(output: str) -> Iterator[None]:
         discard_staging(output)
         console.print(
             f"[red]interrupted[/red]: {escape(storage.normalize_uri(output))} holds what it held "
-            "before this run (a run's results land only when it finishes); LLM replies "
-            "received so far are cached there, so running the same command again does not "
-            "pay for them twice."
+            "before this run (a run's results land only when it finishes). Documents rendered "
+            "so far are checkpointed and LLM replies cached there: the same command again "
+            "resumes without rendering or paying for them twice."
         )
         sys.stdout.flush()
         sys.stderr.flush()

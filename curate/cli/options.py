@@ -54,7 +54,9 @@ LLMKeyOpt = typer.Option(
     None, "--llm-api-key", help="API key (default: $OPENAI_API_KEY). Never logged or stored."
 )
 LLMConcurrencyOpt = typer.Option(
-    None, "--llm-concurrency", help="Requests in flight per worker [4]."
+    None,
+    "--llm-concurrency",
+    help="Most requests in flight per worker, cut on 429/5xx [64; 4 for the embedded LLM].",
 )
 LLMVisionOpt = typer.Option(
     None,

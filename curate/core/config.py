@@ -437,11 +437,13 @@ class LLMOptions(_Options):
     invalid_output_retries: int = option(
         1, ge=0, le=5, description="Re-asks on unparsable JSON.", shapes=True
     )
-    concurrency: int = option(
-        4,
+    concurrency: int | None = option(
+        None,
         ge=1,
-        le=256,
-        description="Requests in flight per worker; also the samples generated at once.",
+        le=512,
+        description="Most requests in flight per worker (cut when the endpoint answers 429 or "
+        "5xx, grown back on success); default 64 for an endpoint of yours, 4 for the embedded "
+        "server, which answers one at a time.",
         shapes=False,
     )
     cache_dir: str | None = option(
@@ -474,6 +476,12 @@ class LLMOptions(_Options):
         "alone, and reject the item when the answers disagree.",
         shapes=True,
     )
+
+    @property
+    def most_in_flight(self) -> int:
+        """`concurrency`, or its default: 64 for an endpoint of yours (a vLLM server wants
+        many), 4 for the embedded SmolLM2, which answers one request at a time."""
+        return self.concurrency or (64 if self.base_url else 4)
 
 
 class GeneratorOptions(_Options):

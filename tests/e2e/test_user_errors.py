@@ -386,8 +386,11 @@ def test_ctrl_c_stops_the_workers_says_what_was_kept_and_exits_130(
     output, _ = job.communicate(timeout=120)
     assert job.returncode == 130, output
     assert "Traceback" not in output and "terminate called" not in output, output
-    assert "interrupted:" in output and "holds what it held before this run" in output
-    assert not list(out.glob(".curate-*")) and not (out / "manifest.json").exists()
+    said = " ".join(output.split())
+    assert "interrupted:" in said and "holds what it held before this run" in said
+    assert "the same command again resumes" in said
+    assert not list(out.glob(".curate-staging-*")) and not (out / ".curate.lock").exists()
+    assert not (out / "manifest.json").exists()  # nothing half-written landed
     left = [
         p.pid
         for p in psutil.process_iter(["cmdline", "create_time"])

@@ -250,8 +250,9 @@ class _Generation:
             context=_context(self.sample, image), text=self.page(image), count=count,
         )  # fmt: skip
 
-    def extractive(self, image: int, call: Future) -> None:
-        """Extractive pairs for one image, each then followed by its self-explain turn."""
+    def extractive(self, image: int, call: Future) -> tuple[list[QAItem], Future | None]:
+        """Extractive pairs for one image that pass the checks, and the call asking their
+        self-explain turns, already sent (`explained` judges it)."""
         text, count = self.sample.image_texts[image], self.options.max_qa_per_image
         lines = text.splitlines()
         try:
@@ -261,7 +262,7 @@ class _Generation:
             self.out.reject(
                 self.item("extractive", "extractive", "", "", image), RejectReason.TASK_FAILED
             )
-            return
+            return [], None
         accepted: list[QAItem] = []
         for raw in (reply.get("qa") or [])[:count]:
             question, answer = (
@@ -286,8 +287,12 @@ class _Generation:
                     accepted.append(entry)
         if self.llm.verify:
             accepted = self.verified(image, accepted)
-        explains = self.self_explain(image, accepted)
-        for entry in accepted:
+        return accepted, self.send_self_explain(image, accepted)
+
+    def explained(self, image: int, pairs: list[QAItem], call: Future | None) -> None:
+        """The image's pairs accepted, each followed by its self-explain turn if one passed."""
+        explains = self.self_explain(image, pairs, call) if call else {}
+        for entry in pairs:
             follow = explains.get(id(entry))
             self.out.accept(entry, *([follow] if follow else []))
 
@@ -320,19 +325,22 @@ class _Generation:
                 self.out.reject(pair, RejectReason.VERIFICATION_DISAGREES)
         return kept
 
-    def self_explain(self, image: int, pairs: list[QAItem]) -> dict[int, QAItem]:
-        """For each extractive pair (by id), its accepted self-explain turn."""
+    def send_self_explain(self, image: int, pairs: list[QAItem]) -> Future | None:
         if not pairs:
-            return {}
-        text, context = self.sample.image_texts[image], _context(self.sample, image)
+            return None
         listed = "\n".join(
             f"{i}. Q: {p.question}\n   A: {p.answer}" for i, p in enumerate(pairs, start=1)
         )
+        return self.send(
+            "self_explain", self_explain_schema(len(pairs)), [image], title=self.title,
+            context=_context(self.sample, image), text=self.page(image), pairs=listed,
+        )  # fmt: skip
+
+    def self_explain(self, image: int, pairs: list[QAItem], call: Future) -> dict[int, QAItem]:
+        """For each extractive pair (by id), its accepted self-explain turn."""
+        text, context = self.sample.image_texts[image], _context(self.sample, image)
         try:
-            reply = self.ask(
-                "self_explain", self_explain_schema(len(pairs)), [image], title=self.title,
-                context=context, text=self.page(image), pairs=listed,
-            )  # fmt: skip
+            reply = self.take(call)
         except LLMCallError:
             self.out.reject(
                 self.item("self_explain", "self_explain", "", "", image), RejectReason.TASK_FAILED
@@ -422,9 +430,10 @@ def generate_llm_qa(
     captions = "caption" in tasks
     extractive = "extractive" in tasks and options.max_qa_per_image > 0
     cross = "multi_image" in tasks and sample.num_images >= 2 and options.cross_image_questions > 0
-    # the calls that depend on no reply are all sent at once (the client bounds how many are in
-    # flight); their replies are judged in the same order as ever, so the output is the same
-    calls = (captions + extractive) * len(images) + cross
+    # the calls that depend on no reply are all sent at once, then each image's follow-ups as
+    # soon as its pairs are judged (the client bounds how many are in flight); replies are
+    # judged in one fixed order, so the output does not depend on timing
+    calls = (captions + 2 * extractive) * len(images) + cross
     with ThreadPoolExecutor(max(1, calls), thread_name_prefix="curate-llm-call") as pool:
         run = _Generation(sample, client, options, pool)
         first = {}
@@ -435,11 +444,16 @@ def generate_llm_qa(
                 first["extractive", image] = run.send_extractive(image)
         if cross:
             first["cross"] = run.send_cross_image()
+        # each image's pairs are judged, and their follow-ups sent, before any is taken
+        judged = {
+            image: run.extractive(image, first["extractive", image])
+            for image in (images if extractive else [])
+        }
         for image in images:
             if captions:
                 run.caption(image, first["caption", image])
             if extractive:
-                run.extractive(image, first["extractive", image])
+                run.explained(image, *judged[image])
         if cross:
             run.cross_image(first["cross"])
     if run.extractive_errors and not any(q.kind == "extractive" for q in run.out.qa):
@@ -459,8 +473,9 @@ def generate_llm_qa(
 class LLMGenerator:
     """An OpenAI-compatible endpoint: the user's, or SmolLM2 started beside the job (`serve`).
 
-    One client per worker (setup); `llm.concurrency` samples are generated at once, which
-    bounds the requests in flight per worker.
+    One client per worker (setup), with at most `llm.most_in_flight` requests in flight;
+    half as many samples are generated at once (each sends up to three requests at once), so
+    the endpoint is kept busy without holding many samples' images in memory.
     """
 
     name = NAME
@@ -472,7 +487,7 @@ class LLMGenerator:
 
     @property
     def concurrency(self) -> int:
-        return self.options.llm.concurrency
+        return self.options.llm.most_in_flight
 
     def setup(self) -> None:
         self.client = LLMClient(self.options.llm, self.endpoint)

@@ -39,6 +39,7 @@ from curate.core.stage import ItemFailed
 from curate.io import storage
 from curate.schemas import LLMUsage
 from curate.schemas.reasons import FailureReason
+from curate.stages.generators.inflight import AdaptiveLimit
 
 log = logging.getLogger(__name__)
 STYLES = ("json_schema", "json_object_schema", "json_object", "none")
@@ -343,7 +344,7 @@ class _FormatRejected(Exception):
 
 
 class LLMClient:
-    """One per worker (created in setup); thread-safe, with at most `llm.concurrency` requests
+    """One per worker (created in setup); thread-safe, with at most `llm.most_in_flight` requests
     in flight however many threads call it."""
 
     def __init__(self, options: LLMOptions, endpoint: LLMEndpoint):
@@ -368,7 +369,7 @@ class LLMClient:
             timeout = httpx.Timeout(options.timeout_s)
         self._stream = endpoint.stream  # off once a streamed reply came without token counts
         self._tripped = threading.Event()  # the breaker: set, no call is sent or waited for
-        self._slots = threading.BoundedSemaphore(options.concurrency)
+        self._slots = AdaptiveLimit(options.most_in_flight)
         self._negotiation = threading.Lock()
         self._client = OpenAI(
             base_url=endpoint.base_url,
@@ -560,22 +561,24 @@ class LLMClient:
     def _call(self, messages, params, name: str, schema: dict[str, Any], usage: LLMUsage):
         """One reply's text and finish reason, in the negotiated structured-output style
         (negotiated first if need be)."""
-        if self._style is not None:
-            return self._request(messages, params, self._style, name, schema, usage)
-        with self._negotiation:  # one call negotiates; the others then use what it found
-            if self._style is not None:
-                return self._request(messages, params, self._style, name, schema, usage)
-            rejected: list[str] = []
-            for style in STYLES:
-                try:
-                    text = self._request(
-                        messages, params, style, name, schema, usage, negotiating=True
-                    )
-                except _FormatRejected as err:
-                    rejected.append(f"{style}: HTTP {err.status}")
-                    continue
-                self._style = style
-                return text
+        if self._style is None:
+            with self._negotiation:  # one call negotiates; the others then use what it found
+                if self._style is None:
+                    return self._negotiate(messages, params, name, schema, usage)
+        # outside the lock: calls that waited for the negotiation go out together
+        return self._request(messages, params, self._style, name, schema, usage)
+
+    def _negotiate(self, messages, params, name: str, schema: dict[str, Any], usage: LLMUsage):
+        """The first reply, in the first structured-output style the endpoint takes."""
+        rejected: list[str] = []
+        for style in STYLES:
+            try:
+                text = self._request(messages, params, style, name, schema, usage, negotiating=True)
+            except _FormatRejected as err:
+                rejected.append(f"{style}: HTTP {err.status}")
+                continue
+            self._style = style
+            return text
         raise LLMCallError(
             FailureReason.LLM_ERROR,
             f"the endpoint rejected every structured-output style ({'; '.join(rejected)})",
@@ -646,9 +649,16 @@ class LLMClient:
         httpx = _httpx()
 
         def send() -> tuple[str, str | None]:
-            with self._slots:  # at most llm.concurrency requests in flight
+            with self._slots:  # at most llm.most_in_flight requests, fewer when overloaded
                 self._check_breaker()  # it may have tripped while this request waited
-                return request()
+                try:
+                    result = request()
+                except openai.APIStatusError as err:
+                    if err.status_code == 429 or err.status_code >= 500:
+                        self._slots.overloaded()
+                    raise
+                self._slots.succeeded()
+                return result
 
         def request() -> tuple[str, str | None]:
             try:

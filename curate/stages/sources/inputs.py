@@ -46,9 +46,14 @@ def listing_roots(uris: Iterable[str]) -> tuple[str, ...]:
     a document can be named by its path below them (`document_name`)."""
     roots = []
     for raw in uris:
-        kind, uri = storage.route_input(raw)
-        if kind in ("url", "url_list"):
+        if raw.startswith(("http://", "https://")) or raw.endswith(".urls"):
             continue
+        if not storage.is_local(raw):  # told apart by name: no bucket is listed when planning
+            kind = "pattern" if storage.is_pattern(raw) else "file"
+            uri = raw if os.path.splitext(raw.rstrip("/"))[1] else raw.rstrip("/") + "/**"
+            kind = "folder" if uri.endswith("/**") and kind == "file" else kind
+        else:
+            kind, uri = storage.route_input(raw)
         if kind == "folder":
             root = uri[: -len("/**")]
         elif kind == "pattern":
