@@ -21,6 +21,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from curate import __version__
@@ -85,7 +86,7 @@ class Inputs:
 
     uris: tuple[str, ...]
 
-    @property
+    @cached_property  # a folder is walked once to find saved pages
     def has_web(self) -> bool:
         """Whether the job needs a browser: webpages, or saved ones (`.html`) on disk."""
         return any(
@@ -314,7 +315,7 @@ def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
         sinks={name: SHARDS[name] for name in names},
         kept_as=kept_as,
         manifest=ManifestSpec(job.output_kind, job.config, tallies, dropped_pages, run),
-        progress_stage=progress_of(job).stage,
+        progress_stage=progress_of(job, count=False).stage,
         scratch=_scratch(job, output),
     )
 
@@ -457,27 +458,31 @@ class ProgressSpec:
     total: int | None = None
 
 
-def progress_of(job: Job) -> ProgressSpec:
+def progress_of(job: Job, count: bool = True) -> ProgressSpec:
     """Documents for jobs that read documents (counted up front when all inputs are local
     files and folders); samples for `score` and `filter`, counted from the shards' metadata;
-    samples given QA for `generate`."""
+    samples given QA for `generate`. `count=False`: the stage only, nothing is listed."""
     source = job.source
     if isinstance(source, Inputs):
-        total = None
-        online = any(
-            uri.startswith(("http://", "https://")) or uri.endswith(".urls") for uri in source.uris
+        return ProgressSpec(
+            RenderDocuments.name, "documents", _documents(source) if count else None
         )
-        if all(storage.is_local(uri) for uri in source.uris) and not online:
-            total = sum(1 for _ in list_inputs(source.uris))
-        return ProgressSpec(RenderDocuments.name, "documents", total)
     if job.config.scoring.metrics and job.command in ("score", "filter"):
-        total = None
-        if isinstance(source, Dataset):
-            total = row_count(source.pattern)
+        total = row_count(source.pattern) if count and isinstance(source, Dataset) else None
         return ProgressSpec(ScoreSamples.name, "samples scored", total)
     if job.command == "generate":
         return ProgressSpec(GenerateQA.name, "samples given QA")
     return ProgressSpec(None)
+
+
+def _documents(inputs: Inputs) -> int | None:
+    """How many documents the inputs name, when all are local (a crawl or a bucket: None)."""
+    for uri in inputs.uris:
+        if uri.startswith(("http://", "https://")) or uri.endswith(".urls"):
+            return None
+        if not storage.is_local(uri):
+            return None
+    return sum(1 for _ in list_inputs(inputs.uris))
 
 
 def names_runner(beam_args) -> bool:
