@@ -100,13 +100,13 @@ class RenderDocuments(Stage):
 
     def process(self, uri: str) -> Iterable[Outcome]:
         self.count("documents")
-        key = self.checkpoint.key(local_file_identity(uri))
+        name = document_name(uri, self.roots)  # what the ids are made of, with the content
+        key = self.checkpoint.key(local_file_identity(uri), name)
         kept = self.checkpoint.replay(key)
         if kept is not None:
             self.count("documents.resumed")
             yield from _counted(kept, self)
             return
-        name = document_name(uri, self.roots)
         pages = read_document(
             uri, self.options, self.renderer, self.staging, self.hash_method, name
         )
