@@ -261,7 +261,8 @@ def test_a_llava_json_with_a_missing_image_scores_the_rest(generated, tmp_path):
     export = tmp_path / "llava"
     assert _curate("export", generated, "-f", "llava", "-o", export).exit_code == 0
     records = json.loads((export / "data.json").read_text())
-    missing = export / "images" / records[0]["image"][-1]
+    image = records[0]["image"]  # a string for a one-image sample, else a list
+    missing = export / "images" / (image if isinstance(image, str) else image[-1])
     missing.unlink()
     out = tmp_path / "scored"
     result = _curate(
@@ -515,7 +516,7 @@ def test_every_export_loads_as_its_records_with_load_dataset(fmt, generated, tmp
 
     out = tmp_path / fmt
     assert _curate("export", generated, "-f", fmt, "-o", out).exit_code == 0
-    loaded = load_dataset(str(out), split="train")
+    loaded = load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf-cache"))
     spec = get_exporter(fmt).hub_data
     [pattern] = [entry["path"] for entry in spec["data_files"]]
     records = 0

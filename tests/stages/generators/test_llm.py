@@ -704,7 +704,10 @@ def test_when_the_breaker_trips_requests_in_flight_are_abandoned(fake):
                 future.result()
             assert err.value.reason == FailureReason.LLM_UNAVAILABLE
         assert time.monotonic() - started < 5
-    assert "not sent" in str(err.value) and "failed in a row" in str(err.value)
+    # the slow call was abandoned when the breaker tripped; on a loaded machine its own first
+    # byte can miss the 1 s deadline first, which ends it as quickly
+    said = str(err.value)
+    assert ("not sent" in said and "failed in a row" in said) or "sent nothing for 1 s" in said
 
 
 def test_streamed_replies_are_put_together_with_their_token_counts(fake):
