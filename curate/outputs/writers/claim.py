@@ -40,7 +40,7 @@ def claim_output(
     _check_writable(output)
     lock = os.path.join(output, LOCK_NAME)
     _take_lock(lock, output)
-    staging = os.path.join(output, f"{STAGING_PREFIX}{os.getpid()}")
+    staging = _staging_of(output)
     try:
         _remove_dead_staging(output)
         os.makedirs(staging)
@@ -56,12 +56,17 @@ def discard_staging(output: str, tries: int = 5) -> None:
     write into it for a moment, so try a few times (a later run removes what is left)."""
     if not storage.is_local(output):
         return
-    staging = os.path.join(storage.normalize_uri(output), f"{STAGING_PREFIX}{os.getpid()}")
+    staging = _staging_of(storage.normalize_uri(output))
     for _ in range(tries):
         shutil.rmtree(staging, ignore_errors=True)
         if not os.path.exists(staging):
             return
         time.sleep(0.2)
+
+
+def _staging_of(output: str) -> str:
+    """This process's staging folder inside `output`."""
+    return os.path.join(output, f"{STAGING_PREFIX}{os.getpid()}")
 
 
 def _check_writable(output: str) -> None:
