@@ -226,7 +226,8 @@ def test_a_value_its_line_cuts_and_numbers_that_name_are_not_asked():
 def test_a_blank_is_quoted_within_its_own_sentence():
     """A slide runs its English text into the Spanish on one line: the blank read "another in
     a spirit of ___ . \"Todos los". Abbreviations ("Fig.", "e.g.") do not end a sentence, and
-    no blank is cut out of an address."""
+    no blank is cut out of an address. A sentence the page holds whole, and not long, is
+    quoted whole: audits found clozes of a few words cut at both ends hard to read."""
     from curate.schemas import TextBlock
     from curate.stages.generators.template import PageView
     from curate.stages.generators.template.rules import cloze_of as _cloze
@@ -244,7 +245,11 @@ def test_a_blank_is_quoted_within_its_own_sentence():
         return _cloze(page, blocks[line], start, start + len(word))
 
     assert blank(0, "brotherhood") == "one another in a spirit of ___."
-    assert blank(1, "12") == "in Fig. 7 was etched for ___ minutes at most."
+    # a sentence the page holds whole is quoted whole
+    assert (
+        blank(1, "12")
+        == "The surface of the steel shown in Fig. 7 was etched for ___ minutes at most."
+    )
     assert blank(2, "aligon_j") is None
 
 
@@ -384,8 +389,119 @@ def test_a_blank_opens_on_a_word_and_ends_on_a_whole_one():
     blocks = [TextBlock(t, (10, 10 + 20 * i, 600, 25 + 20 * i)) for i, t in enumerate(lines)]
     page = PageView(blocks, 800, 1)
     start = lines[0].index("10")
-    assert cloze_of(page, blocks[0], start, start + 2) == "Microsoft Windows ___ is the system"
+    assert (
+        cloze_of(page, blocks[0], start, start + 2)
+        == "Microsoft Windows ___ is the system this guide was written for, in the lab."
+    )
     start = lines[1].index("three")
     blank = cloze_of(page, blocks[1], start, start + 5)
     assert blank == "whole of the test for the ___ computation"
     assert [c.answer for c in find_numbers(PageView(blocks[2:], 800, 1))] == []
+
+
+def _lines_page(*lines: str, width: int = 900) -> "PageView":  # noqa: F821
+    """A page of prose lines set one under the other, as a PDF's text layer gives them."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+
+    blocks = [TextBlock(t, (10, 10 + 14 * i, width, 22 + 14 * i)) for i, t in enumerate(lines)]
+    return PageView(blocks, 800, 1)
+
+
+@pytest.mark.parametrize(
+    ("lines", "asked"),
+    [
+        # accepted: a named subject, a whole sentence, the rest of it the answer
+        (
+            ["Salsa20 is a fairly recent stream cipher designed by D. J. Bernstein. It is"],
+            ("What is Salsa20", "a fairly recent stream cipher designed by D. J. Bernstein"),
+        ),
+        (  # over two lines; the question keeps the determiner in lower case
+            ["A freeblock is a structure used to identify unallocated", "space in a page."],
+            ("what is a freeblock", "a structure used to identify unallocated space in a page"),
+        ),
+        (
+            ["The -k option is used to keep the input files after compression."],
+            ("what is the -k option used for", "to keep the input files after compression"),
+        ),
+        (
+            ["NMU stands for a non-maintainer upload of a package to the archive."],
+            ("what does NMU stand for", "a non-maintainer upload of a package to the archive"),
+        ),
+        (
+            ["NMUとは、パッケージのメンテナ以外による更新のことです。"],
+            ("NMUとは何ですか", "パッケージのメンテナ以外による更新"),
+        ),
+        # rejected: a pronoun, a subject that needs its context, a clause, a cut sentence
+        (["It is a block cipher designed by Bruce Schneier in 1993."], None),
+        (["The same function is used for both encryption and decryption."], None),
+        (["The result is a flat representation that can be shown as a table."], None),
+        (["The default is the value that the configuration file gives."], None),
+        (["underlying cipher and f is the encryption function of the mode."], None),
+        (["Verifying signatures is a little easier, since no generator is needed."], None),
+        (["ChaCha is a variant of the cipher Salsa20 (see Section 7.2, page 33)."], None),
+        (["SHA3 is a result of a competition, where the winner was de-", "signed by him."], None),
+        (["Nettle refers to the variant with variable key size as CAST-5."], None),
+        (["AES is a block cipher, specified by NIST as a replacement for the"], None),
+    ],
+)
+def test_a_sentence_that_says_what_its_subject_is_is_asked_the_other_way_round(lines, asked):
+    """What the definitions kind accepts and rejects: the question must have one answer
+    without its context, and the answer is a whole phrase copied from the page."""
+    import random
+
+    from curate.stages.generators.template.definitions import find_definitions
+    from curate.stages.generators.template.generate import _question
+
+    found = find_definitions(_lines_page(*lines))
+    if asked is None:
+        assert found == []
+        return
+    (candidate,) = found
+    question = _question(candidate, 1, random.Random(0))
+    assert asked[0].lower() in question.lower() and candidate.answer == asked[1]
+
+
+@pytest.mark.parametrize(
+    ("line", "word", "asked"),
+    [
+        ("The block cipher was designed by Schneier in the early days of it.", "Schneier", True),
+        ("A common word is blanked when nothing better is found on the page.", "nothing", False),
+        (
+            "R: A Language and Environment for Statistical Computing, in print.",
+            "Environment",
+            False,
+        ),
+        ("written by David Meyer, Achim Zeileis, Kurt Hornik for the package.", "Zeileis", False),
+        (
+            "as argued before (see for example Miglioretti and Heagerty 2007) here.",
+            "Miglioretti",
+            False,
+        ),
+    ],
+)
+def test_the_last_resort_blank_is_a_name_among_lower_case_words(line, word, asked):
+    """Blind audits found blanks of common words ("determined", "efficiently") trivial, and a
+    name blanked from a byline, a title or a citation is no fact of the page."""
+    from curate.stages.generators.template.terms import find_long_words
+
+    found = [c.answer for c in find_long_words(_lines_page(line))]
+    assert (word in found) is asked
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("WARNING: you MUST use the English version of the form for the request.", None),
+        ("void ctr_crypt (const void *ctx, nettle_cipher_func *f, size_t length,", None),
+        (
+            "These are identical to ccm_encrypt_message and the decrypt function here.",
+            "ccm_encrypt_message",
+        ),
+    ],
+)
+def test_no_blank_is_cut_from_program_text_or_a_stressed_word(line, answer):
+    from curate.stages.generators.template.terms import find_terms
+
+    found = [c.answer for c in find_terms(_lines_page(line))]
+    assert found == ([answer] if answer else [])

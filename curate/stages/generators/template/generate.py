@@ -39,6 +39,7 @@ QUESTION_KINDS = Registry(
         "key_values": "curate.stages.generators.template.key_values:KEY_VALUES",
         "acronyms": "curate.stages.generators.template.acronyms:ACRONYMS",
         "measures": "curate.stages.generators.template.measures:MEASURES",
+        "definitions": "curate.stages.generators.template.definitions:DEFINITIONS",
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
         "terms": "curate.stages.generators.template.terms:TERMS",
         "titles": "curate.stages.generators.template.titles:TITLES",

@@ -3,6 +3,7 @@ finds on it (`Candidate`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -10,12 +11,14 @@ from curate.core.text import normalize
 from curate.document.layout import is_content, tables_of
 from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.rules import (
+    BULLET_MARK,
     CONTINUES,
     PLACEHOLDER,
     REFERENCE_ENTRY,
     REFERENCE_HEADINGS,
     STOP,
     is_cjk,
+    sentence_spans,
 )
 
 _GENERIC_HEADINGS = {
@@ -83,6 +86,19 @@ def _wraps(line: TextBlock, below: TextBlock) -> bool:
         and 0 <= below.bbox[1] - line.bbox[3] < 1.2 * height
         and abs((line.bbox[3] - line.bbox[1]) - height) < 0.15 * height
         and min(line.bbox[2], below.bbox[2]) > max(line.bbox[0], below.bbox[0])
+    )
+
+
+def _carries_on(line: TextBlock, below: TextBlock) -> bool:
+    """The line below goes on with the line's paragraph: right under it, in its column, no
+    bullet of its own."""
+    height = line.bbox[3] - line.bbox[1]
+    return (
+        0 <= below.bbox[1] - line.bbox[3] < 0.8 * height
+        and min(line.bbox[2], below.bbox[2]) > max(line.bbox[0], below.bbox[0])
+        and abs(below.bbox[0] - line.bbox[0]) < 3 * height
+        and not BULLET_MARK.match(below.text)
+        and not re.match(r"\(?\d+[.)]\s", below.text)
     )
 
 
@@ -213,6 +229,49 @@ class PageView:
             and min(h.bbox[2], block.bbox[2]) > max(h.bbox[0], block.bbox[0])
         ]
         return max(above, key=lambda h: h.bbox[3]) if above else None
+
+    def paragraphs(self) -> list[tuple[str, TextBlock]]:
+        """The page's running text, its lines joined into paragraphs (a line right below
+        another in the same column, as the source read them), each with its first line: what
+        a question built from a whole sentence reads. A list's bullet opens a paragraph of its
+        own. Lines are joined by a newline, so that a word broken at a line's end ("-\\n")
+        can be told from a hyphen of its own."""
+        return [("\n".join(b.text for b in lines), lines[0]) for lines in self._paragraphs]
+
+    @functools.cached_property
+    def _paragraphs(self) -> list[list[TextBlock]]:
+        found: list[list[TextBlock]] = []
+        last: TextBlock | None = None
+        content = {id(b) for b in self.content}
+        for block in self.blocks:
+            prose = id(block) in content and block.role in (
+                BlockRole.PARAGRAPH,
+                BlockRole.LIST_ITEM,
+            )
+            if not prose or self.cites(block):
+                last = None
+                continue
+            if last is not None and _carries_on(last, block):
+                found[-1].append(block)
+            else:
+                found.append([block])
+            last = block
+        return found
+
+    def sentence_around(self, block: TextBlock, start: int, end: int) -> tuple[str, int, int]:
+        """The whole sentence that holds [start:end] of the line, and where that span stands
+        in it; ("", 0, 0) when the line's paragraph does not hold it whole."""
+        for lines in self._paragraphs:
+            if not any(line is block for line in lines):
+                continue
+            paragraph = "\n".join(line.text for line in lines)
+            offset = sum(
+                len(line.text) + 1 for line in lines[: [id(x) for x in lines].index(id(block))]
+            )
+            for s, e in sentence_spans(paragraph):
+                if s <= offset + start and offset + end <= e:
+                    return paragraph[s:e], offset + start - s, offset + end - s
+        return "", 0, 0
 
     def unique(self, phrase: str) -> bool:
         key = normalize(phrase)

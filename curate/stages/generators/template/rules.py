@@ -90,7 +90,9 @@ CJK_TERM = re.compile(
     r"(?<![A-Za-z0-9_<\[/:-])(?:[A-Za-z]+_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}[A-Za-z0-9]*|"
     r"[A-Z][a-z]+[A-Z]\w*)(?![A-Za-z0-9_>\]/:-])"
 )
-LONG_WORD = re.compile(r"(?<![\w<\[/:-])[A-Za-z]{10,}(?![\w>\]/:-])")
+# a name: a capitalised word inside a sentence ("designed by Schneier"), not a common word
+# ("determined", "efficiently"), whose blank anyone fills in
+LONG_WORD = re.compile(r"(?<![\w<\[/:-])(?<![.!?:]\s)[A-Z][a-z]{5,}(?![\w>\]/:-])")
 STOP = frozenset(
     "a an the and or of in on at to for by with is are was be it its if either not as that this"
     "".split()
@@ -182,9 +184,17 @@ def part_of_name(text: str, start: int, end: int) -> bool:
 FLAT_LOGO = re.compile(r"(?<![A-Z])(?:LA)?TEX(?![A-Z])|TEX(?=[A-Z][a-z])")
 
 
+# capitals that stress a word rather than name something: the blank says nothing of the page
+EMPHASIS = frozenset(
+    """MUST SHALL SHOULD MAY NOT REQUIRED RECOMMENDED OPTIONAL REALLY ALWAYS NEVER ONLY ALL
+    NOTE WARNING IMPORTANT CAUTION TRUE FALSE NULL YES NO AND OR""".split()
+)
+
+
 def trivial(answer: str) -> bool:
-    """A blank any reader fills without the page: 0 or 1 (a return value, a flag)."""
-    return answer.strip() in ("0", "1")
+    """A blank any reader fills without the page: 0 or 1 (a return value, a flag), or a word
+    in capitals for stress ("you MUST use")."""
+    return answer.strip() in ("0", "1") or answer.strip() in EMPHASIS
 
 
 def trimmed(answer: str) -> str:
@@ -205,9 +215,19 @@ def numeric_value(text: str) -> float | None:
 _CJK_SENTENCE_END = re.compile(r"[。！？!?]")
 
 
+CJK_WHOLE_SENTENCE = 45  # characters: a CJK sentence this short is quoted whole
+
+
 def cjk_cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | None:
-    """`cloze_of` for text without spaces between words: up to 12 characters before the blank
-    and 6 after it, within its sentence; None when the blank fits more than one place."""
+    """`cloze_of` for text without spaces between words: its whole sentence when the page holds
+    it whole and it is short, else up to 12 characters before the blank and 6 after it, within
+    its sentence; None when the blank fits more than one place."""
+    sentence, s, e = page.sentence_around(block, start, end)
+    if sentence and len(sentence) <= CJK_WHOLE_SENTENCE and "-\n" not in sentence:
+        before, after = "".join(sentence[:s].split()), "".join(sentence[e:].split())
+        pattern = re.escape(normalize(before)) + r"\s*\S+?\s*" + re.escape(normalize(after))
+        if len(before) >= 4 and len(re.findall(pattern, page.norm.replace(" ", ""))) == 1:
+            return f"{before} ___ {after}".strip()
     before = block.text[max(0, start - 12) : start]
     after = block.text[end : end + 6]
     # never cut a Latin word ("retch" of "\stretch"): the blank's context starts after it
@@ -234,6 +254,9 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
     could be filled in at more than one place on the page (an ambiguous cloze)."""
     if unspaced(block.text):
         return cjk_cloze_of(page, block, start, end)
+    whole = _whole_sentence_cloze(page, block, start, end)
+    if whole is not None:
+        return whole or None
     words_before = block.text[:start].split()
     if words_before and page.hyphen_before(block):
         words_before = words_before[1:]  # "nitions" is the tail of "défi-" on the line above
@@ -259,6 +282,29 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
     if URL.search(cloze):
         return None  # a piece of an address ("http ://www.univ-tours.fr/˜ ___") is no fact
     return BULLET_MARK.sub("", cloze)
+
+
+WHOLE_SENTENCE_WORDS = (6, 25)  # a sentence this long is quoted whole around its blank
+
+
+def _whole_sentence_cloze(page: PageView, block: TextBlock, start: int, end: int) -> str | None:
+    """The blank in its whole sentence, when the page holds the sentence whole and it is not
+    long: a quotation a reader takes in, not a few words cut at both ends. "" when the blank
+    fits more than one place; None when the sentence cannot be quoted whole."""
+    sentence, s, e = page.sentence_around(block, start, end)
+    low, high = WHOLE_SENTENCE_WORDS
+    if not sentence or not low <= len(sentence.split()) <= high or "-\n" in sentence:
+        return None
+    before, after = " ".join(sentence[:s].split()), " ".join(sentence[e:].split())
+    if URL.search(sentence) or before[-1:] in "\"“'‘" or len(before.split()) < 2:
+        return ""  # in quotation marks; "5. Make sure ...": a list's number, not a fact
+    pattern = (re.escape(normalize(before)) + r"\s*" if before else "") + r"\S+"
+    if after:
+        pattern += r"\s*" + re.escape(normalize(after))
+    if len(re.findall(pattern, page.norm)) != 1:
+        return ""
+    glue = "" if after[:1] in ("", ",", ";", ":", ".", ")") else " "
+    return BULLET_MARK.sub("", f"{before} ___{glue}{after}".strip())
 
 
 def within_sentence(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
@@ -294,10 +340,22 @@ def long_enough(text: str, words: int = 6) -> bool:
     return len(text.split()) + len(CJK.findall(text)) // 3 >= words
 
 
+# a line of program text set as running text: a C prototype's "const void *cipher, ...",
+# braces and semicolons, "->"
+CODE_LIKE = re.compile(
+    r"[{};]|->|\b(const|void|struct|unsigned|size_t|u?int\d*_t)\b|\w \*\w|\w\*\s*\w+[,)]"
+)
+
+
 def is_prose(text: str) -> bool:
-    """A sentence of words a blank can be cut from: no formula, mostly letters."""
+    """A sentence of words a blank can be cut from: no formula, no program text, mostly
+    letters."""
     chars = text.replace(" ", "")
-    return not MATH.search(text) and sum(ch.isalpha() for ch in chars) >= 0.6 * max(len(chars), 1)
+    return (
+        not MATH.search(text)
+        and not CODE_LIKE.search(text)
+        and sum(ch.isalpha() for ch in chars) >= 0.6 * max(len(chars), 1)
+    )
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
@@ -314,3 +372,31 @@ def sentence_at(text: str, at: int) -> str:
             return text[start : end.start()].strip()
         start = end.end()
     return text[start:].strip()
+
+
+def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+    """Where a paragraph's whole sentences stand: not the first when the paragraph opens
+    mid-sentence (in lower case: it goes on from another column or page), nor the last when
+    it does not end. A period ends a sentence as `ends_sentence` reads it ("J. Bernstein" does
+    not)."""
+    if re.search(r"[。！？]", paragraph):
+        spans = [m.span() for m in re.finditer(r"[^。！？]+[。！？]", paragraph)]
+    else:
+        words = list(re.finditer(r"\S+\s*", paragraph))
+        spans, start = [], 0
+        for i, word in enumerate(words):
+            following = words[i + 1].group() if i + 1 < len(words) else ""
+            opens = not following or following[:1] in '"“(' or following[:1].isupper()
+            if ends_sentence(word.group().strip()) and opens:
+                spans.append((start, word.end()))
+                start = word.end()
+        if paragraph[:1].islower() and spans:
+            spans = spans[1:]
+    found = []
+    for start, end in spans:
+        text = paragraph[start:end]
+        start += len(text) - len(text.lstrip())
+        end -= len(text) - len(text.rstrip())
+        if paragraph[start:end].endswith((".", "。", "!", "?", "！", "？")):
+            found.append((start, end))
+    return found

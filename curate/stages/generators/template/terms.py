@@ -1,5 +1,5 @@
-"""A distinctive term (an identifier, an acronym) of a sentence, blanked; a long word where a
-page offers nothing better."""
+"""A distinctive term (an identifier, an acronym) of a sentence, blanked; a name (a capitalised
+word inside a sentence) where a page offers nothing better."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import (
     CJK_TERM,
     LONG_WORD,
+    REFERENCE,
     TERM,
     cloze_of,
     is_cjk,
     is_prose,
     long_enough,
+    trivial,
 )
 
 
@@ -34,10 +36,12 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
         else:
             pattern_here = pattern
         for match in pattern_here.finditer(block.text):
-            if match.start() == 0 or not page.unique(match.group()):
+            if match.start() == 0 or trivial(match.group()) or not page.unique(match.group()):
                 continue
             if block.text[match.end() :].lstrip().startswith("("):
                 continue  # "struc_foo(), ___(), and ...": one of a list of function names
+            if kind == "long_word" and not _stands_alone(block.text, match.start(), match.end()):
+                continue
             cloze = cloze_of(page, block, match.start(), match.end())
             if cloze:
                 found.append(Candidate(kind, {"cloze": cloze}, match.group(), block))
@@ -45,8 +49,22 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
     return found
 
 
+_YEAR_AFTER = re.compile(r"^\W*(?:\S+\s+){0,4}?\(?(1[5-9]|20)\d\d\b")
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """A name among lower-case words (three either side): not one word of a title or a byline
+    ("Achim ___, Kurt Hornik", "A Language and ___ for Statistical Computing"), not an author
+    a citation names ("___ and Heagerty 2007"), not "Figure" or "Table"."""
+    before, after = text[:start].split()[-3:], text[end:].split()[:3]
+    capital = [w for w in before + after if w.strip("“\"'(,.;:")[:1].isupper()]
+    return (
+        not capital and not _YEAR_AFTER.match(text[end:]) and not REFERENCE.search(text[start:end])
+    )
+
+
 def find_long_words(page: PageView) -> list[Candidate]:
-    """The last resort of a text-rich page: a long word of a sentence, blanked."""
+    """The last resort of a text-rich page: a name inside a sentence, blanked."""
     return find_terms(page, LONG_WORD, "long_word")
 
 
@@ -62,12 +80,12 @@ TERMS = QuestionKind(
     cloze=True,
 )
 LONG_WORDS = QuestionKind(
-    "long word of a sentence",
+    "name inside a sentence",
     find_long_words,
     {
         "long_word": (
-            'On image {n}, what word is missing from "{cloze}"?',
-            'Which word completes "{cloze}" on image {n}?',
+            'On image {n}, what name is missing from "{cloze}"?',
+            'Which name completes "{cloze}" on image {n}?',
         )
     },
     last_resort=True,

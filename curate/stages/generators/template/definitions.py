@@ -1,0 +1,142 @@
+"""What a sentence says its subject is, or is for: "bzip2 is a freely available, high-quality
+data compressor." asked as "What is bzip2?", "The -k option is used to keep input files."
+as "What is the -k option used for?".
+
+Only a whole sentence that opens on a short subject (a name, or a determiner and a few words;
+never a pronoun) and goes straight on to "is a/an/the", "are", "refers to", "stands for",
+"means" or "is used to/for" is turned round; its answer is the rest of the sentence, copied."""
+
+from __future__ import annotations
+
+import re
+
+from curate.stages.generators.template.kind import QuestionKind
+from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.rules import (
+    MATH,
+    STOP,
+    URL,
+    in_citation,
+    sentence_spans,
+)
+
+# words a sentence's subject never opens with: it points back (a pronoun) or joins a clause
+_NOT_A_SUBJECT = frozenset(
+    """it this that these those there here he she they we you i one each such which what who
+    another other some all both its their our his her my your if when whenever while however
+    thus also so but and or then now since because although though as for in on at by with
+    from to of after before first finally next only most many much more several no not
+    every any either neither where why how""".split()
+)
+_SUBJECT = r"(?P<subject>(?:(?:The|A|An)\s)?[\w-][\w.+#'’/-]*(?:\s[\w][\w.+#'’/-]*){0,3})"
+# candidate kind -> how its sentence reads: subject, verb, answer
+PATTERNS = {
+    "definition": re.compile(
+        rf"^{_SUBJECT}\s(?P<verb>is|are|was|were)\s(?P<answer>(?:a|an|the|one of)\s.+)$", re.S
+    ),
+    "meaning": re.compile(
+        rf"^{_SUBJECT}\s(?P<verb>refers to|stands for|means|denotes)\s(?P<answer>.+)$", re.S
+    ),
+    "use": re.compile(rf"^{_SUBJECT}\s(?P<verb>is|are)\sused\s(?P<answer>(?:to|for)\s.+)$", re.S),
+}
+_CJK_DEFINITION = re.compile(
+    r"^(?P<subject>[^\s、。，,「」（）()]{2,12})(?:とは|というのは)、?(?P<answer>.{4,60}?)"
+    r"(?:のことです|のことである|のこと|です|である)?。$"
+    r"|^(?P<subject2>[^\s、。，,（）()]{2,10})是(?P<answer2>[^，,。]{4,40})。$"
+)
+
+
+# what a subject names only in its context ("the same function", "the result"): no question
+# asked of it alone has one answer
+_CONTEXTUAL = frozenset(
+    """same result results example examples following former latter above below first second
+    last next previous other others new main only value values way case cases thing things
+    problem idea reason answer solution point output input third fourth fifth sixth""".split()
+)
+
+
+def sentences(paragraph: str) -> list[str]:
+    return [paragraph[start:end] for start, end in sentence_spans(paragraph)]
+
+
+def _fits(subject: str, answer: str, sentence: str) -> bool:
+    """A subject that names something, and an answer that is a phrase of prose."""
+    words = subject.split()
+    determiner = words[0] in ("The", "A", "An")
+    named = words[1:] if determiner else words
+    if not named or words[0].lower() in _NOT_A_SUBJECT and not determiner:
+        return False
+    if any(w.lower() in STOP | _NOT_A_SUBJECT | _CONTEXTUAL for w in named) or named[0].isdigit():
+        return False  # "underlying cipher and f", "the same function": no name
+    if words[0] == "The" and len(named) == 1 and named[0].islower() and named[0].isalpha():
+        return False  # "The default is ...": the default of what?
+    if "-\n" in subject + answer or "^" in answer or re.search(r"\(see\b|\[", answer):
+        return False  # a word broken at the line's end, an accent read flat, a pointer
+    size = len(answer.split())
+    return (
+        2 <= size <= 30
+        and answer.count("(") == answer.count(")")
+        and not MATH.search(sentence)
+        and not URL.search(sentence)
+        and not re.search(r"\[\d", sentence)  # "[12]": what a reference says, not the page
+        and not in_citation(sentence, 0, len(sentence))
+        and not re.search(r"\b(following|below|above|shown|this|these)\W*$", answer)
+        and not re.match(
+            r"(a little|a lot|a bit|the same|the case|the only|an example|one example)\b", answer
+        )
+        and not re.match(r"[A-Z]\w+ing\b", subject)  # "Verifying signatures is ...": a clause
+    )
+
+
+_BASE = {"refers to": "refer to", "stands for": "stand for", "means": "mean", "denotes": "denote"}
+
+
+def _question_subject(subject: str) -> str:
+    """ "The default value" reads "the default value" inside a question; a name stays."""
+    first, _, rest = subject.partition(" ")
+    return f"{first.lower()} {rest}" if first in ("The", "A", "An") and rest else subject
+
+
+def find_definitions(page: PageView) -> list[Candidate]:
+    found = []
+    for paragraph, block in page.paragraphs():
+        for sentence in sentences(paragraph):
+            kind, match = next(
+                ((k, m) for k, p in PATTERNS.items() if (m := p.match(sentence.rstrip(".!?")))),
+                ("", None),
+            )
+            if match:
+                subject, verb, answer = match["subject"], match["verb"], match["answer"]
+                if not _fits(subject, answer, sentence):
+                    continue
+                if kind == "meaning" and re.match(r"that\b|.* as\b", answer):
+                    continue  # "X means that ...", "refers to Y as Z": no meaning of X
+                subject, answer = " ".join(subject.split()), " ".join(answer.split())
+                fields = {"subject": _question_subject(subject), "verb": verb}
+                fields["verb_base"] = _BASE.get(verb, verb)
+                found.append(Candidate(kind, fields, answer.strip(), block))
+                continue
+            match = _CJK_DEFINITION.match(sentence)
+            if match:
+                subject = match["subject"] or match["subject2"]
+                answer = (match["answer"] or match["answer2"]).strip("、，, ")
+                kind = "cjk_definition" if match["subject"] else "zh_definition"
+                if len(answer) >= 4 and page.unique(subject):
+                    found.append(Candidate(kind, {"subject": subject}, answer, block))
+    return found
+
+
+DEFINITIONS = QuestionKind(
+    "what a sentence says its subject is",
+    find_definitions,
+    {
+        "definition": (
+            "According to image {n}, what {verb} {subject}?",
+            "What {verb} {subject}, as image {n} describes it?",
+        ),
+        "meaning": ("On image {n}, what does {subject} {verb_base}?",),
+        "use": ("According to image {n}, what {verb} {subject} used for?",),
+        "cjk_definition": ("画像{n}によると、{subject}とは何ですか？",),
+        "zh_definition": ("根据图{n}，{subject}是什么？",),
+    },
+)
