@@ -505,3 +505,48 @@ def test_no_blank_is_cut_from_program_text_or_a_stressed_word(line, answer):
 
     found = [c.answer for c in find_terms(_lines_page(line))]
     assert found == ([answer] if answer else [])
+
+
+def _list_page(lines: list[tuple[str, str]], height: int = 800):
+    """A page of (role, text) lines one under the other; a text opening on spaces is indented
+    (the hanging indent of an item's second line)."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+
+    blocks = []
+    for i, (role, text) in enumerate(lines):
+        x = 30 if text.startswith(" ") else 10
+        blocks.append(TextBlock(text.strip(), (x, 10 + 14 * i, 600, 22 + 14 * i), role=role))
+    return PageView(blocks, height, 1)
+
+
+def test_a_list_under_a_heading_is_counted_and_its_order_asked():
+    """How many items a list has is worked out (an item wrapped over two lines counts once) and
+    the follow-up names them; which item comes after another is asked of one-line items."""
+    from curate.stages.generators.template.lists import find_lists
+
+    page = _list_page(
+        [
+            ("heading", "Installing the package"),
+            ("list_item", "1. Download the archive"),
+            ("list_item", "2. Unpack it into a folder of your choice, keeping the"),
+            ("paragraph", "   folder names it comes with"),
+            ("list_item", "3. Run the installer"),
+            ("list_item", "4. Restart the machine"),
+            ("paragraph", "The installer asks for no licence key at any point."),
+        ]
+    )
+    found = {(c.kind, c.fields.get("item")): c for c in find_lists(page)}
+    count = found[("list_count", None)]
+    assert count.answer == "4" and count.fields["label"] == "Installing the package"
+    assert '"Restart the machine"' in count.explain and "4 items" in count.explain
+    assert found[("list_next", "Run the installer")].answer == "Restart the machine"
+    assert ("list_next", "Download the archive") not in found  # the next item runs over lines
+
+    # numbers that do not count up, no heading, or a list at the page's foot: nothing asked
+    shuffled = [("heading", "Steps")] + [("list_item", f"{n}. Step number {n}") for n in (1, 3, 2)]
+    assert find_lists(_list_page(shuffled)) == []
+    unnamed = [("list_item", f"• Point {n} of the list") for n in range(4)]
+    assert find_lists(_list_page(unnamed)) == []
+    steps = [("heading", "Steps")] + [("list_item", f"{n}. Step number {n}") for n in (1, 2, 3)]
+    assert find_lists(_list_page(steps, height=66)) == []

@@ -37,6 +37,7 @@ QUESTION_KINDS = Registry(
     {
         "tables": "curate.stages.generators.template.tables:TABLES",
         "key_values": "curate.stages.generators.template.key_values:KEY_VALUES",
+        "lists": "curate.stages.generators.template.lists:LISTS",
         "acronyms": "curate.stages.generators.template.acronyms:ACRONYMS",
         "measures": "curate.stages.generators.template.measures:MEASURES",
         "definitions": "curate.stages.generators.template.definitions:DEFINITIONS",

@@ -102,6 +102,13 @@ def _carries_on(line: TextBlock, below: TextBlock) -> bool:
     )
 
 
+def _in_item(first: TextBlock, below: TextBlock) -> bool:
+    """A list item goes on only on lines indented past its bullet; any other paragraph on any
+    line that carries it on."""
+    height = first.bbox[3] - first.bbox[1]
+    return first.role != BlockRole.LIST_ITEM or below.bbox[0] > first.bbox[0] + 0.3 * height
+
+
 def _join_wrapped(first: str, second: str) -> str:
     """Two lines of one heading: "Next-" + "Gen" is "Next-Gen" (normalize() reads the page's
     line-break hyphen the same way, so the answer stays verbatim)."""
@@ -251,7 +258,7 @@ class PageView:
             if not prose or self.cites(block):
                 last = None
                 continue
-            if last is not None and _carries_on(last, block):
+            if last is not None and _carries_on(last, block) and _in_item(found[-1][0], block):
                 found[-1].append(block)
             else:
                 found.append([block])
