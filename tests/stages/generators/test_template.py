@@ -550,3 +550,20 @@ def test_a_list_under_a_heading_is_counted_and_its_order_asked():
     assert find_lists(_list_page(unnamed)) == []
     steps = [("heading", "Steps")] + [("list_item", f"{n}. Step number {n}") for n in (1, 2, 3)]
     assert find_lists(_list_page(steps, height=66)) == []
+
+
+def test_cjk_terms_and_labels_stop_where_the_latin_word_or_the_label_does():
+    """A blind audit found "PostScript와" (a Korean particle) asked as the term, and "进行下载.
+    具体用法是" (the end of one sentence and the start of another) asked as a label."""
+    from curate.stages.generators.template.key_values import find_key_values
+    from curate.stages.generators.template.terms import find_terms
+
+    korean = _lines_page(
+        "이 문서는 그림을 넣을 때 PostScript와 PDF 형식을 모두 지원하는 방법을 설명합니다."
+    )
+    assert "PostScript" in [c.answer for c in find_terms(korean)]
+    chinese = _lines_page("安装完成后可以进行下载. 具体用法是：运行 tlmgr 命令")
+    assert find_key_values(chinese) == []
+    assert [c.fields["key"] for c in find_key_values(_lines_page("发行日期：2021年5月"))] == [
+        "发行日期"
+    ]

@@ -13,7 +13,7 @@ from curate.document.layout import BULLET
 from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
-from curate.stages.generators.template.rules import unspaced
+from curate.stages.generators.template.rules import trimmed, unspaced
 
 MOST_ITEMS = 12
 SHORT_ITEM = 10  # words: an item short enough to be asked for by name
@@ -87,8 +87,8 @@ def find_lists(page: PageView) -> list[Candidate]:
                 continue
             if len(run[i + 1]) > 1:
                 continue  # an item over lines: asked whole or not at all
-            fields = {"label": label, "item": item}
-            found.append(Candidate("list_next", fields, after, run[i + 1][0]))
+            fields = {"label": label, "item": trimmed(item)}
+            found.append(Candidate("list_next", fields, trimmed(after), run[i + 1][0]))
     return found
 
 

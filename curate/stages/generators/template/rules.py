@@ -43,9 +43,9 @@ CJK_REFERENCE_BEFORE = re.compile(r"(표|그림|図|表|图|第|式|식|부록|�
 
 def cjk_label(key: str) -> bool:
     """A CJK label is a few characters ("価格", "발행일"), not a clause cut at a colon, nor
-    one character broken off the line above ("さ")."""
+    one character broken off the line above ("さ"), nor two sentences ("进行下载. 具体用法是")."""
     size = len(key.replace(" ", ""))
-    return 2 <= size <= 12 and not _PARTICLE.match(key)
+    return 2 <= size <= 12 and not _PARTICLE.match(key) and not re.search(r"[.。，、!?！？]", key)
 
 
 NOT_A_KEY = re.compile(
@@ -86,9 +86,11 @@ REFERENCE = re.compile(
 TERM = re.compile(
     r"(?<![\w<\[/:-])(?:[A-Za-z]+_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}\w*|[A-Z][a-z]+[A-Z]\w*)(?![\w>\]/:-])"
 )
+# the same in CJK text, where a term stands right against its words: Latin letters only, so
+# that "PostScript와" is asked as "PostScript" ("\w" takes Hangul and kana in)
 CJK_TERM = re.compile(
-    r"(?<![A-Za-z0-9_<\[/:-])(?:[A-Za-z]+_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}[A-Za-z0-9]*|"
-    r"[A-Z][a-z]+[A-Z]\w*)(?![A-Za-z0-9_>\]/:-])"
+    r"(?<![A-Za-z0-9_<\[/:-])(?:[A-Za-z]+_[A-Za-z0-9_]+|[a-z]+[A-Z][A-Za-z0-9_]+|"
+    r"[A-Z]{2,}[A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9_]*)(?![A-Za-z0-9_>\]/:-])"
 )
 # a name: a capitalised word inside a sentence ("designed by Schneier"), not a common word
 # ("determined", "efficiently"), whose blank anyone fills in
