@@ -567,3 +567,25 @@ def test_cjk_terms_and_labels_stop_where_the_latin_word_or_the_label_does():
     assert [c.fields["key"] for c in find_key_values(_lines_page("发行日期：2021年5月"))] == [
         "发行日期"
     ]
+
+
+def test_lists_on_two_images_are_compared_or_added_up():
+    """A cross-image question over two lists is worked out from both counts and says so."""
+    import random
+
+    from curate.stages.generators.template.cross import lists_across
+
+    first = _list_page(
+        [("heading", "Prevention")] + [("list_item", f"• Check input {n}") for n in range(3)]
+    )
+    second = _list_page(
+        [("heading", "Detection")] + [("list_item", f"• Watch logs {n}") for n in range(5)]
+    )
+    second.n = 2
+    answers = {
+        q.answer
+        for seed in range(8)
+        for q in lists_across([first, second], [], random.Random(seed))
+    }
+    assert any(a.startswith("8: ") and "3 + 5 = 8" in a for a in answers)
+    assert any(a.startswith("Image 2: ") and "5 is more than 3" in a for a in answers)

@@ -10,6 +10,8 @@ In order of preference:
     across_tables  one table continued over two images (the same columns): which row of both
                    has the largest figure
     measures       two images state a quantity in the same unit: which has more
+    lists          two images each list items under a heading: which list is longer, or how
+                   many items they hold together, counted
 
 (Which of two sections comes first is not asked: the images' order gives it away. Nor what an
 abbreviation one image uses stands for, spelled out on another: blind audits judged it weak,
@@ -27,6 +29,7 @@ from curate.schemas import QAItem
 from curate.stages.generators.checks import content_words
 from curate.stages.generators.template.figures import Figure, figure, shown
 from curate.stages.generators.template.key_values import find_key_values
+from curate.stages.generators.template.lists import find_lists
 from curate.stages.generators.template.measures import find_measures
 from curate.stages.generators.template.page import PageView
 from curate.stages.generators.template.tables import Grid
@@ -199,7 +202,42 @@ def measures_across(pages: list[PageView], figures, rng) -> list[QAItem]:
     return found
 
 
-KINDS = (same_label, related, measures_across, across_tables)
+def lists_across(pages: list[PageView], figures, rng) -> list[QAItem]:
+    """Two images each list items under a heading (the same heading on two slides, or two
+    different ones): which list is longer, or how many items the two hold together."""
+    found = []
+    counted = [[c for c in find_lists(p) if c.kind == "list_count"] for p in pages]
+    for i in range(len(pages)):
+        for j in range(i + 1, len(pages)):
+            for a in counted[i]:
+                for b in counted[j]:
+                    found.append(_two_lists(a, pages[i].n, b, pages[j].n, rng))
+    return found
+
+
+def _two_lists(a, m: int, b, n: int, rng) -> QAItem:
+    x, y = int(a.answer), int(b.answer)
+    first, second = a.fields["label"], b.fields["label"]
+    facts = (
+        f'the list under "{first}" on image {m} has {x} items and the one under "{second}" on '
+        f"image {n} has {y}"
+    )
+    if x != y and rng.random() < 0.5:
+        question = (
+            f'Which image lists more items: image {m}, under "{first}", or image {n}, under '
+            f'"{second}"?'
+        )
+        answer = f"Image {m if x > y else n}: {facts}, and {max(x, y)} is more than {min(x, y)}."
+    else:
+        question = (
+            f'How many items do the list under "{first}" on image {m} and the list under '
+            f'"{second}" on image {n} hold together?'
+        )
+        answer = f"{x + y}: {facts}, and {x} + {y} = {x + y}."
+    return _item(question, answer, f"{a.evidence.text} | {b.evidence.text}")
+
+
+KINDS = (same_label, related, measures_across, across_tables, lists_across)
 
 
 def cross_image_qa(pages: list[PageView], limit: int, rng: random.Random) -> list[QAItem]:
