@@ -589,3 +589,36 @@ def test_lists_on_two_images_are_compared_or_added_up():
     }
     assert any(a.startswith("8: ") and "3 + 5 = 8" in a for a in answers)
     assert any(a.startswith("Image 2: ") and "5 is more than 3" in a for a in answers)
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("The guide was written for Windows 10 and tested on the lab machines.", None),
+        ("Each of the OWASP Top 10 risks is described on its own page below.", None),
+        ("The survey was sent out on March 13 to all the members of the club.", "13"),
+        ("Last season was quiet. In 14 games the club scored more than ever before.", "14"),
+    ],
+)
+def test_a_number_that_is_part_of_a_name_is_not_blanked(line, answer):
+    """Blind audits found "Windows ___" and "OWASP Top ___" trivial blanks: the number is part
+    of a name, not a fact. A date's day and a year opening a sentence still are."""
+    from curate.stages.generators.template.numbers import find_numbers
+
+    found = [c.answer for c in find_numbers(_lines_page(line))]
+    assert found == ([answer] if answer else [])
+
+
+def test_nothing_is_asked_of_an_acknowledgements_section():
+    """Whom a paper thanks, and for which grant, is no fact of its content (a blind audit
+    judged an acronym blanked there incidental)."""
+    from curate.stages.generators.template.numbers import find_numbers
+    from curate.stages.generators.template.terms import find_terms
+
+    lines = [("heading", "Acknowledgements")] + [
+        ("paragraph", "We thank the NSF for the support of grant 12345 given to the lab.")
+    ]
+    page = _list_page(lines)
+    assert find_numbers(page) == [] and find_terms(page) == []
+    lines[0] = ("heading", "Results")
+    assert find_numbers(_list_page(lines)) and find_terms(_list_page(lines))

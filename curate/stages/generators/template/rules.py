@@ -107,14 +107,16 @@ BULLET_MARK = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–�
 
 
 # an entry of a reference list: "Therneau TM (2020). survival: ...", "Zeileis, A. and ...",
-# "[12] ..."; its years and titles are no facts of the page
+# "[12] ..."; its years and titles are no facts of the page (nor are the names and grants an
+# acknowledgements section thanks, under the headings below)
 REFERENCE_ENTRY = re.compile(
     r"^(\[\d+\]|[A-Z][\w'’-]+,? (?:[A-Z]{1,2}\.?,? ?){1,3}(?:\(\d{4}\)|,|and\b|&)|"
     r"[A-Z][\w'’-]+ [A-Z]{1,2} \(\d{4}\))"
 )
 REFERENCE_HEADINGS = re.compile(
     r"^(\d+(\.\d+)*\.?\s*)?(references|bibliography|literature|literatur|bibliographie|"
-    r"références|works cited|参考文献|참고\s*문헌)\s*$",
+    r"références|works cited|参考文献|참고\s*문헌|"
+    r"acknowledge?ments?|remerciements|danksagung|謝辞|致谢|감사의\s*글)\s*$",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(1[5-9]|20)\d\d")
@@ -170,12 +172,27 @@ def part_of_range(text: str, start: int, end: int) -> bool:
     )
 
 
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+
+
 def part_of_name(text: str, start: int, end: int) -> bool:
     """The number is part of a name: joined to a word by a dash ("737 MAX–8", "COVID-19"),
-    the title number of a legal citation ("14 CFR 25.1707", "49 U.S.C. 106"), or a journal's
-    volume ("Probability, 2 (4), 1–21")."""
+    right after a capitalised word that is no month ("Windows 10", "OWASP Top 10", "Flight
+    043"), the title number of a legal citation ("14 CFR 25.1707", "49 U.S.C. 106"), or a
+    journal's volume ("Probability, 2 (4), 1–21")."""
+    before = re.search(r"(^|[.!?:]\s+|\s)([A-Z]\w*)\s$", text[:start])
+    named = (
+        before is not None
+        and before.group(2).lower() not in _MONTHS
+        and before.group(1).strip() == ""  # "In 2011, ..." opens a sentence: no name
+        and before.start(2) > 0
+    )
     return bool(
-        re.search(r"[A-Za-z][–—-]\s*$", text[:start])
+        named
+        or re.search(r"[A-Za-z][–—-]\s*$", text[:start])
         or re.match(r"\s*(CFR|U\.\s?S\.\s?C\.)", text[end:])
         or re.match(r"\s*\(\d+\)[,:]", text[end:])
     )
@@ -298,7 +315,7 @@ def _whole_sentence_cloze(page: PageView, block: TextBlock, start: int, end: int
     if not sentence or not low <= len(sentence.split()) <= high or "-\n" in sentence:
         return None
     before, after = " ".join(sentence[:s].split()), " ".join(sentence[e:].split())
-    if URL.search(sentence) or before[-1:] in "\"“'‘" or len(before.split()) < 2:
+    if URL.search(sentence) or before[-1:] in "\"“'‘" or not before:
         return ""  # in quotation marks; "5. Make sure ...": a list's number, not a fact
     pattern = (re.escape(normalize(before)) + r"\s*" if before else "") + r"\S+"
     if after:
