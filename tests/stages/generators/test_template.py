@@ -622,3 +622,45 @@ def test_nothing_is_asked_of_an_acknowledgements_section():
     assert find_numbers(page) == [] and find_terms(page) == []
     lines[0] = ("heading", "Results")
     assert find_numbers(_list_page(lines)) and find_terms(_list_page(lines))
+
+
+def _table_page(rows: list[list[str]]):
+    from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import PageView
+
+    blocks = [
+        TextBlock(
+            text,
+            (10 + 120 * c, 10 + 16 * r, 100 + 120 * c, 22 + 16 * r),
+            "native",
+            1.0,
+            BlockRole.TABLE_CELL,
+            (0, r, c),
+        )
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+        if text
+    ]
+    return PageView(blocks, 800, 1)
+
+
+def test_a_column_without_a_name_is_left_out_not_the_whole_table():
+    """A table whose last column has no header (notes), or two columns sharing a name, is
+    still asked about by its named columns; the unnamed ones never."""
+    from curate.stages.generators.template.tables import find_table_questions
+
+    rows = [
+        ["Port", "Ships", "Tonnage", ""],
+        ["Rotterdam", "41", "980", "busiest"],
+        ["Hamburg", "27", "610", "rail link"],
+        ["Antwerp", "33", "750", "new dock"],
+    ]
+    found = find_table_questions(_table_page(rows))
+    columns = {c.fields["column"] for c in found if "column" in c.fields}
+    assert columns == {"Ships", "Tonnage"}
+    assert not any(c.answer in ("busiest", "rail link", "new dock") for c in found)
+    largest = [c for c in found if c.kind == "table_max" and c.fields["column"] == "Tonnage"]
+    assert [c.answer for c in largest] == ["Rotterdam"]
+    # a second header row (merged group names above): no row label, so not asked at all
+    grouped = [["Port", "2016", "", ""], ["", "Ships", "Tonnage", "Notes"]] + rows[1:]
+    assert find_table_questions(_table_page(grouped)) == []

@@ -63,7 +63,7 @@ def labelled_figures(page: PageView) -> dict[str, Labelled]:
         grid = Grid(table)
         if not grid.certain or grid.numbered():
             continue  # rows named "0", "8": no label says what the figure is
-        for column in range(1, table.columns):
+        for column in grid.columns:
             for row, value in grid.figures(column):
                 label = f"{grid.label(row)}, {grid.names[column]}"
                 found.setdefault(normalize(label), Labelled(label, value, "", value.text))
@@ -144,7 +144,7 @@ def across_tables(pages: list[PageView], figures, rng) -> list[QAItem]:
                 for b in grids[j]:
                     if [normalize(n) for n in a.names[1:]] != [normalize(n) for n in b.names[1:]]:
                         continue
-                    for column in range(1, len(a.names)):
+                    for column in a.columns:
                         rows = [(a.label(r), f, pages[i].n) for r, f in a.figures(column)]
                         rows += [(b.label(r), f, pages[j].n) for r, f in b.figures(column)]
                         if len(rows) < 3 or not all(f.same_form(rows[0][1]) for _, f, _ in rows):

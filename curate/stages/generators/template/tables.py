@@ -1,8 +1,9 @@
 """Tables: what a reader works out from one, with the answer computed from its cells and the
 follow-up showing the working.
 
-Only tables whose structure is certain are asked about: every data column named in a header row,
-and every row by a label in its first column that no other row shares. From such a table:
+Only tables whose structure is certain are asked about: every row named by a label in its first
+column that no other row shares; and only the columns a header row names distinctly (a column
+under a merged or empty header cell is never asked about). From such a table:
 
     table_extreme   which row has the largest (smallest) value of a column of figures
     table_change    how a row's figure changes from one period's column to the next
@@ -43,16 +44,27 @@ class Grid:
         self.rows = [r for r in range(1, table.rows) if table.text(r, 0)]
 
     @property
+    def columns(self) -> list[int]:
+        """The data columns a question may name: named, and by a name no other column has. A
+        column under a merged or empty header cell is left out, not the whole table."""
+        names = [normalize(n) for n in self.names]
+        return [
+            c
+            for c in range(1, self.table.columns)
+            if any(ch.isalpha() or ch.isdigit() for ch in names[c])
+            and names.count(names[c]) == 1
+            and _short(self.names[c])
+        ]
+
+    @property
     def certain(self) -> bool:
-        """Every data column named, distinctly; every row labelled, distinctly."""
-        names = [normalize(n) for n in self.names[1:]]
+        """Some data column named, distinctly; every row labelled, distinctly."""
         labels = [normalize(self.label(r)) for r in self.rows]
-        cells = [*self.names, *(self.label(r) for r in self.rows)]
         return (
             bool(self.rows)
-            and all(_short(text) for text in cells)  # a name, not a sentence cut into cells
-            and all(any(ch.isalpha() or ch.isdigit() for ch in n) for n in names)
-            and len(set(names)) == len(names)
+            and bool(self.columns)
+            and _short(self.names[0])
+            and all(_short(self.label(r)) for r in self.rows)  # a name, not a sentence cut up
             and len(set(labels)) == len(labels) == self.table.rows - 1
         )
 
@@ -96,7 +108,7 @@ def find_extremes(page: PageView, grid: Grid) -> list[Candidate]:
     found = []
     if len(grid.rows) < MIN_ROWS_TO_RANK:
         return found
-    for column in range(1, grid.table.columns):
+    for column in grid.columns:
         values = grid.figures(column)
         if len(values) < MIN_ROWS_TO_RANK:
             continue
@@ -129,7 +141,7 @@ def find_extremes(page: PageView, grid: Grid) -> list[Candidate]:
 def find_changes(page: PageView, grid: Grid) -> list[Candidate]:
     """A row's figure in one period's column against the next period's: how much it changed."""
     found = []
-    periods = [c for c in range(1, grid.table.columns) if PERIOD.fullmatch(grid.names[c].strip())]
+    periods = [c for c in grid.columns if PERIOD.fullmatch(grid.names[c].strip())]
     for before, after in zip(periods, periods[1:], strict=False):
         a, b = dict(grid.figures(before)), dict(grid.figures(after))
         for row in grid.rows:
@@ -172,7 +184,7 @@ def find_comparisons(page: PageView, grid: Grid) -> list[Candidate]:
     found = []
     if grid.numbered():
         return found  # "which is larger, 4 or 6?" reads as a question about the labels
-    for column in range(1, grid.table.columns):
+    for column in grid.columns:
         values = grid.figures(column)
         for (r1, f1), (r2, f2) in zip(values, values[1:], strict=False):
             if f1.value == f2.value:
@@ -254,7 +266,7 @@ def find_lookups(page: PageView, grid: Grid) -> list[Candidate]:
             if not grid.rows_are():
                 continue  # a row named by a bare number, with nothing saying what it counts
             kind = "table_lookup_key"  # "the Meaning for Serial Type 4"
-        for column in range(1, grid.table.columns):
+        for column in grid.columns:
             value, name = grid.table.text(row, column), grid.names[column]
             blocks = grid.table.blocks(row, column)
             if not value or not blocks or normalize(value) == normalize(name):
