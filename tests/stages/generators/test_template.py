@@ -516,13 +516,15 @@ def _list_page(lines: list[tuple[str, str]], height: int = 800):
     blocks = []
     for i, (role, text) in enumerate(lines):
         x = 30 if text.startswith(" ") else 10
-        blocks.append(TextBlock(text.strip(), (x, 10 + 14 * i, 600, 22 + 14 * i), role=role))
+        right = x + 7 * len(text.strip())  # as wide as its text
+        blocks.append(TextBlock(text.strip(), (x, 10 + 14 * i, right, 22 + 14 * i), role=role))
     return PageView(blocks, height, 1)
 
 
 def test_a_list_under_a_heading_is_counted_and_its_order_asked():
-    """How many items a list has is worked out (an item wrapped over two lines counts once) and
-    the follow-up names them; which item comes after another is asked of one-line items."""
+    """How many items a numbered list has is worked out (an item wrapped over two lines counts
+    once) and the follow-up shows the numbering; which item comes after another is asked of
+    one-line items that do not fill their column."""
     from curate.stages.generators.template.lists import find_lists
 
     page = _list_page(
@@ -539,17 +541,23 @@ def test_a_list_under_a_heading_is_counted_and_its_order_asked():
     found = {(c.kind, c.fields.get("item")): c for c in find_lists(page)}
     count = found[("list_count", None)]
     assert count.answer == "4" and count.fields["label"] == "Installing the package"
-    assert '"Restart the machine"' in count.explain and "4 items" in count.explain
+    assert '"Restart the machine"' in count.explain and "from 1 to 4" in count.explain
     assert found[("list_next", "Run the installer")].answer == "Restart the machine"
     assert ("list_next", "Download the archive") not in found  # the next item runs over lines
 
-    # numbers that do not count up, no heading, or a list at the page's foot: nothing asked
-    shuffled = [("heading", "Steps")] + [("list_item", f"{n}. Step number {n}") for n in (1, 3, 2)]
-    assert find_lists(_list_page(shuffled)) == []
-    unnamed = [("list_item", f"• Point {n} of the list") for n in range(4)]
+    # numbers that do not count up from 1, bullets, numbering that goes on below a sub-list,
+    # no heading, or a list at the page's foot: nothing counted
+    def steps(*marks):
+        return [("heading", "Steps")] + [("list_item", f"{m} Step number {m}") for m in marks]
+
+    assert find_lists(_list_page(steps("1.", "3.", "2."))) == []
+    assert find_lists(_list_page(steps("2.", "3.", "4."))) == []
+    assert find_lists(_list_page(steps("•", "•", "•", "•"))) == []
+    broken = steps("1.", "2.", "3.") + [("list_item", "   • a sub-point"), ("list_item", "4. Last")]
+    assert [c for c in find_lists(_list_page(broken)) if c.kind == "list_count"] == []
+    unnamed = [("list_item", f"{n}. Point {n} of the list") for n in range(1, 5)]
     assert find_lists(_list_page(unnamed)) == []
-    steps = [("heading", "Steps")] + [("list_item", f"{n}. Step number {n}") for n in (1, 2, 3)]
-    assert find_lists(_list_page(steps, height=66)) == []
+    assert find_lists(_list_page(steps("1.", "2.", "3."), height=66)) == []
 
 
 def test_cjk_terms_and_labels_stop_where_the_latin_word_or_the_label_does():
@@ -576,10 +584,10 @@ def test_lists_on_two_images_are_compared_or_added_up():
     from curate.stages.generators.template.cross import lists_across
 
     first = _list_page(
-        [("heading", "Prevention")] + [("list_item", f"• Check input {n}") for n in range(3)]
+        [("heading", "Prevention")] + [("list_item", f"{n}. Check input {n}") for n in range(1, 4)]
     )
     second = _list_page(
-        [("heading", "Detection")] + [("list_item", f"• Watch logs {n}") for n in range(5)]
+        [("heading", "Detection")] + [("list_item", f"{n}. Watch logs {n}") for n in range(1, 6)]
     )
     second.n = 2
     answers = {

@@ -1,9 +1,12 @@
-"""A list under a heading, worked out: how many items it has (the follow-up names them), and
-which item comes right after another.
+"""A numbered list under a heading, worked out: how many items it has, and which item comes
+right after another.
 
-A list is three to twelve bulleted or numbered items in a row, each a line or a few (a line
-under an item, without a bullet of its own, goes on with it), under a heading that names it.
-A list that runs to the foot of the page may go on over the page, so it is not counted."""
+A list is three to twelve items numbered 1, 2, 3 (or a, b, c) in a row, each a line or a few
+(a line indented under an item goes on with it), under a heading that names it. Only numbered
+lists are counted: their numbers confirm the count, where a blind audit found bullets miscounted
+(sub-bullets, two columns, the next box's items). A list that runs to the foot of the page, or
+whose numbering goes on further down, is not counted. An item is asked for by name only when
+it is one short line that does not fill its column (so it is not cut at a wrap)."""
 
 from __future__ import annotations
 
@@ -13,11 +16,20 @@ from curate.document.layout import BULLET
 from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
-from curate.stages.generators.template.rules import trimmed, unspaced
+from curate.stages.generators.template.rules import trimmed
 
 MOST_ITEMS = 12
 SHORT_ITEM = 10  # words: an item short enough to be asked for by name
-_MARK = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·➢►✓✔]\s*|[–—*-]\s+|\(?(\d{1,2}|[a-z])[.)]\s+)")
+_NUMBER = re.compile(r"^\s*\(?(\d{1,2}|[a-z])[.)]\s+")
+
+
+def _number(text: str) -> int | None:
+    """The item's number: 1 for "1." or "a)"; None for a bullet."""
+    match = _NUMBER.match(text)
+    if not match:
+        return None
+    mark = match.group(1)
+    return ord(mark) - ord("a") + 1 if mark.isalpha() else int(mark)
 
 
 def _runs(page: PageView) -> list[list[list[TextBlock]]]:
@@ -42,34 +54,41 @@ def _runs(page: PageView) -> list[list[list[TextBlock]]]:
     return runs
 
 
-def _numbered_in_order(marks: list[str]) -> bool:
-    """Numbered items count up from the first (1, 2, 3 or a, b, c); bullets need nothing."""
-    found = [_MARK.match(m) for m in marks]
-    numbers = [m.group(1) for m in found if m and m.group(1)]
-    if not numbers:
-        return True
-    if len(numbers) != len(marks):
+def _counted(run: list[list[TextBlock]], page: PageView) -> bool:
+    """Numbered 1, 2, 3 ... from the first item to the last, and no item further down the
+    page carries the numbering on (a sub-list or a box broke the run)."""
+    numbers = [_number(lines[0].text) for lines in run]
+    if numbers != list(range(1, len(run) + 1)):
         return False
-    start = ord(numbers[0]) if numbers[0].isalpha() else int(numbers[0])
-    values = [ord(n) if n.isalpha() else int(n) for n in numbers]
-    return values == list(range(start, start + len(values)))
+    after = {id(b) for lines in run for b in lines}
+    bottom = run[-1][-1].bbox[3]
+    return not any(
+        _number(b.text) == len(run) + 1
+        for b in page.blocks
+        if b.role == BlockRole.LIST_ITEM and id(b) not in after and b.bbox[1] >= bottom
+    )
 
 
 def find_lists(page: PageView) -> list[Candidate]:
     found = []
     for run in _runs(page):
-        if not 3 <= len(run) <= MOST_ITEMS or not _numbered_in_order([r[0].text for r in run]):
+        if not 3 <= len(run) <= MOST_ITEMS or not _counted(run, page):
             continue
         heading = page.heading_above(run[0][0])
         if heading is None or heading.bbox[3] < run[0][0].bbox[1] - 0.5 * page.height:
             continue  # no name for the list
         if run[-1][-1].bbox[3] > 0.92 * page.height:
             continue  # it may go on over the page
-        items = [_MARK.sub("", " ".join(line.text for line in lines)).strip() for lines in run]
-        firsts = [_MARK.sub("", lines[0].text).strip() for lines in run]
+        items = [_NUMBER.sub("", " ".join(line.text for line in lines)).strip() for lines in run]
         label = heading.text.strip()
-        named = ", ".join(f'"{_short(item)}"' for item in items)
-        explain = f'The list under "{label}" on image {page.n} has {len(items)} items: {named}.'
+        first, last = items[0], items[-1]
+        explain = None
+        if max(len(first.split()), len(last.split())) <= SHORT_ITEM:
+            explain = (
+                f'The list under "{label}" on image {page.n} numbers its items from 1 to '
+                f'{len(items)}: item 1 is "{trimmed(first)}" and item {len(items)}, the last, is '
+                f'"{trimmed(last)}". So it holds {len(items)} items.'
+            )
         found.append(
             Candidate(
                 "list_count",
@@ -78,34 +97,29 @@ def find_lists(page: PageView) -> list[Candidate]:
                 run[0][0],
                 explain,
                 worked_out=True,
-                figures=tuple(firsts),
+                figures=tuple(lines[0].text for lines in run),
             )
         )
+        widest = max(b.bbox[2] - b.bbox[0] for lines in run for b in lines)
         for i in range(len(items) - 1):
-            item, after = items[i], items[i + 1]
-            if max(len(item.split()), len(after.split())) > SHORT_ITEM or len(run[i]) > 1:
-                continue
-            if len(run[i + 1]) > 1:
+            item, after = run[i], run[i + 1]
+            if len(item) > 1 or len(after) > 1:
                 continue  # an item over lines: asked whole or not at all
-            fields = {"label": label, "item": trimmed(item)}
-            found.append(Candidate("list_next", fields, trimmed(after), run[i + 1][0]))
+            if after[0].bbox[2] - after[0].bbox[0] > 0.8 * widest:
+                continue  # a line that fills its column may go on below, unindented
+            if max(len(items[i].split()), len(items[i + 1].split())) > SHORT_ITEM:
+                continue
+            fields = {"label": label, "item": trimmed(items[i])}
+            found.append(Candidate("list_next", fields, trimmed(items[i + 1]), after[0]))
     return found
 
 
-def _short(item: str, words: int = 8) -> str:
-    """An item's first words (a CJK item's first 16 characters), to name it in a follow-up."""
-    if unspaced(item):
-        return item[:16] + (" ..." if len(item) > 16 else "")
-    cut = item.split()
-    return " ".join(cut[:words]) + (" ..." if len(cut) > words else "")
-
-
 LISTS = QuestionKind(
-    "list under a heading",
+    "numbered list under a heading",
     find_lists,
     {
         "list_count": (
-            'How many items does the list under "{label}" on image {n} have?',
+            'How many items does the numbered list under "{label}" on image {n} have?',
             'On image {n}, how many points are listed under "{label}"?',
         ),
         "list_next": (
@@ -113,5 +127,5 @@ LISTS = QuestionKind(
             'On image {n}, what follows "{item}" in the list under "{label}"?',
         ),
     },
-    follow_ups={"": ("Which are they?", "What are those items?")},
+    follow_ups={"": ("How can you tell?", "How do you count them?")},
 )
