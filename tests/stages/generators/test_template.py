@@ -672,3 +672,35 @@ def test_a_column_without_a_name_is_left_out_not_the_whole_table():
     # a second header row (merged group names above): no row label, so not asked at all
     grouped = [["Port", "2016", "", ""], ["", "Ships", "Tonnage", "Notes"]] + rows[1:]
     assert find_table_questions(_table_page(grouped)) == []
+
+
+@pytest.mark.parametrize(
+    ("heading", "named"),
+    [
+        ("Chapter 5", False),
+        ("제 5 장", False),
+        ("第3章", False),
+        ("Part II", False),
+        ("5 Installing the package", True),
+        ("第3章 パッケージの作成", True),
+        ("Chapter 5: Installing", True),
+    ],
+)
+def test_a_chapters_number_alone_names_no_section(heading, named):
+    """A blind audit found "What is the title of image 1?" answered with "제 5 장" (Chapter
+    5): the number of a chapter, whose name is set on the next line."""
+    from curate.stages.generators.template.page import names_a_section
+
+    assert names_a_section(heading) is named
+
+
+def test_no_blank_repeats_an_abbreviation_its_sentence_spells_out_or_a_control_character():
+    """Blind audits found "Content Security Policy (___)" (the words before give the answer)
+    and a question quoting a control character where the page shows a dash."""
+    from curate.stages.generators.template.generate import _candidates
+    from curate.stages.generators.template.terms import find_terms
+
+    spelled = _lines_page("Set a Content Security Policy (CSP) header on every page you serve.")
+    assert find_terms(spelled) == []
+    control = _lines_page("The fix is shipped in the \x13 update of the SQLite library here.")
+    assert find_terms(control) and _candidates(control) == []

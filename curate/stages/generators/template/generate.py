@@ -48,6 +48,7 @@ QUESTION_KINDS = Registry(
     },
 )
 _WORD = re.compile(r"\w+")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 READ_OUT_SHARE = 0.2  # read-outs (titles, headings) a sample may have, of its questions
 # candidate kinds whose answer stands on the line the question names: a label's value, a blank
 ASKED_BY_ITS_LINE = frozenset({"key_value", "number", "term", "long_word"})
@@ -109,13 +110,20 @@ def _pages(sample: SampleRecord) -> list[PageView]:
 
 def _candidates(page: PageView) -> list[Candidate]:
     """What every kind finds on the page, but for answers that stand on a word the OCR was not
-    sure of (a character it scored low: "Segtenber", "19.1cn") or on a logo the text layer
-    reads flat ("LATEX" for LaTeX)."""
+    sure of (a character it scored low: "Segtenber", "19.1cn"), on a logo the text layer
+    reads flat ("LATEX" for LaTeX), or on a control character a font's encoding left where
+    the page shows a dash or a quote."""
     kinds = _kinds()
     found = [c for k in kinds if not k.last_resort for c in k.find(page)]
     found = found or [c for k in kinds if k.last_resort for c in k.find(page)]
     unsure = {w for block in page.blocks for u in block.unsure for w in _WORD.findall(normalize(u))}
-    return [c for c in found if not (_words(c) & unsure) and not FLAT_LOGO.search(c.answer)]
+    return [
+        c
+        for c in found
+        if not (_words(c) & unsure)
+        and not FLAT_LOGO.search(c.answer)
+        and not any(CONTROL.search(text) for text in (c.answer, *c.fields.values()))
+    ]
 
 
 def _words(candidate: Candidate) -> set[str]:

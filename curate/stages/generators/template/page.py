@@ -55,9 +55,21 @@ class Candidate:
     figures: tuple[str, ...] = ()
 
 
+# a chapter's or part's number alone ("Chapter 5", "제 5 장", "第3章", "Part II"): it numbers a
+# section, it does not name one
+_NUMBER_ONLY = re.compile(
+    r"^(?:(?:chapter|part|section|appendix|annex|chapitre|kapitel|teil)\s+[\divxlc]+[.:]?"
+    r"|(?:第|제)?\s*[\d一二三四五六七八九十]+\s*(?:章|節|节|部|編|장|절|부|편))$",
+    re.IGNORECASE,
+)
+
+
 def names_a_section(text: str) -> bool:
-    """Words that can name a section: not generic, not a sentence's tail, mostly letters."""
+    """Words that can name a section: not generic, not a sentence's tail, not a chapter's
+    number alone, mostly letters."""
     key = normalize(text).strip(" .:")
+    if _NUMBER_ONLY.match(key):
+        return False
     name = re.sub(r"^\d+(\.\d+)*\.?\s", "", text)  # a section number does not count
     letters = sum(ch.isalpha() for ch in name)
     fragment = text[:1].islower() and text.rstrip().endswith((".", ","))

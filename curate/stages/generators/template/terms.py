@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from curate.schemas import BlockRole
+from curate.stages.generators.template.acronyms import spelled_out
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import (
@@ -40,6 +41,9 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
                 continue
             if block.text[match.end() :].lstrip().startswith("("):
                 continue  # "struc_foo(), ___(), and ...": one of a list of function names
+            before = block.text[: match.start()].rstrip()
+            if before.endswith("(") and spelled_out(before[:-1], match.group()):
+                continue  # "Content Security Policy (___)": the words before spell it out
             if kind == "long_word" and not _stands_alone(block.text, match.start(), match.end()):
                 continue
             cloze = cloze_of(page, block, match.start(), match.end())
