@@ -704,3 +704,25 @@ def test_no_blank_repeats_an_abbreviation_its_sentence_spells_out_or_a_control_c
     assert find_terms(spelled) == []
     control = _lines_page("The fix is shipped in the \x13 update of the SQLite library here.")
     assert find_terms(control) and _candidates(control) == []
+
+
+def test_a_paragraph_goes_on_over_lines_whose_boxes_overlap_but_not_over_labels():
+    """examples/bioreactor-lab-manual.pdf: "Measure optical density at 600 nm every 30" goes on
+    in a line whose box overlaps it by 3 pixels, and was cut there; the "Label: value" lines
+    above it are no part of its sentence."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+
+    lines = [
+        ("Stirring speed: 250 rpm", (134, 291, 363, 321)),
+        (
+            "Measure optical density at 600 nm every 30 minutes for 8 hours and record the",
+            (134, 339, 1032, 369),
+        ),
+        ("values in the table on the next page.", (134, 366, 358, 396)),
+    ]
+    page = PageView([TextBlock(t, box) for t, box in lines], 1684, 1)
+    assert [text for text, _ in page.paragraphs()] == [
+        "Stirring speed: 250 rpm",
+        lines[1][0] + "\n" + lines[2][0],
+    ]

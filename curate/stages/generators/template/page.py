@@ -13,6 +13,7 @@ from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.rules import (
     BULLET_MARK,
     CONTINUES,
+    KEY_VALUE,
     PLACEHOLDER,
     REFERENCE_ENTRY,
     REFERENCE_HEADINGS,
@@ -102,11 +103,14 @@ def _wraps(line: TextBlock, below: TextBlock) -> bool:
 
 
 def _carries_on(line: TextBlock, below: TextBlock) -> bool:
-    """The line below goes on with the line's paragraph: right under it, in its column, no
-    bullet of its own."""
+    """The line below goes on with the line's paragraph: right under it (their boxes may
+    overlap a little), in its column, no bullet of its own; neither is a "label: value" line,
+    which stands alone."""
     height = line.bbox[3] - line.bbox[1]
     return (
-        0 <= below.bbox[1] - line.bbox[3] < 0.8 * height
+        -0.5 * height <= below.bbox[1] - line.bbox[3] < 0.8 * height
+        and not KEY_VALUE.match(line.text.strip())
+        and not KEY_VALUE.match(below.text.strip())
         and min(line.bbox[2], below.bbox[2]) > max(line.bbox[0], below.bbox[0])
         and abs(below.bbox[0] - line.bbox[0]) < 3 * height
         and not BULLET_MARK.match(below.text)
