@@ -726,3 +726,70 @@ def test_a_paragraph_goes_on_over_lines_whose_boxes_overlap_but_not_over_labels(
         "Stirring speed: 250 rpm",
         lines[1][0] + "\n" + lines[2][0],
     ]
+
+
+def test_a_plots_title_is_no_heading_of_the_page():
+    """Blind audits found "What is the first heading on image 1?" answered with the title
+    printed inside a plot (its ticks and labels are figure text), above "7 Conclusions"."""
+    from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import PageView
+
+    def line(text, y, x=100, role=BlockRole.FIGURE, height=12):
+        return TextBlock(text, (x, y, x + 8 * len(text), y + height), role=role)
+
+    blocks = [
+        line("Recursive CUSUM test", 100, x=160, role=BlockRole.HEADING, height=16),
+        line("Empirical fluctuation process", 130, x=60),
+        line("1.0", 150),
+        line("0.5", 200),
+        line("1960 1970 1980", 300, x=140),
+        line("Time", 320, x=180),
+        line("7 Conclusions", 400, x=60, role=BlockRole.HEADING, height=16),
+        line(
+            "We have shown how the tests are run on the data in the package.",
+            430,
+            x=60,
+            role=BlockRole.PARAGRAPH,
+        ),
+    ]
+    assert [h.text for h in PageView(blocks, 800, 1).headings] == ["7 Conclusions"]
+
+
+def test_a_table_printed_without_a_header_row_is_not_read_by_its_first_row():
+    from curate.stages.generators.template.tables import find_table_questions
+
+    rows = [
+        ["Rotterdam", "41", "980"],
+        ["Hamburg", "27", "610"],
+        ["Antwerp", "33", "750"],
+    ]
+    assert find_table_questions(_table_page(rows)) == []
+    assert find_table_questions(_table_page([["Port", "2016", "2017"], *rows]))
+
+
+def test_a_programs_output_is_no_label_and_two_lists_under_one_heading_are_not_counted():
+    """Blind audit, seed 34: "CertUtil: -hashfile 命令成功完成。" (a program's output) asked
+    as a label and its value; a section with two numbered lists of three steps asked "how many
+    items does the list under" it have (3 or 6)."""
+    from curate.stages.generators.template.key_values import find_key_values
+    from curate.stages.generators.template.lists import find_lists
+
+    assert find_key_values(_lines_page("CertUtil: -hashfile 命令成功完成。")) == []
+    assert find_key_values(_lines_page("Author: Hanspeter Schmid"))
+    steps = [("list_item", f"{n}. Step number {n}") for n in (1, 2, 3)]
+    two = [("heading", "Steps"), *steps, ("paragraph", "Then, on the server:"), *steps]
+    assert [c for c in find_lists(_list_page(two)) if c.kind == "list_count"] == []
+
+
+def test_a_footnote_whose_mark_runs_into_its_first_word_is_not_asked():
+    """Blind audits found "18Windows ___" and "1在Windows ..." quoted, and the mark blanked."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.numbers import find_numbers
+
+    body = "The guide was tested on 12 machines in the lab before it was sent out."
+    note = "18Windows 10 is the system that the 12 machines of the lab were running."
+    blocks = [TextBlock(body, (10, 100, 900, 112)), TextBlock(note, (10, 700, 900, 712))]
+    page = PageView(blocks, 800, 1)
+    assert [b.text for b in page.content] == [body]
+    assert [c.evidence.text for c in find_numbers(page)] == [body]

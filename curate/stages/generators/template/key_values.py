@@ -48,6 +48,8 @@ def find_key_values(page: PageView) -> list[Candidate]:
             or NOT_A_KEY.match(key)
             or re.search(r"\d$", key)  # "Listing 6", "Step 3": an enumerator, not a field
             or re.match(r"(//|https?:|www\.)", value)  # a URL is an address, not a value
+            or re.fullmatch(r"[A-Za-z]+[a-z][A-Z]\w*", key)  # "CertUtil: -hashfile ...": a
+            or value.startswith("-")  # program's name and its output, not a label and value
             or len(words) > 4
             or len(value.split()) > 12
             or not value

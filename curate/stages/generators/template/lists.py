@@ -71,10 +71,13 @@ def _counted(run: list[list[TextBlock]], page: PageView) -> bool:
 
 def find_lists(page: PageView) -> list[Candidate]:
     found = []
-    for run in _runs(page):
+    runs = _runs(page)
+    under = [page.heading_above(run[0][0]) for run in runs]
+    for run, heading in zip(runs, under, strict=True):
         if not 3 <= len(run) <= MOST_ITEMS or not _counted(run, page):
             continue
-        heading = page.heading_above(run[0][0])
+        if sum(other is heading for other in under) > 1:
+            continue  # two lists under one heading: "the list under" it names neither
         if heading is None or heading.bbox[3] < run[0][0].bbox[1] - 0.5 * page.height:
             continue  # no name for the list
         if run[-1][-1].bbox[3] > 0.92 * page.height:

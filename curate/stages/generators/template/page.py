@@ -151,10 +151,20 @@ class PageView:
         self.blocks, self.height, self.n = blocks, height, n
         self.text = "\n".join(b.text for b in blocks)
         self.norm = normalize(self.text)
-        self.content = [b for b in blocks if is_content(b) and not PLACEHOLDER.search(b.text)]
+        self.content = [
+            b
+            for b in blocks
+            if is_content(b) and not PLACEHOLDER.search(b.text) and not self._footnote(b)
+        ]
         self.headings = self._headings()
         self.tables = [t for t in tables_of(blocks) if t.rows >= 2 and t.columns >= 2]
         self.references = self._references()
+
+    def _footnote(self, line: TextBlock) -> bool:
+        """A footnote in the page's lower part: its mark set right against its first word
+        ("18Windows 10 ...", "1在Windows"), which the text layer reads as one."""
+        low = line.bbox[1] > 0.6 * self.height
+        return low and bool(re.match(r"\d{1,2}(?=[^\W\d_])", line.text.strip()))
 
     def _headings(self) -> list[TextBlock]:
         """Title and heading lines, a heading wrapped over several lines joined into one; not
@@ -182,7 +192,23 @@ class PageView:
             )
             found[into] = replace(head, text=_join_wrapped(head.text, block.text), bbox=box)
             last_line[into] = block
-        return [h for h in found if names_a_section(h.text)]
+        return [h for h in found if names_a_section(h.text) and not self._in_figure(h)]
+
+    def _in_figure(self, line: TextBlock) -> bool:
+        """The line is set inside a chart or drawing (a plot's title, in a larger font than its
+        ticks): within the box of the figure's own text, or just above it."""
+        figure = [b for b in self.blocks if b.role == BlockRole.FIGURE]
+        if len(figure) < 3:
+            return False
+        x0, y0 = min(b.bbox[0] for b in figure), min(b.bbox[1] for b in figure)
+        x1, y1 = max(b.bbox[2] for b in figure), max(b.bbox[3] for b in figure)
+        margin = 2 * (line.bbox[3] - line.bbox[1])
+        return (
+            x0 - margin <= line.bbox[0]
+            and line.bbox[2] <= x1 + margin
+            and y0 - margin <= line.bbox[1]
+            and line.bbox[3] <= y1 + margin
+        )
 
     def _references(self) -> set[int]:
         """The lines of a reference list: under a "References" heading, or all of a page whose

@@ -58,10 +58,18 @@ class Grid:
 
     @property
     def certain(self) -> bool:
-        """Some data column named, distinctly; every row labelled, distinctly."""
+        """Some data column named, distinctly; every row labelled, distinctly; and a first
+        row that names columns: a figure there that is no period ("41" where "2016" would be
+        a name) makes it a row of data, in a table printed without a header."""
         labels = [normalize(self.label(r)) for r in self.rows]
+        data_on_top = any(
+            figure(name) is not None and not PERIOD.fullmatch(name.strip())
+            for name in self.names[1:]
+            if name.strip()
+        )
         return (
             bool(self.rows)
+            and not data_on_top
             and bool(self.columns)
             and _short(self.names[0])
             and all(_short(self.label(r)) for r in self.rows)  # a name, not a sentence cut up
