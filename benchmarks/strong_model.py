@@ -133,8 +133,19 @@ class StrongModel:
         return {"answers": answers}
 
 
+def _reason(item: dict, sample: SampleRecord) -> str:
+    """Why the generator rejected a hand-written item (by its question, or a caption's text)."""
+    for q in sample.rejected_qa:
+        if (q.kind == "caption" and "text" in item and _key(q.answer) == _key(item["text"])) or (
+            "question" in item and _same_question(item["question"], q.question)
+        ):
+            return q.reject_reason or "?"
+    return "not asked"
+
+
 def judged(sample: SampleRecord, items: dict, planted: bool) -> list[tuple[str, dict, bool]]:
-    """(task, hand-written item, kept) for every item the pass sent."""
+    """(task, hand-written item, kept) for every item the pass sent; a rejected item carries
+    its reason under "_reason"."""
     kept = {(q.kind, _key(q.question)) for q in sample.qa}
     kept_captions = {(q.image_index + 1, _key(q.answer)) for q in sample.qa if q.kind == "caption"}
     found = []
@@ -156,13 +167,23 @@ def judged(sample: SampleRecord, items: dict, planted: bool) -> list[tuple[str, 
     for cross in items.get("cross_image", []):
         if sent(cross):
             found.append(("cross_image", cross, ("cross_image", _key(cross["question"])) in kept))
+    for _, item, kept in found:
+        if not kept:
+            item["_reason"] = _reason(item, sample)
     return found
 
 
+_PLACE = frozenset("the this a on in of slide page image document".split())
+
+
 def _same_question(written: str, kept: str) -> bool:
-    """The generator names the image in a question it accepts ("In image 1, what ...")."""
-    words = set(re.findall(r"\w+", normalize(written)))
-    return bool(words) and words <= set(re.findall(r"\w+", normalize(kept)))
+    """The generator names the image in a question it accepts ("on the slide" -> "on image
+    1"): the same question, but for the words that place it."""
+    ours, theirs = (
+        set(re.findall(r"\w+", normalize(text))) - _PLACE - set("0123456789")
+        for text in (written, kept)
+    )
+    return bool(ours) and len(ours & theirs) >= 0.85 * len(ours | theirs)
 
 
 def _kept_pair(pair: dict, sample: SampleRecord, kept: set) -> bool:
@@ -228,7 +249,11 @@ def report(results: list[tuple[str, str, dict, bool]], show: bool) -> None:
         for task, wrong in by_task.items():
             print(f"\n{task}: judged wrongly")
             for scenario, item in wrong:
-                what = "good, rejected" if item.get("good") else f"{item.get('class')}, kept"
+                what = (
+                    f"good, rejected ({item.get('_reason')})"
+                    if item.get("good")
+                    else f"{item.get('class')}, kept"
+                )
                 text = item.get("question") or item.get("text")
                 print(f"  [{scenario}] {what}: {text[:110]!r} -> {item.get('answer', '')[:80]!r}")
 
