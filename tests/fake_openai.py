@@ -116,10 +116,9 @@ def default_reply(task: str, prompt: str) -> dict:
     if task == "multi_image":
         texts = image_texts(prompt)
         first = [t.splitlines()[0] for t in texts if t]
-        good = {
-            "question": "Which comes first in the document, the opening line of image 1 or that of "
-            "image 2?",
-            "answer": "The opening line of image 1",
+        good = {  # uses the fact of each image it cites
+            "question": f'Which comes first in the document: "{first[0]}" or "{first[1]}"?',
+            "answer": f'"{first[0]}", on image 1',
             "evidence": [{"image": 1, "fact": first[0]}, {"image": 2, "fact": first[1]}],
         }
         one_image = {

@@ -1,8 +1,9 @@
 """Text normalisation shared by grounding checks and duplicate detection.
 
 NFKC, case-folding, typographic dashes and quotes to ASCII, thousands separators dropped
-("1,284" == "1284"), "12.7 %" == "12.7%", a hyphen that ends a line joined to the next
-line's word ("Next-\nGen" == "Next-Gen"), whitespace collapsed.
+("1,284" == "1284", and the Indian "17,81,841" == "1781841"), "12.7 %" == "12.7%", a hyphen
+that ends a line joined to the next line's word ("Next-\nGen" == "Next-Gen"), whitespace
+collapsed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ _QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032"), "'") | dict.
 # A comma or a no-break space between digit groups; never a plain space, which separates the
 # values of a table column ("78 210" is two numbers). Removed before NFKC, which turns no-break
 # spaces into plain ones.
-_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f](?=\d{3}(?!\d))")
+# Indian grouping too: "17,81,841" (two-digit groups before the last three) is 1781841.
+_THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f](?=(?:\d\d,)*\d{3}(?!\d))")
 _PERCENT = re.compile(r"(?<=\d)\s+%")
 _LINE_HYPHEN = re.compile(r"(?<=\w)-[ \t]*\n\s*(?=\w)")
 

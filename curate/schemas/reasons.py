@@ -144,6 +144,18 @@ class RejectReason(Reason):
         "a self-explain turn that neither uses nor refers to the extracted answer",
     )
     LOCATION_ONLY = "location_only", "a self-explain turn that only says where the answer is"
+    REPEATS_PAGE = (
+        "repeats_page",
+        "a self-explain turn that copies a passage of the page instead of explaining the answer",
+    )
+    ANSWER_CUT = (
+        "answer_cut",
+        "an answer cut short: at a word broken over two lines, or where its phrase goes on",
+    )
+    PAGE_FURNITURE = (
+        "page_furniture",
+        "the answer stands only in a running header or footer, or is a page number",
+    )
     CAPTION_TOO_SHORT = (
         "caption_too_short",
         "a caption of fewer than 6 words, or one line of the page copied: a heading, not a "
@@ -155,7 +167,8 @@ class RejectReason(Reason):
     )
     NOT_MULTI_IMAGE = (
         "not_multi_image",
-        "a cross-image item whose cited facts are found in fewer than two different images",
+        "a cross-image item whose cited facts are found in fewer than two different images, or "
+        "one whose question and answer use the fact of only one of them",
     )
     VERIFICATION_DISAGREES = (
         "verification_disagrees",

@@ -41,7 +41,8 @@ STRUCTURAL = frozenset(
     tables column columns row rows section chapter line lines label value values name names
     number numbers total date author list item entry according given shown stated mentioned
     written say says said state states main first last follow follows missing blank fill
-    complete completes stand stands short""".split()
+    complete completes stand stands short slide slides subsection subsections contents
+    paragraph""".split()
 )
 # Words a caption uses about any page ("a report page headed X shows ...").
 DESCRIPTIVE = frozenset(
@@ -53,7 +54,14 @@ DESCRIPTIVE = frozenset(
 LOCATION = STRUCTURAL | frozenset(
     """top bottom left right middle center centre near next beside under above below upper lower
     appears appear located locate found find listed shown see seen sits placed part side area
-    box region second third fourth corner end beginning start""".split()
+    box region second third fourth corner end beginning start body sentence sentences paragraph
+    paragraphs passage slide bullet point begins beginning opens""".split()
+)
+# a quotation that only points at a place: "in the sentence beginning \"AutoGen serves ...\""
+_QUOTED_PLACE = re.compile(
+    r"\b(?:beginning|begins|starting|starts|opening|opens|reads|reading)(?:\s+with)?\s*[:,]?\s*"
+    r"(?:\"[^\"]*\"|“[^”]*”|‘[^’]*’)",
+    re.IGNORECASE,
 )
 
 
@@ -118,9 +126,51 @@ def claims_grounded(claim: str, source: str) -> bool:
     haystack = normalize(source)
     for name in names(claim):
         for word in name.split():
+            word = re.sub(r"['’]s$", "", word)  # "AutoGen's" names AutoGen
             if not re.search(rf"(?<!\w){re.escape(normalize(word))}(?!\w)", haystack):
                 return False
     return True
+
+
+def arithmetic_checked(claim: str, source: str) -> bool:
+    """`claims_grounded`, but a number the source lacks may be worked out from two the claim
+    states that the source has: their sum, difference, ratio or percentage, as rounded to the
+    places the claim gives it ("2.25 times", "1.7%", "1961 ... 1979: 18 years"). A wrong sum
+    or ratio is none of these, and fails."""
+    stated = numbers(_IMAGE_REFERENCE.sub(" ", claim))
+    known = numbers(source)
+    grounded = sorted(float(n) for n in stated & known if _is_float(n))
+    for number in stated - known:
+        if not _worked_out(number, grounded):
+            return False
+    rest = re.sub(r"\d[\d,.]*", " ", claim)  # the names still need the source
+    return claims_grounded(rest, source)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _worked_out(number: str, values: Sequence[float]) -> bool:
+    """`number` is a sum, difference, ratio or percentage of two of `values`, rounded as it is
+    written."""
+    if not _is_float(number):
+        return False
+    target = float(number)
+    places = len(number.split(".")[1]) if "." in number else 0
+    tolerance = 0.5 * 10 ** (-places) + 1e-9
+    for i, a in enumerate(values):
+        for b in values[i + 1 :]:
+            results = [a + b, abs(a - b)]
+            if min(a, b) > 0:
+                results += [a / b, b / a, 100 * a / b, 100 * b / a]
+            if any(abs(target - value) <= tolerance for value in results):
+                return True
+    return False
 
 
 def _same_case(answer: str, text: str) -> bool:
@@ -145,7 +195,11 @@ def _places(lines: Sequence[str], answer: str, threshold: float) -> list[tuple[s
 
 
 def answer_fits_question(
-    question: str, answer: str, lines: Sequence[str], threshold: float = 90.0
+    question: str,
+    answer: str,
+    lines: Sequence[str],
+    threshold: float = 90.0,
+    cells: Sequence[str] = (),
 ) -> bool:
     """The answer is on the page and the question's words are around it: any of them on the
     answer's own line ("Who is the author?" and "Author: Marta Keller"), or two of its content
@@ -153,6 +207,9 @@ def answer_fits_question(
     not enough to tie "How many pages are in the guide?" to "Volume 2".
 
     A question whose only words are structural ("What is the title?") fits any grounded answer.
+    When the answer is a table cell, its row and column are its neighbourhood (`cells`: each
+    holding cell's column header and row label, from `table_neighbourhood`): a slide's or PDF's
+    table comes out one cell per line, far from the words that name it.
     """
     answer_words = content_words(answer)
     asked = content_words(question) - answer_words
@@ -165,12 +222,35 @@ def answer_fits_question(
     # a word the answer shares with the question counts where the line says it apart from the
     # answer ("Edition: Second edition, 2024" for "what follows the label Edition?")
     shared = content_words(question) & answer_words
+    if any(asked & content_words(names) for names in cells):
+        return True
+    figures = numbers(question) - numbers(answer)  # "subsection 5.2", "level 1"
+    if any(figures & numbers(line) for line, _ in places):
+        return True
     return any(
         asked & content_words(line)
         or shared & content_words(_without(line, answer))
         or len(specific & content_words(near)) >= 2
         for line, near in places
     )
+
+
+def table_neighbourhood(answer: str, blocks: Sequence) -> list[str]:
+    """For each table cell that says the answer, the words that name it: its column's header
+    cell and its row's first cell."""
+    cells: dict[tuple[int, int, int], str] = {}
+    for block in blocks:
+        if getattr(block, "cell", None) is not None:
+            table, row, column = block.cell
+            key = (table, row, column)
+            cells[key] = f"{cells.get(key, '')} {block.text}".strip()
+    key = normalize(answer).strip(" .,;:")
+    found = []
+    for (table, row, column), text in cells.items():
+        if key and normalize(text).strip(" .,;:") == key:
+            names = (cells.get((table, 0, column), ""), cells.get((table, row, 0), ""))
+            found.append(" ".join(names))
+    return found
 
 
 def _without(line: str, answer: str) -> str:
@@ -216,8 +296,10 @@ def builds_on(explanation: str, answer: str) -> bool:
 
 
 def location_only(explanation: str, answer: str, question: str = "") -> bool:
-    """Nothing in the explanation but the answer, the question's words and where things are."""
-    said = content_words(explanation, STOPWORDS | LOCATION)
+    """Nothing in the explanation but the answer, the question's words and where things are;
+    a quotation that only says where a sentence begins is where, too ("in the sentence
+    beginning \"AutoGen ...\"")."""
+    said = content_words(_QUOTED_PLACE.sub(" ", explanation), STOPWORDS | LOCATION)
     said -= content_words(answer) | content_words(question)
     return len(said) < 3
 
@@ -232,6 +314,55 @@ def cited_images(
             if grounding_score(fact, image_texts[image - 1]) >= threshold:
                 found.add(image)
     return found
+
+
+def used_images(evidence: Iterable[tuple[int, str]], cited: set[int], said: str) -> set[int]:
+    """The cited images whose fact the question or answer uses: a number of it, or a word of it
+    that the other cited facts lack. A second citation that only pads an item one image
+    answers ("Rolling CRC" beside "CRCs were proposed ... in 1961") is not used; the same
+    fact found on two images, asked about as such, is."""
+    words, figures = content_words(said), numbers(said)
+    facts = [(image, fact) for image, fact in evidence if image in cited]
+    used = set()
+    for i, (image, fact) in enumerate(facts):
+        others = set().union(*(content_words(f) for j, (_, f) in enumerate(facts) if j != i))
+        mine = content_words(fact)
+        own = mine - others - numbers(fact)
+        # the same fact on two images ("Shri Mukesh D. Ambani" quoted on both) is used twice
+        again = any(content_words(f) == mine for j, (_, f) in enumerate(facts) if j != i)
+        if numbers(fact) & figures or own & words or (again and mine & words):
+            used.add(image)
+    return used
+
+
+def identifiers_on_page(answer: str, text: str) -> bool:
+    """Every number, code or one-letter mark the answer names something by is on the page as
+    it stands, not merely close: a fuzzy match takes "Section 102(b)" for the page's 102(c),
+    "₹7,92,758" for its ₹7,92,756."""
+    for token in re.findall(r"\(\w\)|\S*\d\S*", normalize(answer)):
+        token = token.strip(".,;:!?\"'")
+        if token and not occurs(token, text):
+            return False
+    return True
+
+
+def cut_short(answer: str) -> bool:
+    """The answer stops at a word broken over two lines ("04191ea8-", "Inter-"): the page's
+    phrase goes on on the next line."""
+    return bool(re.search(r"\w-$", answer.rstrip()))
+
+
+def furniture_only(answer: str, blocks: Sequence) -> bool:
+    """Every line of the image that holds the answer is a running header, footer or page
+    number (the source marked it so): "Thursday, August 6, 2020" of a journal's header."""
+    key = normalize(answer).strip(" .,;:")
+    holding = [b for b in blocks if key and key in normalize(b.text)]
+    return bool(holding) and all(getattr(b, "role", "") == "header_footer" for b in holding)
+
+
+def copies_page(explanation: str, text: str, words: int = 8) -> bool:
+    """A follow-up that is a passage of the page, copied: it repeats, it does not explain."""
+    return len(explanation.split()) >= words and grounding_score(explanation, text) >= 95
 
 
 def derived_numbers(facts: Iterable[str]) -> set[str]:
@@ -252,10 +383,23 @@ def derived_numbers(facts: Iterable[str]) -> set[str]:
 
 
 def answers_agree(first: str, second: str) -> bool:
-    """Two short answers say the same: equal after normalising, one inside the other, or close."""
+    """Two short answers say the same: equal after normalising, one inside the other, or close.
+    Answers that carry numbers or identifiers agree only on every one of them ("Section
+    102(b)" is not 102(c), "Article 18" not 11); one inside the other counts only where it
+    is most of it ("Article 18" and "18"; not "coint.res" of "coint.res + diff.income")."""
     a, b = normalize(first).strip(" .,;:"), normalize(second).strip(" .,;:")
     if not a or not b:
         return False
-    if a == b or grounding_score(a, b) >= 100 or grounding_score(b, a) >= 100:
+    if _identifiers(a) != _identifiers(b):
+        return False
+    if a == b:
         return True
+    if grounding_score(a, b) >= 100 or grounding_score(b, a) >= 100:
+        shorter, longer = sorted((a.split(), b.split()), key=len)
+        return len(shorter) >= 0.5 * len(longer)
     return min(grounding_score(a, b), grounding_score(b, a)) >= 90
+
+
+def _identifiers(text: str) -> list[str]:
+    """The numbers and one-letter marks ("(c)", "§ 5") an answer names something by."""
+    return sorted(re.findall(r"\d+(?:[.,]\d+)*|\(\w\)", text))

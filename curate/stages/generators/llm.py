@@ -28,14 +28,21 @@ from curate.schemas.reasons import RejectReason
 from curate.stages.generators.checks import (
     answer_fits_question,
     answers_agree,
+    arithmetic_checked,
     builds_on,
     cited_images,
     claims_grounded,
+    copies_page,
+    cut_short,
     derived_numbers,
     echoes,
+    furniture_only,
+    identifiers_on_page,
     is_question,
     location_only,
     mostly_from,
+    table_neighbourhood,
+    used_images,
 )
 from curate.stages.generators.grounding import best_line, is_grounded
 from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
@@ -274,11 +281,18 @@ class _Generation:
                 self.out.reject(entry, RejectReason.EMPTY_ANSWER)
             elif not is_question(question):
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
-            elif not is_grounded(answer, text, self.threshold):
-                self.out.reject(entry, RejectReason.UNGROUNDED)
-            elif echoes(question, answer) or not answer_fits_question(
-                question, answer, lines, self.threshold
+            elif not is_grounded(answer, text, self.threshold) or not identifiers_on_page(
+                answer, text
             ):
+                self.out.reject(entry, RejectReason.UNGROUNDED)
+            elif cut_short(answer):
+                self.out.reject(entry, RejectReason.ANSWER_CUT)
+            elif furniture_only(answer, self.sample.image_blocks[image]):
+                self.out.reject(entry, RejectReason.PAGE_FURNITURE)
+            elif echoes(question, answer) or not answer_fits_question(
+                question, answer, lines, self.threshold,
+                table_neighbourhood(answer, self.sample.image_blocks[image]),
+            ):  # fmt: skip
                 self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
             else:  # named before the repeat check: "this page" of image 1 and of image 2 differ
                 entry.question = name_image(question, image, self.sample.num_images)
@@ -363,10 +377,12 @@ class _Generation:
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
             elif not builds_on(f"{question} {answer}", pair.answer):
                 self.out.reject(entry, RejectReason.SELF_EXPLAIN_OFF_ANSWER)
-            elif not claims_grounded(answer, source) or not claims_grounded(question, source):
+            elif not arithmetic_checked(answer, source) or not claims_grounded(question, source):
                 self.out.reject(entry, RejectReason.UNGROUNDED)
             elif location_only(answer, pair.answer, question):
                 self.out.reject(entry, RejectReason.LOCATION_ONLY)
+            elif copies_page(answer, text):
+                self.out.reject(entry, RejectReason.REPEATS_PAGE)
             elif self.out.is_new(entry):
                 found[id(pair)] = entry
         return found
@@ -408,7 +424,7 @@ class _Generation:
                 self.out.reject(entry, RejectReason.EMPTY_ANSWER)
             elif not is_question(question):
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
-            elif len(cited) < 2:
+            elif len(cited) < 2 or len(used_images(evidence, cited, f"{question} {answer}")) < 2:
                 self.out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
             elif not claims_grounded(answer, f"{all_text}\n{' '.join(derived_numbers(facts))}"):
                 self.out.reject(entry, RejectReason.UNGROUNDED)  # totals and differences may be new

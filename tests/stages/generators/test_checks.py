@@ -1,0 +1,150 @@
+"""The checks LLM items pass, table-driven: what each accepts and rejects, from the classes the
+strong-model simulation (benchmarks/strong_model.py) found kept or lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from curate.core.text import normalize
+from curate.schemas import BlockRole, TextBlock
+from curate.stages.generators.checks import (
+    answer_fits_question,
+    answers_agree,
+    arithmetic_checked,
+    claims_grounded,
+    copies_page,
+    cut_short,
+    furniture_only,
+    identifiers_on_page,
+    location_only,
+    table_neighbourhood,
+    used_images,
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "agree"),
+    [
+        ("Article 18", "18", True),
+        ("an open-source framework", "open-source framework", True),
+        ("Section 102(b)", "Section 102(c)", False),  # one character off: another section
+        ("Section 5", "Section 6", False),
+        ("₹7,92,758 crore", "₹7,92,756 crore", False),
+        ("coint.res", "coint.res + diff.income", False),  # a cut answer inside the whole one
+        ("error correction model", "error correction model (ECM)", True),
+    ],
+)
+def test_verified_answers_agree_only_on_every_number_and_most_of_the_words(first, second, agree):
+    assert answers_agree(first, second) is agree
+
+
+@pytest.mark.parametrize(
+    ("answer", "on_page"),
+    [
+        ("Section 102(c)", True),
+        ("Section 102(b)", False),
+        ("paragraph (k)", False),
+        ("₹7,92,756 crore", True),
+        ("₹7,92,758 crore", False),
+        ("Boeing", True),
+    ],
+)
+def test_an_answers_numbers_and_marks_are_on_the_page_exactly(answer, on_page):
+    page = "Under Section 102(c) and paragraph (j), Boeing reported revenue of ₹7,92,756 crore."
+    assert identifiers_on_page(answer, page) is on_page
+
+
+def test_indian_digit_groups_are_one_number():
+    assert normalize("₹17,81,841 crore") == normalize("₹1781841 crore")
+    assert normalize("12,50") == "12,50"  # a decimal comma is no group
+
+
+@pytest.mark.parametrize(
+    ("claim", "grounded"),
+    [
+        (
+            "At 1,781,841 crore, market capitalisation is about 2.25 times the revenue of 792,756.",
+            True,
+        ),
+        ("It is about 1.7% of the 67,845 net profit (1,186 ÷ 67,845 ≈ 0.017).", True),
+        ("Hill described it in 1979, 18 years after the 1961 proposal.", True),
+        ("It is about 2.5% of the 67,845 net profit of 1,186.", False),  # wrong arithmetic
+        ("It is 3 times the revenue of 792,756.", False),
+    ],
+)
+def test_a_follow_ups_arithmetic_is_recomputed(claim, grounded):
+    page = "Revenue 792,756; net profit 67,845; CSR 1,186; market cap 1,781,841. 1961 and 1979."
+    assert arithmetic_checked(claim, page) is grounded
+
+
+def test_a_possessive_names_what_the_page_names():
+    assert claims_grounded("What does it say about AutoGen's scope?", "AutoGen is a framework.")
+    assert not claims_grounded(
+        "What does it say about Zanzibar's scope?", "AutoGen is a framework."
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "cut"),
+    [("04191ea8-", True), ("Inter-", True), ("open-source framework", False), ("Next-Gen", False)],
+)
+def test_an_answer_cut_at_a_word_broken_over_lines(answer, cut):
+    assert cut_short(answer) is cut
+
+
+def test_an_answer_only_a_running_header_gives_is_page_furniture():
+    blocks = [
+        TextBlock("Thursday, August 6, 2020 / Proposed Rules", (0, 0, 9, 9), role="header_footer"),
+        TextBlock("Comments must be received by September 21, 2020.", (0, 20, 9, 29)),
+    ]
+    assert furniture_only("Thursday, August 6, 2020", blocks)
+    assert not furniture_only("September 21, 2020", blocks)
+
+
+def test_a_table_cell_is_asked_by_its_row_and_column():
+    """A slide's table comes out one cell per line: "In the table, what is the ColE of the row
+    that begins with 13?" -> "17" has no word of the question beside "17" in the text."""
+    rows = [["ColA", "ColB", "ColE"], ["1", "2", "5"], ["13", "14", "17"]]
+    blocks = [
+        TextBlock(text, (0, 0, 9, 9), role=BlockRole.TABLE_CELL, cell=(0, r, c))
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+    ]
+    lines = [b.text for b in blocks]
+    question = "What value is in column ColE of the row that begins with 13?"
+    assert not answer_fits_question(question, "17", lines)
+    assert answer_fits_question(question, "17", lines, cells=table_neighbourhood("17", blocks))
+    wrong = "What value is in column ColB of the row that begins with 1?"
+    assert not answer_fits_question(wrong, "17", lines, cells=table_neighbourhood("17", blocks))
+
+
+@pytest.mark.parametrize(
+    ("explanation", "located"),
+    [
+        ('It appears in the body text of the slide, in the sentence beginning "AutoGen serves '
+         'as a generic framework".', True),
+        ("It is in the Rationale section, in the third paragraph.", True),
+        ("AutoGen is meant for many kinds of applications, so it is built as a generic framework "
+         "rather than for one use case.", False),
+    ],
+)  # fmt: skip
+def test_a_follow_up_that_only_locates_its_answer_even_quoting_the_page(explanation, located):
+    assert location_only(explanation, "generic framework", "What does AutoGen serve as?") is located
+
+
+def test_a_follow_up_that_copies_a_passage_of_the_page_repeats_it():
+    page = "We use a simple error correction model (ECM) for the consumption function, as Hansen."
+    assert copies_page(
+        "We use a simple error correction model (ECM) for the consumption function.", page
+    )
+    assert not copies_page(
+        "The ECM ties consumption to income, so a gap between them closes.", page
+    )
+
+
+def test_a_cross_image_item_uses_the_fact_of_each_image_it_cites():
+    evidence = [(1, "CRCs were proposed by Peterson and Brown in 1961"), (2, "Rolling CRC")]
+    question, answer = "In what year were CRCs proposed by Peterson and Brown?", "1961"
+    assert used_images(evidence, {1, 2}, f"{question} {answer}") == {1}
+    both = "Which came first: the 1961 proposal or the Rolling CRC?"
+    assert used_images(evidence, {1, 2}, f"{both} The 1961 proposal") == {1, 2}

@@ -1,0 +1,52 @@
+"""The strong-model simulation (benchmarks/strong_model.py) on its tuning scenarios: replies
+written by hand as GPT-4o would write them for real corpus pages, with wrong ones planted. The
+checks must keep the good items and reject the planted ones of the classes they claim to catch.
+(Its measuring scenarios are for the benchmark's figures only.)"""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import SHARED_CORPUS
+from documents import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import pytest  # noqa: E402
+import strong_model  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="needs ../shared/corpus")
+
+
+@pytest.fixture(scope="module")
+def judged():
+    results = strong_model.simulate(strong_model.scenarios("tune"))
+    return [(task, item, kept) for _, task, item, kept in results]
+
+
+def _share(judged, task, good):
+    chosen = [kept for t, item, kept in judged if t == task and bool(item.get("good")) == good]
+    assert chosen, (task, good)
+    return sum(chosen) / len(chosen)
+
+
+def test_a_strong_models_good_items_reach_the_data(judged):
+    assert _share(judged, "extractive", good=True) >= 0.9
+    assert _share(judged, "self_explain", good=True) >= 0.9
+    assert _share(judged, "cross_image", good=True) >= 0.8
+
+
+def test_its_planted_near_misses_are_rejected(judged):
+    """Every planted extractive error (an answer one character off, an answer to another
+    question, an invented or cut one, a running header), and the follow-ups that only locate,
+    copy the page or get the arithmetic wrong, and cross-image items one image answers."""
+    caught = {
+        "extractive": {"near_miss", "wrong_question", "invented", "header_footer", "cut"},
+        "self_explain": {"location_only", "repeats_line", "wrong_arithmetic"},
+        "cross_image": {"single_image", "invented_fact"},
+    }
+    through = [
+        (task, item.get("class"), item.get("question"))
+        for task, item, kept in judged
+        if kept and not item.get("good") and item.get("class") in caught.get(task, ())
+    ]
+    assert through == []
