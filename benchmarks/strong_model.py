@@ -31,7 +31,7 @@ from pathlib import Path
 from curate.core.config import GeneratorOptions, LLMOptions, RenderOptions, SampleOptions
 from curate.core.text import normalize
 from curate.schemas import PageRecord, SampleRecord
-from curate.stages.generators.llm import generate_llm_qa
+from curate.stages.generators.llm import generate_llm_qa, shown_text
 from curate.stages.generators.llm_client import LLMClient, LLMEndpoint
 from curate.stages.samples import assemble_sample
 from curate.stages.sources import render_document
@@ -75,8 +75,8 @@ class StrongModel:
         self.planted = planted
         self.pages: dict[str, tuple[dict, int]] = {}
         for sample, items in runs:
-            for i, text in enumerate(sample.image_texts):
-                self.pages[_key(text[:chars])] = (items, i + 1)
+            for i in range(sample.num_images):
+                self.pages[_key(shown_text(sample.image_blocks[i], chars))] = (items, i + 1)
 
     def _page(self, prompt: str) -> tuple[dict, int]:
         return self.pages.get(_key(page_text(prompt)), ({}, 0))

@@ -23,7 +23,7 @@ from curate.core.config import ConfigError, GeneratorOptions
 from curate.core.text import normalize
 from curate.document.conversation import build_conversation, name_image
 from curate.io import storage
-from curate.schemas import LLMUsage, QAItem, SampleRecord
+from curate.schemas import LLMUsage, QAItem, SampleRecord, TextBlock
 from curate.schemas.reasons import RejectReason
 from curate.stages.generators.checks import (
     answer_fits_question,
@@ -112,6 +112,33 @@ def _title(sample: SampleRecord) -> str:
         if item.kind == "title":
             return item.text
     return sample.source_uri.rsplit("/", 1)[-1]
+
+
+def shown_text(blocks: list[TextBlock], limit: int) -> str:
+    """An image's text as the model is shown it: a table's cells as rows ("ColA | ColB | ColC",
+    the header row first), where the text has them one per line, far from their header; cut
+    at the last line break (or space) before `limit` characters, never inside a word."""
+    rows: dict[tuple[int, int], dict[int, str]] = {}
+    for block in blocks:
+        if block.cell is not None:
+            table, row, column = block.cell
+            cells = rows.setdefault((table, row), {})
+            cells[column] = f"{cells.get(column, '')} {block.text}".strip()
+    lines, done = [], set()
+    for block in blocks:
+        if block.cell is None:
+            lines.append(block.text)
+        elif (block.cell[0], block.cell[1]) not in done:
+            key = (block.cell[0], block.cell[1])
+            done.add(key)
+            lines.append(" | ".join(text for _, text in sorted(rows[key].items())))
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit + 1)
+    if cut < limit // 2:
+        cut = text.rfind(" ", 0, limit + 1)
+    return text[: cut if cut > 0 else limit]
 
 
 def _context(sample: SampleRecord, image: int | None) -> str:
@@ -214,7 +241,7 @@ class _Generation:
 
     def page(self, image: int) -> str:
         """The page text as shown to the model (with the image's mark when it sees images)."""
-        text = self.sample.image_texts[image][: self.llm.max_text_chars]
+        text = shown_text(self.sample.image_blocks[image], self.llm.max_text_chars)
         return f"[[image 1]]\n{text}" if self.llm.vision else text
 
     # tasks ---------------------------------------------------------------------------------
@@ -392,7 +419,8 @@ class _Generation:
         share = self.llm.max_text_chars // sample.num_images
         mark = (lambda i: f"[[image {i + 1}]]\n") if self.llm.vision else (lambda i: "")
         shown = "\n\n".join(
-            f"Image {i + 1}:\n{mark(i)}{t[:share]}" for i, t in enumerate(sample.image_texts)
+            f"Image {i + 1}:\n{mark(i)}{shown_text(sample.image_blocks[i], share)}"
+            for i in range(sample.num_images)
         )
         return self.send(
             "multi_image", multi_image_schema(count), list(range(sample.num_images)),

@@ -148,3 +148,21 @@ def test_a_cross_image_item_uses_the_fact_of_each_image_it_cites():
     assert used_images(evidence, {1, 2}, f"{question} {answer}") == {1}
     both = "Which came first: the 1961 proposal or the Rolling CRC?"
     assert used_images(evidence, {1, 2}, f"{both} The 1961 proposal") == {1, 2}
+
+
+def test_the_model_is_shown_a_tables_rows_and_text_cut_at_a_line():
+    """A table's cells come out one per line in the page text; the model is shown them as rows
+    under their header. The text is cut at a line break, never inside a word."""
+    from curate.stages.generators.llm import shown_text
+
+    rows = [["ColA", "ColB"], ["1", "2"], ["13", "14"]]
+    blocks = [TextBlock("A table to test parsing:", (0, 0, 9, 9))] + [
+        TextBlock(text, (0, 0, 9, 9), role=BlockRole.TABLE_CELL, cell=(0, r, c))
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+    ]
+    assert shown_text(blocks, 3000) == "A table to test parsing:\nColA | ColB\n1 | 2\n13 | 14"
+    assert shown_text(blocks, 40) == "A table to test parsing:\nColA | ColB"
+    prose = [TextBlock("one two three", (0, 0, 9, 9)), TextBlock("four five six", (0, 9, 9, 18))]
+    assert shown_text(prose, 18) == "one two three"
+    assert shown_text(prose[:1], 9) == "one two"

@@ -797,3 +797,45 @@ def test_a_footnote_whose_mark_runs_into_its_first_word_is_not_asked():
     page = PageView(blocks, 800, 1)
     assert [b.text for b in page.content] == [body]
     assert [c.evidence.text for c in find_numbers(page)] == [body]
+
+
+def test_a_title_is_read_out_only_where_it_plainly_is_one():
+    """Blind audit, seed 35: slides' bold fragments ("or webpage", "SQL") and a running header
+    were read out as "the first heading". A slide's title comes from its deck (the title
+    placeholder); a page's first heading only where it is set as large as any line."""
+    from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.titles import find_titles
+
+    def line(text, y, height, role=BlockRole.PARAGRAPH):
+        return TextBlock(text, (10, y, 10 + 9 * len(text), y + height), role=role)
+
+    slide = [
+        line("Unvalidated Redirect Illustrated", 20, 56, BlockRole.WATERMARK),
+        line("Attacker sends attack to victim via email", 120, 32),
+        line("or webpage", 160, 32, BlockRole.HEADING),
+    ]
+    declared = PageView(slide, 720, 1, "Unvalidated Redirect Illustrated")
+    assert [c.answer for c in find_titles(declared)] == ["Unvalidated Redirect Illustrated"]
+    assert find_titles(PageView(slide, 720, 1, "A title the slide does not show")) == []
+    small_header = [
+        line("PGF and TikZ graphics", 10, 12, BlockRole.HEADING),
+        line("5.2.11 Special relativity", 60, 20, BlockRole.HEADING),
+        line("The speeds add up as the theory of special relativity says they do.", 90, 14),
+    ]
+    assert find_titles(PageView(small_header, 800, 1)) == []
+    assert [c.answer for c in find_titles(PageView(small_header[1:], 800, 1))] == [
+        "5.2.11 Special relativity"
+    ]
+
+
+def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_stop():
+    """Blind audit, seed 35: "配置安装. 如果用户对于 ___ 比较了解," ran across a sentence that a
+    Latin full stop ends (as a LaTeX guide writes Chinese)."""
+    from curate.stages.generators.template.terms import find_terms
+
+    page = _lines_page(
+        "本文介绍如何在电脑上配置安装. 如果用户对于 WSL 比较了解, 可以直接使用它来安装."
+    )
+    (candidate,) = find_terms(page)
+    assert candidate.answer == "WSL" and "配置安装" not in candidate.fields["cloze"]

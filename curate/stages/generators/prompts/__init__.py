@@ -10,9 +10,9 @@ from string import Template
 # still explained by its `prompt_version`.
 VERSIONS = {
     "caption": "v2",
-    "extractive": "v2",
-    "self_explain": "v1",
-    "multi_image": "v2",
+    "extractive": "v3",
+    "self_explain": "v2",
+    "multi_image": "v3",
     "verify": "v1",
 }
 

@@ -100,8 +100,11 @@ def _pick(
 
 
 def _pages(sample: SampleRecord) -> list[PageView]:
+    """The sample's images as the question kinds see them, each with the title its source
+    declares for it (a slide's title placeholder), where it has one."""
+    titles = {c.image_index: c.text for c in sample.context if c.kind == "title"}
     return [
-        PageView(blocks, size[1], i + 1)
+        PageView(blocks, size[1], i + 1, titles.get(i))
         for i, (blocks, size) in enumerate(
             zip(sample.image_blocks, sample.image_sizes, strict=True)
         )

@@ -147,8 +147,11 @@ def position_on(block: TextBlock, height: int) -> str:
 class PageView:
     """One image's lines, with the structure the template questions need."""
 
-    def __init__(self, blocks: list[TextBlock], height: int, n: int):
+    def __init__(
+        self, blocks: list[TextBlock], height: int, n: int, declared_title: str | None = None
+    ):
         self.blocks, self.height, self.n = blocks, height, n
+        self.declared_title = declared_title  # what the source names the image (a slide title)
         self.text = "\n".join(b.text for b in blocks)
         self.norm = normalize(self.text)
         self.content = [

@@ -241,7 +241,7 @@ def numeric_value(text: str) -> float | None:
         return None
 
 
-_CJK_SENTENCE_END = re.compile(r"[。！？!?]")
+_CJK_SENTENCE_END = re.compile(r"[。！？!?．]|\.(?=\s)")  # "配置安装. 如果": an ASCII stop too
 
 
 CJK_WHOLE_SENTENCE = 45  # characters: a CJK sentence this short is quoted whole
@@ -379,7 +379,12 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
         spans, start = [], 0
         for i, word in enumerate(words):
             following = words[i + 1].group() if i + 1 < len(words) else ""
-            opens = not following or following[:1] in '"“(' or following[:1].isupper()
+            opens = (
+                not following
+                or following[:1] in '"“('
+                or following[:1].isupper()
+                or bool(CJK.match(following[:1]))  # "配置安装. 如果 ...": no capitals in CJK
+            )
             if ends_sentence(word.group().strip()) and opens:
                 spans.append((start, word.end()))
                 start = word.end()

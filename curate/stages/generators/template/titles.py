@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+from curate.core.text import normalize
 from curate.schemas import BlockRole
+from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView, is_label
 
 
 def find_titles(page: PageView) -> list[Candidate]:
+    """The title its source declares for the image (a slide's title placeholder), where the
+    page shows it; else the page's first heading, only where it is plainly the page's title:
+    set at least as large as any other line of its text (a watermark or a chart aside), in the
+    upper part of the page. (Blind audits found
+    a slide's bold fragment, a running header and an example's large type read out as "the
+    first heading".)"""
+    declared = (page.declared_title or "").strip()
+    if declared:
+        shown = [
+            b for b in page.blocks if normalize(b.text) and normalize(b.text) in normalize(declared)
+        ]
+        if is_grounded(declared, page.text) and shown:
+            return [Candidate("title", {}, declared, shown[0])]
+        return []  # the source knows the title, and the page does not show it as one line
     if not page.headings:
         return []
     top = page.headings[0]
     if is_label(top.text):
         return []
+    text = [*page.content, *(b for b in page.blocks if b.role == BlockRole.HEADING)]
+    tallest = max((_height(b) for b in text if b.text.strip()), default=0)
+    if _height_of_line(top, page) < 0.95 * tallest or top.bbox[1] > 0.4 * page.height:
+        return []
     top_third = (top.bbox[1] + top.bbox[3]) / 2 < page.height / 3
     kind = "title" if top.role == BlockRole.TITLE and top_third else "heading"
     return [Candidate(kind, {}, top.text, top)]  # a read-out: nothing to explain
+
+
+def _height(block) -> float:
+    return block.bbox[3] - block.bbox[1]
+
+
+def _height_of_line(heading, page: PageView) -> float:
+    """A heading wrapped over lines is joined into one box: the height of its first line."""
+    first = [b for b in page.blocks if b.bbox[1] == heading.bbox[1] and b.role == heading.role]
+    return _height(first[0]) if first else _height(heading)
 
 
 TITLES = QuestionKind(
