@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from curate.core.text import normalize
+from curate.schemas import BlockRole
 from curate.stages.generators.grounding import grounding_score, occurs
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -240,7 +241,7 @@ def table_neighbourhood(answer: str, blocks: Sequence) -> list[str]:
     cell and its row's first cell."""
     cells: dict[tuple[int, int, int], str] = {}
     for block in blocks:
-        if getattr(block, "cell", None) is not None:
+        if block.cell is not None:
             table, row, column = block.cell
             key = (table, row, column)
             cells[key] = f"{cells.get(key, '')} {block.text}".strip()
@@ -357,7 +358,7 @@ def furniture_only(answer: str, blocks: Sequence) -> bool:
     number (the source marked it so): "Thursday, August 6, 2020" of a journal's header."""
     key = normalize(answer).strip(" .,;:")
     holding = [b for b in blocks if key and key in normalize(b.text)]
-    return bool(holding) and all(getattr(b, "role", "") == "header_footer" for b in holding)
+    return bool(holding) and all(b.role == BlockRole.HEADER_FOOTER for b in holding)
 
 
 def copies_page(explanation: str, text: str, words: int = 8) -> bool:

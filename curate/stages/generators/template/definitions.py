@@ -56,6 +56,7 @@ _CONTEXTUAL = frozenset(
 
 
 def sentences(paragraph: str) -> list[str]:
+    """The paragraph's whole sentences (see `sentence_spans`)."""
     return [paragraph[start:end] for start, end in sentence_spans(paragraph)]
 
 

@@ -36,7 +36,7 @@ def _runs(page: PageView) -> list[list[list[TextBlock]]]:
     """Items in a row: paragraphs opening on a bullet, one under the other, aligned."""
     runs: list[list[list[TextBlock]]] = []
     last: list[TextBlock] | None = None
-    for lines in page._paragraphs:
+    for lines in page.paragraph_lines:
         first = lines[0]
         item = first.role == BlockRole.LIST_ITEM and BULLET.match(first.text)
         height = first.bbox[3] - first.bbox[1]

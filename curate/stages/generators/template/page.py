@@ -288,10 +288,11 @@ class PageView:
         a question built from a whole sentence reads. A list's bullet opens a paragraph of its
         own. Lines are joined by a newline, so that a word broken at a line's end ("-\\n")
         can be told from a hyphen of its own."""
-        return [("\n".join(b.text for b in lines), lines[0]) for lines in self._paragraphs]
+        return [("\n".join(b.text for b in lines), lines[0]) for lines in self.paragraph_lines]
 
     @functools.cached_property
-    def _paragraphs(self) -> list[list[TextBlock]]:
+    def paragraph_lines(self) -> list[list[TextBlock]]:
+        """The lines of each paragraph (see `paragraphs`), in reading order."""
         found: list[list[TextBlock]] = []
         last: TextBlock | None = None
         content = {id(b) for b in self.content}
@@ -313,7 +314,7 @@ class PageView:
     def sentence_around(self, block: TextBlock, start: int, end: int) -> tuple[str, int, int]:
         """The whole sentence that holds [start:end] of the line, and where that span stands
         in it; ("", 0, 0) when the line's paragraph does not hold it whole."""
-        for lines in self._paragraphs:
+        for lines in self.paragraph_lines:
             if not any(line is block for line in lines):
                 continue
             paragraph = "\n".join(line.text for line in lines)
