@@ -13,9 +13,8 @@ def find_titles(page: PageView) -> list[Candidate]:
     """The title its source declares for the image (a slide's title placeholder), where the
     page shows it; else the page's first heading, only where it is plainly the page's title:
     set at least as large as any other line of its text (a watermark or a chart aside), in the
-    upper part of the page. (Blind audits found
-    a slide's bold fragment, a running header and an example's large type read out as "the
-    first heading".)"""
+    upper part of the page. (Blind audits found a slide's bold fragment, a running header and
+    an example's large type read out as "the first heading".)"""
     declared = (page.declared_title or "").strip()
     if declared:
         shown = [
@@ -23,7 +22,7 @@ def find_titles(page: PageView) -> list[Candidate]:
         ]
         if is_grounded(declared, page.text) and shown:
             return [Candidate("title", {}, declared, shown[0])]
-        return []  # the source knows the title, and the page does not show it as one line
+        return []  # the source names the image, but the page does not show that title
     if not page.headings:
         return []
     top = page.headings[0]
