@@ -20,7 +20,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from curate.core.text import normalize
-from curate.schemas import BlockRole
+from curate.document.layout import tables_of
+from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.grounding import grounding_score, occurs
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -236,21 +237,15 @@ def answer_fits_question(
     )
 
 
-def table_neighbourhood(answer: str, blocks: Sequence) -> list[str]:
+def table_neighbourhood(answer: str, blocks: Sequence[TextBlock]) -> list[str]:
     """For each table cell that says the answer, the words that name it: its column's header
     cell and its row's first cell."""
-    cells: dict[tuple[int, int, int], str] = {}
-    for block in blocks:
-        if block.cell is not None:
-            table, row, column = block.cell
-            key = (table, row, column)
-            cells[key] = f"{cells.get(key, '')} {block.text}".strip()
     key = normalize(answer).strip(" .,;:")
     found = []
-    for (table, row, column), text in cells.items():
-        if key and normalize(text).strip(" .,;:") == key:
-            names = (cells.get((table, 0, column), ""), cells.get((table, row, 0), ""))
-            found.append(" ".join(names))
+    for table in tables_of(blocks):
+        for row, column in table.cells:
+            if key and normalize(table.text(row, column)).strip(" .,;:") == key:
+                found.append(f"{table.text(0, column)} {table.text(row, 0)}".strip())
     return found
 
 

@@ -22,8 +22,9 @@ from dataclasses import replace
 from curate.core.config import ConfigError, GeneratorOptions
 from curate.core.text import normalize
 from curate.document.conversation import build_conversation, name_image
+from curate.document.layout import tables_of
 from curate.io import storage
-from curate.schemas import LLMUsage, QAItem, SampleRecord, TextBlock
+from curate.schemas import BlockRole, LLMUsage, QAItem, SampleRecord, TextBlock
 from curate.schemas.reasons import RejectReason
 from curate.stages.generators.checks import (
     answer_fits_question,
@@ -118,20 +119,19 @@ def shown_text(blocks: list[TextBlock], limit: int) -> str:
     """An image's text as the model is shown it: a table's cells as rows ("ColA | ColB | ColC",
     the header row first), where the text has them one per line, far from their header; cut
     at the last line break (or space) before `limit` characters, never inside a word."""
-    rows: dict[tuple[int, int], dict[int, str]] = {}
-    for block in blocks:
-        if block.cell is not None:
-            table, row, column = block.cell
-            cells = rows.setdefault((table, row), {})
-            cells[column] = f"{cells.get(column, '')} {block.text}".strip()
+    ids = sorted(
+        {b.cell[0] for b in blocks if b.cell is not None and b.role == BlockRole.TABLE_CELL}
+    )
+    tables = dict(zip(ids, tables_of(blocks), strict=True))  # by the table number cells carry
     lines, done = [], set()
     for block in blocks:
-        if block.cell is None:
+        if block.cell is None or block.cell[0] not in tables:
             lines.append(block.text)
-        elif (block.cell[0], block.cell[1]) not in done:
-            key = (block.cell[0], block.cell[1])
-            done.add(key)
-            lines.append(" | ".join(text for _, text in sorted(rows[key].items())))
+        elif block.cell[:2] not in done:
+            done.add(block.cell[:2])
+            table, row = tables[block.cell[0]], block.cell[1]
+            cells = (table.text(row, column) for column in range(table.columns))
+            lines.append(" | ".join(text for text in cells if text))
     text = "\n".join(lines)
     if len(text) <= limit:
         return text
