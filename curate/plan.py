@@ -8,6 +8,7 @@ notebook and a library call build the same job from the same config:
     generate   pages or samples -> samples with QA (-> scores -> filter)
     score      samples (or LLaVA JSON) -> samples with scores
     filter     samples (or LLaVA JSON) -> (scores ->) kept and dropped samples
+    decontaminate  samples (or LLaVA JSON) -> samples without a benchmark's images or QA
 
 The config goes one way: flags -> config -> `plan_job` (the one place that derives the
 effective config: a `Job`) -> `serve` (what the job needs running beside it: a `Runtime`,
@@ -26,13 +27,15 @@ from typing import Any, Literal
 
 from curate import __version__
 from curate.core.checkpoint import CHECKPOINT_FOLDER
-from curate.core.config import ConfigError, PipelineConfig
+from curate.core.config import ConfigError, PipelineConfig, benchmark_spec
 from curate.core.stage import DROPPED, DROPPED_PAGES, FAILURES, Spread, Stage, Tally
 from curate.io import storage
 from curate.outputs.writers.manifest import ManifestSpec, now
 from curate.schemas import IMAGE_METRICS, LinkedDocument, PageRecord
 from curate.schemas.folders import SHARDS, ShardSpec
 from curate.schemas.reasons import PageDropReason
+from curate.stages.filters.contamination import prepare_indexes
+from curate.stages.filters.decontaminate import Decontaminate
 from curate.stages.filters.dedup import DeduplicatePages, HashPages
 from curate.stages.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextDensity
 from curate.stages.filters.select import FilterSamples
@@ -60,7 +63,7 @@ from curate.stages.sources.inputs import (
 )
 from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLinkedDocuments
 
-Command = Literal["run", "render", "ocr", "generate", "score", "filter"]
+Command = Literal["run", "render", "ocr", "generate", "score", "filter", "decontaminate"]
 Step = Stage | Tally | Spread
 
 __all__ = [
@@ -128,9 +131,11 @@ class Job:
 @dataclass(frozen=True)
 class Runtime:
     """What runs beside a job while it runs, started by `serve`: the generator backend's
-    service (the embedded LLM's endpoint, say). Run state, not configuration."""
+    service (the embedded LLM's endpoint, say), and the benchmarks' indexes (name -> folder)
+    that decontamination reads. Run state, not configuration."""
 
     generator: Any = None
+    benchmarks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,9 +179,16 @@ def plan_job(
     - `score` only scores: a filter in the config is for `curate filter`.
     - `filter` filters on the scores a dataset has; it scores first when given a model
       (`scoring.model`) or a LLaVA JSON, which has none.
+    - `decontaminate` needs at least one benchmark (`decontaminate.against`).
     `remote`: the workers run elsewhere (Dataflow), so nothing is checked on this machine.
     """
     output = storage.normalize_uri(output)
+    if command == "decontaminate" and not config.decontaminate.against:
+        raise ConfigError("curate decontaminate needs a benchmark: --against NAME=PATH")
+    for spec in config.decontaminate.against if command in DECONTAMINATED else ():
+        path = benchmark_spec(spec)[1]
+        if not storage.exists(path) and not storage.is_pattern(path):
+            raise ConfigError(f"decontaminate.against: no benchmark at {path}")
     if (
         command in ("run", "generate")
         and config.filter.metric
@@ -271,17 +283,23 @@ def _check_ocr(config: PipelineConfig) -> None:
 # ------------------------------------------------------------------------------- running
 
 
+DECONTAMINATED = ("run", "generate", "decontaminate")  # commands that apply decontaminate.against
+
+
 @contextmanager
 def serve(job: Job, cache_root: str) -> Iterator[Runtime]:
     """The job's services, running until the block ends: the generator backend's (the
-    embedded LLM) for jobs that generate. Caches that outlive the run (the LLM's) go under
-    `cache_root`."""
+    embedded LLM) for jobs that generate, and the benchmarks' indexes (built once, reused by
+    later runs). Caches that outlive the run (the LLM's, the indexes) go under `cache_root`."""
+    benchmarks: dict[str, str] = {}
+    if job.command in DECONTAMINATED and job.config.decontaminate.against:
+        benchmarks = prepare_indexes(job.config.decontaminate, cache_root)
     if job.command not in ("run", "generate"):
-        yield Runtime()
+        yield Runtime(benchmarks=benchmarks)
         return
     generator = job.config.generator
     with generator_class(generator.backend).serve(generator, cache_root, job.remote) as service:
-        yield Runtime(generator=service)
+        yield Runtime(generator=service, benchmarks=benchmarks)
 
 
 def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
@@ -361,6 +379,8 @@ def _job_steps(job: Job, output: str, runtime: Runtime) -> list[Step]:
                 *_sample_steps(job, runtime),
             ]
         return _sample_steps(job, runtime)
+    if job.command == "decontaminate":
+        return [Decontaminate(config.decontaminate, runtime.benchmarks)]
     return _score_steps(job)  # score, filter
 
 
@@ -415,6 +435,8 @@ def _sample_steps(job: Job, runtime: Runtime) -> list[Step]:
     if config.quality.languages:
         steps.append(ScreenLanguage(config.quality))
     steps.append(GenerateQA(config.generator, config.quality, runtime.generator))
+    if runtime.benchmarks:  # before scoring: a contaminated sample is not worth its score
+        steps.append(Decontaminate(config.decontaminate, runtime.benchmarks))
     return [*steps, *_score_steps(job)]
 
 

@@ -97,6 +97,12 @@ OverwriteOpt = typer.Option(
     help="Replace curate's output of another kind in --output (a render's pages, say). "
     "An output of the same kind is always replaced; a folder curate did not write never is.",
 )
+AgainstOpt = typer.Option(
+    None,
+    "--against",
+    help="A benchmark to decontaminate against, NAME=PATH (repeat for more): a LLaVA JSON, "
+    "Parquet, a datasets save_to_disk folder or a folder of images (docs/decontaminate.md).",
+)
 ModelOpt = typer.Option(
     None,
     "--model",

@@ -11,6 +11,7 @@ from curate.cli.app import app
 from curate.cli.job import run_command
 from curate.cli.options import (
     PASS_THROUGH,
+    AgainstOpt,
     AllowPrivateOpt,
     ConfigOpt,
     CrawlDepthOpt,
@@ -78,6 +79,7 @@ def run(
         None, "--filter", help="Also filter on this metric (settings: filter: in the config)."
     ),
     model: str | None = ModelOpt,
+    against: list[str] | None = AgainstOpt,
     workers: int = WorkersOpt,
     progress: bool = ProgressOpt,
     local: bool = LocalOpt,
@@ -117,6 +119,7 @@ def run(
             "scoring.metrics": metrics_of(score_metrics),
             "scoring.model": model,
             "filter.metric": filter_metric,
+            "decontaminate.against": against or None,
             "run.max_failure_rate": max_failure_rate,
         },
     )

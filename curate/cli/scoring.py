@@ -1,5 +1,6 @@
 """The commands that score and select: `score` (IFD, VFD, mIFD, FFD), `filter` (Cherry-style
-selection by a score) and `models` (the reference models they use)."""
+selection by a score), `decontaminate` (no evaluation benchmark in the data) and `models` (the
+reference models they use)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from curate.cli.app import app
 from curate.cli.job import run_command
 from curate.cli.options import (
     PASS_THROUGH,
+    AgainstOpt,
     ConfigOpt,
     DuoLayoutOpt,
     ImageFolderOpt,
@@ -131,6 +133,50 @@ def filter_command(
         f"{storage.normalize_uri(output)}"
     )
     run_command("filter", source, output, cfg, beam_args, workers, progress, local, overwrite)
+
+
+@app.command(context_settings=PASS_THROUGH)
+def decontaminate(
+    tokens: list[str] = typer.Argument(
+        None, metavar="DATASET [BEAM_OPTIONS]...", help="curate samples, or a LLaVA-format .json."
+    ),
+    output: str = OutputOpt,
+    against: list[str] = AgainstOpt,
+    mark_only: bool = typer.Option(
+        False,
+        "--mark-only",
+        help="Keep matched samples, with their matches in the benchmark_matches column.",
+    ),
+    config: Path | None = ConfigOpt,
+    image_folder: str | None = ImageFolderOpt,
+    workers: int = WorkersOpt,
+    local: bool = LocalOpt,
+    overwrite: bool = OverwriteOpt,
+    progress: bool = ProgressOpt,
+) -> None:
+    """Drop samples that hold an evaluation benchmark's images or QA.
+
+    Images match by bytes or as near copies (re-rendered, re-compressed, resized, cropped a
+    little, turned); text by 8 words in a row of a QA pair, or 13 of page text. Each
+    benchmark is indexed once, into OUTPUT/benchmark_index, and reused. Dropped samples go to
+    OUTPUT/dropped/ with reason benchmark_overlap and their matches; see docs/decontaminate.md.
+
+        curate decontaminate out/ --against docvqa=bench/docvqa_val.json -o clean/ --local
+    """
+    paths, beam_args = split_beam_args(tokens or [])
+    source = _dataset_source(paths, image_folder)
+    cfg = config_of(
+        config,
+        {
+            "decontaminate.against": against or None,
+            "decontaminate.mark_only": mark_only or None,
+        },
+    )
+    names = ", ".join(cfg.decontaminate.against) or "no benchmark"
+    console.print(f"curate decontaminate: against {names} -> {storage.normalize_uri(output)}")
+    run_command(
+        "decontaminate", source, output, cfg, beam_args, workers, progress, local, overwrite
+    )
 
 
 @app.command()

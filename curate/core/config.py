@@ -564,6 +564,80 @@ class FilterOptions(_Options):
     )
 
 
+def benchmark_spec(spec: str) -> tuple[str, str]:
+    """(name, path) of a `decontaminate.against` entry: NAME=PATH, or a PATH, named by its file
+    or folder without extension ("bench/docvqa.json" is "docvqa")."""
+    name, sep, path = spec.partition("=")
+    if sep and name and "/" not in name and ":" not in name:
+        return name, path
+    stem = spec.rstrip("/").rsplit("/", 1)[-1]
+    return stem.split(".", 1)[0] or spec, spec
+
+
+class DecontaminateOptions(_Options):
+    """Samples that overlap an evaluation benchmark's images or QA (docs/decontaminate.md)."""
+
+    against: list[str] = option(
+        default_factory=list,
+        description="Benchmarks on disk, each NAME=PATH (or PATH, named by its file or folder): "
+        "a LLaVA JSON with its images, Parquet with an image column, a `datasets` folder saved "
+        "with save_to_disk, or a folder of images. Empty: no decontamination.",
+        shapes=True,
+    )
+    mark_only: bool = option(
+        False,
+        description="Keep matched samples and write their matches in `benchmark_matches` "
+        "instead of dropping them (reason benchmark_overlap).",
+        shapes=True,
+    )
+    threshold: int = option(
+        20,
+        ge=0,
+        le=64,
+        description="Images: the most two 256-bit perceptual hashes (the one dedup uses) may "
+        "differ, at any quarter turn and a crop of up to 4% of a side.",
+        shapes=True,
+    )
+    fine_threshold: int = option(
+        256,
+        ge=0,
+        le=1024,
+        description="Images: the most their finer 1024-bit hashes may differ for a near "
+        "match to count.",
+        shapes=True,
+    )
+    qa_ngram: int = option(
+        8,
+        ge=3,
+        le=50,
+        description="Words a sample's question and answer must share, in a row, with a "
+        "benchmark's question and answer (with some of the answer's words).",
+        shapes=True,
+    )
+    text_ngram: int = option(
+        13,
+        ge=3,
+        le=50,
+        description="Words a sample's page text must share, in a row, with a benchmark's "
+        "question or answer (GPT-3's 13-grams).",
+        shapes=True,
+    )
+    index_dir: str | None = option(
+        None,
+        description="Where benchmark indexes are kept and reused; default OUTPUT/benchmark_index.",
+        shapes=False,
+    )
+
+    @field_validator("against")
+    @classmethod
+    def _named_once(cls, against: list[str]) -> list[str]:
+        names = [benchmark_spec(spec)[0] for spec in against]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"benchmark names must differ: {', '.join(twice)} given twice")
+        return against
+
+
 class WriterOptions(_Options):
     """How Parquet output is sharded."""
 
@@ -599,6 +673,7 @@ class PipelineConfig(_Options):
     samples: SampleOptions = SampleOptions()
     generator: GeneratorOptions = GeneratorOptions()
     scoring: ScoringOptions = ScoringOptions()
+    decontaminate: DecontaminateOptions = DecontaminateOptions()
     filter: FilterOptions = FilterOptions()
     writer: WriterOptions = WriterOptions()
     run: RunOptions = RunOptions()

@@ -14,6 +14,7 @@ two names are never compared, and a page whose hash has another name is hashed a
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import cv2
 import imagehash
@@ -55,6 +56,54 @@ def rotation_hashes(
         Image.fromarray(np.ascontiguousarray(np.rot90(grid, turn))) for turn in range(rotations)
     ]
     return [str(function(turn, hash_size=HASH_SIZE)) for turn in turns]
+
+
+FINE_SIZE = 32  # the finer hash: a 32x32 DCT of a FINE_GRID x FINE_GRID picture, 1024 bits
+FINE_BITS = FINE_SIZE * FINE_SIZE
+FINE_GRID = 128
+CROPS = (0.0, 0.02, 0.04)  # of each side of the content box: a copy cropped that much matches
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to look at an image when it is compared with other copies: its content box
+    cropped by `crop` of each side, turned `turn` quarter turns (counter-clockwise)."""
+
+    crop: float
+    turn: int
+    coarse: int  # the 256-bit hash of `rotation_hashes` (dedup's), as an int
+    fine_grid: np.ndarray  # FINE_GRID x FINE_GRID pixels, for `fine_hash` when it is needed
+
+
+def variants(
+    image: bytes | np.ndarray, crops: tuple[float, ...] = CROPS, turns: int = 4
+) -> list[Variant]:
+    """The image at every crop of `crops` and every quarter turn up to `turns`: crop 0 and turn
+    0 hash as `perceptual_hash` does. A copy of the image cropped by a few percent, or turned,
+    has one variant close to the copy's upright, uncropped hash. A page that fills its frame
+    (a slide's background) needs the crops: its content box is the whole frame, and a 2% crop
+    of each side moves 30 to 60 of 256 bits."""
+    box = content_box(greyscale(image))
+    height, width = box.shape
+    found = []
+    for crop in crops:
+        dy, dx = int(height * crop), int(width * crop)
+        part = box[dy : height - dy, dx : width - dx] if crop else box
+        grid = cv2.resize(part, (GRID, GRID), interpolation=cv2.INTER_AREA)
+        fine = cv2.resize(part, (FINE_GRID, FINE_GRID), interpolation=cv2.INTER_AREA)
+        for turn in range(turns):
+            turned = Image.fromarray(np.ascontiguousarray(np.rot90(grid, turn)))
+            coarse = int(str(imagehash.phash(turned, hash_size=HASH_SIZE)), 16)
+            found.append(Variant(crop, turn, coarse, np.ascontiguousarray(np.rot90(fine, turn))))
+    return found
+
+
+def fine_hash(grid: np.ndarray) -> bytes:
+    """The 1024-bit pHash of a FINE_GRID picture: what confirms a near match of the 256-bit
+    hash. Two pages of one deck or form can be 40 bits apart in the coarse hash; their finer
+    hashes differ in 200 or more bits, re-encoded copies of one page in under 100."""
+    bits = imagehash.phash(Image.fromarray(grid), hash_size=FINE_SIZE).hash
+    return np.packbits(bits.flatten()).tobytes()
 
 
 def greyscale(image: bytes | np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ collapsed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -29,3 +30,16 @@ def normalize(text: str) -> str:
     text = _LINE_HYPHEN.sub("-", text.translate(_DASHES).translate(_QUOTES))
     text = " ".join(text.casefold().split())
     return _PERCENT.sub("%", text)
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """The normalised text's words: case folded, numbers written one way ("1,284" is "1284")."""
+    return _WORDS.findall(normalize(text))
+
+
+def ngram_hash(gram: list[str]) -> int:
+    """A 64-bit hash of a run of words: n-gram sets are sets of these."""
+    return int.from_bytes(hashlib.blake2b(" ".join(gram).encode(), digest_size=8).digest())

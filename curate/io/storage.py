@@ -82,6 +82,11 @@ def exists(uri: str) -> bool:
     return bool(fs.exists(path))
 
 
+def isdir(uri: str) -> bool:
+    fs, path = url_to_fs(uri)
+    return bool(fs.isdir(path))
+
+
 def makedirs(uri: str) -> None:
     fs, path = url_to_fs(uri)
     fs.makedirs(path, exist_ok=True)

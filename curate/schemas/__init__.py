@@ -17,6 +17,7 @@ from curate.schemas.records import (
     IMAGE_METRICS,
     IMAGE_PLACEHOLDER,
     METRICS,
+    BenchmarkMatch,
     BlockRole,
     ContextItem,
     Failure,
@@ -34,6 +35,7 @@ from curate.schemas.records import (
 )
 
 __all__ = [
+    "BenchmarkMatch",
     "BlockRole",
     "FAILURE_SCHEMA",
     "IMAGE_METRICS",

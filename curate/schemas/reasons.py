@@ -121,6 +121,11 @@ class SampleDropReason(Reason):
         "no grounded extractive QA (no text to ask about, or every answer rejected)",
     )
     LANGUAGE_NOT_ALLOWED = "language_not_allowed", "outside `quality.languages`"
+    BENCHMARK_OVERLAP = (
+        "benchmark_overlap",
+        "an image or QA of an evaluation benchmark in `decontaminate.against` is in the sample "
+        "(`benchmark_matches` says which and how)",
+    )
     SCORE_MISSING = "score_missing", "the filter's metric has no score (see `scores.note`)"
     SCORE_ABOVE_MAX = "score_above_max", "above `filter.max` (the condition did not help)"
     SCORE_BELOW_MIN = "score_below_min", "below `filter.min`"

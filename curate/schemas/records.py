@@ -190,6 +190,21 @@ class Scores:
 
 
 @dataclass
+class BenchmarkMatch:
+    """Where a sample overlaps an evaluation benchmark (docs/decontaminate.md).
+
+    `kind` is image_exact, image_near, qa_ngram or text_ngram; `image_index` the sample's
+    image that matched (-1 for QA); `detail` the distances or the shared words.
+    """
+
+    benchmark: str
+    item_id: str
+    kind: str
+    image_index: int = -1
+    detail: str = ""
+
+
+@dataclass
 class QAItem:
     """One question-answer pair and how it was made.
 
@@ -279,6 +294,7 @@ class SampleRecord:
     drop_reason: str | None = None
     drop_detail: str | None = None
     linked_from: str | None = None  # the webpage that linked the source document, if crawled
+    benchmark_matches: list[BenchmarkMatch] = field(default_factory=list)  # decontamination
 
     @derived(after="image_sizes")
     def image_texts(self) -> list[str]:

@@ -17,6 +17,7 @@ generators, scoring), the class has a `stage.py` of its own.
     samples          AssembleSamples         samples.py
     language         ScreenLanguage          filters/quality.py
     generate         GenerateQA              generators/stage.py
+    decontaminate    Decontaminate           filters/decontaminate.py
     score            ScoreSamples            scoring/stage.py
     filter           FilterSamples           filters/select.py
 

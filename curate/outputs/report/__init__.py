@@ -60,6 +60,7 @@ def _reasons(manifest: dict[str, Any]) -> dict[str, dict[str, int]]:
         "samples dropped": "dropped_by_reason",
         "inputs failed (dead letter)": "failures_by_reason",
         "QA turns rejected": "rejected_qa_by_reason",
+        "samples matching a benchmark (benchmark/match)": "benchmark_matches",
     }
     return {
         title: dict(sorted((manifest.get(key) or {}).items())) for title, key in sections.items()
@@ -81,6 +82,7 @@ def build_report(output: str, gallery_size: int = 24) -> str:
     all_reasons = {
         f"{reason} ({title.split()[0]})": n
         for title, rs in reasons.items()
+        if not title.startswith("samples matching")  # matches, not drops: a table of their own
         for reason, n in rs.items()
     }
     figures = {

@@ -21,8 +21,15 @@ from curate.core.config import ConfigError
 from curate.io import storage
 
 # names curate leaves in a folder it writes besides its results: a lock, staging folders,
-# and what outlives a killed run (the LLM request cache, checkpoints to resume from)
-HOUSEKEEPING = (".curate.lock", ".curate-staging-", "llm_cache", CHECKPOINT_FOLDER)
+# and what outlives a killed run (the LLM request cache, benchmark indexes, checkpoints to
+# resume from)
+HOUSEKEEPING = (
+    ".curate.lock",
+    ".curate-staging-",
+    "llm_cache",
+    "benchmark_index",
+    CHECKPOINT_FOLDER,
+)
 
 
 def input_roots(inputs: Iterable[str]) -> list[str]:

@@ -51,6 +51,8 @@ class RunTotals:
         if where in ("data", "dropped"):
             for rejected in record.rejected_qa:
                 self._reason("rejected_qa_by_reason", rejected.reject_reason)
+            for benchmark, kind in {(m.benchmark, m.kind) for m in record.benchmark_matches}:
+                self._reason("benchmark_matches", f"{benchmark}/{kind}")  # samples, by kind
         return self
 
     def _reason(self, section: str, reason: str) -> None:
@@ -143,6 +145,8 @@ def build_manifest(
         sections.append("rejected_qa_by_reason")
     if dropped_pages:
         sections.append("dropped_pages_by_reason")
+    if kind == "samples" and config.decontaminate.against:
+        sections.append("benchmark_matches")  # "docvqa/image_near": samples matched that way
     for section in sections:
         manifest[section] = {
             str(k): v for k, v in sorted(totals.reasons.get(section, Counter()).items())
