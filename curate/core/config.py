@@ -599,10 +599,10 @@ class DecontaminateOptions(_Options):
         shapes=True,
     )
     fine_threshold: int = option(
-        256,
+        32,
         ge=0,
-        le=1024,
-        description="Images: the most their finer 1024-bit hashes may differ for a near "
+        le=128,
+        description="Images: the most their second hash (256-bit dHash) may differ for a near "
         "match to count.",
         shapes=True,
     )

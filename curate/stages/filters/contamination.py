@@ -6,10 +6,11 @@ Images match in two ways:
 - **image_near**: the perceptual hash dedup uses (pHash of the content box, 256 bits) within
   `threshold` bits, at any quarter turn and at crops of 0, 2 and 4% of each side of the content
   box on either side (a re-rendered, re-compressed, resized, cropped or turned copy), then
-  confirmed by a finer hash (1024 bits) within `fine_threshold`. Candidates come from 24
-  bands of 16 hash bits each (sampled with a fixed seed): a copy 20 bits away shares a band
-  with probability 0.9995, two unrelated pages (about 128 bits apart) once in 2,700 lookups.
-  A bucket gives at most `BUCKET_CAP` candidates, so the work per image is bounded.
+  confirmed by a second hash of the same pixels (dHash, 256 bits) within `fine_threshold`.
+  Candidates come from 24 bands of 16 hash bits each (sampled with a fixed seed): a copy 20
+  bits away shares a band with probability 0.9995, an unrelated pair of pages (about 128 bits
+  apart) once in 2,700 pairs. A bucket gives at most `BUCKET_CAP` candidates, so the work per
+  image is bounded.
 
 Text matches word n-grams after normalising case and numbers ("1,284" is "1284"):
 - **qa_ngram**: `qa_ngram` (8) words in a row of a sample's question and answer that a
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.core.config import DecontaminateOptions, benchmark_spec
-from curate.core.fingerprints import CROPS, HASH_BITS, HASH_VERSION, fine_hash, variants
+from curate.core.fingerprints import CROPS, HASH_BITS, HASH_VERSION, variants
 from curate.core.text import ngram_hash, words
 from curate.io import storage
 from curate.schemas import BenchmarkMatch
@@ -50,7 +51,7 @@ INDEX_VERSION = 1
 LSH_BANDS, LSH_BITS = 24, 16
 BUCKET_CAP = 256  # candidates one band of one lookup may give
 MIN_QA_WORDS = 6
-MAX_MATCHES = 16  # per sample: enough to say why, bounded in size
+MAX_MATCHES = 64  # per sample: enough to say why, bounded in size
 _BIT_POSITIONS = np.stack(
     [
         np.random.RandomState(7 + band).choice(HASH_BITS, LSH_BITS, replace=False)
@@ -61,7 +62,7 @@ _ARRAYS = (
     "digests",  # uint64, sorted: every image's digest
     "digest_items",  # int32: the item of each digest
     "coarse",  # uint8 [entries, 32]: 256-bit hash of each image at each crop
-    "fine",  # uint8 [entries, 128]: its 1024-bit hash
+    "fine",  # uint8 [entries, 32]: its 256-bit dHash
     "entry_items",  # int32: the item of each entry
     "band_keys",  # uint16 [bands, entries], each band sorted
     "band_entries",  # int32 [bands, entries]: the entry of each sorted key
@@ -144,7 +145,7 @@ class IndexBuilder:
                 continue
             for variant in found:
                 lists["coarse"].append(coarse_bytes(variant.coarse))
-                lists["fine"].append(np.frombuffer(fine_hash(variant.fine_grid), np.uint8))
+                lists["fine"].append(coarse_bytes(variant.fine))
                 lists["entry_items"].append(number)
         for question, answer in item.pairs:
             for gram in qa_grams(question, answer, self.options.qa_ngram):
@@ -169,7 +170,7 @@ class IndexBuilder:
             out[values] = np.array(lists[values], dtype=np.int32)[order]
         coarse = np.array(lists["coarse"], dtype=np.uint8).reshape(-1, HASH_BITS // 8)
         out["coarse"] = coarse
-        out["fine"] = np.array(lists["fine"], dtype=np.uint8).reshape(-1, 128)
+        out["fine"] = np.array(lists["fine"], dtype=np.uint8).reshape(-1, HASH_BITS // 8)
         out["entry_items"] = np.array(lists["entry_items"], dtype=np.int32)
         keys = lsh_keys(coarse) if len(coarse) else np.zeros((LSH_BANDS, 0), np.uint16)
         order = np.argsort(keys, axis=1, kind="stable").astype(np.int32)
@@ -321,11 +322,8 @@ class BenchmarkIndex:
             return []
         coarse = np.stack([coarse_bytes(v.coarse) for v in found])
         best: dict[int, tuple[int, int, int]] = {}
-        fine: dict[int, np.ndarray] = {}
         for query, entry, distance in self.near(coarse, options.threshold):
-            if query not in fine:
-                fine[query] = np.frombuffer(fine_hash(found[query].fine_grid), np.uint8)
-            finer = int(hamming(fine[query], self.fine[entry]))
+            finer = int(hamming(coarse_bytes(found[query].fine), self.fine[entry]))
             item = int(self.entry_items[entry])
             if finer <= options.fine_threshold and (
                 item not in best or (distance, finer) < best[item][:2]
@@ -335,7 +333,7 @@ class BenchmarkIndex:
             (
                 self.items[item],
                 "image_near",
-                f"{distance}/256 bits, fine {finer}/1024 (crop {found[query].crop:.0%}, "
+                f"pHash {distance}/256 bits, dHash {finer}/256 (crop {found[query].crop:.0%}, "
                 f"{found[query].turn * 90} degrees)",
             )
             for item, (distance, finer, query) in sorted(best.items(), key=lambda kv: kv[1])
