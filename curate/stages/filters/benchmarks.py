@@ -3,7 +3,8 @@
 What `read_benchmark` understands, by what the path is:
 
 - a `.json` or `.jsonl` file: LLaVA format (`id`, `image` or `images`, `conversations` of
-  human/gpt turns); images are found next to the file, or in its `images/` folder;
+  human/gpt turns), or records with `question` and `answer` fields (MMLongBench-Doc's
+  samples.json); images are found next to the file, or in its `images/` folder;
 - a `.parquet` file, a glob of them, or a folder holding them (DocVQA, ChartQA, the Cauldron
   on the Hub are Parquet): a row is an item;
 - a folder written by `datasets`' `save_to_disk` (a `state.json` beside `.arrow` files, or a
@@ -12,8 +13,9 @@ What `read_benchmark` understands, by what the path is:
 
 In rows, images are the values that are images (`{bytes, path}` structs as `datasets` stores
 them, raw bytes, or lists of either), whatever their column's name. Questions and answers are
-read from the usual column names (`question`, `query`, `answer`, `answers` with one or many
-answers, LLaVA `conversations`, the Cauldron's `texts` of user/assistant pairs).
+read from the usual column names (`question`, `query`, `answer`, `answers` or `label` with one
+or many answers, LLaVA `conversations`, the Cauldron's `texts` of user/assistant pairs, chat
+`messages`).
 """
 
 from __future__ import annotations
@@ -96,12 +98,11 @@ def _llava_items(uri: str) -> Iterator[BenchmarkItem]:
     folder = uri.rsplit("/", 1)[0] if "/" in uri else "."
     for number, record in enumerate(records):
         names = record.get("image") or record.get("images") or []
-        names = [names] if isinstance(names, str) else list(names)
-        yield BenchmarkItem(
-            str(record.get("id", f"row-{number}")),
-            [_read_image(folder, name) for name in names],
-            _conversation_pairs(record.get("conversations") or []),
-        )
+        names = [names] if isinstance(names, str) else [n for n in names if isinstance(n, str)]
+        item = row_item({k: v for k, v in record.items() if k not in ("image", "images")}, "")
+        item.item_id = item.item_id or f"row-{number}"
+        item.images = [_read_image(folder, name) for name in names]
+        yield item
 
 
 def _read_image(folder: str, name: str) -> bytes:
@@ -113,12 +114,23 @@ def _read_image(folder: str, name: str) -> bytes:
 
 
 def _conversation_pairs(turns: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(question, answer) of LLaVA turns ({from, value}) or the Cauldron's ({user, assistant})."""
+    """(question, answer) of LLaVA turns ({from, value}), the Cauldron's ({user, assistant}) or
+    chat messages ({role, content}, content a string or a list of {type, text} parts)."""
     if turns and "user" in turns[0]:
         return [(str(t.get("user") or ""), str(t.get("assistant") or "")) for t in turns]
+    if turns and "role" in turns[0]:
+        texts = [(t.get("role"), _content_text(t.get("content"))) for t in turns]
+        said = [text for role, text in texts if role != "system"]
+        return list(zip(said[0::2], said[1::2], strict=False))
     humans = [str(t.get("value", "")).replace("<image>", "").strip() for t in turns[0::2]]
     answers = [str(t.get("value", "")) for t in turns[1::2]]
     return list(zip(humans, answers, strict=False))
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 # ------------------------------------------------------------------ Parquet and Arrow rows
