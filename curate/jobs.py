@@ -167,7 +167,8 @@ def _nothing_kept(job: Job, manifest: dict[str, Any]) -> list[str]:
             reasons[reason] = reasons.get(reason, 0) + count
     top = sorted(reasons.items(), key=lambda item: -item[1])[:4]
     why = ", ".join(f"{reason}: {count}" for reason, count in top) or "no reasons recorded"
-    rejected = sum(manifest.get("rejected_qa_by_reason", {}).values())
+    generated = job.command in ("run", "generate")  # else the rejections are the input's
+    rejected = sum(manifest.get("rejected_qa_by_reason", {}).values()) if generated else 0
     checks = f"; {rejected} generated QA items failed the checks" if rejected else ""
     generator = job.config.generator
     hint = ""

@@ -34,7 +34,7 @@ from curate.outputs.writers.manifest import ManifestSpec, now
 from curate.schemas import IMAGE_METRICS, LinkedDocument, PageRecord
 from curate.schemas.folders import SHARDS, ShardSpec
 from curate.schemas.reasons import PageDropReason
-from curate.stages.filters.contamination import prepare_indexes
+from curate.stages.filters.contamination import index_summary, prepare_indexes
 from curate.stages.filters.decontaminate import Decontaminate
 from curate.stages.filters.dedup import DeduplicatePages, HashPages
 from curate.stages.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextDensity
@@ -188,7 +188,9 @@ def plan_job(
     for spec in config.decontaminate.against if command in DECONTAMINATED else ():
         path = benchmark_spec(spec)[1]
         if not storage.exists(path) and not storage.is_pattern(path):
-            raise ConfigError(f"decontaminate.against: no benchmark at {path}")
+            raise ConfigError(
+                f"decontaminate.against: no benchmark at {path} (each entry is NAME=PATH or PATH)"
+            )
     if (
         command in ("run", "generate")
         and config.filter.metric
@@ -325,6 +327,10 @@ def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
     }
     if job.scoring_model:
         run["scoring_model"] = describe(job.scoring_model)
+    if runtime.benchmarks:  # what the data was checked against, matched or not
+        run["benchmarks"] = {
+            name: index_summary(folder) for name, folder in runtime.benchmarks.items()
+        }
     tallies = tuple(step.name for step in steps if isinstance(step, Tally))
     return Plan(
         output=output,

@@ -44,6 +44,8 @@ def inspect(
     for section in ("dropped_by_reason", "failures_by_reason"):
         for reason, value in manifest.get(section, {}).items():
             table.add_row(f"{section.split('_by_')[0]}: {reason}", str(value))
+    for match, value in manifest.get("benchmark_matches", {}).items():
+        table.add_row(f"samples matching {match}", str(value))
     out.print(table)
     for folder, shards in manifest["shards"].items():
         size = sum(s["bytes"] for s in shards) / 2**20

@@ -198,6 +198,7 @@ def generate(
     llm_vision: bool | None = LLMVisionOpt,
     llm_verify: bool | None = LLMVerifyOpt,
     refresh_cache: bool = LLMRefreshOpt,
+    against: list[str] | None = AgainstOpt,
     workers: int = WorkersOpt,
     local: bool = LocalOpt,
     overwrite: bool = OverwriteOpt,
@@ -222,6 +223,7 @@ def generate(
                 llm_verify,
                 refresh_cache,
             ),
+            "decontaminate.against": against or None,
         },
     )
     console.print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -564,11 +565,19 @@ class FilterOptions(_Options):
     )
 
 
+_BENCHMARK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 def benchmark_spec(spec: str) -> tuple[str, str]:
     """(name, path) of a `decontaminate.against` entry: NAME=PATH, or a PATH, named by its file
     or folder without extension ("bench/docvqa.json" is "docvqa")."""
     name, sep, path = spec.partition("=")
-    if sep and name and "/" not in name and ":" not in name:
+    if sep and "/" not in name and ":" not in name:
+        if not _BENCHMARK_NAME.fullmatch(name) or not path:
+            raise ValueError(
+                f"{spec!r}: give NAME=PATH, the name of letters, digits, '.', '_' or '-' "
+                "(docvqa=bench/docvqa/)"
+            )
         return name, path
     stem = spec.rstrip("/").rsplit("/", 1)[-1]
     return stem.split(".", 1)[0] or spec, spec

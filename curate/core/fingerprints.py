@@ -26,7 +26,7 @@ HASH_BITS = HASH_SIZE * HASH_SIZE
 HASH_VERSION = 2  # 1: imagehash on Pillow's Lanczos resize; 2: OpenCV, area resize
 GRID = 64  # the page is averaged down to GRID x GRID before the DCT, as imagehash does
 INK = 160  # pixels darker than this are content (content_box)
-MIN_INK = 0.002  # pages with less ink than this (of their pixels) match only exactly
+MIN_INK = 0.001  # pages with less ink than this (of their pixels) match only exactly
 _DECODE = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION  # pixels as stored, as Pillow reads
 _REDUCED = (
     (8, cv2.IMREAD_REDUCED_COLOR_8),
@@ -66,8 +66,9 @@ CROPS = (0.0, 0.01, 0.02, 0.03, 0.04)  # of the content box's sides: a copy crop
 @dataclass(frozen=True)
 class Variant:
     """One way to look at an image when it is compared with other copies: its content box
-    cropped by `crop` (fractions of its height and width), turned `turn` quarter turns (counter-clockwise), and its
-    two 256-bit hashes there as ints: pHash (`perceptual_hash`'s, dedup's) and dHash."""
+    cropped by `crop` (fractions of its height and width), turned `turn` quarter turns
+    (counter-clockwise), and its two 256-bit hashes there as ints: pHash (`perceptual_hash`'s,
+    dedup's) and dHash."""
 
     crop: tuple[float, ...]  # taken off the top, bottom, left and right
     turn: int

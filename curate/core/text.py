@@ -32,11 +32,12 @@ def normalize(text: str) -> str:
     return _PERCENT.sub("%", text)
 
 
-_WORDS = re.compile(r"\w+")
+_WORDS = re.compile(r"\d+(?:[.,]\d+)*|\w+")
 
 
 def words(text: str) -> list[str]:
-    """The normalised text's words: case folded, numbers written one way ("1,284" is "1284")."""
+    """The normalised text's words: case folded, numbers written one way ("1,284" is "1284")
+    and whole ("12.7" is one word, never "12" and "7")."""
     return _WORDS.findall(normalize(text))
 
 

@@ -101,7 +101,10 @@ def _llava_items(uri: str) -> Iterator[BenchmarkItem]:
         names = [names] if isinstance(names, str) else [n for n in names if isinstance(n, str)]
         item = row_item({k: v for k, v in record.items() if k not in ("image", "images")}, "")
         item.item_id = item.item_id or f"row-{number}"
-        item.images = [_read_image(folder, name) for name in names]
+        try:
+            item.images = [_read_image(folder, name) for name in names]
+        except BenchmarkError as err:
+            raise BenchmarkError(f"{uri}, item {item.item_id}: {err}") from None
         yield item
 
 
@@ -110,7 +113,10 @@ def _read_image(folder: str, name: str) -> bytes:
         if storage.exists(candidate):
             with storage.open_file(candidate) as handle:
                 return handle.read()
-    raise BenchmarkError(f"image {name} not found in {folder} or {folder}/images")
+    raise BenchmarkError(
+        f"image {name} not found in {folder} or {folder}/images; a benchmark is indexed whole "
+        "or not at all, so fix or remove the record"
+    )
 
 
 def _conversation_pairs(turns: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -211,5 +217,5 @@ def _image_items(uri: str) -> Iterator[BenchmarkItem]:
                 yield BenchmarkItem(file[len(uri) :].lstrip("/"), [handle.read()])
     if not found:
         raise BenchmarkError(
-            f"no benchmark in {uri}: no .json, .parquet, .arrow or image files in it"
+            f"no benchmark in {uri}: no .json, .jsonl, .parquet, .arrow or image files in it"
         )

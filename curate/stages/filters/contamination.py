@@ -14,9 +14,10 @@ Images match in two ways:
 
 Text matches word n-grams after normalising case and numbers ("1,284" is "1284"):
 - **qa_ngram**: `qa_ngram` (8) words in a row of a sample's question and answer that a
-  benchmark question and its answer also have, the run reaching into the benchmark's answer
-  (its question alone is often generic: "What is the date mentioned in this letter?"). A
-  benchmark QA shorter than that counts whole when it has at least `MIN_QA_WORDS` words.
+  benchmark question and its answer also have, the run holding the benchmark's whole answer,
+  or three words of a longer one (its question alone is often generic: "What is the date
+  mentioned in this letter?", and so is the first word of an answer: "March"). A benchmark QA
+  shorter than that counts whole when it has at least `MIN_QA_WORDS` words.
 - **text_ngram**: `text_ngram` (13, GPT-3's choice) words in a row of a sample's page text,
   question or answer that a benchmark question or answer has.
 
@@ -51,6 +52,7 @@ INDEX_VERSION = 1
 LSH_BANDS, LSH_BITS = 32, 20
 BUCKET_CAP = 256  # candidates one band of one lookup may give
 MIN_QA_WORDS = 6
+ANSWER_WORDS = 3  # of its answer (all of a shorter one) a benchmark QA's n-gram must hold
 INDEX_CROPS = (0.0, 0.02, 0.04)  # a benchmark image's entries: it may be the larger copy too
 MAX_MATCHES = 64  # per sample: enough to say why, bounded in size
 _BIT_POSITIONS = np.stack(
@@ -100,12 +102,15 @@ def image_digest(data: bytes) -> int:
 
 
 def qa_grams(question: str, answer: str, n: int) -> set[int]:
-    """A benchmark QA's n-grams that reach into its answer (see the module docstring)."""
+    """A benchmark QA's n-grams that hold its answer, or `ANSWER_WORDS` of its words (see the
+    module docstring): "... in this letter? March 5, 1965" is not "... in this letter? March
+    12, 2001"."""
     asked, answered = words(question), words(answer)
     sequence = asked + answered
     if len(sequence) < n:
         return {ngram_hash(sequence)} if answered and len(sequence) >= MIN_QA_WORDS else set()
-    first = max(0, len(asked) - n + 1) if answered else 0
+    need = min(len(answered), ANSWER_WORDS)
+    first = max(0, len(asked) - n + need)
     return {ngram_hash(sequence[i : i + n]) for i in range(first, len(sequence) - n + 1)}
 
 
@@ -235,6 +240,13 @@ def prepare_indexes(options: DecontaminateOptions, output: str) -> dict[str, str
             log.info("benchmark %s: reusing its index %s", name, folder)
         folders[name] = folder
     return folders
+
+
+def index_summary(folder: str) -> dict:
+    """What the manifest records of a benchmark: its path, items, images and index folder."""
+    with storage.open_file(storage.join(folder, "meta.json")) as handle:
+        meta = json.loads(handle.read())
+    return {"path": meta["path"], "items": meta["items"], "images": meta["images"], "index": folder}
 
 
 def build_index(name: str, path: str, options: DecontaminateOptions, folder: str) -> None:
@@ -389,7 +401,7 @@ class BenchmarkIndex:
 
 
 def _crop(crop: tuple[float, ...]) -> str:
-    """"2% of the top and left" of (top, bottom, left, right)."""
+    """ "2% of the top and left" of (top, bottom, left, right)."""
     sides = [name for name, part in zip(("top", "bottom", "left", "right"), crop) if part]
     if not sides:
         return "uncropped"

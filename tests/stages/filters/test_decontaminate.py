@@ -200,6 +200,22 @@ def test_slides_of_one_template_match_only_their_own_copies():
             ("What is the date mentioned in this letter?", "June 1, 2001"),
             False,
         ),
+        # ... nor an answer that shares its first word or the whole part of a number
+        (
+            ("What is the date mentioned in this letter?", "March 5, 1965"),
+            ("What is the date mentioned in this letter?", "March 12, 2001"),
+            False,
+        ),
+        (
+            ("What is the operating margin in the report?", "12.9%"),
+            ("What is the operating margin in the report?", "12.7%"),
+            False,
+        ),
+        (
+            ("What is the operating margin in the report?", "12.7%"),
+            ("what is the operating margin in the report", "12.7 %"),
+            True,
+        ),
         # a short QA counts whole (six words or more) ...
         (("Who signed the lease?", "Mary Jones"), ("Who signed the lease? Mary Jones", ""), True),
         # ... and not when it is shorter than that
@@ -304,6 +320,9 @@ def test_names_and_paths_of_benchmarks():
     assert benchmark_spec("gs://bucket/infovqa/") == ("infovqa", "gs://bucket/infovqa/")
     with pytest.raises(ValueError, match="given twice"):
         DecontaminateOptions(against=["a/val.json", "b/val.json"])
+    for bad in ("=bench/", "my bench=bench/", "docvqa="):
+        with pytest.raises(ValueError, match="give NAME=PATH"):
+            DecontaminateOptions(against=[bad])
 
 
 def test_the_index_is_built_once_and_reused(tmp_path, benchmark):
