@@ -7,9 +7,9 @@ Images match in two ways:
   `threshold` bits, at any quarter turn and at crops of 0 to 4% of each side of the content
   box on either side (a re-rendered, re-compressed, resized, cropped or turned copy), then
   confirmed by a second hash of the same pixels (dHash, 256 bits) within `fine_threshold`.
-  Candidates come from 32 bands of 20 hash bits each (sampled with a fixed seed): a copy 20
-  bits away shares a band with probability 0.999, an unrelated pair of pages (about 128 bits
-  apart) once in 33,000 pairs. A bucket gives at most `BUCKET_CAP` candidates, so the work per
+  Candidates come from 48 bands of 3 hash bytes each (drawn with a fixed seed): a copy 20
+  bits away shares a band with probability 0.9994, an unrelated pair of pages (about 128 bits
+  apart) once in 350,000 pairs. A bucket gives at most `BUCKET_CAP` candidates, so the work per
   image is bounded.
 
 Text matches word n-grams after normalising case and numbers ("1,284" is "1284"):
@@ -49,15 +49,15 @@ from curate.stages.filters.benchmarks import BenchmarkItem, benchmark_files, rea
 log = logging.getLogger("curate.decontaminate")
 
 INDEX_VERSION = 1
-LSH_BANDS, LSH_BITS = 32, 20
+LSH_BANDS, LSH_BITS = 48, 24
 BUCKET_CAP = 256  # candidates one band of one lookup may give
 MIN_QA_WORDS = 6
 ANSWER_WORDS = 3  # of its answer (all of a shorter one) a benchmark QA's n-gram must hold
 INDEX_CROPS = (0.0, 0.02, 0.04)  # a benchmark image's entries: it may be the larger copy too
 MAX_MATCHES = 64  # per sample: enough to say why, bounded in size
-_BIT_POSITIONS = np.stack(
+_BAND_BYTES = np.stack(  # the 3 bytes of the 32 of a hash that make each band's key
     [
-        np.random.RandomState(7 + band).choice(HASH_BITS, LSH_BITS, replace=False)
+        np.random.RandomState(7 + band).choice(HASH_BITS // 8, LSH_BITS // 8, replace=False)
         for band in range(LSH_BANDS)
     ]
 )
@@ -84,13 +84,9 @@ def coarse_bytes(value: int) -> np.ndarray:
 
 
 def lsh_keys(coarse: np.ndarray) -> np.ndarray:
-    """uint32 [bands, n]: the sampled bits of each 256-bit hash, band by band."""
-    bits = np.ascontiguousarray(np.unpackbits(coarse.reshape(-1, HASH_BITS // 8), axis=1).T)
-    keys = []
-    for positions in _BIT_POSITIONS:  # rows of the bit matrix: contiguous copies
-        packed = np.packbits(bits[positions], axis=0).astype(np.uint32)  # 3 bytes, n
-        keys.append(packed[0] << 16 | packed[1] << 8 | packed[2])
-    return np.stack(keys)
+    """uint32 [bands, n]: each band's 3 bytes of each 256-bit hash, as one number."""
+    picked = coarse.reshape(-1, HASH_BITS // 8)[:, _BAND_BYTES].astype(np.uint32)  # n, bands, 3
+    return (picked[..., 0] << 16 | picked[..., 1] << 8 | picked[..., 2]).T
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -284,6 +280,7 @@ class BenchmarkIndex:
         self.name, self.items = name, items
         for key in _ARRAYS:
             setattr(self, key, arrays[key])
+        self._words = self.coarse.view(">u8")  # the hashes as 4 words each (still mapped)
         self.work = Work()
 
     @classmethod
@@ -314,11 +311,15 @@ class BenchmarkIndex:
         if not self.band_keys.shape[1] or not len(coarse):
             return []
         keys = lsh_keys(coarse)  # bands, queries
-        queries, entries = [], []
+        words = coarse.reshape(len(coarse), -1).view(">u8")  # 4 words a hash: 4 popcounts
+        numbers = np.arange(len(coarse), dtype=np.uint64)
+        found: list[tuple[int, int, int]] = []
         for band in range(LSH_BANDS):
             column = self.band_keys[band]
-            order = np.argsort(keys[band])  # sorted needles: searchsorted runs 5x faster
-            needles = keys[band][order]
+            # sorted needles (searchsorted runs 5x faster), with the query each came from
+            paired = np.sort(keys[band].astype(np.uint64) << np.uint64(32) | numbers)
+            needles = (paired >> np.uint64(32)).astype(np.uint32)
+            order = (paired & np.uint64(0xFFFFFFFF)).astype(np.int64)
             lo = np.searchsorted(column, needles, "left")
             hi = np.searchsorted(column, needles, "right")
             size = hi - lo
@@ -328,17 +329,13 @@ class BenchmarkIndex:
                 continue
             query = np.repeat(order, size)
             offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-            queries.append(query)
-            entries.append(self.band_entries[band][np.repeat(lo, size) + offsets])
-        if not queries:
-            return []
-        pairs = np.unique(np.stack([np.concatenate(queries), np.concatenate(entries)]), axis=1)
-        self.work.comparisons += pairs.shape[1]
-        distances = hamming(coarse[pairs[0]], self.coarse[pairs[1]])
-        close = distances <= threshold
-        return list(
-            zip(pairs[0][close].tolist(), pairs[1][close].tolist(), distances[close].tolist())
-        )
+            entry = self.band_entries[band][np.repeat(lo, size) + offsets]
+            self.work.comparisons += len(query)  # a pair sharing two bands is compared twice
+            xor = words[query] ^ self._words[entry]
+            distances = np.bitwise_count(xor).sum(axis=1, dtype=np.int32)
+            close = distances <= threshold
+            found += zip(query[close].tolist(), entry[close].tolist(), distances[close].tolist())
+        return sorted(set(found))
 
     def match_image(self, data: bytes, options: DecontaminateOptions) -> list[tuple[str, str, str]]:
         """(item id, kind, detail) of the benchmark items that hold this image or a copy."""
