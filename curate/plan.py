@@ -65,6 +65,7 @@ from curate.stages.sources.stage import OnePerContent, RenderDocuments, RenderLi
 
 Command = Literal["run", "render", "ocr", "generate", "score", "filter", "decontaminate"]
 Step = Stage | Tally | Spread
+DECONTAMINATED = ("run", "generate", "decontaminate")  # commands that apply decontaminate.against
 
 __all__ = [
     "Command",
@@ -283,9 +284,6 @@ def _check_ocr(config: PipelineConfig) -> None:
 
 
 # ------------------------------------------------------------------------------- running
-
-
-DECONTAMINATED = ("run", "generate", "decontaminate")  # commands that apply decontaminate.against
 
 
 @contextmanager

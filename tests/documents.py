@@ -304,3 +304,15 @@ def write_defect_pdf(path: Path) -> Path:
     )
     doc.save(path)
     return path
+
+
+def slide(title, bullets, footer="Harbour Authority | Internal", dpi=96) -> bytes:
+    """One slide of a shared template: the same title bar and layout, different text."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=960, height=540)
+    page.draw_rect(pymupdf.Rect(0, 0, 960, 90), color=(0.1, 0.2, 0.5), fill=(0.1, 0.2, 0.5))
+    page.insert_text((40, 60), title, fontsize=30, color=(1, 1, 1))
+    for i, bullet in enumerate(bullets):
+        page.insert_text((60, 150 + i * 50), "- " + bullet, fontsize=22)
+    page.insert_text((40, 520), footer, fontsize=12)
+    return page.get_pixmap(dpi=dpi).tobytes("png")

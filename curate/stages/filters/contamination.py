@@ -251,7 +251,7 @@ def build_index(name: str, path: str, options: DecontaminateOptions, folder: str
         builder.add(item)
         if number % 1000 == 0:
             log.info("benchmark %s: %d items indexed", name, number)
-    meta = {"name": name, "path": path, "version": INDEX_VERSION}
+    meta = {"name": name, "path": storage.normalize_uri(path), "version": INDEX_VERSION}
     builder.write(folder, meta)
     log.info(
         "benchmark %s: indexed %d items, %d images -> %s",

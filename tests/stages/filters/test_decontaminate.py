@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pymupdf
 import pytest
+from documents import slide
 from PIL import Image
 
 from curate.core.config import DecontaminateOptions, benchmark_spec
@@ -152,18 +153,6 @@ def test_nothing_in_an_unrelated_corpus_matches(shared_corpus, index):
     assert pages >= 20
 
 
-def _slide(title: str, bullets: list[str]) -> bytes:
-    """A slide of one shared template (title bar, bullets, footer): only the words differ."""
-    document = pymupdf.open()
-    page = document.new_page(width=960, height=540)
-    page.draw_rect(pymupdf.Rect(0, 0, 960, 90), color=(0.1, 0.2, 0.5), fill=(0.1, 0.2, 0.5))
-    page.insert_text((40, 60), title, fontsize=30, color=(1, 1, 1))
-    for number, bullet in enumerate(bullets):
-        page.insert_text((60, 150 + number * 50), "- " + bullet, fontsize=22)
-    page.insert_text((40, 520), "Harbour Authority | Internal", fontsize=12)
-    return page.get_pixmap(dpi=96).tobytes("png")
-
-
 SLIDES = [
     ("Fleet Review", ["Tugs: 4 in service", "Pilot boats: 2", "Dredger back in May"]),
     ("Berth Plan", ["North berth: containers", "South berth: bulk cargo", "East quay closed"]),
@@ -177,11 +166,11 @@ def test_slides_of_one_template_match_only_their_own_copies():
     matches its own re-compressed copy and no other slide."""
     builder = IndexBuilder(OPTIONS)
     for title, bullets in SLIDES:
-        image = Image.open(io.BytesIO(_slide(title, bullets)))
+        image = Image.open(io.BytesIO(slide(title, bullets)))
         builder.add(BenchmarkItem(title, [_encode(image, "JPEG", quality=40)]))
     index = BenchmarkIndex.from_builder("slides", builder)
     for title, bullets in SLIDES:
-        found = [item for item, _, _ in index.match_image(_slide(title, bullets), OPTIONS)]
+        found = [item for item, _, _ in index.match_image(slide(title, bullets), OPTIONS)]
         assert found == [title]
 
 

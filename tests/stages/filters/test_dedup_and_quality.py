@@ -11,10 +11,16 @@ import random
 from dataclasses import replace
 
 import apache_beam as beam
-import pymupdf
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
-from documents import REPORT_PAGES, SCAN_PAGES, rasterize_pages, write_scan_pdf, write_text_pdf
+from documents import (
+    REPORT_PAGES,
+    SCAN_PAGES,
+    rasterize_pages,
+    slide,
+    write_scan_pdf,
+    write_text_pdf,
+)
 from PIL import Image
 
 from curate.core.config import DedupOptions, QualityOptions, RenderOptions
@@ -38,18 +44,6 @@ from curate.stages.generators.lengths import filter_qa_lengths
 from curate.stages.sources import render_document
 
 OPTIONS = DedupOptions()
-
-
-def slide(title, bullets, footer="Harbour Authority | Internal", dpi=96) -> bytes:
-    """One slide of a shared template: the same title bar and layout, different text."""
-    doc = pymupdf.open()
-    page = doc.new_page(width=960, height=540)
-    page.draw_rect(pymupdf.Rect(0, 0, 960, 90), color=(0.1, 0.2, 0.5), fill=(0.1, 0.2, 0.5))
-    page.insert_text((40, 60), title, fontsize=30, color=(1, 1, 1))
-    for i, bullet in enumerate(bullets):
-        page.insert_text((60, 150 + i * 50), "- " + bullet, fontsize=22)
-    page.insert_text((40, 520), footer, fontsize=12)
-    return page.get_pixmap(dpi=dpi).tobytes("png")
 
 
 def _edit(data: bytes, fmt="PNG", crop=0.0, turn=None, quality=50) -> bytes:
