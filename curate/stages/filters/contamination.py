@@ -338,27 +338,29 @@ class BenchmarkIndex:
         return sorted(set(found))
 
     def match_image(self, data: bytes, options: DecontaminateOptions) -> list[tuple[str, str, str]]:
-        """(item id, kind, detail) of the benchmark items that hold this image or a copy."""
+        """(item id, kind, detail) of the benchmark items that hold this image or a copy:
+        every item that holds the same bytes, then every other that holds a near copy."""
         digest = np.uint64(image_digest(data))
-        at = np.searchsorted(self.digests, digest)
-        if at < len(self.digests) and self.digests[at] == digest:
-            return [(self.items[int(self.digest_items[at])], "image_exact", "same bytes")]
+        first = int(np.searchsorted(self.digests, digest, "left"))
+        last = int(np.searchsorted(self.digests, digest, "right"))
+        exact = sorted({int(item) for item in self.digest_items[first:last]})
+        matches = [(self.items[item], "image_exact", "same bytes") for item in exact]
         try:
             found = variants(data)
         except ValueError:  # not decodable: only its bytes can match
-            return []
+            return matches
         if not found:  # nearly blank: only its bytes can match
-            return []
+            return matches
         coarse = np.stack([coarse_bytes(v.coarse) for v in found])
         best: dict[int, tuple[int, int, int]] = {}
         for query, entry, distance in self.near(coarse, options.threshold):
             finer = int(hamming(coarse_bytes(found[query].fine), self.fine[entry]))
             item = int(self.entry_items[entry])
-            if finer <= options.fine_threshold and (
-                item not in best or (distance, finer) < best[item][:2]
-            ):
+            if item in exact or finer > options.fine_threshold:
+                continue
+            if item not in best or (distance, finer) < best[item][:2]:
                 best[item] = (distance, finer, query)
-        return [
+        return matches + [
             (
                 self.items[item],
                 "image_near",

@@ -369,3 +369,16 @@ def test_the_stage_drops_or_marks_a_matched_sample_and_keeps_a_clean_one(tmp_pat
     marking.setup()
     (marked,) = run_item(marking, _sample([_png("contaminated")], []))
     assert isinstance(marked, Keep) and marked.item.benchmark_matches[0].kind == "image_exact"
+
+
+def test_an_exact_copy_does_not_hide_near_copies_in_other_items():
+    """A benchmark may hold a page twice: as it is, and re-compressed in another item. Both
+    are found; the exact one as image_exact."""
+    page = slide("Fleet Review", ["Tugs: 4 in service", "Pilot boats: 2"])
+    builder = IndexBuilder(OPTIONS)
+    builder.add(BenchmarkItem("as-is", [page]))
+    builder.add(BenchmarkItem("jpeg", [_encode(Image.open(io.BytesIO(page)), "JPEG", quality=40)]))
+    builder.add(BenchmarkItem("other", [slide("Safety", ["Incidents: 3", "Inspections: 112"])]))
+    index = BenchmarkIndex.from_builder("b", builder)
+    found = [(item, kind) for item, kind, _ in index.match_image(page, OPTIONS)]
+    assert found == [("as-is", "image_exact"), ("jpeg", "image_near")]
