@@ -600,7 +600,7 @@ class DecontaminateOptions(_Options):
         shapes=True,
     )
     threshold: int = option(
-        20,
+        24,
         ge=0,
         le=64,
         description="Images: the most two 256-bit perceptual hashes (the one dedup uses) may "
@@ -608,7 +608,7 @@ class DecontaminateOptions(_Options):
         shapes=True,
     )
     fine_threshold: int = option(
-        32,
+        48,
         ge=0,
         le=128,
         description="Images: the most their second hash (256-bit dHash) may differ for a near "

@@ -7,9 +7,9 @@ Images match in two ways:
   `threshold` bits, at any quarter turn and at crops of 0 to 4% of each side of the content
   box on either side (a re-rendered, re-compressed, resized, cropped or turned copy), then
   confirmed by a second hash of the same pixels (dHash, 256 bits) within `fine_threshold`.
-  Candidates come from 48 bands of 3 hash bytes each (drawn with a fixed seed): a copy 20
-  bits away shares a band with probability 0.9994, an unrelated pair of pages (about 128 bits
-  apart) once in 350,000 pairs. A bucket gives at most `BUCKET_CAP` candidates, so the work per
+  Candidates come from 64 bands of 3 hash bytes each (drawn with a fixed seed): a copy 24
+  bits away shares a band with probability 0.998, an unrelated pair of pages (about 128 bits
+  apart) once in 260,000 pairs. A bucket gives at most `BUCKET_CAP` candidates, so the work per
   image is bounded.
 
 Text matches word n-grams after normalising case and numbers ("1,284" is "1284"):
@@ -49,7 +49,7 @@ from curate.stages.filters.benchmarks import BenchmarkItem, benchmark_files, rea
 log = logging.getLogger("curate.decontaminate")
 
 INDEX_VERSION = 1
-LSH_BANDS, LSH_BITS = 48, 24
+LSH_BANDS, LSH_BITS = 64, 24
 BUCKET_CAP = 256  # candidates one band of one lookup may give
 MIN_QA_WORDS = 6
 ANSWER_WORDS = 3  # of its answer (all of a shorter one) a benchmark QA's n-gram must hold
