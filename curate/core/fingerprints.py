@@ -102,9 +102,9 @@ def variants(
     turns: int = 4,
     one_sided: bool = True,
 ) -> list[Variant]:
-    """The image at every crop of `crops_boxes` and, uncropped on one side only, every quarter
-    turn up to `turns` (none at all when it is nearly blank: see `inked`). Crop 0 and turn 0
-    hash as `perceptual_hash` does.
+    """The image at every crop of `crop_boxes`, the crops of all four sides at every quarter
+    turn up to `turns` too (no variant at all when it is nearly blank: see `inked`). Crop 0
+    and turn 0 at ink level 160 hash as `perceptual_hash` does.
 
     A copy of the image cropped by a few percent, or turned, has one variant close to the
     copy's upright, uncropped hashes. Crops matter where the content reaches the frame (a
@@ -120,7 +120,8 @@ def variants(
     Why dHash confirms and no finer grid does: a page rendered at 72 and at 110 DPI differs in
     200 to 300 of the 1024 bits of a 32x32 pHash (text strokes land on other pixels), as many
     as two different slides of one template; dHash at the same 64x64 scale moves under 20 bits
-    between copies and is computed from gradients, not from the DCT."""
+    between renders (up to 45 between crops of a slide) and is computed from gradients, not
+    from the DCT."""
     grey = greyscale(image)
     if not inked(grey):
         return []
