@@ -79,7 +79,8 @@ _ARRAYS = (
 # ------------------------------------------------------------------------------- features
 
 
-def coarse_bytes(value: int) -> np.ndarray:
+def hash_bytes(value: int) -> np.ndarray:
+    """A 256-bit hash (pHash or dHash) as 32 bytes, the index's rows."""
     return np.frombuffer(value.to_bytes(HASH_BITS // 8, "big"), dtype=np.uint8)
 
 
@@ -148,8 +149,8 @@ class IndexBuilder:
             except (ValueError, OSError) as err:  # an undecodable image matches by digest only
                 log.warning("benchmark item %s: image not decoded (%s)", item.item_id, err)
                 continue
-            lists["coarse"] += [coarse_bytes(variant.coarse) for variant in found]
-            lists["fine"] += [coarse_bytes(variant.fine) for variant in found]
+            lists["coarse"] += [hash_bytes(variant.coarse) for variant in found]
+            lists["fine"] += [hash_bytes(variant.fine) for variant in found]
             lists["entry_items"] += [number] * len(found)
         for question, answer in item.pairs:
             for gram in qa_grams(question, answer, self.options.qa_ngram):
@@ -351,10 +352,10 @@ class BenchmarkIndex:
             return matches
         if not found:  # nearly blank: only its bytes can match
             return matches
-        coarse = np.stack([coarse_bytes(v.coarse) for v in found])
+        coarse = np.stack([hash_bytes(v.coarse) for v in found])
         best: dict[int, tuple[int, int, int]] = {}
         for query, entry, distance in self.near(coarse, options.threshold):
-            finer = int(hamming(coarse_bytes(found[query].fine), self.fine[entry]))
+            finer = int(hamming(hash_bytes(found[query].fine), self.fine[entry]))
             item = int(self.entry_items[entry])
             if item in exact or finer > options.fine_threshold:
                 continue
