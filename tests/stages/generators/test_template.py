@@ -839,3 +839,68 @@ def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_sto
     )
     (candidate,) = find_terms(page)
     assert candidate.answer == "WSL" and "配置安装" not in candidate.fields["cloze"]
+
+
+@pytest.mark.parametrize(
+    ("line", "asked"),
+    [
+        # accepted: the term the bracket glosses, where its start is certain
+        (
+            "パッケージは通常、不安定版(unstable) におけるテスト版への移行基準",
+            ("不安定版", "unstable"),
+        ),
+        ("あなたは、再指定(reassign) によってバグを移します。", ("再指定", "reassign")),
+        ("이 문서는 조판(typesetting) 방법을 설명합니다.", ("조판", "typesetting")),
+        ("安装前，虚拟机（Virtual Machine）是必须的。", ("虚拟机", "Virtual Machine")),
+        ("詳しくは、バグ追跡システム(BTS) を見てください。", ("バグ追跡システム", "BTS")),
+        # rejected: where the term starts is a guess, or the bracket holds no name
+        ("可以使用虚拟机（Virtual Machine）来安装。", None),  # a line's start: a wrapped word?
+        ("Debian セキュリティ追跡システム(Debian Security Tracker) を使う", None),  # goes on
+        ("パッケージの長い説明文(long description) が必要です。", None),  # an adjective's
+        ("移植作業者のアップロード(porter upload) に関する", None),  # "porter" is not in it
+        ("印を付けておいて(forward) ください。", None),  # a verb's ending, no term
+        ("詳しくは、設定方法(see below) を見てください。", None),  # a pointer, not a name
+    ],
+)
+def test_a_cjk_term_is_asked_by_the_english_name_its_bracket_gives(line, asked):
+    """CJK technical writing glosses a term in brackets; where nothing marks the term's start
+    (a Chinese run at a line's start, a particle before a gloss of several words) it is not
+    asked, since the term would be a guess."""
+    from curate.stages.generators.template.glosses import find_glosses
+
+    found = [(c.fields["term"], c.answer) for c in find_glosses(_lines_page(line))]
+    assert found == ([asked] if asked else [])
+
+
+def test_a_term_glossed_again_on_its_page_is_the_documents_convention_not_asked():
+    """A manual that writes "安定版(stable)" on page after page would be asked it on every
+    page: a term glossed more than once on a page is not asked."""
+    from curate.stages.generators.template.glosses import find_glosses
+
+    once = _lines_page("まず、安定版(stable) を使います。", "次に、旧安定版(oldstable) を見ます。")
+    assert [c.answer for c in find_glosses(once)] == ["stable", "oldstable"]
+    again = _lines_page("まず、安定版(stable) を使います。", "そして、安定版(stable) を見ます。")
+    assert find_glosses(again) == []
+
+
+def test_a_cjk_blank_is_quoted_in_its_whole_sentence_or_not_at_all():
+    """Blind audits judged a few characters cut at both ends ("るのに、crontab ___ で手軽に
+    使") mechanical: a CJK blank stands in its whole sentence, as an English one does, or is
+    not asked. "シナリオ #2" numbers a scenario: no quantity to blank."""
+    from curate.stages.generators.template.numbers import find_numbers
+
+    whole = _lines_page(
+        "これはとてもアクティブなチャンネルで、大抵 150 人以上が常にログインしています。"
+    )
+    (candidate,) = find_numbers(whole)
+    assert candidate.fields["cloze"] == (
+        "これはとてもアクティブなチャンネルで、大抵 ___ 人以上が常にログインしています。"
+    )
+    long = "このユーティリティは" + "、とても長い説明" * 12 + "、大抵 150 人以上が使います。"
+    assert find_numbers(_lines_page(long)) == []
+    assert (
+        find_numbers(
+            _lines_page("シナリオ #2: ほとんどの認証に関連する攻撃は、パスワードを使います。")
+        )
+        == []
+    )

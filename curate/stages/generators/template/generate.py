@@ -42,6 +42,7 @@ QUESTION_KINDS = Registry(
         "measures": "curate.stages.generators.template.measures:MEASURES",
         "definitions": "curate.stages.generators.template.definitions:DEFINITIONS",
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
+        "glosses": "curate.stages.generators.template.glosses:GLOSSES",
         "terms": "curate.stages.generators.template.terms:TERMS",
         "titles": "curate.stages.generators.template.titles:TITLES",
         "long_words": "curate.stages.generators.template.terms:LONG_WORDS",

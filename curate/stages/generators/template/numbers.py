@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
@@ -44,6 +46,8 @@ def find_numbers(page: PageView) -> list[Candidate]:
                 block.text[: match.start()]
             ):
                 continue  # "1.4절을 참고하라", "表 3": a section, page or table it points to
+            if re.search(r"(#|\bNo\.|\bNr\.|№)\s*$", block.text[: match.start()]):
+                continue  # "Scenario #2", "No. 3": what numbers an item, not a quantity
             if block.text[match.end() : match.end() + 1] == "-":
                 continue  # "64-bit", "64-" broken at the line's end: part of a word
             if in_citation(block.text, match.start(), match.end()):
