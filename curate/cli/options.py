@@ -103,6 +103,14 @@ AgainstOpt = typer.Option(
     help="A benchmark to decontaminate against, NAME=PATH (repeat for more): a LLaVA JSON, "
     "Parquet, a datasets save_to_disk folder or a folder of images (docs/decontaminate.md).",
 )
+UnanswerableOpt = typer.Option(
+    None,
+    "--unanswerable",
+    min=0,
+    max=1,
+    help="Template QA: share of a multi-image sample's images also asked for a value another "
+    "image gives and they do not, answered as not given [0: off].",
+)
 ModelOpt = typer.Option(
     None,
     "--model",

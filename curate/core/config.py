@@ -492,6 +492,15 @@ class GeneratorOptions(_Options):
     max_qa_per_image: int = option(2, ge=0, le=50, shapes=True)
     cross_image_questions: int = option(1, ge=0, le=20, shapes=True)
     seed: int = option(0, shapes=True)
+    unanswerable: float = option(
+        0.0,
+        ge=0,
+        le=1,
+        description="Template backend: share of a multi-image sample's images also asked for "
+        "a labelled value or table row that another image gives and they do not, answered "
+        "as not given (QA kind 'unanswerable'). 0: off.",
+        shapes=True,
+    )
     fuzzy_threshold: float = option(
         90,
         ge=50,

@@ -48,6 +48,9 @@ class RunTotals:
                 self.counts[f"failures.{level}"] += 1
         if where in ("data", "dropped", "failures") and record.llm_usage:  # every call paid for
             self.usage.add(record.llm_usage)
+        if where == "data":
+            for item in record.qa:
+                self._reason("qa_by_kind", item.kind)  # turns kept: extractive, unanswerable...
         if where in ("data", "dropped"):
             for rejected in record.rejected_qa:
                 self._reason("rejected_qa_by_reason", rejected.reject_reason)
@@ -142,7 +145,7 @@ def build_manifest(
     manifest["failure_rate"] = failure_rate(totals.counts)
     sections = ["dropped_by_reason", "failures_by_reason"]
     if kind == "samples":
-        sections.append("rejected_qa_by_reason")
+        sections += ["qa_by_kind", "rejected_qa_by_reason"]
     if dropped_pages:
         sections.append("dropped_pages_by_reason")
     if kind == "samples" and config.decontaminate.against:

@@ -28,6 +28,7 @@ from curate.stages.generators.template.cross import cross_image_qa
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import FLAT_LOGO
+from curate.stages.generators.template.unanswerable import near_misses
 from curate.stages.generators.template.version import NAME, PROMPT_VERSION
 
 # The question kinds, one module each; their order is the order of preference when a page offers
@@ -147,7 +148,10 @@ def _on_page(candidate: Candidate, page: PageView) -> bool:
 
 
 def _choose(
-    pages: list[PageView], options: GeneratorOptions, rng: random.Random
+    pages: list[PageView],
+    candidates: dict[int, list[Candidate]],
+    options: GeneratorOptions,
+    rng: random.Random,
 ) -> list[tuple[PageView, Candidate]]:
     """Each image's questions, most valuable first; read-outs of titles and headings only up to
     READ_OUT_SHARE of the sample's questions (one, when nothing else could be asked)."""
@@ -156,7 +160,7 @@ def _choose(
     read_outs: dict[int, list[Candidate]] = {}
     owners = _owners()
     for page in pages:
-        found = _candidates(page)
+        found = candidates[page.n]
         content = [c for c in found if not owners[c.kind].read_out]
         read_outs[page.n] = [c for c in found if owners[c.kind].read_out]
         chosen[page.n] = _pick(content, options.max_qa_per_image, rng, answers)
@@ -216,7 +220,8 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
     questions: set[str] = set()
     pages = _pages(sample)
     owners = _owners()
-    for page, candidate in _choose(pages, options, rng):
+    candidates = {page.n: _candidates(page) for page in pages}
+    for page, candidate in _choose(pages, candidates, options, rng):
         question = _question(candidate, page.n, rng)
         evidence = candidate.evidence.text
         item = QAItem(
@@ -246,6 +251,9 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
                 rejected.append(replace(turn, reject_reason=reason))
             else:
                 qa.append(turn)
+    if options.unanswerable:  # drawn apart, so that turning it on changes nothing else
+        misses = random.Random(stable_id("unanswerable", str(options.seed), *pages_held))
+        qa.extend(near_misses(pages, candidates, options.unanswerable, misses))
     qa.extend(cross_image_qa(pages, options.cross_image_questions, rng))
     return replace(
         sample,
