@@ -118,7 +118,8 @@ class SampleDropReason(Reason):
     TOO_FEW_IMAGES = "too_few_images", "a document shorter than `samples.min_images`"
     NO_QA_GENERATED = (
         "no_qa_generated",
-        "no grounded extractive QA (no text to ask about, or every answer rejected)",
+        "no accepted extractive pair, caption or cross-image item (no text to ask about, or "
+        "every item rejected)",
     )
     LANGUAGE_NOT_ALLOWED = "language_not_allowed", "outside `quality.languages`"
     BENCHMARK_OVERLAP = (

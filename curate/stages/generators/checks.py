@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from curate.core.text import normalize
 from curate.document.layout import tables_of
 from curate.schemas import BlockRole, TextBlock
-from curate.stages.generators.grounding import grounding_score, occurs
+from curate.stages.generators.grounding import grounding_score, occurs, rejoined
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -100,6 +100,32 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"}
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+
+
+def source_numbers(text: str) -> set[str]:
+    """The numbers a source states: as `numbers`, and also its number words ("five" is 5) and
+    its decimals split by the text layer ("467. 9" is 467.9). Only a source reads number
+    words: in a claim, "one of the rules" states no number."""
+    found = numbers(text) | numbers(rejoined(normalize(text)))
+    return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+
+
+# a numbered part named by its number: the page may print "2 Basic Idea" for "Section 2"
+_NUMBERED_PART = re.compile(
+    r"\b(?:sections?|chapters?|figures?|figs?\.|tables?|appendix|slides?|pages?|steps?|items?|"
+    r"parts?|equations?|eqs?\.)\s+(?=\d)",
+    re.IGNORECASE,
+)
+
+
 def names(text: str) -> set[str]:
     """Capitalised words and runs of them: the names a text states. A lone capitalised word
     that opens a sentence ("Together, ...") is ordinary capitalisation, not a name."""
@@ -122,8 +148,8 @@ _IMAGE_REFERENCE = re.compile(r"\bimages?\s+\d+(?:\s*(?:,|and|or)\s*\d+)*", re.I
 def claims_grounded(claim: str, source: str) -> bool:
     """Every number and capitalised name in `claim` occurs in `source` (normalised, as whole
     words). References to images ("image 2") are not claims."""
-    claim = _IMAGE_REFERENCE.sub(" ", claim)
-    if not numbers(claim) <= numbers(source):
+    claim = _NUMBERED_PART.sub(" ", _IMAGE_REFERENCE.sub(" ", claim))  # its number must be there
+    if not numbers(claim) <= source_numbers(source):
         return False
     haystack = normalize(source)
     for name in names(claim):
@@ -140,7 +166,7 @@ def arithmetic_checked(claim: str, source: str) -> bool:
     places the claim gives it ("2.25 times", "1.7%", "1961 ... 1979: 18 years"). A wrong sum
     or ratio is none of these, and fails."""
     stated = numbers(_IMAGE_REFERENCE.sub(" ", claim))
-    known = numbers(source)
+    known = source_numbers(source)
     grounded = sorted(float(n) for n in stated & known if _is_float(n))
     for number in stated - known:
         if not _worked_out(number, grounded):

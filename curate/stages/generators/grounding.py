@@ -27,11 +27,25 @@ MIN_FUZZY_CHARS = 4
 _WORD_ON = r"[^\W\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 
 
+# a decimal a PDF's text layer splits after its point ("467. 9" for 467.9)
+_SPLIT_DECIMAL = re.compile(r"(?<=\d)\. (?=\d)")
+
+
+def rejoined(text: str) -> str:
+    """The text with decimals the text layer split joined again: "467. 9" -> "467.9". Read as
+    another version of the page, never instead of it ("Step 1. 2 cups" stays there too)."""
+    return _SPLIT_DECIMAL.sub(".", text)
+
+
 def occurs(answer: str, text: str) -> bool:
-    """The normalised answer occurs in the normalised text at token boundaries."""
+    """The normalised answer occurs in the normalised text at token boundaries (or in the
+    text with its split decimals joined: `rejoined`)."""
     needle = normalize(answer).strip(" .,;:")
-    pattern = rf"(?<!{_WORD_ON}){re.escape(needle)}(?!{_WORD_ON})"
-    return bool(needle) and re.search(pattern, normalize(text)) is not None
+    if not needle:
+        return False
+    pattern = re.compile(rf"(?<!{_WORD_ON}){re.escape(needle)}(?!{_WORD_ON})")
+    haystack = normalize(text)
+    return bool(pattern.search(haystack) or pattern.search(rejoined(haystack)))
 
 
 def grounding_score(answer: str, text: str) -> float:

@@ -14,9 +14,15 @@ from curate.stages.generators.base import Generator, load_generator
 from curate.stages.generators.lengths import filter_qa_lengths
 
 
-def has_extractive(sample: SampleRecord) -> bool:
-    """The rule every sample must meet to be kept: at least one grounded extractive turn."""
-    return any(item.kind == "extractive" for item in sample.qa)
+# kinds of accepted item a sample is kept for: a follow-up or a near miss only goes with them
+KEPT_FOR = frozenset({"extractive", "caption", "cross_image"})
+
+
+def has_qa(sample: SampleRecord) -> bool:
+    """The rule every sample must meet to be kept: at least one accepted extractive pair,
+    caption or cross-image item. A sample whose extractive pairs were all rejected keeps its
+    caption and cross-image items that passed their checks."""
+    return any(item.kind in KEPT_FOR for item in sample.qa)
 
 
 class GenerateQA(BatchStage):
@@ -98,14 +104,14 @@ class GenerateQA(BatchStage):
                 self.count(f"llm.{name}_micro_usd", round(cost * 1e6))
 
     def _finish(self, result: SampleRecord) -> Outcome:
-        generated = has_extractive(result)
+        generated = has_qa(result)
         if self.quality is not None:
             result = filter_qa_lengths(result, self.quality)
         if result.llm_usage:
             self._count_usage(result.llm_usage)
         for rejected in result.rejected_qa:
             self.count(f"qa.rejected.{rejected.reject_reason}")
-        if not has_extractive(result):
+        if not has_qa(result):
             detail = (
                 self.generator.why_no_qa(result)
                 if not generated

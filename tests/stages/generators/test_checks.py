@@ -166,3 +166,35 @@ def test_the_model_is_shown_a_tables_rows_and_text_cut_at_a_line():
     prose = [TextBlock("one two three", (0, 0, 9, 9)), TextBlock("four five six", (0, 9, 9, 18))]
     assert shown_text(prose, 18) == "one two three"
     assert shown_text(prose[:1], 9) == "one two"
+
+
+@pytest.mark.parametrize(
+    ("claim", "page", "grounded"),
+    [
+        # the text layer split a decimal after its point: the number is the page's
+        ("Gross revenue grew to 467.9 crore.", "Gross revenue 467. 9 crore in FY22", True),
+        ("Gross revenue grew to 467.8 crore.", "Gross revenue 467. 9 crore in FY22", False),
+        # a number the page writes as a word, and one it does not state at all
+        ("The slide names 5 application domains.", "AutoGen covers five domains", True),
+        ("The slide names 6 application domains.", "AutoGen covers five domains", False),
+        ("One of the rules is stated in the text.", "the rules are stated", True),  # no number
+        # a numbered part named by its number: the page prints "2 Basic Idea", not "Section 2"
+        ("Section 2 explains the basic idea of the test.", "2 Basic Idea\nThe test ...", True),
+        ("Section 3 explains the basic idea of the test.", "2 Basic Idea\nThe test ...", False),
+        ("Figure 1 plots personal income.", "Figure 1: personal income", True),
+    ],
+)
+def test_numbers_are_read_as_the_page_writes_them(claim, page, grounded):
+    """Strong-model simulation: correct captions and follow-ups rejected as ungrounded for a
+    decimal the text layer split ("467. 9"), a number the page spells ("five"), and a section
+    named by its number where the page prints only the number and the section's name."""
+    assert claims_grounded(claim, page) is grounded
+
+
+def test_an_answer_the_text_layer_split_is_on_the_page():
+    from curate.stages.generators.grounding import is_grounded
+
+    assert is_grounded("467.9", "Revenue 467. 9 crore")
+    assert identifiers_on_page("₹467.9 crore", "Revenue ₹467. 9 crore")
+    assert not is_grounded("467.8", "Revenue 467. 9 crore")
+    assert is_grounded("Step 1", "Step 1. 2 cups of flour")  # the page as written still counts

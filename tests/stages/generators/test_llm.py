@@ -857,3 +857,37 @@ def test_spend_of_cached_replies_is_kept_and_an_unpriced_model_costs_unknown(fak
     assert "no price for the model 'fake-model' in generator.llm.prices" in said
     assert "estimated cost unknown (no price for the model" in said
     assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["llm"]["cost_usd"] is None
+
+
+def test_a_sample_whose_pairs_were_all_rejected_keeps_its_caption_and_cross_image_items(
+    fake, sample
+):
+    """Strong-model simulation: a sample lost its good caption and cross-image item when its
+    extractive pairs were all rejected. They are kept; the rejected pairs stay in
+    rejected_qa with their reason. With nothing accepted at all, the sample is dropped."""
+    from curate.core.stage import Drop, Keep
+    from curate.stages.generators.stage import GenerateQA
+
+    fake.plant = {
+        "extractive": lambda prompt: {
+            "qa": [{"question": "Who owns the harbour?", "answer": HALLUCINATION}]
+        }
+    }
+    stage = GenerateQA(_options(fake))
+    stage.setup()
+    try:
+        ((outcome,),) = stage.process_batch([sample])
+        assert isinstance(outcome, Keep)
+        kinds = [q.kind for q in outcome.item.qa]
+        assert "extractive" not in kinds and "self_explain" not in kinds
+        assert kinds.count("caption") == 2 and "cross_image" in kinds
+        assert {q.reject_reason for q in outcome.item.rejected_qa if q.kind == "extractive"} == {
+            RejectReason.UNGROUNDED
+        }
+        nothing = {"qa": [], "captions": [], "caption": "", "items": []}
+        fake.plant = {t: (lambda prompt: nothing) for t in ("extractive", "multi_image")}
+        fake.plant["caption"] = lambda prompt: {"caption": f"{HALLUCINATION} covers it all."}
+        ((outcome,),) = stage.process_batch([sample])
+        assert isinstance(outcome, Drop) and outcome.reason == "no_qa_generated"
+    finally:
+        stage.teardown()

@@ -850,7 +850,6 @@ def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_sto
             ("不安定版", "unstable"),
         ),
         ("あなたは、再指定(reassign) によってバグを移します。", ("再指定", "reassign")),
-        ("이 문서는 조판(typesetting) 방법을 설명합니다.", ("조판", "typesetting")),
         ("安装前，虚拟机（Virtual Machine）是必须的。", ("虚拟机", "Virtual Machine")),
         ("詳しくは、バグ追跡システム(BTS) を見てください。", ("バグ追跡システム", "BTS")),
         # rejected: where the term starts is a guess, or the bracket holds no name
@@ -860,6 +859,7 @@ def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_sto
         ("移植作業者のアップロード(porter upload) に関する", None),  # "porter" is not in it
         ("印を付けておいて(forward) ください。", None),  # a verb's ending, no term
         ("詳しくは、設定方法(see below) を見てください。", None),  # a pointer, not a name
+        ("이 문서는 여닫는 부호(delimiters) 를 설명합니다.", None),  # Korean: how many words?
     ],
 )
 def test_a_cjk_term_is_asked_by_the_english_name_its_bracket_gives(line, asked):
@@ -904,3 +904,29 @@ def test_a_cjk_blank_is_quoted_in_its_whole_sentence_or_not_at_all():
         )
         == []
     )
+
+
+def test_blind_audit_seed_37_classes_are_not_asked():
+    """Blind audit, seed 37: a footnote's mark blanked where the text layer ran footnotes
+    together; a Latin term asked with its Korean particle ("PDF를") on a line of mostly Latin
+    letters; a Korean clause cut at a colon asked as a label."""
+    from curate.stages.generators.template.key_values import find_key_values
+    from curate.stages.generators.template.numbers import find_numbers
+    from curate.stages.generators.template.terms import find_terms
+
+    footnotes = _lines_page(
+        "Warm data, warm tables, measured on every machine of the lab in the spring.",
+        "9 Microsoft CL compiler, AMD64 platform, C++ code, tested again in the lab.",
+    )
+    assert find_numbers(footnotes) == []
+    wrapped = _lines_page(
+        "The dredging programme that the authority ran last year finished in March and cost",
+        "42 million dollars overall, which was less than the board had expected for it.",
+    )
+    assert [c.answer for c in find_numbers(wrapped)] == ["42"]  # a quantity mid-sentence
+    korean = _lines_page(
+        "작업하려면 Encapsulated PostScript (eps)나 PDF를 그림 포맷으로 해야 한다."
+    )
+    assert "PDF를" not in [c.answer for c in find_terms(korean)]
+    assert find_key_values(_lines_page("그대로 입력해도 잘 처리한다: ò ó ô õ ö ø")) == []
+    assert [c.answer for c in find_key_values(_lines_page("발행일: 2021년 5월"))] == ["2021년 5월"]

@@ -1,5 +1,5 @@
-"""The English name a Chinese, Japanese or Korean page gives a term in brackets where it uses
-it: "不安定版(unstable)", "조판(typesetting)", "虚拟机（Virtual Machine）", "バグ追跡システム(BTS)".
+"""The English name a Chinese or Japanese page gives a term in brackets where it uses it:
+"不安定版(unstable)", "虚拟机（Virtual Machine）", "バグ追跡システム(BTS)".
 CJK technical writing glosses its terms this way; the question asks the gloss of the term."""
 
 from __future__ import annotations
@@ -25,24 +25,23 @@ TERM_LENGTH = (2, 10)  # characters
 
 def term_of(run: str, before: str, gloss: str) -> str | None:
     """The term a gloss names, from the run of CJK characters before its bracket and the two
-    characters before that run. Korean: the word (Korean puts spaces between words). Japanese:
-    the run's tail after its last hiragana, since hiragana writes particles and endings
-    ("...後でテスト版" -> "テスト版"). A run with no hiragana (all Chinese, or kanji and
-    katakana) only where a stop or a space stands before it: nothing else marks where its
-    first word starts (a line's start may be where a word wrapped), and after a Latin word the
-    term goes on from it ("Debian セキュリティ追跡システム"). Where the start is found after a
-    particle, a gloss of several words may name more than the term ("移植作業者のアップロード
-    (porter upload)"): only a one-word gloss is taken there."""
-    if re.search(r"[A-Za-z0-9]\s?$", before):
+    characters before that run. Japanese: the run's tail after its last hiragana, since
+    hiragana writes particles and endings ("...後でテスト版" -> "テスト版"). A run with no
+    hiragana (all Chinese, or kanji and katakana) only where a stop or a space stands before
+    it: nothing else marks where its first word starts (a line's start may be where a word
+    wrapped), and after a Latin word the term goes on from it ("Debian セキュリティ追跡
+    システム"). Where the start is found after a particle, a gloss of several words may name
+    more than the term ("移植作業者のアップロード(porter upload)"): only a one-word gloss is
+    taken there. Korean: none, since the gloss may name the words before the bracket's word
+    too ("여닫는 부호(delimiters)", "가로가 긴 페이지 레이아웃(landscape)"), and nothing tells
+    how many (a blind audit found three such)."""
+    if re.search(r"[A-Za-z0-9]\s?$", before) or _HANGUL.search(run):
         return None
-    if _HANGUL.search(run):
-        term = run
-    else:
-        term = _HIRAGANA.split(run)[-1]
-        if term != run and (" " in gloss or run[: -len(term)].endswith(("い", "な"))):
-            return None  # "長い説明文(long description)": an adjective goes with the term
-        if term == run and not re.search(r"[\s、。，・「『（(：:；]$", before):
-            return None
+    term = _HIRAGANA.split(run)[-1]
+    if term != run and (" " in gloss or run[: -len(term)].endswith(("い", "な"))):
+        return None  # "長い説明文(long description)": an adjective goes with the term
+    if term == run and not re.search(r"[\s、。，・「『（(：:；]$", before):
+        return None
     low, high = TERM_LENGTH
     return term if low <= len(term) <= high else None
 

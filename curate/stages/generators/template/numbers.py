@@ -48,6 +48,8 @@ def find_numbers(page: PageView) -> list[Candidate]:
                 continue  # "1.4절을 참고하라", "表 3": a section, page or table it points to
             if re.search(r"(#|\bNo\.|\bNr\.|№)\s*$", block.text[: match.start()]):
                 continue  # "Scenario #2", "No. 3": what numbers an item, not a quantity
+            if _marks_its_line(page, block, match.start()):
+                continue  # "9 Microsoft CL 15.00 compiler": a footnote's or an item's mark
             if block.text[match.end() : match.end() + 1] == "-":
                 continue  # "64-bit", "64-" broken at the line's end: part of a word
             if in_citation(block.text, match.start(), match.end()):
@@ -64,6 +66,18 @@ def find_numbers(page: PageView) -> list[Candidate]:
                 found.append(Candidate("number", {"cloze": cloze}, answer, block))
                 break
     return found
+
+
+def _marks_its_line(page: PageView, block, start: int) -> bool:
+    """The number opens its line, followed by a space, and the line before (if any) ended its
+    sentence: the mark of a footnote or an item, as a text layer runs footnotes together
+    ("... warm tables. / 9 Microsoft CL ..."), not a quantity the sentence states. A number
+    that opens a line mid-sentence ("... cost / 4.2 million dollars") is a quantity."""
+    if block.text[:start].strip() or not block.text[start:].split(maxsplit=1)[1:]:
+        return False
+    index = next((i for i, b in enumerate(page.blocks) if b is block), 0)
+    before = page.blocks[index - 1].text.rstrip() if index else ""
+    return not before or before.endswith((".", "!", "?", ":", "。", "다."))
 
 
 NUMBERS = QuestionKind(

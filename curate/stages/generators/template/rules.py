@@ -42,10 +42,16 @@ CJK_REFERENCE_BEFORE = re.compile(r"(표|그림|図|表|图|第|式|식|부록|�
 
 
 def cjk_label(key: str) -> bool:
-    """A CJK label is a few characters ("価格", "발행일"), not a clause cut at a colon, nor
-    one character broken off the line above ("さ"), nor two sentences ("进行下载. 具体用法是")."""
+    """A CJK label is a few characters ("価格", "발행일"), not a clause cut at a colon (one that
+    ends on its verb: "그대로 입력해도 잘 처리한다"), nor one character broken off the line
+    above ("さ"), nor two sentences ("进行下载. 具体用法是")."""
     size = len(key.replace(" ", ""))
-    return 2 <= size <= 12 and not _PARTICLE.match(key) and not re.search(r"[.。，、!?！？]", key)
+    return (
+        2 <= size <= 12
+        and not _PARTICLE.match(key)
+        and not re.search(r"[.。，、!?！？]", key)
+        and not re.search(r"(다|요|です|ます|する)$", key)  # "잘 처리한다": a clause, verb last
+    )
 
 
 NOT_A_KEY = re.compile(

@@ -10,12 +10,12 @@ from curate.stages.generators.template.acronyms import spelled_out
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import (
+    CJK,
     CJK_TERM,
     LONG_WORD,
     REFERENCE,
     TERM,
     cloze_of,
-    is_cjk,
     is_prose,
     long_enough,
     trivial,
@@ -32,8 +32,10 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
             continue
         if not is_prose(block.text) or page.cites(block):
             continue  # code, a formula, a reference: no blank to fill in
-        if pattern is TERM and is_cjk(block.text):
-            pattern_here = CJK_TERM  # "Non-Maintainer Upload (NMU) と判別される"
+        if pattern is TERM and CJK.search(block.text):
+            # "Non-Maintainer Upload (NMU) と判別される", "... (eps)나 PDF를": a term stands right
+            # against its CJK words, on a line of mostly Latin letters too
+            pattern_here = CJK_TERM
         else:
             pattern_here = pattern
         for match in pattern_here.finditer(block.text):
