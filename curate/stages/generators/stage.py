@@ -13,7 +13,6 @@ from curate.schemas.reasons import FailureReason, SampleDropReason
 from curate.stages.generators.base import Generator, load_generator
 from curate.stages.generators.lengths import filter_qa_lengths
 
-
 # kinds of accepted item a sample is kept for: a follow-up or a near miss only goes with them
 KEPT_FOR = frozenset({"extractive", "caption", "cross_image"})
 
