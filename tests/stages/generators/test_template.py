@@ -930,3 +930,47 @@ def test_blind_audit_seed_37_classes_are_not_asked():
     assert "PDF를" not in [c.answer for c in find_terms(korean)]
     assert find_key_values(_lines_page("그대로 입력해도 잘 처리한다: ò ó ô õ ö ø")) == []
     assert [c.answer for c in find_key_values(_lines_page("발행일: 2021년 5월"))] == ["2021년 5월"]
+
+
+def test_blind_audit_seed_38_classes_are_not_asked():
+    """Blind audit, seed 38: symbol tables and a table of examples printed without a header
+    asked by their first row; a footnote run into the sentence before it; "附录 D" read out as
+    a title; a contact e-mail at the page's foot given a meaning from the heading above it; a
+    label three references repeat ("doi"); a fraction the text layer flattened ("1¹")."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.generate import _candidates
+    from curate.stages.generators.template.key_values import find_key_values
+    from curate.stages.generators.template.page import names_a_section
+    from curate.stages.generators.template.tables import find_table_questions
+
+    symbols = _table_page([["∀", "ℓ", "ı"], ["∇", "∂", "△"], ["∃", "∈", "∉"], ["∩", "∪", "⊂"]])
+    assert find_table_questions(symbols) == []
+    examples = _table_page([["7C0", "hexadecimal"], ["1984", "decimal"], ["3700", "octal"]])
+    assert find_table_questions(examples) == []
+    named = _table_page([["Port", "Ships"], ["Hamburg", "812"], ["Bremen", "403"], ["Kiel", "12"]])
+    assert find_table_questions(named)  # a header of words is still read
+
+    footnotes = _lines_page(
+        "The value was given wrongly as 3.14159265 in the first edition of this book in 2021.",
+        "2 The word is pronounced as in the Greek, and the book says so on its first page.",
+    )
+    assert [text for text, _ in footnotes.paragraphs()] == [
+        footnotes.blocks[0].text,
+        footnotes.blocks[1].text,
+    ]
+    assert not names_a_section("附录 D") and not names_a_section("Appendix B")
+    assert names_a_section("附录 D 版本信息")
+
+    def page(*lines, top=10):
+        blocks = [
+            TextBlock(t, (10, top + 20 * i, 600, top + 14 + 20 * i)) for i, t in enumerate(lines)
+        ]
+        return PageView(blocks, 800, 1)
+
+    assert find_key_values(page("Email: desm.lpgmn@ams.usda.gov", top=700)) == []
+    (contact,) = find_key_values(page("Email: desm.lpgmn@ams.usda.gov", top=100))
+    assert contact.explain is None  # asked, but no section is said to own it
+    refs = page("doi: 10.18637/jss.v007.i02", "doi: 10.1016/j.csda.2003.10.009")
+    assert find_key_values(refs) == []
+    assert not [c for c in _candidates(page("In text style: 1¹ hours of reading, at most."))]

@@ -51,6 +51,9 @@ QUESTION_KINDS = Registry(
 )
 _WORD = re.compile(r"\w+")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# a digit set as a superscript or subscript beside a plain one ("1¹" for the page's "1½"): a
+# fraction or an exponent the text layer flattened, not what the page shows
+GARBLED_SCRIPT = re.compile(r"\d[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉]|[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉]\d")
 READ_OUT_SHARE = 0.2  # read-outs (titles, headings) a sample may have, of its questions
 # candidate kinds whose answer stands on the line the question names: a label's value, a blank
 ASKED_BY_ITS_LINE = frozenset({"key_value", "number", "term", "long_word"})
@@ -116,8 +119,8 @@ def _pages(sample: SampleRecord) -> list[PageView]:
 def _candidates(page: PageView) -> list[Candidate]:
     """What every kind finds on the page, but for answers that stand on a word the OCR was not
     sure of (a character it scored low: "Segtenber", "19.1cn"), on a logo the text layer
-    reads flat ("LATEX" for LaTeX), or on a control character a font's encoding left where
-    the page shows a dash or a quote."""
+    reads flat ("LATEX" for LaTeX), on a control character a font's encoding left where
+    the page shows a dash or a quote, or on a fraction it flattened ("1¹" for "1½")."""
     kinds = _kinds()
     found = [c for k in kinds if not k.last_resort for c in k.find(page)]
     found = found or [c for k in kinds if k.last_resort for c in k.find(page)]
@@ -127,6 +130,7 @@ def _candidates(page: PageView) -> list[Candidate]:
         for c in found
         if not (_words(c) & unsure)
         and not FLAT_LOGO.search(c.answer)
+        and not GARBLED_SCRIPT.search(c.answer)
         and not any(CONTROL.search(text) for text in (c.answer, *c.fields.values()))
     ]
 

@@ -57,10 +57,33 @@ def find_key_values(page: PageView) -> list[Candidate]:
             or match["value"].rstrip().endswith((",", "-"))
         ):
             continue
-        found.append(
-            Candidate("key_value", {"key": key}, value, block, _meaning(page, block, key, value))
-        )
+        if _contact(key) and block.bbox[1] > 0.75 * page.height:
+            continue  # an e-mail or phone line at the foot: the page's contact furniture
+        if _labels(page, key) > 1:
+            continue  # "doi: ..." under each of three references: which one is asked?
+        explain = None if _contact(key) else _meaning(page, block, key, value)
+        found.append(Candidate("key_value", {"key": key}, value, block, explain))
     return found
+
+
+# labels of contact details: what they give belongs to whoever publishes the page, not to the
+# section they happen to stand under
+_CONTACT = re.compile(
+    r"^(e-?mail|phone|tel(ephone)?|fax|mobile|web(site)?|contact|address|url)\b", re.I
+)
+
+
+def _contact(key: str) -> bool:
+    return bool(_CONTACT.match(key.strip()))
+
+
+def _labels(page: PageView, key: str) -> int:
+    """How many lines of the page open with the label."""
+    label = normalize(key)
+    return sum(
+        bool(m) and normalize(m["key"]) == label
+        for m in (KEY_VALUE.match(b.text.strip()) for b in page.blocks)
+    )
 
 
 def _wraps_on(page: PageView, block: TextBlock) -> bool:

@@ -6,7 +6,7 @@ import re
 
 from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
-from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.page import Candidate, PageView, opens_with_mark
 from curate.stages.generators.template.rules import (
     CJK_NUMBER,
     CJK_REFERENCE_AFTER,
@@ -69,15 +69,13 @@ def find_numbers(page: PageView) -> list[Candidate]:
 
 
 def _marks_its_line(page: PageView, block, start: int) -> bool:
-    """The number opens its line, followed by a space, and the line before (if any) ended its
-    sentence: the mark of a footnote or an item, as a text layer runs footnotes together
-    ("... warm tables. / 9 Microsoft CL ..."), not a quantity the sentence states. A number
-    that opens a line mid-sentence ("... cost / 4.2 million dollars") is a quantity."""
-    if block.text[:start].strip() or not block.text[start:].split(maxsplit=1)[1:]:
+    """The number opens its line as the mark of a footnote or an item (`opens_with_mark`), as a
+    text layer runs footnotes together ("... warm tables. / 9 Microsoft CL ..."), not a
+    quantity the sentence states."""
+    if block.text[:start].strip():
         return False
     index = next((i for i, b in enumerate(page.blocks) if b is block), 0)
-    before = page.blocks[index - 1].text.rstrip() if index else ""
-    return not before or before.endswith((".", "!", "?", ":", "。", "다."))
+    return opens_with_mark(block.text, page.blocks[index - 1].text if index else "")
 
 
 NUMBERS = QuestionKind(

@@ -56,10 +56,11 @@ class Candidate:
     figures: tuple[str, ...] = ()
 
 
-# a chapter's or part's number alone ("Chapter 5", "제 5 장", "第3章", "Part II"): it numbers a
-# section, it does not name one
+# a chapter's or part's number alone ("Chapter 5", "제 5 장", "第3章", "Part II", "附录 D"): it
+# numbers a section, it does not name one
 _NUMBER_ONLY = re.compile(
     r"^(?:(?:chapter|part|section|appendix|annex|chapitre|kapitel|teil)\s+[\divxlc]+[.:]?"
+    r"|(?:appendix|annex|anhang|annexe)\s+[a-z][.:]?|(?:附录|附錄|付録|부록)\s*[a-z\d]+"
     r"|(?:第|제)?\s*[\d一二三四五六七八九十]+\s*(?:章|節|节|部|編|장|절|부|편))$",
     re.IGNORECASE,
 )
@@ -115,7 +116,16 @@ def _carries_on(line: TextBlock, below: TextBlock) -> bool:
         and abs(below.bbox[0] - line.bbox[0]) < 3 * height
         and not BULLET_MARK.match(below.text)
         and not re.match(r"\(?\d+[.)]\s", below.text)
+        and not opens_with_mark(below.text, line.text)
     )
+
+
+def opens_with_mark(text: str, before: str) -> bool:
+    """The line opens with a footnote's or an item's mark ("9 Microsoft CL ...", "2[역주] ..."):
+    a number and a space or a bracket after a line that ended its sentence. A line that opens
+    with a number mid-sentence ("... cost" / "42 million dollars") carries the sentence on."""
+    ended = not before.strip() or before.rstrip().endswith((".", "!", "?", ":", "。"))
+    return ended and bool(re.match(r"\d{1,3}(?:\s+\S|\[)", text.strip()))
 
 
 def _in_item(first: TextBlock, below: TextBlock) -> bool:

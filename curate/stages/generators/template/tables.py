@@ -35,6 +35,12 @@ def _short(text: str) -> bool:
     return words <= 6 and len(text) <= 32 and not BULLET_MARK.match(text)
 
 
+def _names(text: str) -> bool:
+    """A header cell that can name a column: two letters or more ("Cargo", "価格"), or a period
+    ("2016"); not a symbol of a symbol table ("∇", "ℓ", "ı")."""
+    return sum(ch.isalpha() for ch in text) >= 2 or bool(PERIOD.fullmatch(text.strip()))
+
+
 class Grid:
     """A table as questions use it: column names, row labels, figures."""
 
@@ -51,9 +57,7 @@ class Grid:
         return [
             c
             for c in range(1, self.table.columns)
-            if any(ch.isalpha() or ch.isdigit() for ch in names[c])
-            and names.count(names[c]) == 1
-            and _short(self.names[c])
+            if _names(names[c]) and names.count(names[c]) == 1 and _short(self.names[c])
         ]
 
     @property
@@ -66,6 +70,15 @@ class Grid:
             figure(name) is not None and not PERIOD.fullmatch(name.strip())
             for name in self.names[1:]
             if name.strip()
+        )
+        # a corner cell written like the row labels under it ("7C0" over "1984", "3E8"): the
+        # first row is data too, a table of examples printed without a header
+        corner = self.names[0].strip()
+        coded = [bool(re.search(r"\d", label)) for label in labels]
+        data_on_top |= (
+            bool(re.search(r"\d", corner))
+            and not PERIOD.fullmatch(corner)
+            and sum(coded) > 0.5 * len(coded)
         )
         return (
             bool(self.rows)
@@ -92,9 +105,10 @@ class Grid:
         return all(figure(self.label(r)) is not None for r in self.rows)
 
     def rows_are(self) -> str | None:
-        """What the rows are, from the first column's name ("Region" -> "region")."""
+        """What the rows are, from the first column's name ("Region" -> "region"); a name of
+        two letters or more, not a period or a code."""
         name = self.names[0].strip()
-        return name if name and not PERIOD.fullmatch(name) else None
+        return name if _names(name) and not PERIOD.fullmatch(name) else None
 
 
 def _row_noun(grid: Grid) -> str:
