@@ -36,9 +36,9 @@ def _short(text: str) -> bool:
 
 
 def _names(text: str) -> bool:
-    """A header cell that can name a column: two letters or more ("Cargo", "価格"), or a period
-    ("2016"); not a symbol of a symbol table ("∇", "ℓ", "ı")."""
-    return sum(ch.isalpha() for ch in text) >= 2 or bool(PERIOD.fullmatch(text.strip()))
+    """A header cell that can name a column: two letters or more ("Cargo", "価格"), or a number
+    ("2016", a level "2"); not one letter or a symbol, as a symbol table's ("∇", "ℓ", "ı")."""
+    return sum(ch.isalpha() for ch in text) >= 2 or any(ch.isdigit() for ch in text)
 
 
 class Grid:
@@ -77,6 +77,7 @@ class Grid:
         coded = [bool(re.search(r"\d", label)) for label in labels]
         data_on_top |= (
             bool(re.search(r"\d", corner))
+            and not re.search(r"[^\W\d_]{2}", corner)  # "Tier 1" is a name, "7C0" a code
             and not PERIOD.fullmatch(corner)
             and sum(coded) > 0.5 * len(coded)
         )
@@ -105,10 +106,10 @@ class Grid:
         return all(figure(self.label(r)) is not None for r in self.rows)
 
     def rows_are(self) -> str | None:
-        """What the rows are, from the first column's name ("Region" -> "region"); a name of
-        two letters or more, not a period or a code."""
+        """What the rows are, from the first column's name ("Region" -> "region"): a word, not
+        a period or a code ("7C0")."""
         name = self.names[0].strip()
-        return name if _names(name) and not PERIOD.fullmatch(name) else None
+        return name if re.search(r"[^\W\d_]{2}", name) and not PERIOD.fullmatch(name) else None
 
 
 def _row_noun(grid: Grid) -> str:
