@@ -792,7 +792,7 @@ def test_a_footnote_whose_mark_runs_into_its_first_word_is_not_asked():
     from curate.stages.generators.template.numbers import find_numbers
 
     body = "The guide was tested on 12 machines in the lab before it was sent out."
-    note = "18Windows 10 is the system that the 12 machines of the lab were running."
+    note = "18Windows 10 is the system that the machines of the lab were running."
     blocks = [TextBlock(body, (10, 100, 900, 112)), TextBlock(note, (10, 700, 900, 712))]
     page = PageView(blocks, 800, 1)
     assert [b.text for b in page.content] == [body]
@@ -1004,3 +1004,35 @@ def test_a_korean_sentence_that_says_what_its_subject_is_is_turned_round(line, a
 
     found = [(c.fields["subject"], c.answer) for c in find_definitions(_lines_page(line))]
     assert found == ([asked] if asked else [])
+
+
+def test_a_blank_the_quote_or_the_page_fills_in_is_not_asked():
+    """Blind audit, seed 39: blanks judged trivial - the answer stands in its quote again, a
+    word of the quote is spelled nearly like it, the answer and its neighbour are printed
+    elsewhere on the page, or a version number follows a name written against CJK text."""
+    from curate.stages.generators.template.numbers import find_numbers
+    from curate.stages.generators.template.terms import find_terms
+
+    again = _lines_page(
+        "We said ___ in the example, so the list will never hold more than 99 items."
+    )
+    assert find_numbers(_lines_page(again.blocks[0].text.replace("___", "99"))) == []
+    pair = _lines_page(
+        "The arguments passed to BZ2_bzReadOpen and BZ2_bzWriteOpen must be in binary mode."
+    )
+    assert find_terms(pair) == []
+    elsewhere = _lines_page(
+        "The lab machines all ran Windows 11 when the guide was written and tested there.",
+        "Every step below was checked on Windows 11 by two of the students in the lab.",
+    )
+    assert find_numbers(elsewhere) == []
+    assert (
+        find_numbers(
+            _lines_page("与Windows 10 类似, 当正确安装后, 用户可以调出宏包手册以查阅相应内容.")
+        )
+        == []
+    )
+    alone = _lines_page(
+        "The lab machines all ran the same system when the guide was tested on 12 of them."
+    )
+    assert [c.answer for c in find_numbers(alone)] == ["12"]

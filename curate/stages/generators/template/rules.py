@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz
+
 from curate.core.text import normalize
 from curate.schemas import TextBlock
 
@@ -196,7 +198,12 @@ def part_of_name(text: str, start: int, end: int) -> bool:
     043"), right before a word in capitals that is no unit ("737 MAX"), the title number of a
     legal citation ("14 CFR 25.1707", "49 U.S.C. 106"), or a journal's volume ("Probability, 2
     (4), 1–21")."""
-    before = re.search(r"(^|[.!?:]\s+|\s)([A-Z]\w*)\s$", text[:start])
+    # the word before: after a space, or right against a CJK character ("与Windows 10 类似")
+    before = re.search(
+        r"(^|[.!?:]\s+|\s|(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]))"
+        r"([A-Z][A-Za-z0-9_]*)\s?$",
+        text[:start],
+    )
     named = (
         before is not None
         and before.group(2).lower() not in _MONTHS
@@ -292,13 +299,38 @@ def cjk_cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str 
 
 def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | None:
     """The blank's whole sentence with [start:end] blanked; None when the page does not hold
-    the sentence whole, or the blank could be filled in at more than one place on the page (an
-    ambiguous cloze)."""
+    the sentence whole, the blank could be filled in at more than one place on the page (an
+    ambiguous cloze), or the quote gives the answer away (`gives_away`)."""
     if unspaced(block.text):
-        return cjk_cloze_of(page, block, start, end)
-    # a blank is quoted in its whole sentence or not at all: blind audits judged a few words
-    # cut at both ends ("Measure optical density at ___ nm every 30") mechanical
-    return _whole_sentence_cloze(page, block, start, end) or None
+        cloze = cjk_cloze_of(page, block, start, end)
+    else:
+        # a blank is quoted in its whole sentence or not at all: blind audits judged a few
+        # words cut at both ends ("Measure optical density at ___ nm every 30") mechanical
+        cloze = _whole_sentence_cloze(page, block, start, end) or None
+    if cloze and gives_away(page, block, start, end, cloze):
+        return None
+    return cloze
+
+
+def gives_away(page: PageView, block: TextBlock, start: int, end: int, cloze: str) -> bool:
+    """The quote or the page fills the blank in: the answer stands in the quote again ("...
+    ___ ... not more than 99"); a word of the quote is spelled nearly like it ("BZ2_bzReadOpen
+    / ___" for BZ2_bzWriteOpen, "___ and ...Decompress" for ...Compress); or the answer and
+    the word beside it are printed elsewhere on the page ("Windows ___" where "Windows 10"
+    stands again). Blind audits judged such blanks trivial."""
+    answer = normalize(block.text[start:end])
+    quote = normalize(cloze.replace("___", " "))
+    if re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", quote):
+        return True
+    if len(answer) >= 6 and any(
+        fuzz.ratio(answer, word) >= 75 for word in re.findall(r"\w{4,}", quote)
+    ):
+        return True
+    before = re.search(r"(\S+)\s*$", block.text[:start])
+    after = re.match(r"\s*(\S+)", block.text[end:])
+    phrases = [f"{before.group(1)} {answer}"] if before else []
+    phrases += [f"{answer} {after.group(1)}"] if after else []
+    return any(page.norm.count(normalize(p)) >= 2 for p in phrases)
 
 
 WHOLE_SENTENCE_WORDS = (6, 30)  # a sentence this long is quoted whole around its blank
