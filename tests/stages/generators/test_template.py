@@ -976,36 +976,6 @@ def test_blind_audit_seed_38_classes_are_not_asked():
     assert not [c for c in _candidates(page("In text style: 1¹ hours of reading, at most."))]
 
 
-@pytest.mark.parametrize(
-    ("line", "asked"),
-    [
-        (
-            "LaTeX은 문서를 조판하는 데 쓰이는 프로그램이다.",
-            ("LaTeX", "문서를 조판하는 데 쓰이는 프로그램"),
-        ),
-        (
-            "BibTeX는 참고 문헌 목록을 만드는 도구입니다.",
-            ("BibTeX", "참고 문헌 목록을 만드는 도구"),
-        ),
-        (
-            "조판이란 글자와 그림을 지면에 배치하는 작업을 말한다.",
-            ("조판", "글자와 그림을 지면에 배치하는 작업"),
-        ),
-        ("그것은 아주 좋은 도구이다.", None),  # points back: no name
-        ("이 책은 LaTeX 입문서이다.", None),  # "this book": which?
-        ("중요한 것은 내용을 먼저 쓰는 것이다.", None),  # a clause made a noun, not a definition
-        ("한국어 조판 시스템은 여러 가지가 있다.", None),  # says what there is, not what it is
-    ],
-)
-def test_a_korean_sentence_that_says_what_its_subject_is_is_turned_round(line, asked):
-    """Korean pages got only blanks (Korean puts its particles on its words); a sentence
-    "X은/는 Y이다" (or "X이란 Y를 말한다") is asked "X은(는) 무엇입니까?", answered Y."""
-    from curate.stages.generators.template.definitions import find_definitions
-
-    found = [(c.fields["subject"], c.answer) for c in find_definitions(_lines_page(line))]
-    assert found == ([asked] if asked else [])
-
-
 def test_a_blank_the_quote_or_the_page_fills_in_is_not_asked():
     """Blind audit, seed 39: blanks judged trivial - the answer stands in its quote again, a
     word of the quote is spelled nearly like it, the answer and its neighbour are printed

@@ -44,16 +44,6 @@ _CJK_DEFINITION = re.compile(
     r"(?:のことです|のことである|のこと|です|である)?。$"
     r"|^(?P<subject2>[^\s、。，,（）()]{2,10})是(?P<answer2>[^，,。]{4,40})。$"
 )
-# Korean: "LaTeX은 문서 조판 시스템이다." - a subject of up to three words up to the sentence's
-# first topic particle, and what it is, before the copula or "refers to" ("를 말한다")
-_KO_DEFINITION = re.compile(
-    r"^(?P<subject>[^\s,.()]{1,20}?(?:\s[^\s,.()]{1,20}?){0,2}?)(?:은|는|이란|란)\s"
-    r"(?P<answer>[^.?!]{4,60}?)(?:이다|입니다|[을를]\s?(?:말한다|뜻한다|의미한다))\.$"
-)
-# what a Korean subject opens with when it points back ("이 책", "그것", "우리"): no name
-_KO_NOT_A_SUBJECT = re.compile(
-    r"^(이|그|저|이것|그것|저것|여기|거기|우리|나|너|그들|이들|다음)(\s|$)"
-)
 
 
 # what a subject names only in its context ("the same function", "the result"): no question
@@ -134,27 +124,7 @@ def find_definitions(page: PageView) -> list[Candidate]:
                 kind = "cjk_definition" if match["subject"] else "zh_definition"
                 if len(answer) >= 4 and page.unique(subject):
                     found.append(Candidate(kind, {"subject": subject}, answer, block))
-                continue
-            match = _KO_DEFINITION.match(" ".join(sentence.split()))
-            if (
-                match
-                and _korean_fits(match["subject"], match["answer"])
-                and page.unique(match["subject"])
-            ):
-                fields = {"subject": match["subject"]}
-                found.append(Candidate("ko_definition", fields, match["answer"].strip(), block))
     return found
-
-
-def _korean_fits(subject: str, answer: str) -> bool:
-    """A subject that names something (not "이 책", "그것"), and an answer that is a noun
-    phrase, not a clause made a noun ("...하는 것")."""
-    return (
-        not _KO_NOT_A_SUBJECT.match(subject)
-        and not re.search(r"것$|\s수$", answer.strip())
-        and not re.search(r"[은는이가]\s", subject)  # a clause of its own before the topic
-        and any("\uac00" <= ch <= "\ud7af" for ch in answer)
-    )
 
 
 DEFINITIONS = QuestionKind(
@@ -169,6 +139,5 @@ DEFINITIONS = QuestionKind(
         "use": ("According to image {n}, what {verb} {subject} used for?",),
         "cjk_definition": ("画像{n}によると、{subject}とは何ですか？",),
         "zh_definition": ("根据图{n}，{subject}是什么？",),
-        "ko_definition": ("이미지 {n}에 따르면 {subject}은(는) 무엇입니까?",),
     },
 )
