@@ -973,6 +973,8 @@ def test_blind_audit_seed_38_classes_are_not_asked():
     assert contact.explain is None  # asked, but no section is said to own it
     refs = page("doi: 10.18637/jss.v007.i02", "doi: 10.1016/j.csda.2003.10.009")
     assert find_key_values(refs) == []
+    inline = page("doi: 10.18637/jss.v007.i02", "Zeileis A (2003). Software 7(2). doi:10.1016/j")
+    assert find_key_values(inline) == []
     assert not [c for c in _candidates(page("In text style: 1¹ hours of reading, at most."))]
 
 

@@ -78,12 +78,9 @@ def _contact(key: str) -> bool:
 
 
 def _labels(page: PageView, key: str) -> int:
-    """How many lines of the page open with the label."""
-    label = normalize(key)
-    return sum(
-        bool(m) and normalize(m["key"]) == label
-        for m in (KEY_VALUE.match(b.text.strip()) for b in page.blocks)
-    )
+    """How many times the page writes the label with its colon, at a line's start or inside
+    it ("... 1-38. doi:10.18637/..." in each reference of a list)."""
+    return len(re.findall(rf"(?<!\w){re.escape(normalize(key))}\s?:", page.norm))
 
 
 def _wraps_on(page: PageView, block: TextBlock) -> bool:
