@@ -10,6 +10,7 @@ from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView, is_label
 from curate.stages.generators.template.rules import (
     ADDRESS,
+    BYLINE,
     CONTINUES,
     KEY_VALUE,
     MATH,
@@ -46,6 +47,7 @@ def find_key_values(page: PageView) -> list[Candidate]:
             sum(w.lower() in STOP for w in words) >= 0.5 * len(words)  # a phrase, not a label
             or MATH.search(value)
             or NOT_A_KEY.match(key)
+            or BYLINE.match(key.strip())
             or re.search(r"\d$", key)  # "Listing 6", "Step 3": an enumerator, not a field
             or re.match(r"(//|https?:|www\.)", value)  # a URL is an address, not a value
             or re.fullmatch(r"[A-Za-z]+[a-z][A-Z]\w*", key)  # "CertUtil: -hashfile ...": a

@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 
 from curate.core.text import normalize
 from curate.schemas import TextBlock
+from curate.stages.generators.grounding import occurs
 
 if TYPE_CHECKING:  # the page view uses these rules too
     from curate.stages.generators.template.page import PageView
@@ -58,6 +59,13 @@ def cjk_label(key: str) -> bool:
 
 NOT_A_KEY = re.compile(
     r"^(https?|ftp|mailto|file|chapter|section|part|page|figure|table|note|see)\b", re.I
+)
+# a byline's label: who wrote or translated a section is incidental to what it says, and its
+# "value" is often a note ("글쓴이: 역자가 한국어판을 위해 추가", added for this edition)
+BYLINE = re.compile(
+    r"^(authors?|by|written by|translat(ed by|ors?)|editors?|글쓴이|저자|지은이|역자|옮긴이|"
+    r"作者|译者|著者|訳者|翻訳)$",
+    re.I,
 )
 # a page's or figure's annotation, not part of the section it happens to stand under
 ANNOTATION = re.compile(r"^(notes?|sources?|n\.b\.)\s*[:.]", re.I)
@@ -320,7 +328,7 @@ def gives_away(page: PageView, block: TextBlock, start: int, end: int, cloze: st
     stands again). Blind audits judged such blanks trivial."""
     answer = normalize(block.text[start:end])
     quote = normalize(cloze.replace("___", " "))
-    if re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", quote):
+    if occurs(answer, quote):  # at token boundaries, CJK ones too ("99를")
         return True
     if len(answer) >= 6 and any(
         fuzz.ratio(answer, word) >= 75 for word in re.findall(r"\w{4,}", quote)
