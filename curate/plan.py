@@ -31,7 +31,7 @@ from curate.core.config import ConfigError, PipelineConfig, benchmark_spec
 from curate.core.stage import DROPPED, DROPPED_PAGES, FAILURES, Spread, Stage, Tally
 from curate.io import storage
 from curate.outputs.writers.manifest import ManifestSpec, now
-from curate.schemas import IMAGE_METRICS, LinkedDocument, PageRecord
+from curate.schemas import IMAGE_METRICS, JUDGE, LinkedDocument, PageRecord
 from curate.schemas.folders import SHARDS, ShardSpec
 from curate.schemas.reasons import PageDropReason
 from curate.stages.filters.contamination import index_summary, prepare_indexes
@@ -192,9 +192,15 @@ def plan_job(
             raise ConfigError(
                 f"decontaminate.against: no benchmark at {path} (each entry is NAME=PATH or PATH)"
             )
+    judge = config.filter.metric == JUDGE  # marked at generation: nothing to score for it
+    if judge and "max" not in config.filter.model_fields_set:
+        config = _with(config, "filter", max=None)  # 1.0 is a difficulty's bound, not a mark's
+    if judge and command in ("run", "generate") and not config.generator.judge.model:
+        raise ConfigError("filter.metric judge needs a judge: --llm-judge MODEL")
     if (
         command in ("run", "generate")
         and config.filter.metric
+        and not judge
         and config.filter.metric not in config.scoring.metrics
     ):
         config = _with(config, "scoring", metrics=[*config.scoring.metrics, config.filter.metric])
@@ -202,8 +208,14 @@ def plan_job(
         config = _with(config, "filter", metric=None)
     elif command == "filter":
         if not config.filter.metric:
-            raise ConfigError("curate filter needs a metric: --metric ifd|vfd|mifd|ffd")
+            raise ConfigError("curate filter needs a metric: --metric ifd|vfd|mifd|ffd|judge")
         rescore = isinstance(source, LlavaJson) or config.scoring.model is not None
+        if judge and isinstance(source, LlavaJson):
+            raise ConfigError(
+                "a LLaVA JSON has no judge marks; they are given at generation "
+                "(curate generate --llm-judge MODEL)"
+            )
+        rescore = rescore and not judge
         config = _with(config, "scoring", metrics=[config.filter.metric] if rescore else [])
     scoring_model = _scoring_model(config, check=not remote)
     _warn_unpriced(config, command)

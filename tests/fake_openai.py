@@ -35,6 +35,7 @@ TASKS = {  # a phrase of each task's system prompt -> the task
     "follow-up turns": "self_explain",
     "several document images": "multi_image",
     "answer questions about a document page": "verify",
+    "strict reviewer of training data": "judge",
 }
 
 
@@ -129,7 +130,26 @@ def default_reply(task: str, prompt: str) -> dict:
         return {"questions": [good, one_image, good]}
     if task == "verify":
         return {"answers": []}
+    if task == "judge":
+        return {"marks": judged(prompt)}
     return {}
+
+
+def judged(prompt: str) -> list[dict]:
+    """A judge as a strong model would mark: an extractive answer the pages hold is correct
+    (5), one they do not is wrong (0); other items are correct; the other marks are fixed."""
+    pages = prompt.split("Items:\n")[0].lower()
+    items = re.findall(r"^(\d+)\. \[(\w+), .*?\] Q: .*?\n   A: (.*)$", prompt, re.M)
+    return [
+        {
+            "item": int(n),
+            "correctness": 0 if kind == "extractive" and answer.lower() not in pages else 5,
+            "usefulness": 3,
+            "question": 4,
+            "grounding": 4,
+        }
+        for n, kind, answer in items
+    ]
 
 
 def decoded_images(request: dict) -> list:

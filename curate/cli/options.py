@@ -68,6 +68,16 @@ LLMVerifyOpt = typer.Option(
     "--llm-verify/--no-llm-verify",
     help="Re-answer each extractive question from the page text; reject disagreements.",
 )
+LLMJudgeOpt = typer.Option(
+    None,
+    "--llm-judge",
+    metavar="MODEL",
+    help="Also mark each accepted item 0-5 with this model (scores.judge; filter on it with "
+    "--filter judge or curate filter --metric judge).",
+)
+LLMJudgeUrlOpt = typer.Option(
+    None, "--llm-judge-url", help="The judge's OpenAI-compatible endpoint [--llm-base-url]."
+)
 LLMRefreshOpt = typer.Option(
     False,
     "--refresh-cache",

@@ -17,6 +17,8 @@ from curate.cli.options import (
     CrawlDepthOpt,
     GeneratorOpt,
     LLMConcurrencyOpt,
+    LLMJudgeOpt,
+    LLMJudgeUrlOpt,
     LLMKeyOpt,
     LLMModelOpt,
     LLMRefreshOpt,
@@ -73,12 +75,16 @@ def run(
     llm_concurrency: int | None = LLMConcurrencyOpt,
     llm_vision: bool | None = LLMVisionOpt,
     llm_verify: bool | None = LLMVerifyOpt,
+    llm_judge: str | None = LLMJudgeOpt,
+    llm_judge_url: str | None = LLMJudgeUrlOpt,
     refresh_cache: bool = LLMRefreshOpt,
     score_metrics: str | None = typer.Option(
         None, "--score", help="Also score: ifd, vfd, mifd, ffd, a comma list, or all."
     ),
     filter_metric: str | None = typer.Option(
-        None, "--filter", help="Also filter on this metric (settings: filter: in the config)."
+        None,
+        "--filter",
+        help="Also filter on this metric, or on judge (settings: filter: in the config).",
     ),
     model: str | None = ModelOpt,
     against: list[str] | None = AgainstOpt,
@@ -122,6 +128,8 @@ def run(
             "scoring.metrics": metrics_of(score_metrics),
             "scoring.model": model,
             "filter.metric": filter_metric,
+            "generator.judge.model": llm_judge,
+            "generator.judge.base_url": llm_judge_url,
             "decontaminate.against": against or None,
             "run.max_failure_rate": max_failure_rate,
         },
@@ -201,6 +209,8 @@ def generate(
     llm_concurrency: int | None = LLMConcurrencyOpt,
     llm_vision: bool | None = LLMVisionOpt,
     llm_verify: bool | None = LLMVerifyOpt,
+    llm_judge: str | None = LLMJudgeOpt,
+    llm_judge_url: str | None = LLMJudgeUrlOpt,
     refresh_cache: bool = LLMRefreshOpt,
     against: list[str] | None = AgainstOpt,
     workers: int = WorkersOpt,
@@ -228,6 +238,8 @@ def generate(
                 llm_verify,
                 refresh_cache,
             ),
+            "generator.judge.model": llm_judge,
+            "generator.judge.base_url": llm_judge_url,
             "decontaminate.against": against or None,
         },
     )

@@ -31,7 +31,7 @@ from curate.cli.options import (
     split_beam_args,
 )
 from curate.io import storage
-from curate.schemas import METRICS
+from curate.schemas import FILTER_METRICS, JUDGE
 
 
 def _dataset_source(paths: list[str], image_folder: str | None, duo_layout: str = "auto"):
@@ -89,7 +89,9 @@ def filter_command(
     ),
     output: str = OutputOpt,
     config: Path | None = ConfigOpt,
-    metric: str = typer.Option(..., "--metric", help="ifd, vfd, mifd or ffd."),
+    metric: str = typer.Option(
+        ..., "--metric", help="ifd, vfd, mifd, ffd, or judge (marks given at generation)."
+    ),
     max_score: float | None = typer.Option(None, "--max", help="Drop scores above this [1.0]."),
     min_score: float | None = typer.Option(None, "--min", help="Drop scores below this."),
     keep_top: float | None = typer.Option(
@@ -110,9 +112,9 @@ def filter_command(
     the metric is computed first. Dropped rows go to OUTPUT/dropped/ with their reason.
     """
     paths, beam_args = split_beam_args(tokens or [])
-    metrics = metrics_of(metric) or []
+    metrics = [JUDGE] if metric == JUDGE else metrics_of(metric) or []
     if len(metrics) != 1:
-        raise fail(f"filter keeps samples by one metric; give one of {', '.join(METRICS)}")
+        raise fail(f"filter keeps samples by one metric; give one of {', '.join(FILTER_METRICS)}")
     (chosen,) = metrics
     source = _dataset_source(paths, image_folder, duo_layout)
     cfg = config_of(
@@ -127,6 +129,9 @@ def filter_command(
     )
     if keep_all:
         cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"keep_top": None})})
+    if chosen == JUDGE and max_score is None and "max" not in cfg.filter.model_fields_set:
+        # a judge's marks run 0-5: the difficulty ratio's bound of 1.0 is no bound for them
+        cfg = cfg.model_copy(update={"filter": cfg.filter.model_copy(update={"max": None})})
     f = cfg.filter
     console.print(
         f"curate filter: {f.metric} (max={f.max}, min={f.min}, keep_top={f.keep_top}) -> "

@@ -485,6 +485,24 @@ class LLMOptions(_Options):
         return self.concurrency or (64 if self.base_url else 4)
 
 
+class JudgeOptions(_Options):
+    """An optional LLM judge (docs/generation.md): it marks each accepted item 0-5 on
+    correctness, usefulness for training, question quality and visual grounding, stored as
+    scores (`scores.judge`, the mean) to filter on, never a drop. Off without a model."""
+
+    model: str | None = option(None, description="The judge's model; none: no judge.", shapes=True)
+    base_url: str | None = option(
+        None,
+        description="Its OpenAI-compatible endpoint; default: generator.llm.base_url.",
+        shapes=False,
+    )
+    api_key_env: str | None = option(
+        None,
+        description="Environment variable with its key; default: the generator's.",
+        shapes=False,
+    )
+
+
 class GeneratorOptions(_Options):
     """Which generator writes the conversations, and how many questions it asks."""
 
@@ -509,6 +527,25 @@ class GeneratorOptions(_Options):
         shapes=True,
     )
     llm: LLMOptions = LLMOptions()
+    judge: JudgeOptions = JudgeOptions()
+
+    @model_validator(mode="after")
+    def _judge_has_an_endpoint(self) -> GeneratorOptions:
+        if self.judge.model and not (self.judge.base_url or self.llm.base_url):
+            raise ValueError(
+                "generator.judge needs an endpoint: give judge.base_url (--llm-judge-url) or "
+                "llm.base_url; the embedded SmolLM2 is too small to judge"
+            )
+        return self
+
+    def judge_llm(self) -> LLMOptions | None:
+        """The judge's endpoint settings: the generator's, with its model, endpoint and key."""
+        if not self.judge.model:
+            return None
+        update = {"model": self.judge.model, "base_url": self.judge.base_url or self.llm.base_url}
+        if self.judge.api_key_env:
+            update["api_key_env"] = self.judge.api_key_env
+        return self.llm.model_copy(update=update)
 
     @field_validator("backend")
     @classmethod
@@ -560,9 +597,12 @@ class ScoringOptions(_Options):
 class FilterOptions(_Options):
     """Cherry_LLM-style selection: drop scores above `max`, then keep the top fraction."""
 
-    metric: Metric | None = option(None, shapes=True)
+    metric: Metric | Literal["judge"] | None = option(None, shapes=True)
     max: float | None = option(
-        1.0, description="Drop rows scoring above this (ratio > 1: no help).", shapes=True
+        1.0,
+        description="Drop rows scoring above this (ratio > 1: no help; not applied to judge, "
+        "whose marks run 0-5, unless given).",
+        shapes=True,
     )
     min: float | None = option(None, shapes=True)
     keep_top: float | None = option(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from curate.schemas import LLMUsage, SampleRecord
 
-METRICS = ("ifd", "vfd", "mifd", "ffd")
+METRICS = ("ifd", "vfd", "mifd", "ffd", "judge")  # judge: an LLM judge's marks, 0-5
 RESERVOIR_SIZE = 50_000
 
 

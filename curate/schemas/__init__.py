@@ -14,8 +14,10 @@ from curate.schemas.arrow import (
     schema_for_kind,
 )
 from curate.schemas.records import (
+    FILTER_METRICS,
     IMAGE_METRICS,
     IMAGE_PLACEHOLDER,
+    JUDGE,
     METRICS,
     BenchmarkMatch,
     BlockRole,
@@ -38,7 +40,9 @@ __all__ = [
     "BenchmarkMatch",
     "BlockRole",
     "FAILURE_SCHEMA",
+    "FILTER_METRICS",
     "IMAGE_METRICS",
+    "JUDGE",
     "IMAGE_PLACEHOLDER",
     "METRICS",
     "PAGE_SCHEMA",

@@ -15,10 +15,11 @@ from curate.schemas.columns import arrow_fields, arrow_type_of, from_row, to_row
 from curate.schemas.records import Failure, ImageData, PageRecord, SampleRecord
 
 # Bump the minor version for added nullable fields, the major for anything that breaks readers.
-SCHEMA_VERSION = "1.8"  # 1.1: rejected_qa, llm_usage, qa.reject_reason; 1.2: linked_from;
+SCHEMA_VERSION = "1.9"  # 1.1: rejected_qa, llm_usage, qa.reject_reason; 1.2: linked_from;
 # 1.3: llm_usage.images, failures' llm_usage; 1.4: text block role and cell, page sections;
 # 1.5: phash_method; 1.6: text blocks' unsure words (OCR); 1.7: llm_usage.cached_* (spend of
-# cached replies), cost_usd null when the model has no price; 1.8: benchmark_matches
+# cached replies), cost_usd null when the model has no price; 1.8: benchmark_matches;
+# 1.9: scores.judge*
 
 IMAGE = arrow_type_of(ImageData)
 RECORDS: dict[str, type] = {"pages": PageRecord, "samples": SampleRecord, "failures": Failure}

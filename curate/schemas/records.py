@@ -37,6 +37,8 @@ class Metric(StrEnum):
 
 
 METRICS: tuple[str, ...] = tuple(m.value for m in Metric)
+JUDGE = "judge"  # a score an LLM judge gives at generation, not a difficulty the scorer computes
+FILTER_METRICS: tuple[str, ...] = (*METRICS, JUDGE)  # what `curate filter --metric` keeps by
 IMAGE_METRICS = frozenset(
     {Metric.VFD.value, Metric.MIFD.value, Metric.FFD.value}
 )  # need an image model
@@ -187,6 +189,26 @@ class Scores:
     mifd: float | None = None
     ffd: float | None = None
     note: str | None = None  # why a score is missing (a ScoreNote)
+    # an LLM judge's marks, 0-5 (generator.judge, docs/generation.md): `judge` is the mean of
+    # the four; on a sample, the mean over its judged items
+    judge: float | None = None
+    judge_correctness: float | None = None
+    judge_usefulness: float | None = None
+    judge_question: float | None = None
+    judge_grounding: float | None = None
+
+    def judged(self) -> dict[str, float | None]:
+        """The judge's marks, which a scorer computing difficulties again keeps."""
+        return {f: getattr(self, f) for f in JUDGE_FIELDS}
+
+
+JUDGE_FIELDS = (
+    "judge",
+    "judge_correctness",
+    "judge_usefulness",
+    "judge_question",
+    "judge_grounding",
+)
 
 
 @dataclass

@@ -112,7 +112,7 @@ def build_report(output: str, gallery_size: int = 24) -> str:
         reasons=reasons,
         figures={k: Markup(v) for k, v in figures.items()},
         gallery=gallery,
-        unscored=[m for m in METRICS if not stats.scores[m].seen],
+        unscored=[m for m in METRICS if not stats.scores[m].seen and m != "judge"],
         score_summary=stats.score_summary(),
     )
 

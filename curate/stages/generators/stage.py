@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from curate.core.config import GeneratorOptions, QualityOptions
 from curate.core.stage import BatchStage, Drop, Keep, Outcome, Resources
-from curate.schemas import SampleRecord
+from curate.schemas import LLMUsage, SampleRecord
 from curate.schemas.reasons import FailureReason, SampleDropReason
 from curate.stages.generators.base import Generator, load_generator
+from curate.stages.generators.judge import judge_sample
 from curate.stages.generators.lengths import filter_qa_lengths
+from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
+
+log = logging.getLogger(__name__)
 
 # kinds of accepted item a sample is kept for: a follow-up or a near miss only goes with them
 KEPT_FOR = frozenset({"extractive", "caption", "cross_image"})
@@ -51,19 +57,27 @@ class GenerateQA(BatchStage):
         super().__init__(options)
         self.quality, self.service = quality, service  # service: what the backend's serve() started
         self.generator: Generator | None = None
+        self.judge: LLMClient | None = None  # generator.judge: marks accepted items
         self.pool: ThreadPoolExecutor | None = None
 
+    def _concurrency(self, generator: Generator) -> int:
+        """Samples worked on at once: the backend's, or the judge's endpoint's when larger."""
+        judge = self.options.judge_llm()
+        return max(generator.concurrency, judge.most_in_flight if judge else 1)
+
     def resources(self) -> Resources:
-        concurrency = load_generator(self.options, self.service).concurrency
+        concurrency = self._concurrency(load_generator(self.options, self.service))
         return Resources(batch_size=concurrency * 2 if concurrency > 1 else 16)
 
     def setup(self) -> None:
         self.generator = load_generator(self.options, self.service)
         self.generator.setup()
-        if self.generator.concurrency > 1:
-            self.pool = ThreadPoolExecutor(
-                self.generator.concurrency, thread_name_prefix="curate-generate"
-            )
+        judge = self.options.judge_llm()
+        if judge:
+            self.judge = LLMClient(judge, LLMEndpoint.configured(judge))
+        concurrency = self._concurrency(self.generator)
+        if concurrency > 1:
+            self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="curate-generate")
 
     def teardown(self) -> None:
         if self.pool:
@@ -73,9 +87,26 @@ class GenerateQA(BatchStage):
 
     def _generate(self, sample: SampleRecord) -> SampleRecord | Exception:
         try:
-            return self.generator.generate(sample)
+            result = self.generator.generate(sample)
         except Exception as err:  # routed per sample by the runner
             return err
+        return self._judged(result) if self.judge and result.qa else result
+
+    def _judged(self, sample: SampleRecord) -> SampleRecord:
+        """The sample with the judge's marks and spend; unmarked when the judge's call fails
+        (a judge drops nothing: the sample's `scores.judge` stays null)."""
+        spent = LLMUsage()
+        if sample.llm_usage:
+            spent.add(sample.llm_usage)
+        try:
+            sample, usage = judge_sample(sample, self.judge)
+        except LLMCallError as err:
+            usage = err.usage or LLMUsage()
+            log.warning(
+                "the judge's call failed, sample %s is not marked: %s", sample.sample_id, err
+            )
+        spent.add(usage)
+        return replace(sample, llm_usage=spent)
 
     def process_batch(self, samples: list[SampleRecord]) -> list[Iterable[Outcome] | Exception]:
         results = list(
@@ -119,4 +150,6 @@ class GenerateQA(BatchStage):
             return Drop(result, SampleDropReason.NO_QA_GENERATED, detail)
         self.count("samples")
         self.count("qa_turns", len(result.qa))
+        if self.judge:
+            self.count("judge.marked" if result.scores.judge is not None else "judge.unmarked")
         return Keep(result)

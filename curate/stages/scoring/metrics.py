@@ -100,7 +100,7 @@ def score_samples(
         qa: list[QAItem] = []
         for item, plan in zip(sample.qa, turns, strict=True):
             if "note" in plan:
-                qa.append(replace(item, scores=Scores(note=plan["note"])))
+                qa.append(replace(item, scores=Scores(note=plan["note"], **item.scores.judged())))
                 continue
             notes = {passes[i].note for i, _ in plan.values() if passes[i].note}
             ifd = _ratio(loss(plan, "a|q"), loss(plan, "a"))
@@ -112,9 +112,11 @@ def score_samples(
                 "ffd": _ratio(loss(plan, "s|i,e"), loss(plan, "qa|i")),
             }
             kept = {m: v if m in wanted else None for m, v in values.items()}
-            qa.append(replace(item, scores=Scores(**kept, note=",".join(sorted(notes)) or None)))
+            note = ",".join(sorted(notes)) or None
+            qa.append(replace(item, scores=Scores(**kept, note=note, **item.scores.judged())))
         means = {m: _mean([getattr(q.scores, m) for q in qa]) for m in METRICS}
-        aggregate = Scores(**means, note=_why_missing(sample, qa, set(metrics), means))
+        why = _why_missing(sample, qa, set(metrics), means)
+        aggregate = Scores(**means, note=why, **sample.scores.judged())
         scored.append(replace(sample, qa=qa, scores=aggregate))
     return scored
 

@@ -69,4 +69,4 @@ class ScoreSamples(BatchStage):
         except Exception as err:
             self.count(f"scores.missing.{ScoreNote.SCORING_ERROR}")
             note = f"{ScoreNote.SCORING_ERROR}: {type(err).__name__}: {err}"[:500]
-            return replace(sample, scores=Scores(note=note))
+            return replace(sample, scores=Scores(note=note, **sample.scores.judged()))

@@ -212,6 +212,24 @@ def test_unscorable_turns_get_none_and_a_reason(text_model, sample):
         score_samples(text_model, [sample], ["vfd"])
 
 
+def test_a_judges_marks_survive_difficulty_scoring(text_model, sample):
+    """Marks given at generation (`--llm-judge`) stay when the scorer writes its scores."""
+    from dataclasses import replace
+
+    from curate.schemas import Scores
+
+    marks = {"judge": 3.5, "judge_correctness": 4.0, "judge_usefulness": 3.0}
+    judged = replace(
+        sample,
+        qa=[replace(q, scores=Scores(**marks)) for q in sample.qa],
+        scores=Scores(judge=3.5),
+    )
+    (scored,) = score_samples(text_model, [judged], ["ifd"])
+    assert scored.scores.judge == 3.5 and scored.scores.ifd is not None
+    assert all(q.scores.judge_correctness == 4.0 for q in scored.qa)
+    assert any(q.scores.ifd is not None for q in scored.qa)
+
+
 PAIRS = [
     (
         "What is the capital of France?",
