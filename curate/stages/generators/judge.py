@@ -68,6 +68,11 @@ def judge_sample(sample: SampleRecord, client: LLMClient) -> tuple[SampleRecord,
             **{f"judge_{name}": value for name, value in marks.items()},
         )
         marked[index - 1] = replace(item, scores=scores)
-    judged = [q.scores.judge for q in marked if q.scores.judge is not None]
+    return with_sample_mark(replace(sample, qa=marked)), usage
+
+
+def with_sample_mark(sample: SampleRecord) -> SampleRecord:
+    """The sample's `scores.judge`: the mean mark of the items it keeps (None with none)."""
+    judged = [q.scores.judge for q in sample.qa if q.scores.judge is not None]
     overall = round(fmean(judged), 3) if judged else None
-    return replace(sample, qa=marked, scores=replace(sample.scores, judge=overall)), usage
+    return replace(sample, scores=replace(sample.scores, judge=overall))

@@ -13,7 +13,7 @@ from curate.core.stage import BatchStage, Drop, Keep, Outcome, Resources
 from curate.schemas import LLMUsage, SampleRecord
 from curate.schemas.reasons import FailureReason, SampleDropReason
 from curate.stages.generators.base import Generator, load_generator
-from curate.stages.generators.judge import judge_sample
+from curate.stages.generators.judge import judge_sample, with_sample_mark
 from curate.stages.generators.lengths import filter_qa_lengths
 from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
 
@@ -137,6 +137,8 @@ class GenerateQA(BatchStage):
         generated = has_qa(result)
         if self.quality is not None:
             result = filter_qa_lengths(result, self.quality)
+            if self.judge:  # the mark of the turns kept, not of those the bounds removed
+                result = with_sample_mark(result)
         if result.llm_usage:
             self._count_usage(result.llm_usage)
         for rejected in result.rejected_qa:
