@@ -40,6 +40,7 @@ from curate.stages.filters.dedup import DeduplicatePages, HashPages
 from curate.stages.filters.quality import ScreenBlankPages, ScreenLanguage, ScreenTextDensity
 from curate.stages.filters.select import FilterSamples
 from curate.stages.generators.base import generator_class
+from curate.stages.generators.llm_client import LLMEndpoint
 from curate.stages.generators.stage import GenerateQA
 from curate.stages.ocr import OcrPages, OcrUnavailable, check_engine
 from curate.stages.samples import AssembleSamples
@@ -137,6 +138,7 @@ class Runtime:
 
     generator: Any = None
     benchmarks: dict[str, str] = field(default_factory=dict)
+    judge: Any = None  # the judge's endpoint (generator.judge), its replies cached with the run
 
 
 @dataclass
@@ -310,8 +312,14 @@ def serve(job: Job, cache_root: str) -> Iterator[Runtime]:
         yield Runtime(benchmarks=benchmarks)
         return
     generator = job.config.generator
+    judge_llm = generator.judge_llm()
+    judge = (
+        LLMEndpoint.configured(judge_llm, storage.join(cache_root, "llm_cache"))
+        if judge_llm
+        else None
+    )
     with generator_class(generator.backend).serve(generator, cache_root, job.remote) as service:
-        yield Runtime(generator=service, benchmarks=benchmarks)
+        yield Runtime(generator=service, benchmarks=benchmarks, judge=judge)
 
 
 def build_plan(job: Job, output: str, runtime: Runtime, runner: str) -> Plan:
@@ -450,7 +458,7 @@ def _sample_steps(job: Job, runtime: Runtime) -> list[Step]:
     steps: list[Step] = []
     if config.quality.languages:
         steps.append(ScreenLanguage(config.quality))
-    steps.append(GenerateQA(config.generator, config.quality, runtime.generator))
+    steps.append(GenerateQA(config.generator, config.quality, runtime.generator, runtime.judge))
     if runtime.benchmarks:  # before scoring: a contaminated sample is not worth its score
         steps.append(Decontaminate(config.decontaminate, runtime.benchmarks))
     return [*steps, *_score_steps(job)]

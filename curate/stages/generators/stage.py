@@ -52,10 +52,15 @@ class GenerateQA(BatchStage):
     error_reason = FailureReason.GENERATOR_ERROR  # one bad sample must not stop the job
 
     def __init__(
-        self, options: GeneratorOptions, quality: QualityOptions | None = None, service: Any = None
+        self,
+        options: GeneratorOptions,
+        quality: QualityOptions | None = None,
+        service: Any = None,
+        judge_endpoint: LLMEndpoint | None = None,
     ):
         super().__init__(options)
         self.quality, self.service = quality, service  # service: what the backend's serve() started
+        self.judge_endpoint = judge_endpoint  # the judge's, with the run's reply cache
         self.generator: Generator | None = None
         self.judge: LLMClient | None = None  # generator.judge: marks accepted items
         self.pool: ThreadPoolExecutor | None = None
@@ -74,7 +79,7 @@ class GenerateQA(BatchStage):
         self.generator.setup()
         judge = self.options.judge_llm()
         if judge:
-            self.judge = LLMClient(judge, LLMEndpoint.configured(judge))
+            self.judge = LLMClient(judge, self.judge_endpoint or LLMEndpoint.configured(judge))
         concurrency = self._concurrency(self.generator)
         if concurrency > 1:
             self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="curate-generate")

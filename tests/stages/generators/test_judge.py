@@ -103,21 +103,18 @@ def test_curate_run_with_a_judge_then_filter_on_its_marks(fake, tmp_path):
     """The marks are Parquet columns next to the difficulty scores; `curate filter --metric
     judge` keeps by them (no max of 1.0: marks run 0-5)."""
     out, kept = tmp_path / "out", tmp_path / "kept"
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            str(REPO / "examples" / "alpine-field-guide.pdf"),
-            "-o",
-            str(out),
-            "--no-progress",
-            "--llm-judge",
-            "judge-model",
-            "--llm-judge-url",
-            fake.base_url,
-        ],
-        catch_exceptions=False,
-    )
+    args = [
+        "run",
+        str(REPO / "examples" / "alpine-field-guide.pdf"),
+        "-o",
+        str(out),
+        "--no-progress",
+        "--llm-judge",
+        "judge-model",
+        "--llm-judge-url",
+        fake.base_url,
+    ]
+    result = runner.invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = pq.read_table(out / "data").to_pylist()
     assert rows and all(row["scores"]["judge"] == 4.0 for row in rows)
@@ -125,6 +122,12 @@ def test_curate_run_with_a_judge_then_filter_on_its_marks(fake, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["generator"]["judge"]["model"] == "judge-model"
     assert manifest["llm"]["requests"] == len(rows)  # the judge's calls are spend too
+    calls = len(fake.requests)
+    again = runner.invoke(app, [*args, "--overwrite"], catch_exceptions=False)
+    assert again.exit_code == 0 and len(fake.requests) == calls  # its replies are cached
+    assert [r["scores"]["judge"] for r in pq.read_table(out / "data").to_pylist()] == [4.0] * len(
+        rows
+    )
 
     result = runner.invoke(
         app,
