@@ -97,7 +97,10 @@ def main() -> None:
     rows = [(args.limit, 0), (4, 0), (args.limit, 16)]
     results = {}
     for limit, above in rows:
-        rate, per_sample, most = measure(items, args.latency, limit, above)
+        # the old limit's rate is steady from the first batch on: a quarter of the samples
+        # measures it in a quarter of the time
+        some = items if limit == args.limit else items[: max(len(items) // 4, 2 * limit)]
+        rate, per_sample, most = measure(some, args.latency, limit, above)
         served = min(limit, above) if above else limit
         ideal = served / args.latency / per_sample
         label = f"{limit}" + (f" (429 above {above})" if above else "")

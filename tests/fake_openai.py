@@ -182,11 +182,19 @@ class FakeOpenAI:
         self.latency_s = 0.0  # every reply waits this long (a remote endpoint's latency)
         self.overloaded_above = 0  # with more requests than this in flight: HTTP 429
         self.in_flight = self.most_in_flight = 0
+        self.connections = 0  # TCP connections accepted
         self.lock = threading.Lock()
         self.closing = threading.Event()  # ends the handlers that stay silent
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # kept-alive connections, as vLLM's server does
+
+            def setup(self):
+                super().setup()
+                with fake.lock:
+                    fake.connections += 1
+
             def log_message(self, *args):
                 pass
 
@@ -244,6 +252,7 @@ class FakeOpenAI:
                 if kind == "sleep":
                     time.sleep(step[1])
                 if kind == "silent":  # accepts the request, then never answers
+                    self.close_connection = True
                     fake.closing.wait(600)
                     return
                 if kind == "html":  # a web server's page where the API was expected
@@ -315,13 +324,17 @@ class FakeOpenAI:
                         chunk["usage"] = usage
                     data = f"data: {json.dumps(chunk)}\n\n".encode()
                     for i in range(0, len(data), 1 if self.trickle else len(data)):
-                        self.wfile.write(data[i : i + 1] if self.trickle else data)
-                        self.wfile.flush()
+                        chunked(data[i : i + 1] if self.trickle else data)
                         time.sleep(self.trickle)
+
+                def chunked(data: bytes) -> None:  # HTTP/1.1 chunked transfer encoding
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
 
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
                     for piece in pieces:
                         delta = {"role": "assistant", "content": piece}
@@ -331,8 +344,8 @@ class FakeOpenAI:
                     if (body.get("stream_options") or {}).get("include_usage"):
                         usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
                         event([], usage)
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
+                    chunked(b"data: [DONE]\n\n")
+                    chunked(b"")  # the last chunk
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up
 

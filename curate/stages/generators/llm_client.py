@@ -230,6 +230,9 @@ def _httpx():
     return importlib.import_module(base.__module__.split(".")[0])
 
 
+_STREAM_END = b"data: [DONE]\n\n"  # an event stream's last event
+
+
 class _DeadlineTransport:
     """An httpx transport whose every request has a total deadline, body included, and can
     be abandoned.
@@ -238,9 +241,14 @@ class _DeadlineTransport:
     them; here the body's reader checks the clock, and a late reply raises ReadTimeout. A set
     `abandon` event (the breaker tripped) ends a reply being read at its next chunk."""
 
-    def __init__(self, seconds: float, abandon: threading.Event):
+    def __init__(self, seconds: float, abandon: threading.Event, connections: int = 20):
         self.seconds, self.abandon = seconds, abandon
-        self._inner = _httpx().HTTPTransport()
+        httpx = _httpx()
+        # a kept-alive connection for each request in flight: httpx keeps 20 by default, and
+        # opening a new one per request costs a worker's CPU at 64 in flight
+        keep = max(20, connections)
+        limits = httpx.Limits(max_connections=2 * keep, max_keepalive_connections=keep)
+        self._inner = httpx.HTTPTransport(limits=limits)
 
     def handle_request(self, request):
         import time
@@ -251,6 +259,8 @@ class _DeadlineTransport:
         body, abandon = response.stream, self.abandon
 
         class _Body(httpx.SyncByteStream):
+            tail = b""
+
             def __iter__(inner):
                 for chunk in body:
                     if time.monotonic() > deadline:
@@ -259,9 +269,16 @@ class _DeadlineTransport:
                         )
                     if abandon.is_set():
                         raise httpx.ReadError("abandoned: the breaker tripped", request=request)
+                    inner.tail = (inner.tail + chunk)[-len(_STREAM_END) :]
                     yield chunk
 
             def close(inner):
+                # the openai client stops reading at an event stream's [DONE], before the
+                # body's last (empty) chunk, and an unfinished body closes its connection:
+                # read that end, so the connection is kept for the next request
+                if inner.tail == _STREAM_END and not abandon.is_set():
+                    for _ in body:
+                        pass
                 body.close()
 
         response.stream = _Body()
@@ -377,7 +394,9 @@ class LLMClient:
             timeout=timeout,
             max_retries=0,  # attempts are counted and retried here (_request)
             http_client=DefaultHttpxClient(
-                transport=_DeadlineTransport(options.timeout_s, self._tripped)
+                transport=_DeadlineTransport(
+                    options.timeout_s, self._tripped, options.most_in_flight
+                )
             ),
         )
         self._failures_in_a_row = 0  # the circuit breaker's count, over all threads

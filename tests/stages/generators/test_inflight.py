@@ -77,3 +77,15 @@ def test_calls_that_waited_for_the_format_negotiation_go_out_together():
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(lambda i: _ask(client, i), range(16)))
         assert fake.most_in_flight >= 8, fake.most_in_flight
+
+
+def test_connections_are_kept_alive_for_every_request_in_flight():
+    """httpx keeps 20 idle connections by default: at 32 in flight, a new TCP connection (a
+    TLS handshake against a remote API) would be opened for most requests."""
+    with FakeOpenAI() as fake:
+        fake.latency_s = 0.05
+        client = _client(fake, 32)
+        with ThreadPoolExecutor(32) as pool:
+            list(pool.map(lambda i: _ask(client, i), range(160)))
+        assert fake.most_in_flight > 20  # more in flight than httpx's default keeps
+        assert fake.connections <= 32, fake.connections  # one per request in flight, reused
