@@ -133,8 +133,10 @@ class RunningLines:
 
     Built from a cheap text-only pass over the document, before any page is rendered:
     `add_page` with each page's (text, box) lines and its height. A signature counts as running
-    when it appears in the same band on at least `max(3, 30%)` of the pages; a text, when it
-    appears at the same spot (within SPOT points) on at least `max(4, 50%)` of them.
+    when it appears in the same band on at least `max(3, 30%)` of the pages, and the very same
+    text in the same band on 3 pages whatever their share (a book heads each chapter's pages
+    with its title: a few pages of a long book); a text, when it appears at the same spot
+    (within SPOT points) on at least `max(4, 50%)` of them.
     """
 
     SPOT = 10.0
@@ -153,6 +155,7 @@ class RunningLines:
             band = band_of(bbox, page_height)
             if band:
                 here.add((band, signature(text)))
+                here.add((band, "=" + normalize(text)))
             here.add((self._spot(bbox), normalize(text)))  # a banner is the same text
         self._seen.update(here)
 
@@ -162,6 +165,8 @@ class RunningLines:
             return True
         if band is not None and self.pages >= 3:
             if self._seen[(band, signature(text))] >= max(3, 0.3 * self.pages):
+                return True
+            if self._seen[(band, "=" + normalize(text))] >= 3:
                 return True
         needed = max(4, 0.5 * self.pages)
         return self.pages >= 4 and self._seen[(self._spot(bbox), normalize(text))] >= needed

@@ -190,3 +190,18 @@ def test_running_lines_are_found_in_the_margins_and_at_one_spot_of_most_slides()
     assert not running.is_running(
         "Requirement V1.1 is verified by the tester", (72, 300, 500, 312), 792
     )
+
+
+def test_a_chapter_title_heading_a_few_pages_of_a_long_book_is_running():
+    """Blind audit, seed 43: a Korean book heads each even page with its chapter's title, on 8
+    of its 150 pages; below 30% of them, it was asked as "the first heading". The same text
+    at the top of 3 pages is running; at the top of 2 (a heading that opens a page), not."""
+    from curate.document.layout import RunningLines
+
+    running = RunningLines()
+    for page in range(150):
+        top = "큰 규모의 글쓰기" if 40 <= page < 56 and page % 2 == 0 else f"Section {page}"
+        opening = "Introduction" if page in (3, 90) else f"Text of page {page}"
+        running.add_page([(top, (72, 20, 300, 32)), (opening, (72, 40, 300, 52))], 792)
+    assert running.is_running("큰 규모의 글쓰기", (72, 20, 300, 32), 792)
+    assert not running.is_running("Introduction", (72, 40, 300, 52), 792)

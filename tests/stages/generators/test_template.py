@@ -557,6 +557,16 @@ def test_a_list_under_a_heading_is_counted_and_its_order_asked():
     assert find_lists(_list_page(steps("•", "•", "•", "•"))) == []
     broken = steps("1.", "2.", "3.") + [("list_item", "   • a sub-point"), ("list_item", "4. Last")]
     assert [c for c in find_lists(_list_page(broken)) if c.kind == "list_count"] == []
+    # blind audit, seed 43: a slide's "10.Handle All Errors" (no space after its mark, so no
+    # list item) went uncounted, and the list of ten was said to hold 9
+    for glued in ("4.Handle all errors", "(4) Last", "4)Last"):
+        on = steps("1.", "2.", "3.") + [("paragraph", glued)]
+        assert [c for c in find_lists(_list_page(on)) if c.kind == "list_count"] == [], glued
+    lettered = [("heading", "Steps")] + [("list_item", f"{m}) Step {m}") for m in "abc"]
+    assert find_lists(_list_page(lettered))  # a) b) c): counted
+    assert not find_lists(_list_page([*lettered, ("paragraph", "d)Step d")]))
+    decimal = steps("1.", "2.", "3.") + [("paragraph", "4.5 percent of the cases were lost")]
+    assert [c.answer for c in find_lists(_list_page(decimal)) if c.kind == "list_count"] == ["3"]
     unnamed = [("list_item", f"{n}. Point {n} of the list") for n in range(1, 5)]
     assert find_lists(_list_page(unnamed)) == []
     assert find_lists(_list_page(steps("1.", "2.", "3."), height=66)) == []

@@ -250,6 +250,43 @@ def test_accents_set_apart_from_their_letters_read_as_accented_letters():
     assert _line_text(spans, UnderscoreRules([])) == "São Paulo, ˆq and xˆ2"
 
 
+@pytest.mark.parametrize(
+    "text, read",
+    [
+        ("A uni\x1ced approach", "A unified approach"),  # T1: fi at 0x1c
+        ("the \x1crst half", "the first half"),
+        ("\x1ductuation and e\x1bect", "fluctuation and effect"),
+        ("su\x1ecient, ba\x1fe", "sufficient, baffle"),
+        ("o\x0ber and \x0cnd", "offer and find"),  # OT1: ff at 0x0b, fi at 0x0c
+        ("a \x1c b", "a b"),  # beside no letter: no ligature, dropped as before
+        ("x\x0c2", "x 2"),
+    ],
+)
+def test_ligatures_tex_set_on_control_code_points_read_as_their_letters(text, read):
+    """Blind audit, seed 43: a TeX paper's Type3 fonts put fi on 0x1c, which the text layer
+    passed on and splitting on whitespace dropped: "A uni ed approach", "the rst half"."""
+    from curate.stages.sources.pdf.lines import UnderscoreRules, _line_text
+
+    spans = [{"font": "Type3 (17 0 R)", "text": text, "size": 10, "flags": 0}]
+    assert _line_text(spans, UnderscoreRules([])) == read
+
+
+def test_a_raised_exponent_keeps_its_caret():
+    """Blind audit, seed 43: a table's row "(π^π)^π" was asked as "(ππ)π", which means
+    something else. A raised Greek letter, or anything raised after a bracket, is written
+    after a caret; the LaTeX logo's raised A and a footnote's raised star stay as they were."""
+    from curate.stages.sources.pdf.lines import UnderscoreRules, _line_text
+
+    def span(text, raised=False):
+        return {"font": "CMMI10", "text": text, "size": 7 if raised else 10, "flags": int(raised)}
+
+    power = [span("("), span("π"), span("π", True), span(")"), span("π", True)]
+    assert _line_text(power, UnderscoreRules([])) == "(π^π)^π"
+    assert _line_text([span("L"), span("A", True), span("TEX")], UnderscoreRules([])) == "LATEX"
+    assert _line_text([span("Aligon"), span("∗", True)], UnderscoreRules([])) == "Aligon∗"
+    assert _line_text([span("laws"), span("10", True)], UnderscoreRules([])) == "laws¹⁰"
+
+
 def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
     """Indian reports set ₹ in Rupee Foradian, which draws it on the grave accent's code point:
     the Reliance report's "₹17,81,841 crore" read "`17,81,841 crore". Other fonts keep "`"."""

@@ -62,10 +62,13 @@ def _counted(run: list[list[TextBlock]], page: PageView) -> bool:
         return False
     after = {id(b) for lines in run for b in lines}
     bottom = run[-1][-1].bbox[3]
+    letters = _NUMBER.match(run[0][0].text).group(1).isalpha()
+    following = chr(ord("a") + len(run)) if letters else str(len(run) + 1)
+    # the next mark, whatever the line's role, even glued to its text ("10.Handle All
+    # Errors": a slide's tenth point, not read as an item)
+    goes_on = re.compile(rf"\s*\(?{following}[.)](?!\d)")
     return not any(
-        _number(b.text) == len(run) + 1
-        for b in page.blocks
-        if b.role == BlockRole.LIST_ITEM and id(b) not in after and b.bbox[1] >= bottom
+        goes_on.match(b.text) for b in page.blocks if id(b) not in after and b.bbox[1] >= bottom
     )
 
 

@@ -108,12 +108,15 @@ def _line_text(spans: list[dict], rules: UnderscoreRules) -> str:
     for span in spans:
         if rules.rules and not span["text"].strip() and rules.under(span):
             parts.append("_")
-        elif _raised(span, largest):
+        elif _raised(span, largest) and (
+            span["text"].strip().isdigit() or _exponent(span["text"], "".join(parts))
+        ):
             while parts and not parts[-1].strip():
                 parts.pop()  # "laws¹⁰", not "laws 10": the mark stands against its word
             if parts:
                 parts[-1] = parts[-1].rstrip()
-            parts.append(span["text"].strip().translate(_SUPERSCRIPT))
+            raised = span["text"].strip()
+            parts.append(raised.translate(_SUPERSCRIPT) if raised.isdigit() else f"^{raised}")
         else:
             parts.append(_span_text(span))
     return _ACCENTED.sub(_compose, " ".join("".join(parts).split()))
@@ -123,11 +126,21 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _raised(span: dict, largest: float) -> bool:
-    """Digits the font sets smaller and raised: a footnote mark or an exponent, written as
-    superscript digits ("laws¹⁰ associated", "10⁶"), so that no question reads "laws 10"
-    as a quantity."""
+    """Text the font sets smaller and raised: a footnote mark or an exponent. Digits are
+    written as superscript digits ("laws¹⁰ associated", "10⁶"), so that no question reads
+    "laws 10" as a quantity; an `_exponent` after a caret."""
     text = span["text"].strip()
-    return bool(span["flags"] & 1) and text.isdigit() and span["size"] < 0.85 * largest
+    return bool(span["flags"] & 1) and bool(text) and span["size"] < 0.85 * largest
+
+
+_GREEK = re.compile("^[\u0370-\u03ff]+$")
+
+
+def _exponent(raised: str, before: str) -> bool:
+    """A raised Greek letter, or anything raised after a bracket, is an exponent: "(π^π)^π",
+    never "(ππ)π". Raised Latin letters stay as they are: the A of the LaTeX logo, an
+    ordinal's "st", a footnote's "a" or "∗"."""
+    return bool(_GREEK.match(raised.strip())) or before.rstrip().endswith((")", "]"))
 
 
 # TeX's old fonts set an accent as a glyph of its own before the letter, and the text layer
@@ -153,10 +166,26 @@ def _compose(match: re.Match) -> str:
     return letter if len(letter) == 1 else match[0]
 
 
+# TeX's fonts without a Unicode map set the ligatures ff, fi, fl, ffi, ffl on control code
+# points (T1: 0x1b-0x1f; OT1: 0x0b-0x0f), which the text layer passes on: "uni\x1ced", and
+# "uni ed" once control characters are dropped. Beside a letter they are read as the letters.
+_LIGATURES = {
+    chr(start + i): letters
+    for start in (0x1B, 0x0B)
+    for i, letters in enumerate(("ff", "fi", "fl", "ffi", "ffl"))
+}
+_LIGATURE = re.compile(
+    "(?<=[^\\W\\d_])[\x0b-\x0f\x1b-\x1f](?!\\d)|[\x0b-\x0f\x1b-\x1f](?=[^\\W\\d_])"
+)
+
+
 def _span_text(span: dict) -> str:
-    """The span's text as its font shows it. Rupee Foradian, used for the rupee sign in Indian
-    reports written before Unicode had one, draws ₹ on the grave accent's code point."""
+    """The span's text as its font shows it: ligatures TeX set on control code points as
+    their letters (`_LIGATURES`). Rupee Foradian, used for the rupee sign in Indian reports
+    written before Unicode had one, draws ₹ on the grave accent's code point."""
     text = span["text"]
+    if _LIGATURE.search(text):
+        text = _LIGATURE.sub(lambda m: _LIGATURES[m[0]], text)
     if "`" in text and "rupeeforadian" in re.sub(r"[^a-z]", "", span["font"].lower()):
         return text.replace("`", "₹")
     return text
