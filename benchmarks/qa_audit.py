@@ -31,7 +31,6 @@ import json
 import random
 import re
 import shutil
-import textwrap
 import threading
 import unicodedata
 from collections import Counter, defaultdict
@@ -265,7 +264,8 @@ def draw(item: dict, row: dict, path: Path) -> None:
     small = ImageFont.truetype(FONT, 16)
     lines = []
     for label, text in item["turns"]:
-        wrapped = textwrap.wrap(text, 100) or [""]
+        wrapped = wrap(f"{label}: {text}", font, 1100)
+        wrapped[0] = wrapped[0][len(label) + 2 :]
         lines += [(label + ": " + wrapped[0], True)] + [("      " + w, False) for w in wrapped[1:]]
         lines.append(("", False))
     per_row = 1 if len(pictures) == 1 else 2
@@ -289,6 +289,25 @@ def draw(item: dict, row: dict, path: Path) -> None:
         pen.text((10, y), text, fill="black" if strong else "#333333", font=font)
         y += 26
     canvas.save(path)
+
+
+def wrap(text: str, font, width: int) -> list[str]:
+    """Lines of at most `width` pixels in `font`: broken at spaces, and anywhere in a run
+    without spaces (a CJK sentence) that is wider than a line."""
+    lines, line = [], ""
+    for piece in re.findall(r"\S+\s*", text) or [""]:
+        if font.getlength(line + piece.rstrip()) <= width:
+            line += piece
+            continue
+        if line:
+            lines.append(line.rstrip())
+            line = ""
+        for ch in piece:  # a run wider than a line: broken between characters
+            if font.getlength(line + ch) > width and line.strip():
+                lines.append(line.rstrip())
+                line = ""
+            line += ch
+    return [*lines, line.rstrip()]
 
 
 def sample_items(rows: list[dict], n: int, cross: int, seed: int) -> list[tuple[dict, dict]]:

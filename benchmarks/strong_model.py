@@ -264,10 +264,27 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true", help="with llm.verify on")
     parser.add_argument("--show", action="store_true", help="list the items judged wrongly")
     parser.add_argument("--items", type=Path, default=ITEMS, help="another set of scenarios")
+    parser.add_argument("--quote", type=int, default=0, help="quote N good items that were kept")
+    parser.add_argument("--seed", type=int, default=0, help="which items --quote draws")
     args = parser.parse_args()
     folders = scenarios(args.split, args.items)
     print(f"{len(folders)} scenarios ({args.split}), llm.verify {'on' if args.verify else 'off'}")
-    report(simulate(folders, args.verify), args.show)
+    results = simulate(folders, args.verify)
+    report(results, args.show)
+    if args.quote:
+        quote(results, args.quote, args.seed)
+
+
+def quote(results: list[tuple[str, str, dict, bool]], n: int, seed: int) -> None:
+    """N good items that reached the data, drawn at random with `seed`, as written."""
+    import random
+
+    kept = [(s, t, item) for s, t, item, k in results if k and item.get("good")]
+    print(f"\n{n} of the {len(kept)} good items kept (seed {seed}):")
+    for scenario, task, item in random.Random(seed).sample(kept, min(n, len(kept))):
+        text = item.get("question") or item.get("text")
+        answer = f" -> {item['answer']!r}" if item.get("answer") else ""
+        print(f"  [{scenario}, {task}] {text!r}{answer}")
 
 
 if __name__ == "__main__":
