@@ -1024,3 +1024,9 @@ def test_a_blank_the_quote_or_the_page_fills_in_is_not_asked():
         "The lab machines all ran the same system when the guide was tested on 12 of them."
     )
     assert [c.answer for c in find_numbers(alone)] == ["12"]
+    # blind audit, seed 43: a blank cut from a path ("C:\\texlive\\ ___ .")
+    for path in (
+        "推荐用户先手动建立安装路径, 注意路径的名称是英文, 默认路径为C:\\texlive\\ 2022 .",
+        "The files were copied into the folder /usr/share/fonts/ 2022 /truetype by the script.",
+    ):
+        assert find_numbers(_lines_page(path)) == [], path
