@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/qa_audit.py --set measure --seed 1 --out /tmp/audit-1
     # label /tmp/audit-1/items/*.png against /tmp/audit-1/RUBRIC.md into labels.jsonl, then
-    .venv/bin/python benchmarks/qa_audit.py --set measure --seed 1 --out /tmp/audit-1 --labels L
+    .venv/bin/python benchmarks/qa_audit.py --seed 1 --out /tmp/audit-1 --labels L  # no re-run
 
 The shared corpus is split in two (`TUNE`, `MEASURE` below): rules may be developed on the
 first; the second is looked at only through seeded random samples like this one, and an error
@@ -339,11 +339,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40, help="extractive pairs drawn")
     parser.add_argument("--cross", type=int, default=10, help="cross-image items drawn")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--labels", type=Path, help="labels.jsonl: print the label rates")
+    parser.add_argument(
+        "--labels", type=Path, help="labels.jsonl: print the label rates (of the run in --out)"
+    )
     parser.add_argument("--reuse", action="store_true", help="use the run already in --out")
     args = parser.parse_args()
     run_dir = args.out / "run"
-    if not args.reuse:
+    if not args.reuse and not args.labels:  # labels are of the items already drawn: kept
         shutil.rmtree(args.out, ignore_errors=True)
         args.out.mkdir(parents=True)
         run(SETS[args.set], run_dir)

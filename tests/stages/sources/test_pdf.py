@@ -287,6 +287,21 @@ def test_a_raised_exponent_keeps_its_caret():
     assert _line_text([span("laws"), span("10", True)], UnderscoreRules([])) == "laws¹⁰"
 
 
+def test_text_struck_through_is_left_out_and_underlined_text_stays():
+    """Blind audit, seed 44: a slide's title struck through ("What makes it interesting?",
+    withdrawn, drawn as LibreOffice draws a strike: a stroke through the middle of the line)
+    was asked as the slide's title."""
+    from curate.stages.sources.pdf.lines import read_lines
+
+    page = pymupdf.open().new_page()
+    for i, text in enumerate(["What makes it interesting?", "COOL features", "Underlined"]):
+        page.insert_text((72, 100 + 40 * i), text, fontname="helv", fontsize=20)
+    width = pymupdf.get_text_length("What makes it interesting?", "helv", 20)
+    page.draw_line((72, 93), (72 + width, 93), width=2)  # through the middle: struck
+    page.draw_line((72, 182), (72 + 100, 182), width=1)  # on the baseline: an underline
+    assert [line.text for line in read_lines(page)] == ["COOL features", "Underlined"]
+
+
 def test_the_rupee_foradian_font_reads_as_the_rupee_sign(shared_corpus):
     """Indian reports set ₹ in Rupee Foradian, which draws it on the grave accent's code point:
     the Reliance report's "₹17,81,841 crore" read "`17,81,841 crore". Other fonts keep "`"."""

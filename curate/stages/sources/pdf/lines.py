@@ -13,6 +13,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from curate.stages.sources.mupdf import pymupdf
@@ -70,6 +71,31 @@ def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]
             if page.get_pixmap(clip=box, dpi=144).is_unicolor:
                 hidden.append(box)
     return hidden
+
+
+def strokes(drawings: list[dict]) -> list[pymupdf.Rect]:
+    """Horizontal strokes drawn on the page: lines, and filled rectangles thinner than 3 pt."""
+    found = []
+    for drawing in drawings:
+        for item in drawing["items"]:
+            if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1 and drawing.get("color"):
+                found.append(pymupdf.Rect(item[1], item[2]).normalize())
+            elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 3:
+                found.append(pymupdf.Rect(item[1]))
+    return found
+
+
+def struck(bbox: Sequence[float], strokes: list[pymupdf.Rect]) -> bool:
+    """A stroke runs through the middle of the line, over most of its width: text struck
+    through, which a slide shows as withdrawn ("~~What makes it interesting?~~" was read as
+    the slide's title)."""
+    x0, y0, x1, y1 = bbox
+    height, width = y1 - y0, max(x1 - x0, 1e-6)
+    return any(
+        y0 + 0.3 * height <= (s.y0 + s.y1) / 2 <= y0 + 0.7 * height
+        and min(s.x1, x1) - max(s.x0, x0) >= 0.8 * width
+        for s in strokes
+    )
 
 
 class UnderscoreRules:
@@ -201,6 +227,7 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
     drawings = page.get_drawings()
     hidden = covered_text(page, drawings)
     rules = UnderscoreRules(drawings)
+    strikes = strokes(drawings)
     for block in content["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
@@ -211,6 +238,8 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
             centre = pymupdf.Point((x0 + x1) / 2, (y0 + y1) / 2)
             if hidden and any(box.contains(centre) for box in hidden):
                 continue
+            if strikes and struck(line["bbox"], strikes):
+                continue  # withdrawn: shown struck through
             chars = [len(s["text"]) for s in spans]
             total = sum(chars) or 1
             sizes = Counter()
