@@ -688,6 +688,40 @@ def test_a_column_without_a_name_is_left_out_not_the_whole_table():
     assert find_table_questions(_table_page(grouped)) == []
 
 
+def test_a_table_cut_from_its_head_is_not_asked():
+    """Blind audits, seeds 41-44: a rule between a table's head and its body made two tables;
+    the body's first row of data ("主流系统 | Win | Linux/Win") was read as the columns' names
+    and asked ("the "Linux/Win" of "软件类型""). Text set over two of a table's columns right
+    above it is its head: the table is not asked. A caption or a sentence above is not."""
+    from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.tables import find_table_questions
+
+    body = [
+        ["Platform", "Win", "All", "Linux/Win"],
+        ["Licence", "commercial", "open", "open"],
+        ["Price", "219", "0", "0"],
+    ]
+    from dataclasses import replace
+
+    lowered = [  # the body, 40 px down the page
+        replace(b, bbox=(b.bbox[0], b.bbox[1] + 40, b.bbox[2], b.bbox[3] + 40))
+        for b in _table_page(body).blocks
+    ]
+
+    def page(*above):
+        return PageView([*above, *lowered], 800, 1)
+
+    assert find_table_questions(page())  # alone, its first row reads as names
+    head = [
+        TextBlock(name, (10 + 120 * c, 26, 100 + 120 * c, 38), role=BlockRole.TABLE_CELL)
+        for c, name in enumerate(["WinEdt", "TeXstudio", "TeXworks"], start=1)
+    ]
+    assert find_table_questions(page(*head)) == []
+    caption = TextBlock("Table 5.2: editors compared", (100, 26, 300, 38))
+    assert find_table_questions(page(caption))  # a caption above: asked as before
+
+
 @pytest.mark.parametrize(
     ("heading", "named"),
     [

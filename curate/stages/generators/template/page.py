@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 
 from curate.core.text import normalize
-from curate.document.layout import is_content, tables_of
+from curate.document.layout import Table, is_content, tables_of
 from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.rules import (
     BULLET_MARK,
@@ -170,7 +170,11 @@ class PageView:
             if is_content(b) and not PLACEHOLDER.search(b.text) and not self._footnote(b)
         ]
         self.headings = self._headings()
-        self.tables = [t for t in tables_of(blocks) if t.rows >= 2 and t.columns >= 2]
+        self.tables = [
+            t
+            for t in tables_of(blocks)
+            if t.rows >= 2 and t.columns >= 2 and not _headed_from_above(t, blocks)
+        ]
         self.references = self._references()
 
     def _footnote(self, line: TextBlock) -> bool:
@@ -344,3 +348,24 @@ class PageView:
         heading = self.heading_above(block)
         under = f', under the heading "{heading.text}"' if heading else ""
         return f"{position_on(block, self.height)} of image {self.n}{under}"
+
+
+def _headed_from_above(table: Table, blocks: list[TextBlock]) -> bool:
+    """Text right above the table, set over two or more of its columns: its head, cut off
+    (a rule between a table's head and body split them), so that its first row of data was
+    read as the columns' names ("the "Linux/Win" of "软件类型"", blind audits, seeds 41-44)."""
+    cells = [b for column in table.cells.values() for b in column]
+    mine = {id(b) for b in cells}
+    top = min(b.bbox[1] for b in cells)
+    line = sorted(b.bbox[3] - b.bbox[1] for b in cells)[len(cells) // 2]
+    spans = {}
+    for (_, column), held in table.cells.items():
+        x0, x1 = spans.get(column, (float("inf"), float("-inf")))
+        spans[column] = (min(x0, *(b.bbox[0] for b in held)), max(x1, *(b.bbox[2] for b in held)))
+    over = set()
+    for block in blocks:
+        if id(block) in mine or not top - 2.5 * line <= block.bbox[3] <= top + 0.1 * line:
+            continue
+        centre = (block.bbox[0] + block.bbox[2]) / 2
+        over |= {c for c, (x0, x1) in spans.items() if x0 - 0.2 * line <= centre <= x1 + 0.2 * line}
+    return len(over) >= 2
