@@ -242,9 +242,12 @@ EMPHASIS = frozenset(
 
 
 def trivial(answer: str) -> bool:
-    """A blank any reader fills without the page: 0 or 1 (a return value, a flag), or a word
-    in capitals for stress ("you MUST use")."""
-    return answer.strip() in ("0", "1") or answer.strip() in EMPHASIS
+    """A blank any reader fills without the page: 0 or 1 (a return value, a flag), a word in
+    capitals for stress ("you MUST use"), or an acronym of two or three letters that its
+    sentence gives away ("click ___" OK, "number of ___ cycles" CPU, "___ Code" VS: blind
+    audits, seeds 43 and 44)."""
+    answer = answer.strip()
+    return answer in ("0", "1") or answer in EMPHASIS or bool(re.fullmatch(r"[A-Z]{2,3}", answer))
 
 
 def trimmed(answer: str) -> str:
@@ -328,16 +331,25 @@ def in_path(text: str, start: int, end: int) -> bool:
     )
 
 
+_GLOSSED = re.compile(r"[^\s(（]\s?[(（]\s*$")  # a word, then an opening bracket
+
+
 def gives_away(page: PageView, block: TextBlock, start: int, end: int, cloze: str) -> bool:
     """The quote or the page fills the blank in: the answer stands in the quote again ("...
     ___ ... not more than 99"); a word of the quote is spelled nearly like it ("BZ2_bzReadOpen
-    / ___" for BZ2_bzWriteOpen, "___ and ...Decompress" for ...Compress); or the answer and
-    the word beside it are printed elsewhere on the page ("Windows ___" where "Windows 10"
-    stands again). Blind audits judged such blanks trivial."""
+    / ___" for BZ2_bzWriteOpen, "___ and ...Decompress" for ...Compress); a bracket beside it
+    restates it ("오픈타입(___)", "___(오픈타입)" for OpenType); or the answer and the word beside
+    it are printed elsewhere on the page ("Windows ___" where "Windows 10" stands again). Blind
+    audits judged such blanks trivial."""
     answer = normalize(block.text[start:end])
     quote = normalize(cloze.replace("___", " "))
     if occurs(answer, quote):  # at token boundaries, CJK ones too ("99를")
         return True
+    if _GLOSSED.search(block.text[:start]) and re.match(r"\s*[)）]", block.text[end:]):
+        return True  # "오픈타입(___)": the bracket restates the word before it
+    gloss = re.match(r"\s?[(（]([^()（）]{1,30})[)）]", block.text[end:])
+    if gloss and CJK.search(gloss.group(1)):
+        return True  # "___(오픈타입)": the CJK gloss after it spells it
     if len(answer) >= 6 and any(
         fuzz.ratio(answer, word) >= 75 for word in re.findall(r"\w{4,}", quote)
     ):
