@@ -638,7 +638,7 @@ def test_nothing_is_asked_of_an_acknowledgements_section():
     from curate.stages.generators.template.terms import find_terms
 
     lines = [("heading", "Acknowledgements")] + [
-        ("paragraph", "We thank the NSF for the support of grant 12345 given to the lab.")
+        ("paragraph", "We thank the DARPA for the support of grant 12345 given to the lab.")
     ]
     page = _list_page(lines)
     assert find_numbers(page) == [] and find_terms(page) == []
@@ -879,10 +879,10 @@ def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_sto
     from curate.stages.generators.template.terms import find_terms
 
     page = _lines_page(
-        "本文介绍如何在电脑上配置安装. 如果用户对于 WSL 比较了解, 可以直接使用它来安装."
+        "本文介绍如何在电脑上配置安装. 如果用户对于 MiKTeX 比较了解, 可以直接使用它来安装."
     )
     (candidate,) = find_terms(page)
-    assert candidate.answer == "WSL" and "配置安装" not in candidate.fields["cloze"]
+    assert candidate.answer == "MiKTeX" and "配置安装" not in candidate.fields["cloze"]
 
 
 @pytest.mark.parametrize(
