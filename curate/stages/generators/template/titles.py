@@ -53,7 +53,7 @@ TITLES = QuestionKind(
     {
         "title": (
             "What is the title of image {n}?",
-            "Which title is printed at the top of image {n}?",
+            "What title does image {n} have?",  # a slide's title may stand anywhere on it
             "What does the title of image {n} say?",
         ),
         "heading": (
