@@ -862,6 +862,11 @@ def test_a_title_is_read_out_only_where_it_plainly_is_one():
     declared = PageView(slide, 720, 1, "Unvalidated Redirect Illustrated")
     assert [c.answer for c in find_titles(declared)] == ["Unvalidated Redirect Illustrated"]
     assert find_titles(PageView(slide, 720, 1, "A title the slide does not show")) == []
+    # blind audit, seed 45: a caps style shows the placeholder's title in capitals, as the
+    # text layer has it: asked as the image shows it
+    caps = [line("WHAT MAKES IT", 20, 40), line("INTERESTING?", 64, 40), *slide[1:]]
+    shown = find_titles(PageView(caps, 720, 1, "What makes it interesting?"))
+    assert [c.answer for c in shown] == ["WHAT MAKES IT INTERESTING?"]
     small_header = [
         line("PGF and TikZ graphics", 10, 12, BlockRole.HEADING),
         line("5.2.11 Special relativity", 60, 20, BlockRole.HEADING),
