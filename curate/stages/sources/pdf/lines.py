@@ -73,29 +73,30 @@ def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]
     return hidden
 
 
-def strokes(drawings: list[dict]) -> list[pymupdf.Rect]:
-    """Horizontal strokes drawn on the page: lines, and filled rectangles thinner than 3 pt."""
-    found = []
-    for drawing in drawings:
-        for item in drawing["items"]:
-            if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1 and drawing.get("color"):
-                found.append(pymupdf.Rect(item[1], item[2]).normalize())
-            elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 3:
-                found.append(pymupdf.Rect(item[1]))
-    return found
+class Strikes:
+    """Horizontal strokes drawn on the page (lines, and filled rectangles thinner than 3 pt),
+    by the height of their middle: a chart holds thousands."""
 
+    def __init__(self, drawings: list[dict]):
+        found = []
+        for drawing in drawings:
+            for item in drawing["items"]:
+                if item[0] == "l" and abs(item[1].y - item[2].y) < 0.1 and drawing.get("color"):
+                    found.append(pymupdf.Rect(item[1], item[2]).normalize())
+                elif item[0] == "re" and drawing.get("fill") is not None and item[1].height < 3:
+                    found.append(pymupdf.Rect(item[1]))
+        self.strokes = sorted(found, key=lambda r: (r.y0 + r.y1) / 2)
+        self.middles = [(r.y0 + r.y1) / 2 for r in self.strokes]
 
-def struck(bbox: Sequence[float], strokes: list[pymupdf.Rect]) -> bool:
-    """A stroke runs through the middle of the line, over most of its width: text struck
-    through, which a slide shows as withdrawn ("~~What makes it interesting?~~" was read as
-    the slide's title)."""
-    x0, y0, x1, y1 = bbox
-    height, width = y1 - y0, max(x1 - x0, 1e-6)
-    return any(
-        y0 + 0.3 * height <= (s.y0 + s.y1) / 2 <= y0 + 0.7 * height
-        and min(s.x1, x1) - max(s.x0, x0) >= 0.8 * width
-        for s in strokes
-    )
+    def through(self, bbox: Sequence[float]) -> bool:
+        """A stroke runs through the middle of the line, over most of its width: text struck
+        through, which a slide shows as withdrawn ("~~What makes it interesting?~~" was read
+        as the slide's title)."""
+        x0, y0, x1, y1 = bbox
+        height, width = y1 - y0, max(x1 - x0, 1e-6)
+        low = bisect.bisect_left(self.middles, y0 + 0.3 * height)
+        high = bisect.bisect_right(self.middles, y0 + 0.7 * height)
+        return any(min(s.x1, x1) - max(s.x0, x0) >= 0.8 * width for s in self.strokes[low:high])
 
 
 class UnderscoreRules:
@@ -210,8 +211,7 @@ def _span_text(span: dict) -> str:
     their letters (`_LIGATURES`). Rupee Foradian, used for the rupee sign in Indian reports
     written before Unicode had one, draws ₹ on the grave accent's code point."""
     text = span["text"]
-    if _LIGATURE.search(text):
-        text = _LIGATURE.sub(lambda m: _LIGATURES[m[0]], text)
+    text = _LIGATURE.sub(lambda m: _LIGATURES[m[0]], text)
     if "`" in text and "rupeeforadian" in re.sub(r"[^a-z]", "", span["font"].lower()):
         return text.replace("`", "₹")
     return text
@@ -227,7 +227,7 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
     drawings = page.get_drawings()
     hidden = covered_text(page, drawings)
     rules = UnderscoreRules(drawings)
-    strikes = strokes(drawings)
+    strikes = Strikes(drawings)
     for block in content["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
@@ -238,7 +238,7 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
             centre = pymupdf.Point((x0 + x1) / 2, (y0 + y1) / 2)
             if hidden and any(box.contains(centre) for box in hidden):
                 continue
-            if strikes and struck(line["bbox"], strikes):
+            if strikes.strokes and strikes.through(line["bbox"]):
                 continue  # withdrawn: shown struck through
             chars = [len(s["text"]) for s in spans]
             total = sum(chars) or 1
