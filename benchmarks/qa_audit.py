@@ -157,6 +157,14 @@ def run(paths: list[str], out: Path) -> list[dict]:
 # ------------------------------------------------------------------------------ measures
 
 HEADING = re.compile(r"\b(title|heading)\b.*\bimage \d+|image \d+.*\b(title|heading)\b", re.I)
+
+
+def read_out(question: str) -> bool:
+    """A title or heading asked back with nothing quoted: not "under which heading does the
+    text say "..."?", which asks the reader to find the passage first."""
+    return bool(HEADING.search(question)) and not re.search(r"[\"“]", question)
+
+
 TABLE = re.compile(r"\btable\b|\brow\b.*\bcolumn\b|\bcolumn\b", re.I)
 AGGREGATE = re.compile(
     r"\b(larger|largest|smaller|smallest|more|fewer|less|higher|highest|lower|lowest|"
@@ -234,7 +242,7 @@ def measures(rows: list[dict]) -> dict:
         "samples dropped": len(rows) - len(kept),
         "extractive pairs": len(extractive),
         "follow-ups": len(follow),
-        "heading read-outs": sum(bool(HEADING.search(q["question"])) for _, q in extractive) / n,
+        "heading read-outs": sum(read_out(q["question"]) for _, q in extractive) / n,
         "table questions": sum(bool(TABLE.search(q["question"])) for _, q in extractive) / n,
         "pages with a well-formed table": table_pages,
         "... of them with a table question": with_table_question / max(table_pages, 1),

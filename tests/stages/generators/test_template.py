@@ -824,6 +824,10 @@ def test_a_programs_output_is_no_label_and_two_lists_under_one_heading_are_not_c
 
     assert find_key_values(_lines_page("CertUtil: -hashfile 命令成功完成。")) == []
     assert find_key_values(_lines_page("Publisher: Springer Verlag"))
+    # a value its line cuts at a dash; a sentence's subject ("what is the "The Boeing
+    # Company"?"), not a label
+    assert find_key_values(_lines_page("Docket: No. FAA–")) == []
+    assert find_key_values(_lines_page("The Boeing Company: Docket No. 2020")) == []
     steps = [("list_item", f"{n}. Step number {n}") for n in (1, 2, 3)]
     two = [("heading", "Steps"), *steps, ("paragraph", "Then, on the server:"), *steps]
     assert [c for c in find_lists(_list_page(two)) if c.kind == "list_count"] == []
@@ -876,6 +880,10 @@ def test_a_title_is_read_out_only_where_it_plainly_is_one():
     assert [c.answer for c in find_titles(PageView(small_header[1:], 800, 1))] == [
         "5.2.11 Special relativity"
     ]
+    # a plot's bold label heads one-word labels and numbers, not text: no heading of the page
+    plot = [line("Sex", 60, 14, BlockRole.HEADING), line("Male", 76, 12), line("1731", 92, 12)]
+    assert find_titles(PageView(plot, 800, 1)) == []
+    assert find_titles(PageView([*plot[:1], small_header[2]], 800, 1))
 
 
 def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_stop():
@@ -1082,3 +1090,35 @@ def test_a_blank_the_quote_or_the_page_fills_in_is_not_asked():
         "The files were copied into the folder /usr/share/fonts/ 2022 /truetype by the script.",
     ):
         assert find_numbers(_lines_page(path)) == [], path
+
+
+def test_a_section_is_asked_by_the_sentence_that_opens_it():
+    """On a page of two or more sections, the first sentence right below a heading is quoted
+    and its heading asked; not a sentence that goes on from above, one that gives the heading
+    away, or one on a page with a single heading (every sentence stands under it)."""
+    from curate.stages.generators.template.sections import find_sections
+
+    lines = [
+        ("heading", "Installing the package"),
+        ("paragraph", "Download the archive from the project's site and unpack it anywhere."),
+        ("paragraph", "The installer asks for no licence key at any point of the way."),
+        ("heading", "Removing it again"),
+        ("paragraph", "Delete the folder you unpacked and the settings file in your home."),
+        ("heading", "Known problems"),
+        ("paragraph", "Known problems are listed on the tracker, with their workarounds here."),
+    ]
+    found = find_sections(_list_page(lines))
+    assert [(c.fields["sentence"], c.answer) for c in found] == [
+        (
+            "Download the archive from the project's site and unpack it anywhere.",
+            "Installing the package",
+        ),
+        ("Delete the folder you unpacked and the settings file in your home.", "Removing it again"),
+    ]
+    assert find_sections(_list_page(lines[:3])) == []  # one heading only
+    # the second paragraph of a section does not open it
+    second = [lines[0], ("paragraph", "Unpack it."), *lines[1:]]
+    assert [c.answer for c in find_sections(_list_page(second))] == ["Removing it again"]
+    # a line that does not open the paragraph's sentence, or stands far below the heading
+    apart = [lines[0], ("paragraph", ""), ("paragraph", ""), ("paragraph", ""), *lines[1:]]
+    assert [c.answer for c in find_sections(_list_page(apart))] == ["Removing it again"]

@@ -466,3 +466,31 @@ def test_ruled_tables_do_not_depend_on_what_else_imported_pymupdf(shared_corpus)
         for how in ("curate", "plain")
     }
     assert found["curate"] == found["plain"] == "[41]\n", found
+
+
+def test_a_bold_heading_wrapped_in_a_narrow_column_keeps_its_second_line(tmp_path):
+    """The Federal Register's three columns stand 12 points apart: the second line of the
+    bold heading "Related Service Information Under 1 / CFR Part 51" had the next column's
+    text on its visual row, was read as body text, and was asked as the paragraph's start."""
+    from curate.schemas import BlockRole
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    body = "the operator shall keep the records of each"
+    for i in range(30):  # two columns of text to the left, the paragraph's last line short
+        page.insert_text((40, 80 + 11 * i), body, fontname="helv", fontsize=9)
+        line = "records." if i == 0 else body
+        page.insert_text((228, 80 + 11 * i), line, fontname="helv", fontsize=9)
+    heading = ("Related Service Information Under 1", "CFR Part 51")
+    page.insert_text((416, 80), heading[0], fontname="hebo", fontsize=9)
+    page.insert_text((416, 91), heading[1], fontname="hebo", fontsize=9)
+    page.insert_text((416, 104), "The FAA reviewed the service", fontname="helv", fontsize=9)
+    page.insert_text((416, 115), "information of the manufacturer.", fontname="helv", fontsize=9)
+    path = tmp_path / "columns.pdf"
+    doc.save(path)
+    (rendered,), failures = _render(path)
+    assert failures == []
+    roles = {b.text: b.role for b in rendered.text_blocks}
+    assert roles["Related Service Information Under 1"] == BlockRole.HEADING
+    assert roles["CFR Part 51"] == BlockRole.HEADING
+    assert roles["The FAA reviewed the service"] == BlockRole.PARAGRAPH

@@ -44,6 +44,7 @@ QUESTION_KINDS = Registry(
         "definitions": "curate.stages.generators.template.definitions:DEFINITIONS",
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
         "glosses": "curate.stages.generators.template.glosses:GLOSSES",
+        "sections": "curate.stages.generators.template.sections:SECTIONS",
         "terms": "curate.stages.generators.template.terms:TERMS",
         "titles": "curate.stages.generators.template.titles:TITLES",
         "long_words": "curate.stages.generators.template.terms:LONG_WORDS",

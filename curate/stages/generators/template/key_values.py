@@ -56,8 +56,9 @@ def find_key_values(page: PageView) -> list[Candidate]:
             or len(value.split()) > 12
             or not value
             or value.split()[-1].lower() in STOP | CONTINUES  # "..., 1963, unless": cut short
-            or match["value"].rstrip().endswith((",", "-"))
-        ):
+            or match["value"].rstrip().endswith((",", "-", "‐", "–", "—"))  # "FAA–": cut
+            or re.match(r"(the|a|an)\s", key, re.I)  # "The Boeing Company: ...": a sentence's
+        ):  # subject ("what is the "The Boeing Company"?"), not a label
             continue
         if _contact(key) and block.bbox[1] > 0.75 * page.height:
             continue  # an e-mail or phone line at the foot: the page's contact furniture

@@ -7,6 +7,7 @@ from curate.schemas import BlockRole
 from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView, is_label
+from curate.stages.generators.template.rules import CJK
 
 
 def find_titles(page: PageView) -> list[Candidate]:
@@ -38,7 +39,26 @@ def find_titles(page: PageView) -> list[Candidate]:
         return []
     top_third = (top.bbox[1] + top.bbox[3]) / 2 < page.height / 3
     kind = "title" if top.role == BlockRole.TITLE and top_third else "heading"
+    if kind == "heading" and not _heads_text(top, page):
+        return []  # a chart's bold label ("Sex" over a mosaic plot), not a heading
     return [Candidate(kind, {}, top.text, top)]  # a read-out: nothing to explain
+
+
+def _heads_text(heading, page: PageView, lines: float = 4) -> bool:
+    """Below the heading, within `lines` of its height and under it, stands a line of three
+    words or more, or a table's cell: what a heading heads. A plot's bold label ("Sex" over a
+    mosaic plot, read as the page's first heading) heads one-word labels and numbers."""
+    reach = heading.bbox[3] + lines * _height_of_line(heading, page)
+    return any(
+        heading.bbox[3] - 1 <= b.bbox[1] <= reach
+        and min(b.bbox[2], heading.bbox[2]) > max(b.bbox[0], heading.bbox[0])
+        and (
+            b.role == BlockRole.TABLE_CELL
+            or b.role not in (BlockRole.TITLE, BlockRole.HEADING)
+            and len(b.text.split()) + len(CJK.findall(b.text)) // 3 >= 3
+        )
+        for b in page.content
+    )
 
 
 def _height(block) -> float:

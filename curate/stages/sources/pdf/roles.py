@@ -152,7 +152,7 @@ def line_roles(
             role = BlockRole.PARAGRAPH
         cell = line.cell if role == BlockRole.TABLE_CELL else None
         marked.append(replace(block, role=role, cell=cell))
-    marked = _call_outs(lines, marked)
+    marked = _wrapped_headings(lines, _call_outs(lines, marked))
     if not title:  # a deck's title comes from its slide, with no front matter under it
         marked = _front_matter(lines, marked)
     plain = [b for b in marked if b.role == BlockRole.PARAGRAPH]
@@ -238,6 +238,33 @@ def _call_outs(lines: list[Line], blocks: list[TextBlock]) -> list[TextBlock]:
         for k in range(i, j):
             out[k] = replace(out[k], role=role)
         i = j
+    return out
+
+
+def _wrapped_headings(lines: list[Line], blocks: list[TextBlock]) -> list[TextBlock]:
+    """A bold heading's second line, right under it at its left edge in the same bold size,
+    is a heading line too, though a narrow gutter put the next column's text on its visual
+    row ("Related Service Information Under 1" / "CFR Part 51" was read as the heading's first
+    line and the start of the paragraph below)."""
+    out = list(blocks)
+    for i in range(len(out) - 1):
+        j = i + 1
+        if out[i].role != BlockRole.HEADING or out[j].role != BlockRole.PARAGRAPH:
+            continue
+        height = lines[i].bbox[3] - lines[i].bbox[1]
+        text = out[j].text.strip()
+        if (
+            lines[i].bold >= 0.9
+            and lines[j].bold >= 0.9
+            and abs(lines[j].size - lines[i].size) <= 0.5
+            and abs(lines[j].bbox[0] - lines[i].bbox[0]) <= height
+            and lines[j].bbox[2] <= lines[i].bbox[2] + height  # a wrapped line's tail
+            and -0.5 * height <= lines[j].bbox[1] - lines[i].bbox[3] < 0.7 * height
+            and 1 <= len(text.split()) <= 10
+            and not text.endswith((".", ",", ";", ":"))
+            and not out[i].text.rstrip().endswith((".", ":", ";"))
+        ):
+            out[j] = replace(out[j], role=BlockRole.HEADING)
     return out
 
 
