@@ -160,9 +160,9 @@ HEADING = re.compile(r"\b(title|heading)\b.*\bimage \d+|image \d+.*\b(title|head
 
 
 def read_out(question: str) -> bool:
-    """A title or heading asked back with nothing quoted: not "under which heading does the
-    text say "..."?", which asks the reader to find the passage first."""
-    return bool(HEADING.search(question)) and not re.search(r"[\"“]", question)
+    """A title or heading asked back: "what is the first heading?", and "under which heading
+    does the text say "..."?" too."""
+    return bool(HEADING.search(question) or re.search(r"which section opens", question, re.I))
 
 
 TABLE = re.compile(r"\btable\b|\brow\b.*\bcolumn\b|\bcolumn\b", re.I)

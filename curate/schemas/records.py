@@ -140,7 +140,8 @@ class TextBlock:
 
 @dataclass
 class ContextItem:
-    """Human-written context (title, speaker notes, alt text, caption) attached to a page."""
+    """Human-written context (title, speaker notes, alt text, caption, a slide's list of points)
+    attached to a page."""
 
     kind: str
     text: str

@@ -142,7 +142,13 @@ def shown_text(blocks: list[TextBlock], limit: int) -> str:
 
 
 def _context(sample: SampleRecord, image: int | None) -> str:
-    items = [c for c in sample.context if image is None or c.image_index in (image, -1)]
+    """What the source says of the images beyond their text; a slide's list is its text
+    again, and is left out."""
+    items = [
+        c
+        for c in sample.context
+        if (image is None or c.image_index in (image, -1)) and c.kind != "list"
+    ]
     return "\n".join(f"- {c.kind}: {c.text}" for c in items) or "(none)"
 
 

@@ -104,9 +104,22 @@ def _shapes(shapes):
             yield from _shapes(shape.shapes)
 
 
+def _points(shape) -> list[str] | None:
+    """The paragraphs of a text box, when it holds three or more, all at the first level (a
+    bulleted list's points as the deck has them: the template counts them where the image
+    shows as many bullets); None for anything else."""
+    if not getattr(shape, "has_text_frame", False):
+        return None
+    paragraphs = [p for p in shape.text_frame.paragraphs if p.text.strip()]
+    if len(paragraphs) < 3 or any(p.level for p in paragraphs):
+        return None
+    return [" ".join(p.text.split()) for p in paragraphs]
+
+
 def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageHints]]:
-    """Per slide index: its title, speaker notes and picture alt text as context; and as layout
-    hints, the title and where charts and tables stand (python-pptx, .pptx only)."""
+    """Per slide index: its title, speaker notes, picture alt text and one-level lists as
+    context; and as layout hints, the title and where charts and tables stand (python-pptx,
+    .pptx only)."""
     from pptx import Presentation
 
     context: dict[int, list[ContextItem]] = {}
@@ -122,6 +135,10 @@ def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageH
             if notes is not None and notes.text.strip():
                 items.append(ContextItem("notes", notes.text.strip()))
         for shape in _shapes(slide.shapes):
+            titled = title is not None and shape.shape_id == title.shape_id
+            points = None if titled else _points(shape)
+            if points:
+                items.append(ContextItem("list", "\n".join(points)))
             description = shape._element.xpath("./p:nvPicPr/p:cNvPr/@descr")
             if description and description[0].strip():
                 items.append(ContextItem("alt_text", description[0].strip()))

@@ -1122,3 +1122,36 @@ def test_a_section_is_asked_by_the_sentence_that_opens_it():
     # a line that does not open the paragraph's sentence, or stands far below the heading
     apart = [lines[0], ("paragraph", ""), ("paragraph", ""), ("paragraph", ""), *lines[1:]]
     assert [c.answer for c in find_sections(_list_page(apart))] == ["Removing it again"]
+
+
+def test_bullets_are_counted_only_as_the_deck_declares_them_and_the_image_shows_them():
+    """Two lists on a slide are counted only where a heading names each; a bullet the deck
+    did not declare among the points (a sub-point), or a point the image shows no bullet
+    for, and nothing is counted."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.bullets import find_bullets
+
+    def line(text, y, x=40):
+        return TextBlock(text, (x, y, x + 9 * len(text), y + 20), role="list_item")
+
+    points = ("Dredge the north basin", "Extend the quay wall", "Add two cranes")
+    shown = [line(f"• {p}", 100 + 30 * i) for i, p in enumerate(points)]
+    title = TextBlock("Works for 2026", (40, 20, 300, 60), role="title")
+
+    def counts(blocks, lists, declared_title="Works for 2026"):
+        page = PageView([title, *blocks], 720, 1, declared_title, lists)
+        return [(c.fields["label"], c.answer) for c in find_bullets(page)]
+
+    assert counts(shown, (points,)) == [("Works for 2026", "3")]
+    assert counts(shown, (points,), declared_title=None) == []  # nothing names the list
+    assert counts(shown, (points, ("Berths", "Quays", "Cranes"))) == []  # "the points" of two
+    plans = ("Widen the channel", "Move the pilot station", "Light the breakwater", "Buy a tug")
+    headed = [
+        TextBlock("Plans", (400, 70, 460, 90)),
+        *(line(f"• {p}", 100 + 30 * i, 400) for i, p in enumerate(plans)),
+    ]
+    assert counts([*shown, *headed], (points, ("Plans", *plans))) == [("Plans", "4")]
+    sub = line("◦ with new fenders", 115, x=60)
+    assert counts([shown[0], sub, *shown[1:]], (points,)) == []  # a bullet among them
+    assert counts([shown[0], line(points[1], 130), shown[2]], (points,)) == []  # no bullet

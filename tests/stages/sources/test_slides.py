@@ -65,3 +65,37 @@ def test_parallel_conversions_do_not_collide(tmp_path):
         results = list(pool.map(_render, decks))
     for i, (pages, failures) in enumerate(results):
         assert failures == [] and len(pages) == 2 and f"Deck {i} A" in pages[0].text
+
+
+def test_a_slides_flat_list_is_counted_where_the_deck_and_the_image_agree(tmp_path):
+    """A slide's bullets are counted only where the deck declares one level of points and the
+    image shows a bullet for each: not a list with sub-points (which count?)."""
+    from curate.core.config import GeneratorOptions, SampleOptions
+    from curate.stages.generators import generate_qa
+    from curate.stages.samples import assemble_sample
+
+    points = ["Dredge the north basin", "Extend the quay wall", "Add two cranes", "Pave berth 4"]
+    deck = Presentation()
+    for title, levels in [("Works for 2026", [0, 0, 0, 0]), ("Works for 2027", [0, 1, 1, 0])]:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        frame = slide.placeholders[1].text_frame
+        frame.text = points[0]
+        for point, level in zip(points[1:], levels[1:], strict=True):
+            paragraph = frame.add_paragraph()
+            paragraph.text, paragraph.level = point, level
+    deck.save(tmp_path / "works.pptx")
+    pages, failures = _render(tmp_path / "works.pptx")
+    assert failures == []
+    assert [[c.text for c in p.context if c.kind == "list"] for p in pages] == [
+        ["\n".join(points)],
+        [],  # sub-points: not declared as a list to count
+    ]
+    sample = generate_qa(
+        assemble_sample(pages[:1], SampleOptions(min_images=1)), GeneratorOptions()
+    )
+    counted = [(q.question, q.answer) for q in sample.qa if q.question.startswith(("How", "On"))]
+    counted = [(question, answer) for question, answer in counted if "points" in question]
+    assert len(counted) == 1 and "Works for 2026" in counted[0][0] and counted[0][1] == "4"
+    (explained,) = [q.answer for q in sample.qa if q.kind == "self_explain" and "Pave" in q.answer]
+    assert all(point in explained for point in points)

@@ -39,13 +39,14 @@ QUESTION_KINDS = Registry(
         "tables": "curate.stages.generators.template.tables:TABLES",
         "key_values": "curate.stages.generators.template.key_values:KEY_VALUES",
         "lists": "curate.stages.generators.template.lists:LISTS",
+        "bullets": "curate.stages.generators.template.bullets:BULLETS",
         "acronyms": "curate.stages.generators.template.acronyms:ACRONYMS",
         "measures": "curate.stages.generators.template.measures:MEASURES",
         "definitions": "curate.stages.generators.template.definitions:DEFINITIONS",
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
         "glosses": "curate.stages.generators.template.glosses:GLOSSES",
-        "sections": "curate.stages.generators.template.sections:SECTIONS",
         "terms": "curate.stages.generators.template.terms:TERMS",
+        "sections": "curate.stages.generators.template.sections:SECTIONS",
         "titles": "curate.stages.generators.template.titles:TITLES",
         "long_words": "curate.stages.generators.template.terms:LONG_WORDS",
     },
@@ -106,11 +107,15 @@ def _pick(
 
 
 def _pages(sample: SampleRecord) -> list[PageView]:
-    """The sample's images as the question kinds see them, each with the title its source
-    declares for it (a slide's title placeholder), where it has one."""
+    """The sample's images as the question kinds see them, each with what its source declares
+    of it: its title (a slide's title placeholder) and its one-level bulleted lists."""
     titles = {c.image_index: c.text for c in sample.context if c.kind == "title"}
+    lists: dict[int, list[tuple[str, ...]]] = {}
+    for item in sample.context:
+        if item.kind == "list":
+            lists.setdefault(item.image_index, []).append(tuple(item.text.split("\n")))
     return [
-        PageView(blocks, size[1], i + 1, titles.get(i))
+        PageView(blocks, size[1], i + 1, titles.get(i), tuple(lists.get(i, ())))
         for i, (blocks, size) in enumerate(
             zip(sample.image_blocks, sample.image_sizes, strict=True)
         )
@@ -157,27 +162,45 @@ def _choose(
     candidates: dict[int, list[Candidate]],
     options: GeneratorOptions,
     rng: random.Random,
-) -> list[tuple[PageView, Candidate]]:
-    """Each image's questions, most valuable first; read-outs of titles and headings only up to
-    READ_OUT_SHARE of the sample's questions (one, when nothing else could be asked)."""
-    answers: set[str] = set()
-    chosen: dict[int, list[Candidate]] = {}
-    read_outs: dict[int, list[Candidate]] = {}
+    answers: set[str],
+) -> dict[int, list[Candidate]]:
+    """Each image's content questions (not read-outs), most valuable first."""
     owners = _owners()
-    for page in pages:
-        found = candidates[page.n]
-        content = [c for c in found if not owners[c.kind].read_out]
-        read_outs[page.n] = [c for c in found if owners[c.kind].read_out]
-        chosen[page.n] = _pick(content, options.max_qa_per_image, rng, answers)
-    asked = sum(len(c) for c in chosen.values())
-    room = int(asked * READ_OUT_SHARE / (1 - READ_OUT_SHARE)) if asked else 1
-    for page in sorted(pages, key=lambda p: len(chosen[p.n])):  # the barest pages first
-        if room and read_outs[page.n] and len(chosen[page.n]) < options.max_qa_per_image:
-            (candidate,) = _pick(read_outs[page.n], 1, rng, answers) or [None]
-            if candidate is not None:
-                chosen[page.n].insert(0, candidate)
-                room -= 1
-    return [(page, candidate) for page in pages for candidate in chosen[page.n]]
+    return {
+        page.n: _pick(
+            [c for c in candidates[page.n] if not owners[c.kind].read_out],
+            options.max_qa_per_image,
+            rng,
+            answers,
+        )
+        for page in pages
+    }
+
+
+def _read_outs(
+    pages: list[PageView],
+    candidates: dict[int, list[Candidate]],
+    asked: dict[int, int],
+    options: GeneratorOptions,
+    rng: random.Random,
+    answers: set[str],
+):
+    """Read-outs of titles and headings, the barest images first, while they stay within
+    READ_OUT_SHARE of the sample's questions (one, where no content question was kept: it
+    keeps the images, and the cap holds for the rest)."""
+    kept = sum(asked.values())
+    room = int(kept * READ_OUT_SHARE / (1 - READ_OUT_SHARE)) if kept else 1
+    owners = _owners()
+    for page in sorted(pages, key=lambda p: asked[p.n]):
+        if room <= 0:
+            return
+        if asked[page.n] >= options.max_qa_per_image:
+            continue
+        pool = [c for c in candidates[page.n] if owners[c.kind].read_out]
+        (candidate,) = _pick(pool, 1, rng, answers) or [None]
+        if candidate is not None:
+            room -= 1
+            yield page, candidate
 
 
 def review(candidate: Candidate, question: str, page: PageView) -> str | None:
@@ -212,6 +235,40 @@ def review_follow_up(candidate: Candidate, question: str, page: PageView) -> str
     return None
 
 
+def _ask(
+    page: PageView,
+    candidate: Candidate,
+    rng: random.Random,
+    questions: set[str],
+    rejected: list[QAItem],
+) -> list[QAItem]:
+    """The candidate's pair and its follow-up, those of them that pass the checks; the rest
+    go to `rejected` with their reason. A question asked already in the sample is not asked."""
+    question = _question(candidate, page.n, rng)
+    evidence = candidate.evidence.text
+    item = QAItem(
+        "extractive", question, candidate.answer, page.n - 1, evidence, NAME, PROMPT_VERSION
+    )
+    if normalize(question) in questions:
+        return []
+    questions.add(normalize(question))
+    reason = review(candidate, question, page)
+    if reason:
+        rejected.append(replace(item, reject_reason=reason))
+        return []
+    if not candidate.explain:
+        return [item]
+    follow_up = rng.choice(_owners()[candidate.kind].follow_up(candidate.kind))
+    turn = QAItem(
+        "self_explain", follow_up, candidate.explain, page.n - 1, evidence, NAME, PROMPT_VERSION
+    )
+    reason = review_follow_up(candidate, follow_up, page)
+    if reason:
+        rejected.append(replace(turn, reject_reason=reason))
+        return [item]
+    return [item, turn]
+
+
 def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> SampleRecord:
     """The sample with template QA and its conversation (no QA at all when nothing fits).
     Every item passes the checks LLM items pass; one that does not is kept in `rejected_qa`
@@ -220,42 +277,20 @@ def generate_template_qa(sample: SampleRecord, options: GeneratorOptions) -> Sam
     # questions on every machine and under every path
     pages_held = (sample.source_sha256 or sample.sample_id, *(str(i) for i in sample.page_indices))
     rng = random.Random(stable_id(str(options.seed), *pages_held))
-    qa: list[QAItem] = []
     rejected: list[QAItem] = []
     questions: set[str] = set()
     pages = _pages(sample)
-    owners = _owners()
     candidates = {page.n: _candidates(page) for page in pages}
-    for page, candidate in _choose(pages, candidates, options, rng):
-        question = _question(candidate, page.n, rng)
-        evidence = candidate.evidence.text
-        item = QAItem(
-            "extractive", question, candidate.answer, page.n - 1, evidence, NAME, PROMPT_VERSION
-        )
-        if normalize(question) in questions:
-            continue  # the same question from two candidates: asked once
-        questions.add(normalize(question))
-        reason = review(candidate, question, page)
-        if reason:
-            rejected.append(replace(item, reject_reason=reason))
-            continue
-        qa.append(item)
-        if candidate.explain:
-            follow_up = rng.choice(owners[candidate.kind].follow_up(candidate.kind))
-            turn = QAItem(
-                "self_explain",
-                follow_up,
-                candidate.explain,
-                page.n - 1,
-                evidence,
-                NAME,
-                PROMPT_VERSION,
-            )
-            reason = review_follow_up(candidate, follow_up, page)
-            if reason:
-                rejected.append(replace(turn, reject_reason=reason))
-            else:
-                qa.append(turn)
+    answers: set[str] = set()
+    chosen = _choose(pages, candidates, options, rng, answers)
+    turns = {
+        page.n: [t for c in chosen[page.n] for t in _ask(page, c, rng, questions, rejected)]
+        for page in pages
+    }
+    asked = {n: sum(t.kind == "extractive" for t in held) for n, held in turns.items()}
+    for page, candidate in _read_outs(pages, candidates, asked, options, rng, answers):
+        turns[page.n][:0] = _ask(page, candidate, rng, questions, rejected)  # a title first
+    qa = [turn for page in pages for turn in turns[page.n]]
     if options.unanswerable:  # drawn apart, so that turning it on changes nothing else
         misses = random.Random(stable_id("unanswerable", str(options.seed), *pages_held))
         qa.extend(near_misses(pages, candidates, options.unanswerable, misses))

@@ -158,10 +158,16 @@ class PageView:
     """One image's lines, with the structure the template questions need."""
 
     def __init__(
-        self, blocks: list[TextBlock], height: int, n: int, declared_title: str | None = None
+        self,
+        blocks: list[TextBlock],
+        height: int,
+        n: int,
+        declared_title: str | None = None,
+        declared_lists: tuple[tuple[str, ...], ...] = (),
     ):
         self.blocks, self.height, self.n = blocks, height, n
         self.declared_title = declared_title  # what the source names the image (a slide title)
+        self.declared_lists = declared_lists  # the points of a slide's one-level bulleted lists
         self.text = "\n".join(b.text for b in blocks)
         self.norm = normalize(self.text)
         self.content = [

@@ -1,0 +1,118 @@
+"""A slide's bulleted list, counted: how many points it has. Bullets alone do not confirm a
+count (a blind audit found sub-bullets, two columns and the next box's points miscounted, see
+lists.py), so a list is counted only where the deck and the image agree: the deck declares a
+text box of three or more points, all at the first level, and the image shows a bullet for
+each, one under the other, opening on its point's words. A box whose first paragraph has no
+bullet (its heading, "防止方法" over the points) names the list; else the slide's title does,
+where the slide has one list. Paragraphs without a bullet may introduce the points, never
+stand among them (a sub-heading splits the list in two)."""
+
+from __future__ import annotations
+
+from curate.core.text import normalize
+from curate.schemas import BlockRole, TextBlock
+from curate.stages.generators.grounding import is_grounded
+from curate.stages.generators.template.kind import QuestionKind
+from curate.stages.generators.template.lists import MOST_ITEMS
+from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.rules import BULLET_MARK
+
+QUOTED_WORDS = 6  # a point longer than this is quoted by its first words in the follow-up
+
+
+def find_bullets(page: PageView) -> list[Candidate]:
+    found = []
+    for paragraphs in page.declared_lists:
+        shown = _shown(paragraphs, page)
+        if shown is None:
+            continue
+        label, points, first = shown
+        if not label and len(page.declared_lists) == 1 and page.declared_title:
+            label = page.declared_title if is_grounded(page.declared_title, page.text) else ""
+        if not label or not 3 <= len(points) <= MOST_ITEMS:
+            continue  # "the points" of a slide with several lists names none of them
+        quoted = ", ".join(f'"{_head(p)}"' for p in points)
+        explain = (
+            f'Under "{label}", image {page.n} shows {len(points)} bullet points, one under '
+            f"the other: {quoted}."
+        )
+        fields = {"label": label}
+        count = str(len(points))
+        found.append(Candidate("bullet_count", fields, count, first, explain, True, tuple(points)))
+    return found
+
+
+def _key(text: str) -> str:
+    return normalize(text).replace(" ", "")
+
+
+def _shown(paragraphs: tuple[str, ...], page: PageView):
+    """(label, points, the first point's line) as the image shows the box: each point on a
+    line of its own that opens on a bullet (the points as those lines read), the bullets one
+    under the other, and no other bullet among them; the first paragraph, where it has no
+    bullet, is the label. None where the image shows something else."""
+    bullets = [b for b in page.blocks if BULLET_MARK.match(b.text.strip()) and _listed(b)]
+    matched: list[TextBlock] = []
+    label = ""
+    for i, paragraph in enumerate(paragraphs):
+        key = _key(paragraph)
+        line = next(
+            (
+                b
+                for b in bullets
+                if (k := _key(BULLET_MARK.sub("", b.text.strip()))) and key.startswith(k)
+            ),
+            None,
+        )
+        if line is None and i == 0 and is_grounded(paragraph, page.text):
+            label = paragraph  # the box's heading, no bullet before it
+            continue
+        if line is None and not matched and _key(paragraph)[:12] in _key(page.text):
+            continue  # a line of introduction under the heading, before the first bullet
+        if line is None or any(line is m for m in matched):
+            return None
+        matched.append(line)
+    points = [BULLET_MARK.sub("", b.text.strip()) for b in matched]  # as the image shows them
+    if not matched or [id(b) for b in matched] != [id(b) for b in sorted(matched, key=_top)]:
+        return None  # not in the deck's order from the top
+    height = matched[0].bbox[3] - matched[0].bbox[1]
+    if any(abs(b.bbox[0] - matched[0].bbox[0]) > height for b in matched):
+        return None  # not one under the other
+    x, top, bottom = matched[0].bbox[0], matched[0].bbox[1], matched[-1].bbox[3]
+    among = [
+        b
+        for b in bullets
+        if top <= b.bbox[1] < bottom
+        and abs(b.bbox[0] - x) <= 3 * height
+        and not any(b is m for m in matched)
+    ]
+    if among:
+        return None  # another bullet among the points: a level the deck did not declare
+    return label, points, matched[0]
+
+
+def _top(block: TextBlock) -> float:
+    return block.bbox[1]
+
+
+def _listed(block: TextBlock) -> bool:
+    return block.role in (BlockRole.LIST_ITEM, BlockRole.PARAGRAPH)
+
+
+def _head(point: str) -> str:
+    """The point, or its first words where it is long."""
+    words = point.split()
+    return point if len(words) <= QUOTED_WORDS else " ".join(words[:QUOTED_WORDS]) + " ..."
+
+
+BULLETS = QuestionKind(
+    "a slide's bulleted list",
+    find_bullets,
+    {
+        "bullet_count": (
+            'How many bullet points are listed under "{label}" on image {n}?',
+            'On image {n}, how many points does the list under "{label}" have?',
+        ),
+    },
+    follow_ups={"": ("How do you count them?", "How can you tell?")},
+)
