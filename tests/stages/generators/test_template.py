@@ -217,8 +217,29 @@ def test_a_value_its_line_cuts_and_numbers_that_name_are_not_asked():
             ("Comments may be sent using the procedures found in 14 CFR", 400),
             ("11.43 and 11.45, by any of the following methods from today.", 400),
         ],
+        # blind audits, seeds 46 and 47: a step, a table of two, a date, a book's year
+        [
+            (
+                "이 파일이 생겨나지 않았으면 색인이 없는 것이므로 5 단계로 진행한다.",
+                400,
+            )
+        ],
+        [
+            (
+                "용어집을 만들기 위한 파일인데 다음 명령을 4 와 5단계 사이에 실행한다.",
+                400,
+            )
+        ],
+        [("이 문서에서 쓰는 명령은 표 6.1과 6.2 에 열거된 명령을 사용할 수 있다.", 400)],
+        [("另外, Overleaf 在 9 月30 日更新了新的功能, 这个功能一旦开启就立即停止编译.", 400)],
+        [
+            (
+                "Addison-Wesley, Reading, Massachusetts, second edition, 1994, ISBN 0-201-52983-1.",
+                400,
+            )
+        ],
     ):
-        assert [c.answer for c in find_numbers(page(*lines))] == []
+        assert [c.answer for c in find_numbers(page(*lines))] == [], lines
     kept = page(("Sales rose by 12 percent in the year after the shop was opened.", 400))
     assert [c.answer for c in find_numbers(kept)] == ["12"]
 
@@ -480,6 +501,8 @@ def test_a_sentence_that_says_what_its_subject_is_is_asked_the_other_way_round(l
             "Miglioretti",
             False,
         ),
+        # a label's second word, its first glued to CJK text (blind audit, seed 47)
+        ("填写在LaTeX Content 中, 再将快捷键填写在下面的方框里以便以后使用.", "Content", False),
     ],
 )
 def test_the_last_resort_blank_is_a_name_among_lower_case_words(line, word, asked):
@@ -752,6 +775,9 @@ def test_no_blank_repeats_an_abbreviation_its_sentence_spells_out_or_a_control_c
     assert find_terms(spelled) == []
     control = _lines_page("The fix is shipped in the \x13 update of the SQLite library here.")
     assert find_terms(control) and _candidates(control) == []
+    # blind audit, seed 47: a slide title's emoji, drawn as a box, copied into the question
+    emoji = _lines_page("The fix is shipped in the SQLite update for @catalyst \U0001f426 here.")
+    assert find_terms(emoji) and _candidates(emoji) == []
 
 
 def test_a_paragraph_goes_on_over_lines_whose_boxes_overlap_but_not_over_labels():
@@ -884,6 +910,9 @@ def test_a_title_is_read_out_only_where_it_plainly_is_one():
     plot = [line("Sex", 60, 14, BlockRole.HEADING), line("Male", 76, 12), line("1731", 92, 12)]
     assert find_titles(PageView(plot, 800, 1)) == []
     assert find_titles(PageView([*plot[:1], small_header[2]], 800, 1))
+    # a running header repeats the section's title, its number aside: two "first headings"
+    running = line("Special relativity", 10, 20, BlockRole.HEADING)
+    assert find_titles(PageView([running, *small_header[1:]], 800, 1)) == []
 
 
 def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_stop():
@@ -1155,3 +1184,12 @@ def test_bullets_are_counted_only_as_the_deck_declares_them_and_the_image_shows_
     sub = line("◦ with new fenders", 115, x=60)
     assert counts([shown[0], sub, *shown[1:]], (points,)) == []  # a bullet among them
     assert counts([shown[0], line(points[1], 130), shown[2]], (points,)) == []  # no bullet
+
+
+def test_an_abbreviation_does_not_end_a_sentence():
+    """Blind audit, seed 47: a quote cut at "ST." (St. Louis)."""
+    from curate.stages.generators.template.rules import sentence_spans
+
+    paragraph = "He flew from St. Louis to Denver on 3 May. The fare was paid in cash."
+    found = [paragraph[s:e] for s, e in sentence_spans(paragraph)]
+    assert found == ["He flew from St. Louis to Denver on 3 May.", "The fare was paid in cash."]

@@ -26,19 +26,20 @@ def find_bullets(page: PageView) -> list[Candidate]:
         shown = _shown(paragraphs, page)
         if shown is None:
             continue
-        label, points, first = shown
+        label, points, first = shown  # (what the line shows, the whole point) for each
         if not label and len(page.declared_lists) == 1 and page.declared_title:
             label = page.declared_title if is_grounded(page.declared_title, page.text) else ""
         if not label or not 3 <= len(points) <= MOST_ITEMS:
             continue  # "the points" of a slide with several lists names none of them
-        quoted = ", ".join(f'"{_head(p)}"' for p in points)
+        quoted = ", ".join(f'"{_quote(line, point, page)}"' for line, point in points)
         explain = (
             f'Under "{label}", image {page.n} shows {len(points)} bullet points, one under '
             f"the other: {quoted}."
         )
         fields = {"label": label}
         count = str(len(points))
-        found.append(Candidate("bullet_count", fields, count, first, explain, True, tuple(points)))
+        lines = tuple(line for line, _ in points)
+        found.append(Candidate("bullet_count", fields, count, first, explain, True, lines))
     return found
 
 
@@ -48,11 +49,12 @@ def _key(text: str) -> str:
 
 def _shown(paragraphs: tuple[str, ...], page: PageView):
     """(label, points, the first point's line) as the image shows the box: each point on a
-    line of its own that opens on a bullet (the points as those lines read), the bullets one
-    under the other, and no other bullet among them; the first paragraph, where it has no
-    bullet, is the label. None where the image shows something else."""
+    line of its own that opens on a bullet (each point as its line reads, and whole), the
+    bullets one under the other, and no other bullet among them; the first paragraph, where
+    it has no bullet, is the label. None where the image shows something else."""
     bullets = [b for b in page.blocks if BULLET_MARK.match(b.text.strip()) and _listed(b)]
     matched: list[TextBlock] = []
+    points: list[tuple[str, str]] = []
     label = ""
     for i, paragraph in enumerate(paragraphs):
         key = _key(paragraph)
@@ -72,7 +74,7 @@ def _shown(paragraphs: tuple[str, ...], page: PageView):
         if line is None or any(line is m for m in matched):
             return None
         matched.append(line)
-    points = [BULLET_MARK.sub("", b.text.strip()) for b in matched]  # as the image shows them
+        points.append((BULLET_MARK.sub("", line.text.strip()), paragraph))
     if not matched or [id(b) for b in matched] != [id(b) for b in sorted(matched, key=_top)]:
         return None  # not in the deck's order from the top
     height = matched[0].bbox[3] - matched[0].bbox[1]
@@ -99,8 +101,12 @@ def _listed(block: TextBlock) -> bool:
     return block.role in (BlockRole.LIST_ITEM, BlockRole.PARAGRAPH)
 
 
-def _head(point: str) -> str:
-    """The point, or its first words where it is long."""
+def _quote(line: str, point: str, page: PageView) -> str:
+    """The point as the follow-up quotes it: whole, or its first words where it is long; its
+    first line and "..." where the page does not hold it whole (a blind audit found points
+    quoted cut at their wrap, with nothing to say so)."""
+    if not is_grounded(point, page.text):
+        return line if _key(line) == _key(point) else f"{line} ..."
     words = point.split()
     return point if len(words) <= QUOTED_WORDS else " ".join(words[:QUOTED_WORDS]) + " ..."
 

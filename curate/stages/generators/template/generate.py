@@ -53,6 +53,9 @@ QUESTION_KINDS = Registry(
 )
 _WORD = re.compile(r"\w+")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# a character the page's font may draw as a box: private use, unassigned, the replacement
+# character, an emoji ("@catalyst 🐦" in a slide's title, blind audit, seed 47)
+UNDRAWABLE = re.compile(r"[\ue000-\uf8ff\ufffd\U0001f000-\U0001faff\U000f0000-\U0010ffff]")
 # a digit set as a superscript or subscript beside a plain one ("1¹" for the page's "1½"): a
 # fraction or an exponent the text layer flattened, not what the page shows
 GARBLED_SCRIPT = re.compile(r"\d[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉]|[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉]\d")
@@ -126,7 +129,8 @@ def _candidates(page: PageView) -> list[Candidate]:
     """What every kind finds on the page, but for answers that stand on a word the OCR was not
     sure of (a character it scored low: "Segtenber", "19.1cn"), on a logo the text layer
     reads flat ("LATEX" for LaTeX), on a control character a font's encoding left where
-    the page shows a dash or a quote, or on a fraction it flattened ("1¹" for "1½")."""
+    the page shows a dash or a quote, on a character that may show as a box (an emoji), or on
+    a fraction it flattened ("1¹" for "1½")."""
     kinds = _kinds()
     found = [c for k in kinds if not k.last_resort for c in k.find(page)]
     found = found or [c for k in kinds if k.last_resort for c in k.find(page)]
@@ -137,7 +141,10 @@ def _candidates(page: PageView) -> list[Candidate]:
         if not (_words(c) & unsure)
         and not FLAT_LOGO.search(c.answer)
         and not GARBLED_SCRIPT.search(c.answer)
-        and not any(CONTROL.search(text) for text in (c.answer, *c.fields.values()))
+        and not any(
+            CONTROL.search(text) or UNDRAWABLE.search(text)
+            for text in (c.answer, *c.fields.values())
+        )
     ]
 
 

@@ -39,9 +39,17 @@ def unspaced(text: str) -> bool:
 
 
 # what a number in CJK text refers to, not states: "1.4절" (section), "5장" (chapter),
-# "12쪽"/"ページ"/"页" (page), "表 3", "그림 2", "第3章"
-CJK_REFERENCE_AFTER = re.compile(r"^\s*(절|장|쪽|페이지|항|章|節|节|页|頁|ページ|行目)")
-CJK_REFERENCE_BEFORE = re.compile(r"(표|그림|図|表|图|第|式|식|부록|付録|附录)\s*$")
+# "12쪽"/"ページ"/"页" (page), "5단계" (step), "表 3", "그림 2", "第3章"; also one of a few
+# ("표 6.1과 ___", "___와 5단계": blind audits, seeds 46 and 47); and a date's month or day
+# ("___ 月30 日"), which the page states in passing
+_CJK_AND = r"\s*(?:과|와|및|,|、|和|与|と|や|~|-)\s*"
+CJK_REFERENCE_AFTER = re.compile(
+    rf"^(?:{_CJK_AND}[\d.]+)*\s*(절|장|쪽|페이지|항|단계|번째|章|節|节|页|頁|ページ|行目)"
+    r"|^\s*(年|月|日|년|월)"
+)
+CJK_REFERENCE_BEFORE = re.compile(
+    rf"(표|그림|図|表|图|第|式|식|부록|付録|附录)\s*(?:[\d.]+{_CJK_AND})*$|(年|월)\s*$"
+)
 
 
 def cjk_label(key: str) -> bool:
@@ -71,7 +79,12 @@ BYLINE = re.compile(
 ANNOTATION = re.compile(r"^(notes?|sources?|n\.b\.)\s*[:.]", re.I)
 URL = re.compile(r"\b(https?|ftp)\s?:|://|\bwww\.", re.I)
 # words whose period does not end a sentence
-ABBREVIATIONS = frozenset("al cf eq eqs etc fig figs no nos p pp sec vs".split())
+# words a period follows without ending the sentence ("St. Louis": blind audit, seed 47, a
+# quote cut at "ST.")
+ABBREVIATIONS = frozenset(
+    """al cf eq eqs etc fig figs no nos p pp sec vs st mt ft dr mr mrs ms jr sr vol inc corp
+    ltd dept approx ave""".split()
+)
 TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 ADDRESS = re.compile(r"::|\b[0-9a-f]{1,4}(:[0-9a-f]{1,4}){2,}\b", re.I)
 # a number on its own: not part of a version ("1.0.8"), a time ("10:30"), a code ("U+0030",
@@ -140,8 +153,8 @@ _YEAR = re.compile(r"(1[5-9]|20)\d\d")
 
 def in_citation(text: str, start: int, end: int) -> bool:
     """The number at [start:end] is a year a citation gives: inside brackets ("(Smith,
-    2010)", "Vissel 2010)"), after an author's name and a comma ("Kacprzyk, 2007"), or after
-    "et al." ("Bernstein et al. in 2011")."""
+    2010)", "Vissel 2010)"), after an author's name and a comma ("Kacprzyk, 2007"), after
+    "et al." ("Bernstein et al. in 2011"), or in a book's entry (an edition, an ISBN)."""
     if not _YEAR.fullmatch(text[start:end].rstrip(",.;")):
         return False
     before, after = text[:start], text[end:]
@@ -151,6 +164,8 @@ def in_citation(text: str, start: int, end: int) -> bool:
         or after.lstrip()[:1] in (")", "]", ";")
         or bool(re.search(r"[A-Z][\w'’-]+,?\s*(et al\.?,?\s*)?$", before))
         or bool(re.search(r"\bet al\.?,?\s*(in\s*)?$", before))
+        # a book's entry: "Reading, Massachusetts, second edition, 1994, ISBN ..." (seed 47)
+        or bool(re.search(r"\b(ISBN|ISSN|DOI)\b|\bedition\b", text, re.IGNORECASE))
     )
 
 

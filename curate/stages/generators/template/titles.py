@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from curate.core.text import normalize
 from curate.schemas import BlockRole
 from curate.stages.generators.grounding import is_grounded
@@ -31,7 +33,7 @@ def find_titles(page: PageView) -> list[Candidate]:
     if not page.headings:
         return []
     top = page.headings[0]
-    if is_label(top.text):
+    if is_label(top.text) or _said_twice(top, page):
         return []
     text = [*page.content, *(b for b in page.blocks if b.role == BlockRole.HEADING)]
     tallest = max((_height(b) for b in text if b.text.strip()), default=0)
@@ -59,6 +61,18 @@ def _heads_text(heading, page: PageView, lines: float = 4) -> bool:
         )
         for b in page.content
     )
+
+
+def _name(text: str) -> str:
+    return re.sub(r"^[\d.]+\s*", "", normalize(text)).strip()
+
+
+def _said_twice(heading, page: PageView) -> bool:
+    """Another line of the page gives the heading's words, its number aside: a running
+    header that repeats the section's title ("큰 규모의 글쓰기" over "1.8 큰 규모의 글쓰기", blind
+    audits, seeds 46 and 47). "The first heading" would have two answers."""
+    name = _name(heading.text)
+    return bool(name) and any(b is not heading and _name(b.text) == name for b in page.blocks)
 
 
 def _height(block) -> float:
