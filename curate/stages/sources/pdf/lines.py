@@ -41,13 +41,14 @@ TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
 
 
 def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]:
-    """Boxes of text that an opaque rectangle drawn after it covers: text in the file that the
-    rendered page does not show (a report's cover hid its section tab under a white page-sized
-    box), which no question may ask about.
+    """Boxes of text that an opaque rectangle or picture drawn after it covers: text in the
+    file that the rendered page does not show (a report's cover hid its section tab under a
+    white page-sized box; a slide's point lay under a table pasted as a picture, and was asked
+    about: blind audits, seeds 46 and 48), which no question may ask about.
 
     Drawing order only finds candidates: a chart's white plot area drawn after its axis labels
-    still showed them (a blend mode), so a candidate counts as hidden only if its box renders
-    as one flat colour.
+    still showed them (a blend mode), so a box counts as hidden only if it renders as one flat
+    colour; a picture with no transparency (mask) hides what it covers most of.
     """
     covers = [  # one rectangle per path: a path of several can be a frame (even-odd, a hole)
         (drawing["seqno"], drawing["items"][0][1])
@@ -57,9 +58,10 @@ def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]
         and len(drawing["items"]) == 1
         and drawing["items"][0][0] == "re"
     ]
-    if not covers:
+    pictures = _opaque_pictures(page)
+    if not covers and not pictures:
         return []
-    last = max(seqno for seqno, _ in covers)
+    last = max(seqno for seqno, _ in covers + pictures)
     hidden = []
     for span in page.get_texttrace():
         if span["seqno"] >= last:
@@ -70,7 +72,30 @@ def covered_text(page: pymupdf.Page, drawings: list[dict]) -> list[pymupdf.Rect]
         if any(seqno > span["seqno"] and rect.contains(box) for seqno, rect in covers):
             if page.get_pixmap(clip=box, dpi=144).is_unicolor:
                 hidden.append(box)
+                continue
+        if any(
+            seqno > span["seqno"] and (rect & box).get_area() >= 0.6 * box.get_area()
+            for seqno, rect in pictures
+        ):
+            hidden.append(box)
     return hidden
+
+
+def _opaque_pictures(page: pymupdf.Page) -> list[tuple[int, pymupdf.Rect]]:
+    """(drawing order, box) of each picture drawn without transparency, not a scan or a
+    background as large as most of the page (a scanned page's text layer may be drawn
+    before its image, and is the text that image shows)."""
+    if not page.get_images():
+        return []
+    masked = [pymupdf.Rect(i["bbox"]) for i in page.get_image_info() if i.get("has-mask")]
+    most = 0.6 * page.rect.get_area()
+    return [
+        (seqno, pymupdf.Rect(rect))
+        for seqno, (kind, rect) in enumerate(page.get_bboxlog())
+        if kind == "fill-image"
+        and pymupdf.Rect(rect).get_area() < most
+        and not any(max(abs(a - b) for a, b in zip(rect, m, strict=True)) < 1 for m in masked)
+    ]
 
 
 class Strikes:
