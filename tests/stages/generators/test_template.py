@@ -464,6 +464,21 @@ def _lines_page(*lines: str, width: int = 900) -> "PageView":  # noqa: F821
             ["NMUとは、パッケージのメンテナ以外による更新のことです。"],
             ("NMUとは何ですか", "パッケージのメンテナ以外による更新"),
         ),
+        (
+            ["BibTeX은 참고 문헌 목록을 자동으로 만들어 주는 프로그램이다."],
+            ("BibTeX은 무엇입니까", "참고 문헌 목록을 자동으로 만들어 주는 프로그램"),
+        ),
+        (
+            ["TeX이란 도널드 커누스가 만든 조판 프로그램이다."],
+            ("TeX은 무엇입니까", "도널드 커누스가 만든 조판 프로그램"),
+        ),
+        # Korean, rejected: a clause for subject, a pronoun, a verb ("줄이다"), a clause
+        # ("...것이다"), a sentence over two lines
+        (["사용하는 방법은 아주 간단한 설정 작업이다."], None),
+        (["이것은 용어집을 만들기 위한 파일이다."], None),
+        (["이 명령은 문서의 크기를 줄이다."], None),
+        (["핵심은 문서를 나누어 입력하는 것이다."], None),
+        (["BibTeX은 참고 문헌 목록을 자동으로", "만들어 주는 프로그램이다."], None),
         # rejected: a pronoun, a subject that needs its context, a clause, a cut sentence
         (["It is a block cipher designed by Bruce Schneier in 1993."], None),
         (["The same function is used for both encryption and decryption."], None),

@@ -39,6 +39,14 @@ PATTERNS = {
     ),
     "use": re.compile(rf"^{_SUBJECT}\s(?P<verb>is|are)\sused\s(?P<answer>(?:to|for)\s.+)$", re.S),
 }
+# Korean: "X은/는 Y이다." (X is Y): X a name or a noun, Y the noun phrase before the copula
+_KO_DEFINITION = re.compile(
+    r"^(?P<subject>[A-Za-z][A-Za-z0-9.+#_-]{1,24}|[가-힣]{2,8})(?P<particle>이란|란|은|는)\s+"
+    r"(?P<answer>[^.。!?]{4,120}?)(?:이다|입니다)\.$"
+)
+# a subject that ends on a verb's stem is a clause ("사용하는 방법은": the way to use it), a
+# subject that points back ("이것은") names nothing
+_KO_NOT_A_SUBJECT = re.compile(r"(하|되|있|없|않|같|된|한|이것|그것|저것|여기|이번|다음)$")
 _CJK_DEFINITION = re.compile(
     r"^(?P<subject>[^\s、。，,「」（）()]{2,12})(?:とは|というのは)、?(?P<answer>.{4,60}?)"
     r"(?:のことです|のことである|のこと|です|である)?。$"
@@ -119,6 +127,14 @@ def find_definitions(page: PageView) -> list[Candidate]:
                 fields["verb_base"] = _BASE.get(verb, verb)
                 found.append(Candidate(kind, fields, answer.strip(), block))
                 continue
+            # on one line: a Korean line may break inside a word or between two, and a quote
+            # joined the wrong way reads "사용 하지만" (blind audit, seed 48)
+            korean = None if "\n" in sentence.strip() else _korean_definition(sentence.strip())
+            if korean and page.unique(korean[0]):
+                subject, particle, answer = korean
+                fields = {"subject": subject, "particle": particle}
+                found.append(Candidate("ko_definition", fields, answer, block))
+                continue
             match = _CJK_DEFINITION.match(sentence)
             if match:
                 subject = match["subject"] or match["subject2"]
@@ -127,6 +143,21 @@ def find_definitions(page: PageView) -> list[Candidate]:
                 if len(answer) >= 4 and page.unique(subject):
                     found.append(Candidate(kind, {"subject": subject}, answer, block))
     return found
+
+
+def _korean_definition(sentence: str) -> tuple[str, str, str] | None:
+    """(subject, its topic particle as a question puts it, answer) of "X은/는 Y이다.", where
+    Y is a noun phrase: its last word two syllables or more ("크기를 줄이다" is a verb,
+    "...하는 것이다" a clause)."""
+    match = _KO_DEFINITION.match(sentence)
+    if not match or _KO_NOT_A_SUBJECT.search(match["subject"]):
+        return None
+    answer = match["answer"].strip()
+    words = answer.split()
+    if len(words) < 2 or len(words[-1]) < 2 or words[-1].endswith("것") or MATH.search(answer):
+        return None
+    particle = {"이란": "은", "란": "는"}.get(match["particle"], match["particle"])
+    return match["subject"], particle, answer
 
 
 DEFINITIONS = QuestionKind(
@@ -141,5 +172,6 @@ DEFINITIONS = QuestionKind(
         "use": ("According to image {n}, what {verb} {subject} used for?",),
         "cjk_definition": ("画像{n}によると、{subject}とは何ですか？",),
         "zh_definition": ("根据图{n}，{subject}是什么？",),
+        "ko_definition": ("이미지 {n}에 따르면 {subject}{particle} 무엇입니까?",),
     },
 )
