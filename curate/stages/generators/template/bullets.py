@@ -15,7 +15,7 @@ from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.lists import MOST_ITEMS
 from curate.stages.generators.template.page import Candidate, PageView
-from curate.stages.generators.template.rules import BULLET_MARK
+from curate.stages.generators.template.rules import BULLET_MARK, CJK
 
 QUOTED_WORDS = 6  # a point longer than this is quoted by its first words in the follow-up
 
@@ -66,8 +66,8 @@ def _shown(paragraphs: tuple[str, ...], page: PageView):
             ),
             None,
         )
-        if line is None and i == 0 and is_grounded(paragraph, page.text):
-            label = paragraph  # the box's heading, no bullet before it
+        if line is None and i == 0 and _names(paragraph) and is_grounded(paragraph, page.text):
+            label = paragraph.rstrip(" :：")  # the box's heading, no bullet before it
             continue
         if line is None and not matched and _key(paragraph)[:12] in _key(page.text):
             continue  # a line of introduction under the heading, before the first bullet
@@ -91,6 +91,12 @@ def _shown(paragraphs: tuple[str, ...], page: PageView):
     if among:
         return None  # another bullet among the points: a level the deck did not declare
     return label, points, matched[0]
+
+
+def _names(paragraph: str) -> bool:
+    """Short enough to be the box's heading, not a sentence that introduces the points."""
+    words = len(paragraph.split()) + len(CJK.findall(paragraph)) // 3
+    return words <= 10 and not paragraph.rstrip().endswith((".", "。"))
 
 
 def _top(block: TextBlock) -> float:
