@@ -898,6 +898,9 @@ def test_a_footnote_whose_mark_runs_into_its_first_word_is_not_asked():
     page = PageView(blocks, 800, 1)
     assert [b.text for b in page.content] == [body]
     assert [c.evidence.text for c in find_numbers(page)] == [body]
+    # a translator's note, its mark against a bracket (blind audit, seed 49)
+    bracket = TextBlock("5[역주] 각 단어 사이에 구분 기호가 없음에 주의", (10, 700, 900, 712))
+    assert [b.text for b in PageView([blocks[0], bracket], 800, 1).content] == [body]
 
 
 def test_a_title_is_read_out_only_where_it_plainly_is_one():
@@ -940,6 +943,9 @@ def test_a_title_is_read_out_only_where_it_plainly_is_one():
     # a running header repeats the section's title, its number aside: two "first headings"
     running = line("Special relativity", 10, 20, BlockRole.HEADING)
     assert find_titles(PageView([running, *small_header[1:]], 800, 1)) == []
+    # text above it, where a heading the text layer did not mark may stand (seed 49)
+    above = line("The last section ended with a remark on the speed of light.", 30, 14)
+    assert find_titles(PageView([above, *small_header[1:]], 800, 1)) == []
 
 
 def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_stop():
@@ -1176,6 +1182,11 @@ def test_a_section_is_asked_by_the_sentence_that_opens_it():
     second = [lines[0], ("paragraph", "Unpack it."), *lines[1:]]
     assert [c.answer for c in find_sections(_list_page(second))] == ["Removing it again"]
     # a line that does not open the paragraph's sentence, or stands far below the heading
+    # a slide's point set large, read as a heading, and the point under it (seed 49)
+    point = [("heading", "development teams do not update"), ("list_item", "• " + lines[1][1])]
+    assert [c.answer for c in find_sections(_list_page([*point, *lines[3:]]))] == [
+        "Removing it again"
+    ]
     apart = [lines[0], ("paragraph", ""), ("paragraph", ""), ("paragraph", ""), *lines[1:]]
     assert [c.answer for c in find_sections(_list_page(apart))] == ["Removing it again"]
 
@@ -1220,3 +1231,19 @@ def test_an_abbreviation_does_not_end_a_sentence():
     paragraph = "He flew from St. Louis to Denver on 3 May. The fare was paid in cash."
     found = [paragraph[s:e] for s, e in sentence_spans(paragraph)]
     assert found == ["He flew from St. Louis to Denver on 3 May.", "The fare was paid in cash."]
+
+
+def test_no_blank_where_its_sentence_recurs_with_another_word():
+    """Entries repeat one sentence with another variable in it; a blank in one of them fits
+    each (blind audit, seed 49), though a line broken in the variable hides the repeat."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.terms import find_terms
+
+    said = "If the prefix is set to xdg, the value in the {} variable will be added as the prefix."
+    lines = [said.format("XDG_DATA_HOME")]
+    lines.append("If the prefix is set to xdg, the value in the XDG_CONFIG_")
+    lines.append("HOME variable will be added as the prefix.")
+    blocks = [TextBlock(t, (10, 10 + 40 * i, 900, 22 + 40 * i)) for i, t in enumerate(lines)]
+    assert find_terms(PageView(blocks, 800, 1)) == []
+    assert [c.answer for c in find_terms(PageView(blocks[:1], 800, 1))] == ["XDG_DATA_HOME"]

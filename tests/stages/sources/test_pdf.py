@@ -527,3 +527,20 @@ def test_a_bold_heading_wrapped_in_a_narrow_column_keeps_its_second_line(tmp_pat
     assert roles["Related Service Information Under 1"] == BlockRole.HEADING
     assert roles["CFR Part 51"] == BlockRole.HEADING
     assert roles["The FAA reviewed the service"] == BlockRole.PARAGRAPH
+
+
+def test_words_set_in_a_symbol_font_are_marked_unsure():
+    """TeX's LASY10 draws □ on the code point of "2", and the text layer reads "2": a blank
+    asked "2" for the box (blind audit, seed 49). Words in a symbol font are never answers."""
+    from curate.stages.sources.pdf.lines import read_lines
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    x = 72
+    for text, font in [("In the second example the box ", "helv"), ("2", "symb"), (" is", "helv")]:
+        page.insert_text((x, 100), text, fontname=font, fontsize=11)
+        x += pymupdf.get_text_length(text, fontname=font, fontsize=11)
+    page.insert_text((72, 130), "There are 2 examples on the page.", fontname="helv", fontsize=11)
+    lines = {line.text: line.unsure for line in read_lines(page)}
+    assert [unsure for text, unsure in lines.items() if "box" in text] == [("2",)]
+    assert [unsure for text, unsure in lines.items() if "examples" in text] == [()]

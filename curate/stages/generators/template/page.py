@@ -185,9 +185,10 @@ class PageView:
 
     def _footnote(self, line: TextBlock) -> bool:
         """A footnote in the page's lower part: its mark set right against its first word
-        ("18Windows 10 ...", "1在Windows"), which the text layer reads as one."""
+        ("18Windows 10 ...", "1在Windows") or a bracket ("5[역주] ...", a translator's note:
+        blind audit, seed 49), which the text layer reads as one."""
         low = line.bbox[1] > 0.6 * self.height
-        return low and bool(re.match(r"\d{1,2}(?=[^\W\d_])", line.text.strip()))
+        return low and bool(re.match(r"\d{1,2}(?=[^\W\d_]|\[)", line.text.strip()))
 
     def _headings(self) -> list[TextBlock]:
         """Title and heading lines, a heading wrapped over several lines joined into one; not

@@ -395,6 +395,11 @@ def _whole_sentence_cloze(page: PageView, block: TextBlock, start: int, end: int
         pattern += r"\s*" + re.escape(normalize(after))
     if len(re.findall(pattern, page.norm)) != 1:
         return ""
+    if any(
+        len(side.split()) >= 4 and page.norm.count(normalize(side)) > 1 for side in (before, after)
+    ):
+        return ""  # the sentence recurs with another word in the blank (XDG_DATA_HOME, ..._CACHE_
+        # HOME, ..._CONFIG_HOME in three entries: blind audit, seed 49), its line broken elsewhere
     glue = "" if after[:1] in ("", ",", ";", ":", ".", ")") else " "
     return BULLET_MARK.sub("", f"{before} ___{glue}{after}".strip())
 

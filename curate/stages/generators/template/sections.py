@@ -17,6 +17,7 @@ from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView, is_label, names_a_section
 from curate.stages.generators.template.rules import (
+    BULLET_MARK,
     MATH,
     URL,
     WHOLE_SENTENCE_WORDS,
@@ -46,6 +47,8 @@ def find_sections(page: PageView) -> list[Candidate]:
     for heading, paragraph, first in opened:
         if is_label(heading.text) or not names_a_section(heading.text):
             continue
+        if heading.text.strip()[:1].islower() or BULLET_MARK.match(paragraph):
+            continue  # a slide's point set large, read as a heading; a list item under it
         spans = sentence_spans(paragraph)
         if not spans or spans[0][0] != 0:
             continue  # the paragraph opens mid-sentence: not the section's first sentence

@@ -43,6 +43,9 @@ def find_titles(page: PageView) -> list[Candidate]:
     kind = "title" if top.role == BlockRole.TITLE and top_third else "heading"
     if kind == "heading" and not _heads_text(top, page):
         return []  # a chart's bold label ("Sex" over a mosaic plot), not a heading
+    if any(b.bbox[3] <= top.bbox[1] + 1 and b is not top for b in page.content):
+        return []  # text above it: "the first heading" may be a line there that was not read as
+        # one ("1.4.3 升级宏包的必要性" over "1.5 安装宏包": blind audit, seed 49)
     return [Candidate(kind, {}, top.text, top)]  # a read-out: nothing to explain
 
 

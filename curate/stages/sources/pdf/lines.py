@@ -32,9 +32,18 @@ class Line:
     horizontal: bool  # runs left to right on the rendered page
     faint: bool  # a light colour (watermarks are often pale)
     cell: tuple[int, int, int] | None = None  # (table, row, column) in a ruled table
+    unsure: tuple[str, ...] = ()  # words set in a symbol font: what the page shows may differ
 
 
 _MONO = re.compile(r"mono|courier|consol|typewriter|code", re.IGNORECASE)
+# fonts that draw symbols on the code points of letters and digits, with no Unicode map: TeX's
+# LASY10 draws □ for "2" ("두 번째 예제에서 ___ 가" asked 2 for the box: blind audit, seed 49),
+# MSAM/MSBM, Dingbats, Symbol, Wingdings
+_SYMBOL_FONT = re.compile(
+    r"^(?:[A-Z]{6}\+)?(?:lasy|msam|msbm|wasy|cmex|dingbat|zapfding|symbol|wingding|webding|"
+    r"marvosym|bbding|pzd)",
+    re.IGNORECASE,
+)
 # Ligatures expanded: the page shows "Efficient", and QA must not carry U+FB03 ("Eﬃcient"),
 # which tokenises oddly and never matches what a model reads or a user types.
 TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_PRESERVE_LIGATURES
@@ -293,6 +302,12 @@ def read_lines(page: pymupdf.Page) -> list[Line]:
                     / total,
                     horizontal=abs(turned.y) < 0.05 * max(abs(turned.x), 1e-6),
                     faint=min((colour >> 16) & 255, (colour >> 8) & 255, colour & 255) >= 0xB0,
+                    unsure=tuple(
+                        word
+                        for span in spans
+                        if _SYMBOL_FONT.search(span["font"])
+                        for word in re.findall(r"\w+", span["text"])
+                    ),
                 )
             )
     lines = _with_bullets(lines)

@@ -111,7 +111,7 @@ def line_roles(
     """The lines as text blocks (boxes in points) with their roles; tables by geometry."""
     hints = hints or PageHints()
     body = profile.body_size or (statistics.median([line.size for line in lines]) if lines else 0.0)
-    blocks = [TextBlock(line.text, line.bbox, "native") for line in lines]
+    blocks = [TextBlock(line.text, line.bbox, "native", unsure=list(line.unsure)) for line in lines]
     rows = visual_rows(blocks)
     toc = {id(b) for i in toc_rows(rows) for b in rows[i]}
     alone = {id(b) for row in rows for b in row if _stands_alone(b, row)}
