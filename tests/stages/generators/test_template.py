@@ -1247,3 +1247,26 @@ def test_no_blank_where_its_sentence_recurs_with_another_word():
     blocks = [TextBlock(t, (10, 10 + 40 * i, 900, 22 + 40 * i)) for i, t in enumerate(lines)]
     assert find_terms(PageView(blocks, 800, 1)) == []
     assert [c.answer for c in find_terms(PageView(blocks[:1], 800, 1))] == ["XDG_DATA_HOME"]
+
+
+def test_two_slides_bulleted_lists_are_compared_across_images():
+    """Leopard's cross-image questions: the points two slides list, counted on each."""
+    import random
+
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.cross import lists_across
+
+    def slide(n, title, points):
+        blocks = [TextBlock(title, (40, 20, 300, 60), role="title")]
+        blocks += [
+            TextBlock(f"• {p}", (40, 100 + 30 * i, 400, 120 + 30 * i), role="list_item")
+            for i, p in enumerate(points)
+        ]
+        return PageView(blocks, 720, n, title, (tuple(points),))
+
+    first = slide(1, "Works for 2026", ["Dredge the basin", "Extend the quay", "Add cranes"])
+    second = slide(2, "Works for 2027", ["Widen the channel", "Move the pilots", "Pave", "Light"])
+    (item,) = lists_across([first, second], None, random.Random(0))
+    assert item.kind == "cross_image" and "Works for 2026" in item.question
+    assert item.answer.startswith(("Image 2:", "7:")) and "3" in item.answer and "4" in item.answer

@@ -10,8 +10,8 @@ In order of preference:
     across_tables  one table continued over two images (the same columns): which row of both
                    has the largest figure
     measures       two images state a quantity in the same unit: which has more
-    lists          two images each list items under a heading: which list is longer, or how
-                   many items they hold together, counted
+    lists          two images each list items under a heading (numbered, or a slide's
+                   bullets): which is longer, or how many items they hold together
 
 (Which of two sections comes first is not asked: the images' order gives it away. Nor what an
 abbreviation one image uses stands for, spelled out on another: blind audits judged it weak,
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from curate.core.text import normalize
 from curate.schemas import QAItem
 from curate.stages.generators.checks import content_words
+from curate.stages.generators.template.bullets import find_bullets
 from curate.stages.generators.template.figures import Figure, figure, shown
 from curate.stages.generators.template.key_values import find_key_values
 from curate.stages.generators.template.lists import find_lists
@@ -204,9 +205,12 @@ def measures_across(pages: list[PageView], figures, rng) -> list[QAItem]:
 
 def lists_across(pages: list[PageView], figures, rng) -> list[QAItem]:
     """Two images each list items under a heading (the same heading on two slides, or two
-    different ones): which list is longer, or how many items the two hold together."""
+    different ones; numbered, or a slide's bullets the deck confirms): which list is longer,
+    or how many items the two hold together."""
     found = []
-    counted = [[c for c in find_lists(p) if c.kind == "list_count"] for p in pages]
+    counted = [
+        [c for c in find_lists(p) if c.kind == "list_count"] + find_bullets(p) for p in pages
+    ]
     for i in range(len(pages)):
         for j in range(i + 1, len(pages)):
             for a in counted[i]:
