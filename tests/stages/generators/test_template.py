@@ -943,9 +943,12 @@ def test_a_title_is_read_out_only_where_it_plainly_is_one():
     # a running header repeats the section's title, its number aside: two "first headings"
     running = line("Special relativity", 10, 20, BlockRole.HEADING)
     assert find_titles(PageView([running, *small_header[1:]], 800, 1)) == []
-    # text above it, where a heading the text layer did not mark may stand (seed 49)
-    above = line("The last section ended with a remark on the speed of light.", 30, 14)
+    # a line above it that may be a heading the text layer did not mark (seed 49); a
+    # paragraph's end above it is none
+    above = line("5.2.10 Time dilation", 30, 14)
     assert find_titles(PageView([above, *small_header[1:]], 800, 1)) == []
+    prose = line("The last section ended with a remark on the speed of light.", 30, 14)
+    assert find_titles(PageView([prose, *small_header[1:]], 800, 1))
 
 
 def test_a_cjk_blank_is_quoted_within_its_sentence_where_it_ends_on_an_ascii_stop():

@@ -43,9 +43,9 @@ def find_titles(page: PageView) -> list[Candidate]:
     kind = "title" if top.role == BlockRole.TITLE and top_third else "heading"
     if kind == "heading" and not _heads_text(top, page):
         return []  # a chart's bold label ("Sex" over a mosaic plot), not a heading
-    if any(b.bbox[3] <= top.bbox[1] + 1 and b is not top for b in page.content):
-        return []  # text above it: "the first heading" may be a line there that was not read as
-        # one ("1.4.3 升级宏包的必要性" over "1.5 安装宏包": blind audit, seed 49)
+    if any(b.bbox[3] <= top.bbox[1] + 1 and _heading_like(b) for b in page.content):
+        return []  # "the first heading" may be a line above it that was not read as one
+        # ("1.4.3 升级宏包的必要性" over "1.5 安装宏包": blind audit, seed 49)
     return [Candidate(kind, {}, top.text, top)]  # a read-out: nothing to explain
 
 
@@ -64,6 +64,16 @@ def _heads_text(heading, page: PageView, lines: float = 4) -> bool:
         )
         for b in page.content
     )
+
+
+def _heading_like(block) -> bool:
+    """A line that may be a heading whatever its role: numbered as a section, or short and not
+    ending a sentence (a paragraph's last line ends on its stop)."""
+    text = block.text.strip()
+    if re.match(r"\d+(\.\d+)+\.?\s", text):
+        return True
+    short = len(text.split()) + len(CJK.findall(text)) // 2 <= 8
+    return short and not text.endswith((".", "。", "!", "?", ":", ";", ",", "」", ")"))
 
 
 def _name(text: str) -> str:
