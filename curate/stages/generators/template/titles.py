@@ -8,7 +8,12 @@ from curate.core.text import normalize
 from curate.schemas import BlockRole
 from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.template.kind import QuestionKind
-from curate.stages.generators.template.page import Candidate, PageView, is_label
+from curate.stages.generators.template.page import (
+    Candidate,
+    PageView,
+    is_label,
+    names_a_section,
+)
 from curate.stages.generators.template.rules import CJK
 
 
@@ -43,7 +48,9 @@ def find_titles(page: PageView) -> list[Candidate]:
     kind = "title" if top.role == BlockRole.TITLE and top_third else "heading"
     if kind == "heading" and not _heads_text(top, page):
         return []  # a chart's bold label ("Sex" over a mosaic plot), not a heading
-    if any(b.bbox[3] <= top.bbox[1] + 1 and _heading_like(b) for b in page.content):
+    if kind == "heading" and any(
+        b.bbox[3] <= top.bbox[1] + 1 and _heading_like(b) for b in page.content
+    ):
         return []  # "the first heading" may be a line above it that was not read as one
         # ("1.4.3 升级宏包的必要性" over "1.5 安装宏包": blind audit, seed 49)
     return [Candidate(kind, {}, top.text, top)]  # a read-out: nothing to explain
@@ -72,6 +79,8 @@ def _heading_like(block) -> bool:
     text = block.text.strip()
     if re.match(r"\d+(\.\d+)+\.?\s", text):
         return True
+    if not names_a_section(text):
+        return False  # "제 2 장" over a chapter's title: its number, no heading of its own
     short = len(text.split()) + len(CJK.findall(text)) // 2 <= 8
     return short and not text.endswith((".", "。", "!", "?", ":", ";", ",", "」", ")"))
 
