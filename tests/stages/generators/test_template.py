@@ -639,8 +639,10 @@ def test_cjk_terms_and_labels_stop_where_the_latin_word_or_the_label_does():
     ]
 
 
-def test_lists_on_two_images_are_compared_or_added_up():
-    """A cross-image question over two lists is worked out from both counts and says so."""
+def test_lists_on_two_images_are_compared():
+    """A cross-image question over two lists is worked out from both counts and says so;
+    their sum is not asked (blind audit, seed 50: a mechanical sum of unrelated lists), nor
+    which of two lists as long is longer."""
     import random
 
     from curate.stages.generators.template.cross import lists_across
@@ -657,8 +659,8 @@ def test_lists_on_two_images_are_compared_or_added_up():
         for seed in range(8)
         for q in lists_across([first, second], [], random.Random(seed))
     }
-    assert any(a.startswith("8: ") and "3 + 5 = 8" in a for a in answers)
-    assert any(a.startswith("Image 2: ") and "5 is more than 3" in a for a in answers)
+    assert answers and all(a.startswith("Image 2: ") and "5 is more than 3" in a for a in answers)
+    assert lists_across([first, first], [], random.Random(0)) == []
 
 
 @pytest.mark.parametrize(
@@ -1272,4 +1274,23 @@ def test_two_slides_bulleted_lists_are_compared_across_images():
     second = slide(2, "Works for 2027", ["Widen the channel", "Move the pilots", "Pave", "Light"])
     (item,) = lists_across([first, second], None, random.Random(0))
     assert item.kind == "cross_image" and "Works for 2026" in item.question
-    assert item.answer.startswith(("Image 2:", "7:")) and "3" in item.answer and "4" in item.answer
+    assert item.answer.startswith("Image 2:") and "4 is more than 3" in item.answer
+
+
+def test_an_abbreviation_is_explained_in_the_order_the_page_writes_it():
+    """Blind audit, seed 50: "writes the name with the abbreviation beside it in brackets"
+    was said of a page that writes the abbreviation first."""
+    from curate.stages.generators.template.acronyms import find_acronyms
+
+    for line, shown in [
+        (
+            "Apps for the Universal Windows Platform (UWP) run on every device.",
+            '"Universal Windows Platform" with "UWP" beside it',
+        ),
+        (
+            "Apps for the UWP (Universal Windows Platform) run on every device.",
+            '"UWP" with "Universal Windows Platform" beside it',
+        ),
+    ]:
+        (candidate,) = find_acronyms(_lines_page(line))
+        assert candidate.answer == "Universal Windows Platform" and shown in candidate.explain

@@ -51,9 +51,15 @@ def find_acronyms(page: PageView) -> list[Candidate]:
                 letters = ", ".join(
                     word[0] for word in long.split() if word.lower() not in _SKIPPED
                 )
+                # as the page orders them: a blind audit (seed 50) found "writes the name
+                # with the abbreviation beside it in brackets" said of "UWP (Universal ...)"
+                shown = (
+                    f'"{long}" with "{short}" beside it in brackets'
+                    if pattern is LONG_THEN_SHORT
+                    else f'"{short}" with "{long}" beside it in brackets'
+                )
                 explain = (
-                    f'Image {page.n} writes "{long}" with "{short}" beside it in brackets: '
-                    f"{short} is formed from the initials {letters}."
+                    f"Image {page.n} writes {shown}: {short} is formed from the initials {letters}."
                 )
                 found.append(Candidate("acronym", {"short": short}, long, block, explain))
     return found

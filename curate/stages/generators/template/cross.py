@@ -11,7 +11,7 @@ In order of preference:
                    has the largest figure
     measures       two images state a quantity in the same unit: which has more
     lists          two images each list items under a heading (numbered, or a slide's
-                   bullets): which is longer, or how many items they hold together
+                   bullets): which is longer
 
 (Which of two sections comes first is not asked: the images' order gives it away. Nor what an
 abbreviation one image uses stands for, spelled out on another: blind audits judged it weak,
@@ -205,8 +205,7 @@ def measures_across(pages: list[PageView], figures, rng) -> list[QAItem]:
 
 def lists_across(pages: list[PageView], figures, rng) -> list[QAItem]:
     """Two images each list items under a heading (the same heading on two slides, or two
-    different ones; numbered, or a slide's bullets the deck confirms): which list is longer,
-    or how many items the two hold together."""
+    different ones; numbered, or a slide's bullets the deck confirms): which list is longer."""
     found = []
     counted = [
         [c for c in find_lists(p) if c.kind == "list_count"] + find_bullets(p) for p in pages
@@ -215,29 +214,27 @@ def lists_across(pages: list[PageView], figures, rng) -> list[QAItem]:
         for j in range(i + 1, len(pages)):
             for a in counted[i]:
                 for b in counted[j]:
-                    found.append(_two_lists(a, pages[i].n, b, pages[j].n, rng))
+                    item = _two_lists(a, pages[i].n, b, pages[j].n, rng)
+                    if item is not None:
+                        found.append(item)
     return found
 
 
-def _two_lists(a, m: int, b, n: int, rng) -> QAItem:
+def _two_lists(a, m: int, b, n: int, rng) -> QAItem | None:
+    """Which of two lists is longer; lists of as many items are not asked (their sum was
+    judged a mechanical question about two unrelated lists, blind audit, seed 50)."""
     x, y = int(a.answer), int(b.answer)
+    if x == y:
+        return None
     first, second = a.fields["label"], b.fields["label"]
     facts = (
         f'the list under "{first}" on image {m} has {x} items and the one under "{second}" on '
         f"image {n} has {y}"
     )
-    if x != y and rng.random() < 0.5:
-        question = (
-            f'Which image lists more items: image {m}, under "{first}", or image {n}, under '
-            f'"{second}"?'
-        )
-        answer = f"Image {m if x > y else n}: {facts}, and {max(x, y)} is more than {min(x, y)}."
-    else:
-        question = (
-            f'How many items do the list under "{first}" on image {m} and the list under '
-            f'"{second}" on image {n} hold together?'
-        )
-        answer = f"{x + y}: {facts}, and {x} + {y} = {x + y}."
+    question = (
+        f'Which image lists more items: image {m}, under "{first}", or image {n}, under "{second}"?'
+    )
+    answer = f"Image {m if x > y else n}: {facts}, and {max(x, y)} is more than {min(x, y)}."
     return _item(question, answer, f"{a.evidence.text} | {b.evidence.text}")
 
 

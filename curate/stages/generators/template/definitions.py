@@ -39,9 +39,11 @@ PATTERNS = {
     ),
     "use": re.compile(rf"^{_SUBJECT}\s(?P<verb>is|are)\sused\s(?P<answer>(?:to|for)\s.+)$", re.S),
 }
-# Korean: "X은/는 Y이다." (X is Y): X a name or a noun, Y the noun phrase before the copula
+# Korean: "X은/는 Y이다." (X is Y): X a name written in Latin letters (a Korean noun before
+# 은/는 is often the sentence's topic, not what it defines: "과학문헌은 ... 관례이다" says what
+# is customary in papers, blind audit, seed 50), Y the noun phrase before the copula
 _KO_DEFINITION = re.compile(
-    r"^(?P<subject>[A-Za-z][A-Za-z0-9.+#_-]{1,24}|[가-힣]{2,8})(?P<particle>이란|란|은|는)\s+"
+    r"^(?P<subject>[A-Za-z][A-Za-z0-9.+#_-]{1,24})(?P<particle>이란|란|은|는)\s+"
     r"(?P<answer>[^.。!?]{4,120}?)(?:이다|입니다)\.$"
 )
 # a subject that ends on a verb's stem is a clause ("사용하는 방법은": the way to use it), a
