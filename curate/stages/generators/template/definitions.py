@@ -46,9 +46,6 @@ _KO_DEFINITION = re.compile(
     r"^(?P<subject>[A-Za-z][A-Za-z0-9.+#_-]{1,24})(?P<particle>이란|란|은|는)\s+"
     r"(?P<answer>[^.。!?]{4,120}?)(?:이다|입니다)\.$"
 )
-# a subject that ends on a verb's stem is a clause ("사용하는 방법은": the way to use it), a
-# subject that points back ("이것은") names nothing
-_KO_NOT_A_SUBJECT = re.compile(r"(하|되|있|없|않|같|된|한|이것|그것|저것|여기|이번|다음)$")
 _CJK_DEFINITION = re.compile(
     r"^(?P<subject>[^\s、。，,「」（）()]{2,12})(?:とは|というのは)、?(?P<answer>.{4,60}?)"
     r"(?:のことです|のことである|のこと|です|である)?。$"
@@ -152,7 +149,7 @@ def _korean_definition(sentence: str) -> tuple[str, str, str] | None:
     Y is a noun phrase: its last word two syllables or more ("크기를 줄이다" is a verb,
     "...하는 것이다" a clause)."""
     match = _KO_DEFINITION.match(sentence)
-    if not match or _KO_NOT_A_SUBJECT.search(match["subject"]):
+    if not match:
         return None
     answer = match["answer"].strip()
     words = answer.split()

@@ -18,10 +18,8 @@ from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView, is_label, names_a_section
 from curate.stages.generators.template.rules import (
     BULLET_MARK,
-    MATH,
     URL,
     WHOLE_SENTENCE_WORDS,
-    in_citation,
     is_prose,
     sentence_spans,
     unspaced,
@@ -73,10 +71,8 @@ def _quotable(sentence: str, heading: str, page: PageView) -> bool:
     low, high = WHOLE_SENTENCE_WORDS
     if unspaced(sentence) or not low <= len(sentence.split()) <= high or "-\n" in sentence:
         return False
-    if not is_prose(sentence) or MATH.search(sentence) or URL.search(sentence):
-        return False
-    if in_citation(sentence, 0, len(sentence)) or not page.unique(sentence):
-        return False
+    if not is_prose(sentence) or URL.search(sentence) or not page.unique(sentence):
+        return False  # a formula, program text, an address; said twice
     named = {w for w in re.findall(r"\w+", normalize(heading)) if not w.isdigit()}
     return not named <= set(re.findall(r"\w+", normalize(sentence)))
 
