@@ -15,6 +15,9 @@ The tests' fake OpenAI-compatible server (tests/fake_openai.py, on 127.0.0.1) an
 request from those items, found by the page text in the prompt; curate's LLM generator runs
 unchanged against it. Two passes: one where the endpoint gives only the good items, one where
 it gives the planted ones (with the good extractive pairs, so planted follow-ups are asked).
+With --verify the simulated model also gives the second readings: answers to the extractive
+questions (`verify`), and the statements it finds false in captions, follow-ups and
+cross-image answers (`check`, written for the planted items whose statements are false).
 Prints, per task, good items kept and planted items rejected (by class), and with --show the
 items the checks got wrong.
 """
@@ -22,6 +25,7 @@ items the checks got wrong.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -40,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 ITEMS = Path(__file__).parent / "strong_model"
 sys.path.insert(0, str(ROOT / "tests"))
-from fake_openai import FakeOpenAI, page_text, pairs_asked  # noqa: E402
+from fake_openai import FakeOpenAI, items_checked, page_text, pairs_asked  # noqa: E402
 
 TASKS = ("caption", "extractive", "self_explain", "cross_image")
 
@@ -77,6 +81,22 @@ class StrongModel:
         for sample, items in runs:
             for i in range(sample.num_images):
                 self.pages[_key(shown_text(sample.image_blocks[i], chars))] = (items, i + 1)
+
+    @functools.cached_property
+    def false(self) -> list[tuple[str, list[str]]]:
+        """(the answer or caption, its false statements) for every planted item a careful
+        reader finds false."""
+        found = []
+        for items in {id(items): items for items, _ in self.pages.values()}.values():
+            planted = [c["text"] for cs in items["caption"].values() for c in cs
+                       if not c.get("good")]  # fmt: skip
+            for task in ("self_explain", "cross_image"):
+                planted += [f"{i['question']}\n{i['answer']}" for i in items[task]
+                            if not i.get("good")]  # fmt: skip
+            for verdict in items.get("check", []):
+                (said,) = [text for text in planted if verdict["about"] in text]
+                found.append((normalize(said.split("\n")[-1]).rstrip("."), verdict["wrong"]))
+        return found
 
     def _page(self, prompt: str) -> tuple[dict, int]:
         return self.pages.get(_key(page_text(prompt)), ({}, 0))
@@ -116,6 +136,18 @@ class StrongModel:
                 return {"questions": [{k: c[k] for k in ("question", "answer", "evidence")}
                                       for c in chosen]}  # fmt: skip
         return {"questions": []}
+
+    def check(self, prompt: str) -> dict:
+        """A second reading of captions, follow-ups and cross-image answers: the statements a
+        careful model finds false. Written by hand (`check` in items.json) for the planted
+        items whose statements are false, found by their answer; a true statement that only
+        locates or repeats the page is not false."""
+        checks = []
+        for number, _question, answer in items_checked(prompt):
+            answer = normalize(answer)
+            wrong = [w for said, found in self.false for w in found if answer.startswith(said)]
+            checks.append({"item": number, "wrong": wrong})
+        return {"checks": checks}
 
     def verify(self, prompt: str) -> dict:
         """A second reading of the page: the answer a careful model gives to each question."""
@@ -220,6 +252,7 @@ def simulate(folders: list[Path], verify: bool = False) -> list[tuple[str, str, 
                 "self_explain": model.self_explain,
                 "multi_image": model.multi_image,
                 "verify": model.verify,
+                "check": model.check,
             }
             client = LLMClient(llm, endpoint)
             for folder, (sample, items) in zip(folders, runs, strict=True):

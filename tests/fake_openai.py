@@ -36,6 +36,7 @@ TASKS = {  # a phrase of each task's system prompt -> the task
     "several document images": "multi_image",
     "answer questions about a document page": "verify",
     "strict reviewer of training data": "judge",
+    "You check question-answer items": "check",
 }
 
 
@@ -132,7 +133,17 @@ def default_reply(task: str, prompt: str) -> dict:
         return {"answers": []}
     if task == "judge":
         return {"marks": judged(prompt)}
+    if task == "check":  # a second reading that finds nothing wrong
+        return {"checks": [{"item": n, "wrong": []} for n, _, _ in items_checked(prompt)]}
     return {}
+
+
+def items_checked(prompt: str) -> list[tuple[int, str, str]]:
+    """(number, question or "", answer) of the items a check prompt lists."""
+    found = re.findall(
+        r"^(\d+)\. \[\w+, [^\]]*\](?: Q: (.*?))?\n(?:   \(follows .*\)\n)?   A: (.*)$", prompt, re.M
+    )
+    return [(int(n), question, answer) for n, question, answer in found]
 
 
 def judged(prompt: str) -> list[dict]:
@@ -377,6 +388,9 @@ class FakeOpenAI:
 
     def tasks(self) -> list[str]:
         return [task_of(r) for r in self.requests]
+
+    def prompts(self) -> list[str]:
+        return [prompt_text(r) for r in self.requests]
 
     def __enter__(self):
         self.thread.start()

@@ -66,7 +66,9 @@ LLMVisionOpt = typer.Option(
 LLMVerifyOpt = typer.Option(
     None,
     "--llm-verify/--no-llm-verify",
-    help="Re-answer each extractive question from the page text; reject disagreements.",
+    help="Re-answer each extractive question from the page text, and read captions, follow-ups "
+    "and cross-image answers again for false statements; reject what fails (two more calls "
+    "per image, one per sample).",
 )
 LLMJudgeOpt = typer.Option(
     None,

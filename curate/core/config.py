@@ -473,8 +473,10 @@ class LLMOptions(_Options):
     )
     verify: bool = option(
         False,
-        description="Ask the endpoint to answer each extractive question from the page text "
-        "alone, and reject the item when the answers disagree.",
+        description="A second reading by the endpoint: it answers each extractive question "
+        "from the page text alone (an item whose answers disagree is rejected), and reads the "
+        "accepted captions, follow-ups and cross-image answers against the pages (an item with "
+        "a false or unsupported statement is rejected).",
         shapes=True,
     )
 

@@ -180,6 +180,11 @@ class RejectReason(Reason):
         "verification_disagrees",
         "`--llm-verify`: answering from the page text alone gave a different answer",
     )
+    VERIFICATION_FOUND_ERROR = (
+        "verification_found_error",
+        "`--llm-verify`: a second reading of the pages found a statement of the caption, "
+        "follow-up or cross-image answer false or unsupported (or left the item unconfirmed)",
+    )
     TASK_FAILED = (
         "task_failed",
         "the LLM call for this task failed after its retries; the sample's other tasks went on",

@@ -44,14 +44,16 @@ STRUCTURAL = frozenset(
     number numbers total date author list item entry according given shown stated mentioned
     written say says said state states main first last follow follows missing blank fill
     complete completes stand stands short slide slides subsection subsections contents
-    paragraph""".split()
+    paragraph contain contains containing""".split()
 )
 # Words a caption uses about any page ("a report page headed X shows ...").
 DESCRIPTIVE = frozenset(
     """report slide slides form manual describe describes headed shows show lists contains contain
     includes include gives give presents present provides provide overview summary details detail
-    information content contents""".split()
+    information content contents titled presentation cell cells identifier identifiers""".split()
 )
+# Counts a caption gives of what it sees ("a table of six columns and three rows").
+COUNTS = frozenset("three four five six seven eight nine ten eleven twelve dozen several".split())
 # Words that say where something is; a self-explain made only of these says nothing else.
 LOCATION = STRUCTURAL | frozenset(
     """top bottom left right middle center centre near next beside under above below upper lower
@@ -155,9 +157,25 @@ def claims_grounded(claim: str, source: str) -> bool:
     for name in names(claim):
         for word in name.split():
             word = re.sub(r"['’]s$", "", word)  # "AutoGen's" names AutoGen
-            if not re.search(rf"(?<!\w){re.escape(normalize(word))}(?!\w)", haystack):
+            word = re.sub(r"(?<=[A-Z]{2})s$", "", word)  # "MELs" names MEL
+            if not _named_in(normalize(word), haystack):
                 return False
     return True
+
+
+_OF_A_PLACE = re.compile(r"(?:ian|an|n|ese|ish)$")
+
+
+def _named_in(word: str, haystack: str) -> bool:
+    """The word is in the text, or is the adjective of a place the text names ("Indian" of
+    India, "Canadian" of Canada, "Chinese" of China)."""
+    if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", haystack):
+        return True
+    suffix = _OF_A_PLACE.search(word)
+    if suffix is None or len(word) < 6:
+        return False
+    stem = word[: suffix.start()]
+    return re.search(rf"(?<!\w){re.escape(stem)}\w{{0,2}}(?!\w)", haystack) is not None
 
 
 def arithmetic_checked(claim: str, source: str) -> bool:
@@ -305,7 +323,7 @@ def mostly_from(text: str, source: str, share: float = 0.6) -> bool:
     """Most of the text's own content words (structural ones aside) occur in the source: a
     caption describes the page in its words, rather than echoing the prompt ("2 to 4 sentences
     for this page") or describing another page."""
-    words = content_words(text, STOPWORDS | STRUCTURAL | DESCRIPTIVE)
+    words = content_words(text, STOPWORDS | STRUCTURAL | DESCRIPTIVE | COUNTS)
     return bool(words) and len(words & content_words(source)) >= share * len(words)
 
 
@@ -317,10 +335,21 @@ def builds_on(explanation: str, answer: str) -> bool:
     return bool(words) and len(words & content_words(explanation)) >= max(1, 0.6 * len(words))
 
 
+_ASKS_WHERE = re.compile(
+    r"^\W*(?:where\b.*\b(?:mention|mentions|mentioned|appear|appears|given|shown|found|"
+    r"located|stated|written|listed|placed|printed)\b|(?:in|on) which (?:part|section|"
+    r"paragraph|page|line|box|column|row|sentence)\b)",
+    re.IGNORECASE,
+)
+
+
 def location_only(explanation: str, answer: str, question: str = "") -> bool:
-    """Nothing in the explanation but the answer, the question's words and where things are;
-    a quotation that only says where a sentence begins is where, too ("in the sentence
-    beginning \"AutoGen ...\"")."""
+    """A follow-up that asks where the answer is ("Where is X mentioned?": its answer, however
+    dressed with the names of sections, is a place), or says nothing but the answer, the
+    question's words and where things are; a quotation that only says where a sentence begins
+    is where, too ("in the sentence beginning \"AutoGen ...\"")."""
+    if _ASKS_WHERE.search(question):
+        return True
     said = content_words(_QUOTED_PLACE.sub(" ", explanation), STOPWORDS | LOCATION)
     said -= content_words(answer) | content_words(question)
     return len(said) < 3

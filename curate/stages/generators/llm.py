@@ -45,6 +45,7 @@ from curate.stages.generators.checks import (
     table_neighbourhood,
     used_images,
 )
+from curate.stages.generators.durations import without_durations
 from curate.stages.generators.grounding import best_line, is_grounded
 from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
 from curate.stages.generators.prompts import prompt_version, render_messages
@@ -106,6 +107,14 @@ def multi_image_schema(count: int) -> dict:
 
 def verify_schema(count: int) -> dict:
     return _array_of("answers", {"pair": {"type": "integer"}, "answer": {"type": "string"}}, count)
+
+
+def check_schema(count: int) -> dict:
+    wrong = {"type": "array", "items": {"type": "string"}}
+    return _array_of("checks", {"item": {"type": "integer"}, "wrong": wrong}, count)
+
+
+CHECKED = ("caption", "self_explain", "cross_image")  # what `llm.verify` reads again
 
 
 def _title(sample: SampleRecord) -> str:
@@ -171,6 +180,14 @@ def _index(value: object, upper: int) -> int | None:
     return number if 1 <= number <= upper else None
 
 
+def _listed(number: int, item: QAItem, pair: QAItem | None) -> str:
+    """An item as the check prompt lists it; a follow-up with the pair it follows."""
+    where = f"image {item.image_index + 1}" if item.image_index >= 0 else "several images"
+    follows = f"\n   (follows Q: {pair.question} A: {pair.answer})" if pair else ""
+    question = "" if item.kind == "caption" else f" Q: {item.question}"
+    return f"{number}. [{item.kind}, {where}]{question}{follows}\n   A: {item.answer}"
+
+
 class _Collector:
     """Keeps accepted QA in order and rejected QA with reasons; removes repeated questions."""
 
@@ -194,6 +211,11 @@ class _Collector:
 
     def accept(self, *items: QAItem) -> None:
         self.qa.extend(items)
+
+    def withdraw(self, item: QAItem, reason: str) -> None:
+        """An accepted item rejected after all, by a later reading."""
+        self.qa = [q for q in self.qa if q is not item]
+        self.reject(item, reason)
 
 
 class _Generation:
@@ -372,6 +394,41 @@ class _Generation:
                 self.out.reject(pair, RejectReason.VERIFICATION_DISAGREES)
         return kept
 
+    def checked(self) -> None:
+        """With `llm.verify`: the accepted captions, follow-ups and cross-image answers read
+        again against the pages, statement by statement. One the reading finds a false or
+        unsupported statement in (a wrong conclusion, reasoning whose words are all on the
+        page) is rejected, and so is one it leaves unchecked; a follow-up's pair stays."""
+        listed, after = [], None
+        for item in self.out.qa:
+            if item.kind in CHECKED:
+                listed.append((item, after if item.kind == "self_explain" else None))
+            after = item
+        if not listed:
+            return
+        pages = "\n\n".join(
+            f"Image {i + 1}:\n{shown_text(blocks, self.llm.max_text_chars)}"
+            for i, blocks in enumerate(self.sample.image_blocks)
+        )
+        items = "\n".join(_listed(n, item, pair) for n, (item, pair) in enumerate(listed, 1))
+        try:
+            reply = self.ask(
+                "check", check_schema(len(listed)), list(range(self.sample.num_images)),
+                pages=pages, items=items,
+            )  # fmt: skip
+        except LLMCallError:
+            for item, _ in listed:
+                self.out.withdraw(item, RejectReason.TASK_FAILED)
+            return
+        wrong = {}
+        for raw in reply.get("checks") or []:
+            index = _index(raw.get("item"), len(listed))
+            if index is not None and isinstance(raw.get("wrong"), list):
+                wrong[index] = [_as_text(w) for w in raw["wrong"] if _as_text(w)]
+        for n, (item, _) in enumerate(listed, start=1):
+            if wrong.get(n) != []:
+                self.out.withdraw(item, RejectReason.VERIFICATION_FOUND_ERROR)
+
     def send_self_explain(self, image: int, pairs: list[QAItem]) -> Future | None:
         if not pairs:
             return None
@@ -404,13 +461,18 @@ class _Generation:
                 "self_explain", "self_explain", question, answer, image, pair.evidence
             )
             source = f"{text}\n{context}\n{pair.question}\n{pair.answer}"
+            worked = without_durations(answer, source, f"{question}\n{answer}\n{pair.answer}")
             if not question or not answer:
                 self.out.reject(entry, RejectReason.EMPTY_ANSWER)
             elif not is_question(question):
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
             elif not builds_on(f"{question} {answer}", pair.answer):
                 self.out.reject(entry, RejectReason.SELF_EXPLAIN_OFF_ANSWER)
-            elif not arithmetic_checked(answer, source) or not claims_grounded(question, source):
+            elif (
+                worked is None
+                or not arithmetic_checked(worked, source)
+                or not claims_grounded(question, source)
+            ):
                 self.out.reject(entry, RejectReason.UNGROUNDED)
             elif location_only(answer, pair.answer, question):
                 self.out.reject(entry, RejectReason.LOCATION_ONLY)
@@ -454,13 +516,16 @@ class _Generation:
             cited = cited_images(evidence, sample.image_texts, self.threshold)
             facts = [f for i, f in evidence if i in cited]
             entry = self.item("cross_image", "multi_image", question, answer, -1, " | ".join(facts))
+            worked = without_durations(answer, all_text, "\n".join([question, answer, *facts]))
             if not question or not answer:
                 self.out.reject(entry, RejectReason.EMPTY_ANSWER)
             elif not is_question(question):
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
             elif len(cited) < 2 or len(used_images(evidence, cited, f"{question} {answer}")) < 2:
                 self.out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
-            elif not claims_grounded(answer, f"{all_text}\n{' '.join(derived_numbers(facts))}"):
+            elif worked is None or not claims_grounded(
+                worked, f"{all_text}\n{' '.join(derived_numbers(facts))}"
+            ):
                 self.out.reject(entry, RejectReason.UNGROUNDED)  # totals and differences may be new
             elif self.out.is_new(entry):
                 cites = "; ".join(
@@ -506,6 +571,8 @@ def generate_llm_qa(
                 run.explained(image, *judged[image])
         if cross:
             run.cross_image(first["cross"])
+        if options.llm.verify:
+            run.checked()
     if run.extractive_errors and not any(q.kind == "extractive" for q in run.out.qa):
         error = run.extractive_errors[0]
         error.usage = run.usage  # the whole sample's spending goes with its failure row

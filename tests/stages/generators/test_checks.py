@@ -85,6 +85,22 @@ def test_a_possessive_names_what_the_page_names():
 
 
 @pytest.mark.parametrize(
+    ("claim", "grounded"),
+    [
+        ("Existing FAA-approved MELs may still be used.", True),  # an acronym's plural
+        ("Existing FAA-approved MALs may still be used.", False),
+        ("The figure uses Indian digit grouping.", True),  # the adjective of a place named
+        ("Canadian and Chinese operators report it too.", True),
+        ("The figure uses Italian digit grouping.", False),
+        ("The Indonesian report says so.", False),
+    ],
+)
+def test_a_name_may_be_an_acronyms_plural_or_the_adjective_of_a_place(claim, grounded):
+    page = "The operator's existing FAA-approved MEL. Largest company in India, Canada and China."
+    assert claims_grounded(claim, page) is grounded
+
+
+@pytest.mark.parametrize(
     ("answer", "cut"),
     [("04191ea8-", True), ("Inter-", True), ("open-source framework", False), ("Next-Gen", False)],
 )
@@ -130,6 +146,25 @@ def test_a_table_cell_is_asked_by_its_row_and_column():
 )  # fmt: skip
 def test_a_follow_up_that_only_locates_its_answer_even_quoting_the_page(explanation, located):
     assert location_only(explanation, "generic framework", "What does AutoGen serve as?") is located
+
+
+@pytest.mark.parametrize(
+    ("question", "located"),
+    [
+        ("Where is the two-pilot effort mentioned?", True),
+        ("Where on the page is the date of the 45th AGM given?", True),
+        ("In which section does the slide state it?", True),
+        ("Where does subsection 4.7 fall in the paper's sequence of CRC methods?", False),
+        ("Why does the test need two pilots?", False),
+    ],
+)
+def test_a_follow_up_that_asks_where_is_a_location_however_its_answer_is_dressed(question, located):
+    """Its answer names sections and neighbours, so it is made of more than place words."""
+    explanation = (
+        "It is mentioned in the paragraph on the Runaway Stabilizer checklist of the AFM, in "
+        "the last sentence of that paragraph, just before the discussion of MELs."
+    )
+    assert location_only(explanation, "two-pilot effort", question) is located
 
 
 def test_a_follow_up_that_copies_a_passage_of_the_page_repeats_it():
@@ -198,3 +233,25 @@ def test_an_answer_the_text_layer_split_is_on_the_page():
     assert identifiers_on_page("₹467.9 crore", "Revenue ₹467. 9 crore")
     assert not is_grounded("467.8", "Revenue 467. 9 crore")
     assert is_grounded("Step 1", "Step 1. 2 cups of flour")  # the page as written still counts
+
+
+def test_a_table_slides_caption_describes_it_in_words_no_cell_holds():
+    """A slide of numbered cells: its caption counts columns and rows and says where the odd
+    cell is; only its names and numbers can come from the page."""
+    from curate.stages.generators.checks import mostly_from
+
+    page = "A table to test parsing:\nColA\nColB\nColD\nColF\n1\n2\n7\n13\n18\n1b92870d"
+    caption = (
+        'This is a presentation slide titled "A table to test parsing:" containing a table with '
+        "six columns, ColA to ColF, and three rows, numbered from 1 to 18, except that the ColD "
+        "cell holds the identifier 1b92870d."
+    )
+    assert mostly_from(caption, page)
+    assert not mostly_from("A slide about cooking pasta and baking six cakes for guests.", page)
+
+
+def test_a_question_may_point_at_the_slide_that_contains_a_table():
+    lines = ["A table to test parsing:", "ColA", "ColB", "1", "2"]
+    question = "What is the title of the slide that contains the table?"
+    assert answer_fits_question(question, "A table to test parsing", lines)
+    assert not answer_fits_question("Which slide contains the cooking recipe?", "ColA", lines)

@@ -248,6 +248,38 @@ def test_verification_pass_rejects_answers_a_second_reading_disagrees_with(fake,
     assert fake.tasks().count("verify") == 2
 
 
+def test_a_second_reading_withdraws_the_follow_ups_and_captions_it_finds_false(fake, sample):
+    """With --llm-verify, captions, follow-ups and cross-image answers are read again against
+    the pages, statement by statement (a wrong explanation can be made of the page's words):
+    one found false is withdrawn, its pair stays; one the reading leaves out is not kept."""
+    from fake_openai import items_checked
+
+    fake.plant["verify"] = lambda prompt: {"answers": [{"pair": 1, "answer": "2024"}]}
+
+    def check(prompt):
+        listed = items_checked(prompt)
+        return {
+            "checks": [
+                {"item": n, "wrong": ["The page does not say so."] if "2024" in q else []}
+                for n, q, _ in listed
+                if q  # the captions are left out
+            ]
+        }
+
+    fake.plant["check"] = check
+    result = _generate(sample, _options(fake, verify=True))
+    assert [q.kind for q in result.qa] == ["extractive", "cross_image"]
+    assert result.qa[0].answer == "2024"
+    withdrawn = sorted(
+        q.kind for q in result.rejected_qa if q.reject_reason == "verification_found_error"
+    )
+    assert withdrawn == ["caption", "caption", "self_explain"]
+    assert fake.tasks().count("check") == 1
+    (prompt,) = [p for p in fake.prompts() if p.startswith("Pages:")]
+    assert "(follows Q: In image 1, what is the fiscal year? A: 2024)" in prompt
+    assert "Image 2:\n" in prompt  # the cross-image item is read against every page
+
+
 def test_a_failed_caption_call_leaves_the_other_tasks_running(fake, sample):
     fake.refuse["caption"] = 1  # the first caption call is refused for good
     result = _generate(sample, _options(fake))

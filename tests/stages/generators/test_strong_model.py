@@ -50,3 +50,16 @@ def test_its_planted_near_misses_are_rejected(judged):
         if kept and not item.get("good") and item.get("class") in caught.get(task, ())
     ]
     assert through == []
+
+
+def test_with_a_second_reading_no_planted_item_gets_through():
+    """With --llm-verify, what no rule can see (reasoning that is wrong though every word is
+    on the page, a wrong conclusion from real facts, a caption with two values swapped) is
+    rejected by the reading a strong model gives (its verdicts written by hand), and the good
+    items still reach the data."""
+    results = strong_model.simulate(strong_model.scenarios("tune"), verify=True)
+    judged = [(task, item, kept) for _, task, item, kept in results]
+    through = [(t, item.get("class")) for t, item, kept in judged if kept and not item.get("good")]
+    assert through == []
+    for task in ("extractive", "self_explain", "cross_image"):
+        assert _share(judged, task, good=True) >= 0.9

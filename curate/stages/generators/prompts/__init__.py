@@ -14,6 +14,7 @@ VERSIONS = {
     "self_explain": "v2",
     "multi_image": "v3",
     "verify": "v1",
+    "check": "v1",
     "judge": "v1",
 }
 
