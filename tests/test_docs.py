@@ -51,4 +51,10 @@ def test_every_worked_example_in_extending_md_runs(tmp_path, monkeypatch, regist
     finally:
         for name in modules:
             sys.modules.pop(name, None)
-    assert modules == ["short_pages", "upper_engine", "first_line", "turns_export", "definitions"]
+    assert modules == [
+        "short_pages",
+        "upper_engine",
+        "first_line",
+        "turns_export",
+        "contacts",
+    ]

@@ -36,11 +36,18 @@ class Registry:
         for name, target in (entries or {}).items():
             self.add(name, target)
 
-    def add(self, name: str, target: str) -> None:
-        """Register `name` for `"module:attribute"` (what a plugin or a test does)."""
+    def add(self, name: str, target: str, replace: bool = False) -> None:
+        """Register `name` for `"module:attribute"` (what a plugin or a test does). A name
+        registered already is refused, unless `replace`: a plugin that reuses a built-in's
+        name by chance would silently take its place (and keep it for the whole process)."""
         module, _, attribute = target.partition(":")
         if not module or not attribute:
             raise ValueError(f"{self.kind} {name!r}: {target!r} is not 'module:attribute'")
+        if not replace and self._targets.get(name, target) != target:
+            raise ValueError(
+                f"{self.kind} {name!r} is registered already ({self._targets[name]}); "
+                "choose another name, or pass replace=True to replace it"
+            )
         self._targets[name] = target
         self._loaded.pop(name, None)
 

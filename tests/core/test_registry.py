@@ -43,6 +43,18 @@ def test_an_unknown_name_is_one_clear_error_and_a_new_entry_is_one_line():
         registry.add("broken", "decimal.Decimal")
 
 
+def test_a_name_registered_already_is_replaced_only_when_asked():
+    """docs/extending.md once registered its example kind as "definitions", which silently
+    replaced the built-in kind of that name for the rest of the process."""
+    registry = Registry("widget", {"gear": "fractions:Fraction"})
+    registry.add("gear", "fractions:Fraction")  # the same entry again: nothing changes
+    with pytest.raises(ValueError, match="'gear' is registered already"):
+        registry.add("gear", "decimal:Decimal")
+    assert registry.load("gear").__name__ == "Fraction"
+    registry.add("gear", "decimal:Decimal", replace=True)
+    assert registry.load("gear").__name__ == "Decimal"
+
+
 def test_the_config_takes_the_names_its_registries_hold():
     assert OcrOptions(engine="paddleocr").engine.kind == "paddleocr"
     OCR_ENGINES.add("upper", "tests_engine:UpperEngine")

@@ -1294,3 +1294,20 @@ def test_an_abbreviation_is_explained_in_the_order_the_page_writes_it():
     ]:
         (candidate,) = find_acronyms(_lines_page(line))
         assert candidate.answer == "Universal Windows Platform" and shown in candidate.explain
+
+
+def test_two_question_kinds_cannot_ask_the_same_candidate_kind():
+    """The later one used to own it silently: the built-in's candidates were then asked with
+    the newcomer's phrasings (a KeyError on a field they lack)."""
+    from curate.stages.generators.template import QUESTION_KINDS
+    from curate.stages.generators.template.generate import _owners
+
+    QUESTION_KINDS.add(
+        "more_definitions", "curate.stages.generators.template.definitions:DEFINITIONS"
+    )
+    try:
+        with pytest.raises(ValueError, match="candidate kind 'definition' is asked by two"):
+            _owners()
+    finally:
+        QUESTION_KINDS.remove("more_definitions")
+    assert "definition" in _owners()

@@ -71,8 +71,18 @@ def _kinds() -> list[QuestionKind]:
 
 
 def _owners() -> dict[str, QuestionKind]:
-    """Candidate kind -> the question kind that asks it, in the order candidates are preferred."""
-    return {name: kind for kind in _kinds() for name in kind.asks}
+    """Candidate kind -> the question kind that asks it, in the order candidates are preferred.
+    Two question kinds asking the same candidate kind is an error, not a silent takeover."""
+    owners: dict[str, QuestionKind] = {}
+    for kind in _kinds():
+        for name in kind.asks:
+            if name in owners:
+                raise ValueError(
+                    f"candidate kind {name!r} is asked by two question kinds "
+                    f"({owners[name].label!r} and {kind.label!r}); give one another name"
+                )
+            owners[name] = kind
+    return owners
 
 
 def _question(candidate: Candidate, n: int, rng: random.Random) -> str:
