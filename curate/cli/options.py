@@ -67,8 +67,8 @@ LLMVerifyOpt = typer.Option(
     None,
     "--llm-verify/--no-llm-verify",
     help="Re-answer each extractive question from the page text, and read captions, follow-ups "
-    "and cross-image answers again for false statements; reject what fails (two more calls "
-    "per image, one per sample).",
+    "and cross-image answers again for false statements; reject what fails (one more call "
+    "per image, and one per sample).",
 )
 LLMJudgeOpt = typer.Option(
     None,
