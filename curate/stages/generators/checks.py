@@ -102,14 +102,21 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     word: str(value)
     for value, word in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
         "fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
-} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"}
-_NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+} | {
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "sixty": "60",
+    "hundred": "100",
+    "thousand": "1000",
+}
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(NUMBER_WORDS)})\b", re.IGNORECASE)
 
 
 def source_numbers(text: str) -> set[str]:
@@ -117,7 +124,7 @@ def source_numbers(text: str) -> set[str]:
     its decimals split by the text layer ("467. 9" is 467.9). Only a source reads number
     words: in a claim, "one of the rules" states no number."""
     found = numbers(text) | numbers(rejoined(normalize(text)))
-    return found | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
+    return found | {NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
 
 
 # a numbered part named by its number: the page may print "2 Basic Idea" for "Section 2"

@@ -15,6 +15,7 @@ import re
 from datetime import date
 
 from curate.core.text import normalize
+from curate.stages.generators.checks import NUMBER_WORDS
 
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
@@ -33,15 +34,8 @@ _DATES = (  # (pattern, where year, month and day are in its groups), most preci
     (re.compile(rf"(?<![\w.,]){_YEAR}(?![\w]|[.,]\d)"), (1, None, None)),
 )
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
-_NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
 _STATED = re.compile(
-    rf"\b(\d+(?:\.\d+)?|{'|'.join(sorted(_NUMBER_WORDS, key=len, reverse=True))})"
+    rf"\b(\d+(?:\.\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})"
     r"(?:\s*-\s*|\s+)(?:and\s+a\s+half\s+)?(day|week|month|year)s?\b",
     re.IGNORECASE,
 )
@@ -103,7 +97,7 @@ def stated(text: str) -> list[tuple[str, float, str]]:
     found = []
     for match in _STATED.finditer(text):
         number, unit = match.group(1).lower(), _UNITS[match.group(2).lower()]
-        value = float(_NUMBER_WORDS[number] if number in _NUMBER_WORDS else number)
+        value = float(NUMBER_WORDS.get(number, number))
         if value >= 1000:  # "the 2021 year-end" names a year
             continue
         found.append((match.group(0), value + (0.5 if "half" in match.group(0) else 0), unit))

@@ -214,13 +214,13 @@ def lists_across(pages: list[PageView], figures, rng) -> list[QAItem]:
         for j in range(i + 1, len(pages)):
             for a in counted[i]:
                 for b in counted[j]:
-                    item = _two_lists(a, pages[i].n, b, pages[j].n, rng)
+                    item = _two_lists(a, pages[i].n, b, pages[j].n)
                     if item is not None:
                         found.append(item)
     return found
 
 
-def _two_lists(a, m: int, b, n: int, rng) -> QAItem | None:
+def _two_lists(a, m: int, b, n: int) -> QAItem | None:
     """Which of two lists is longer; lists of as many items are not asked (their sum was
     judged a mechanical question about two unrelated lists, blind audit, seed 50)."""
     x, y = int(a.answer), int(b.answer)
