@@ -343,6 +343,9 @@ def main() -> None:
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--set", choices=SETS, default="measure")
+    parser.add_argument(
+        "--docs", nargs="+", help="documents to run on instead of a set (paths or corpus names)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--n", type=int, default=40, help="extractive pairs drawn")
     parser.add_argument("--cross", type=int, default=10, help="cross-image items drawn")
@@ -356,7 +359,7 @@ def main() -> None:
     if not args.reuse and not args.labels:  # labels are of the items already drawn: kept
         shutil.rmtree(args.out, ignore_errors=True)
         args.out.mkdir(parents=True)
-        run(SETS[args.set], run_dir)
+        run(args.docs or SETS[args.set], run_dir)
     rows = pq.read_table(run_dir / "data").to_pylist()
     rows += pq.read_table(run_dir / "dropped").to_pylist()
     for name, value in measures(rows).items():

@@ -1311,3 +1311,42 @@ def test_two_question_kinds_cannot_ask_the_same_candidate_kind():
     finally:
         QUESTION_KINDS.remove("more_definitions")
     assert "definition" in _owners()
+
+
+@pytest.mark.parametrize(
+    ("lines", "answer"),
+    [
+        # a katakana compound is Japanese text's term (Pro Git's and Debian's Japanese prose)
+        (
+            ["NMU の後、パッケージメンテナとして安定版の保守に責任を持ちます。"],
+            "パッケージメンテナ",
+        ),
+        # a command or an option in Korean or Chinese prose: the distinctive word of the line
+        (
+            ["그리고 git branch 명령에 -d 옵션을 주어 이 브랜치를 삭제한다."],
+            "-d",
+        ),
+        (
+            ["이 목록은 반드시 \\caption 명령 이후에 써야 한다는 것을 기억하라."],
+            "\\caption",
+        ),
+        (["你可以执行 git pull --rebase 命令而不是直接合并远程的提交。"], "--rebase"),
+        # rejected: an everyday loanword (five characters or fewer), a katakana word the line
+        # breaks (it may go on on the next line), a command its line sets as code
+        (["そのため、ユーザはサービスを使うことができます。"], None),
+        (["安定版の保守に責任を持つのは、パッケージメンテナ", "です。"], None),
+        # a piece of a compound of kanji or Latin words and katakana
+        (["A7 とは、機能レベルアクセス制御の欠落のことでした。"], None),
+        (["他に行うべき事は Debian コミュニティガイドラインを読むことです。"], None),
+        (["그 명령은 \\caption[Short]{Long} 처럼 쓴다."], None),
+        (["설정 파일은 Windows XP 에서 C:\\Documents and Settings 디렉토리에 있다."], None),
+    ],
+)
+def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
+    """CJK text pages without a Latin identifier got no blank (Japanese manuals, LaTeX and Git
+    guides in Korean and Chinese: tuning run, 25 CJK pages without QA). Their terms are
+    katakana compounds and the commands and options the text explains."""
+    from curate.stages.generators.template.terms import find_terms
+
+    found = [c.answer for c in find_terms(_lines_page(*lines))]
+    assert found == ([answer] if answer else [])

@@ -121,6 +121,16 @@ CJK_TERM = re.compile(
     r"(?<![A-Za-z0-9_<\[/:-])(?:[A-Za-z]+_[A-Za-z0-9_]+|[a-z]+[A-Z][A-Za-z0-9_]+|"
     r"[A-Z]{2,}[A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9_]*)(?![A-Za-z0-9_>\]/:-])"
 )
+# a program's name for something, in CJK text: a LaTeX command ("\caption", "\label과", not
+# a path's "C:\Documents") or a command-line option ("-d 옵션", "--list"); in text written in
+# another script these are the distinctive words, as identifiers are in English
+CODE_TERM = re.compile(
+    r"(?<![A-Za-z0-9_\\:/.~-])(?:\\[A-Za-z]{3,}|--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![A-Za-z0-9_\\{\[-])"
+)
+# a loanword or a compound of them, written in katakana ("パッケージメンテナ",
+# "セッショントークン"): Japanese text's terms; six characters or more, since shorter ones are
+# mostly everyday words ("サービス", "ビジネス")
+KATAKANA_TERM = re.compile(r"(?<![ァ-ヺー・])[ァ-ヺ][ァ-ヺー・]{5,}(?![ァ-ヺー・])")
 # a name: a capitalised word inside a sentence ("designed by Schneier"), not a common word
 # ("determined", "efficiently"), whose blank anyone fills in
 LONG_WORD = re.compile(r"(?<![\w<\[/:-])(?<![.!?:]\s)[A-Z][a-z]{5,}(?![\w>\]/:-])")

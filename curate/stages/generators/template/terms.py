@@ -12,6 +12,8 @@ from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import (
     CJK,
     CJK_TERM,
+    CODE_TERM,
+    KATAKANA_TERM,
     LONG_WORD,
     REFERENCE,
     TERM,
@@ -32,27 +34,56 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
             continue
         if not is_prose(block.text) or page.cites(block):
             continue  # code, a formula, a reference: no blank to fill in
-        if pattern is TERM and CJK.search(block.text):
-            # "Non-Maintainer Upload (NMU) と判別される", "... (eps)나 PDF를": a term stands right
-            # against its CJK words, on a line of mostly Latin letters too
-            pattern_here = CJK_TERM
-        else:
-            pattern_here = pattern
-        for match in pattern_here.finditer(block.text):
-            if match.start() == 0 or trivial(match.group()) or not page.unique(match.group()):
-                continue
-            if block.text[match.end() :].lstrip().startswith("("):
-                continue  # "struc_foo(), ___(), and ...": one of a list of function names
-            before = block.text[: match.start()].rstrip()
-            if before.endswith("(") and spelled_out(before[:-1], match.group()):
-                continue  # "Content Security Policy (___)": the words before spell it out
-            if kind == "long_word" and not _stands_alone(block.text, match.start(), match.end()):
-                continue
-            cloze = cloze_of(page, block, match.start(), match.end())
-            if cloze:
-                found.append(Candidate(kind, {"cloze": cloze}, match.group(), block))
-                break
+        cloze = next(
+            (
+                (match.group(), cloze)
+                for pattern_here in _patterns_for(block.text, pattern)
+                for match in pattern_here.finditer(block.text)
+                if (cloze := _cloze_for(page, block, match, kind))
+            ),
+            None,
+        )
+        if cloze:
+            found.append(Candidate(kind, {"cloze": cloze[1]}, cloze[0], block))
     return found
+
+
+def _patterns_for(text: str, pattern: re.Pattern) -> tuple[re.Pattern, ...]:
+    """In CJK text a term stands right against its words ("Non-Maintainer Upload (NMU) と判別
+    される", "... (eps)나 PDF를"), on a line of mostly Latin letters too: Latin letters only,
+    then a command or an option, then (Japanese) a katakana compound."""
+    if pattern is TERM and CJK.search(text):
+        return (CJK_TERM, CODE_TERM, KATAKANA_TERM)
+    return (pattern,)
+
+
+def _cloze_for(page: PageView, block, match: re.Match, kind: str) -> str | None:
+    """The matched word's blank in its sentence, or None where it makes no question."""
+    text, term = block.text, match.group()
+    if match.start() == 0 or trivial(term) or not page.unique(term):
+        return None
+    if match.re is KATAKANA_TERM and not _katakana_word(text, match.start(), match.end()):
+        return None
+    if text[match.end() :].lstrip().startswith("("):
+        return None  # "struc_foo(), ___(), and ...": one of a list of function names
+    before = text[: match.start()].rstrip()
+    if before.endswith("(") and spelled_out(before[:-1], term):
+        return None  # "Content Security Policy (___)": the words before spell it out
+    if kind == "long_word" and not _stands_alone(text, match.start(), match.end()):
+        return None
+    return cloze_of(page, block, match.start(), match.end())
+
+
+_IN_COMPOUND = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+
+
+def _katakana_word(text: str, start: int, end: int) -> bool:
+    """The katakana run is a word of its own: no kanji, Latin letter or digit right against
+    it (spaces aside), which would make it a piece of a compound ("機能 ___ 制御" for
+    "機能レベルアクセス制御", "Debian ___" for "Debian コミュニティガイドライン": tuning run),
+    and not at the line's end, where it may go on on the next line ("イ" / "ンセンティブ")."""
+    before, after = text[:start].rstrip()[-1:], text[end:].lstrip()[:1]
+    return bool(after) and not _IN_COMPOUND.match(before) and not _IN_COMPOUND.match(after)
 
 
 _YEAR_AFTER = re.compile(r"^\W*(?:\S+\s+){0,4}?\(?(1[5-9]|20)\d\d\b")
