@@ -180,7 +180,8 @@ IMAGE_REFERENCE = re.compile(r"\bimages? \d+(?: and \d+)?\b")
 def well_formed_table(blocks: list[dict]) -> bool:
     """A table with a named header over two rows or more: every column past the first named,
     with a few words (or characters) in each name and each row's label, and no sentence
-    punctuation in them (prose wrapped in ruled boxes, as slides set it, is no table)."""
+    punctuation in them (prose wrapped in ruled boxes, as slides set it, is no table); not a
+    grid of symbols, whose "names" are glyphs."""
     tables = defaultdict(dict)
     for b in blocks:
         if b.get("cell"):
@@ -192,8 +193,17 @@ def well_formed_table(blocks: list[dict]) -> bool:
         names = [" ".join(cells.get((0, c), [])) for c in range(1, columns)]
         labels = [" ".join(cells.get((r, 0), [])) for r in range(1, rows)]
         short = all(n and len(n.split()) <= 6 and len(n) <= 24 for n in names)
+        # names in words: a grid of symbols (a LaTeX manual's tables of glyphs) names nothing
+        worded = all(sum(ch.isalpha() for ch in n) >= 2 for n in names)
         prose = any(PROSE_MARK.search(x) for x in names + labels)
-        if rows >= 3 and columns >= 2 and short and all(len(x) <= 24 for x in labels) and not prose:
+        if (
+            rows >= 3
+            and columns >= 2
+            and short
+            and worded
+            and all(len(x) <= 24 for x in labels)
+            and not prose
+        ):
             return True
     return False
 

@@ -144,8 +144,10 @@ def _candidates(page: PageView) -> list[Candidate]:
     the page shows a dash or a quote, on a character that may show as a box (an emoji), or on
     a fraction it flattened ("1¹" for "1½")."""
     kinds = _kinds()
-    found = [c for k in kinds if not k.last_resort for c in k.find(page)]
-    found = found or [c for k in kinds if k.last_resort for c in k.find(page)]
+    first = [(k, c) for k in kinds if not k.last_resort for c in k.find(page)]
+    found = [c for _, c in first]
+    if not any(not k.read_out for k, _ in first):  # nothing but a title to read out
+        found += [c for k in kinds if k.last_resort for c in k.find(page)]
     unsure = {w for block in page.blocks for u in block.unsure for w in _WORD.findall(normalize(u))}
     return [
         c

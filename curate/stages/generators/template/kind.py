@@ -12,8 +12,9 @@ from curate.stages.generators.template.page import Candidate, PageView
 class QuestionKind:
     """One kind of template question: where on a page it finds candidates, and how each kind
     of candidate it finds is asked. Candidates are preferred in the order of the registry, then
-    of `asks`; a kind marked `last_resort` is tried only on a page no other kind found anything
-    on. `follow_ups` are how its follow-up question may be asked."""
+    of `asks`; a kind marked `last_resort` is tried only on a page where no other kind found a
+    content question (a title to read out is none). `follow_ups` are how its follow-up question
+    may be asked."""
 
     label: str  # what it looks for, as `why_no_qa` names it
     find: Callable[[PageView], list[Candidate]]

@@ -56,7 +56,9 @@ def find_numbers(page: PageView) -> list[Candidate]:
                 continue  # "(Smith, 2010)": the year of a reference, not of a fact
             if part_of_range(block.text, match.start(), match.end()):
                 continue  # "20–25": blanking one end leaves a range half asked
-            if part_of_name(block.text, match.start(), match.end()):
+            # the name may end the line before: "... Windows" / "10 21H1 ..."
+            lead = page.lead_in(block)
+            if part_of_name(lead + block.text, len(lead) + match.start(), len(lead) + match.end()):
                 continue  # "MAX–8", "14 CFR": a name's part, not a quantity
             answer = trimmed(match.group())
             if trivial(answer):

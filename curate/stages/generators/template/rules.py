@@ -134,6 +134,12 @@ KATAKANA_TERM = re.compile(r"(?<![ァ-ヺー・])[ァ-ヺ][ァ-ヺー・]{5,}(?!
 # a name: a capitalised word inside a sentence ("designed by Schneier"), not a common word
 # ("determined", "efficiently"), whose blank anyone fills in
 LONG_WORD = re.compile(r"(?<![\w<\[/:-])(?<![.!?:]\s)[A-Z][a-z]{5,}(?![\w>\]/:-])")
+# the same in CJK text: a name written in Latin letters, a capitalised word or a few of them
+# ("Vim", "Sublime Text", "Visual Studio Code"), which stands out from its script as a name
+CJK_NAME = re.compile(
+    r"(?<![A-Za-z0-9_<\[/:.-])[A-Z][A-Za-z0-9+#]{2,}(?: [A-Z][A-Za-z0-9+#]*){0,3}"
+    r"(?![A-Za-z0-9_>\]/:-])"
+)
 STOP = frozenset(
     "a an the and or of in on at to for by with is are was be it its if either not as that this"
     "".split()
@@ -143,6 +149,8 @@ CONTINUES = frozenset("unless except where when which that than but nor so becau
 # minus sign, which prose does not use
 MATH = re.compile(r"[=∈∉≤≥≠·×÷∑∏√∫±→←⊕⊗∀∃−]")
 BULLET_MARK = re.compile(r"^[•◦▪▫●○■□‣⁃∙·➢►✓✔–—*-]\s*")
+# what opens a list's item: a bullet, or a number or a letter and a stop ("3.", "(b)")
+ITEM_MARK = re.compile(r"^(?:[•◦▪▫●○■□‣⁃∙·➢►✓✔–—*-]|\(?(?:\d{1,2}|[a-z])[.)])\s*")
 
 
 # an entry of a reference list: "Therneau TM (2020). survival: ...", "Zeileis, A. and ...",
@@ -398,9 +406,12 @@ def _whole_sentence_cloze(page: PageView, block: TextBlock, start: int, end: int
     if not sentence or not low <= len(sentence.split()) <= high or "-\n" in sentence:
         return None
     before, after = " ".join(sentence[:s].split()), " ".join(sentence[e:].split())
-    if URL.search(sentence) or before[-1:] in "\"“'‘" or not before:
-        return ""  # in quotation marks; "5. Make sure ...": a list's number, not a fact
-    pattern = (re.escape(normalize(before)) + r"\s*" if before else "") + r"\S+"
+    if URL.search(sentence) or before[-1:] in "\"“'‘" or not ITEM_MARK.sub("", before):
+        return ""  # in quotation marks; "5. Make sure ...": a list's number, not a fact; "• ___
+        # checking for ...": a list item's first word, nothing before it to go on
+    # as many words as the blank takes ("Sublime Text")
+    blank = r"\S+" + r"\s+\S+" * (len(sentence[s:e].split()) - 1)
+    pattern = (re.escape(normalize(before)) + r"\s*" if before else "") + blank
     if after:
         pattern += r"\s*" + re.escape(normalize(after))
     if len(re.findall(pattern, page.norm)) != 1:

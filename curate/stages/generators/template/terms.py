@@ -11,6 +11,7 @@ from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 from curate.stages.generators.template.rules import (
     CJK,
+    CJK_NAME,
     CJK_TERM,
     CODE_TERM,
     KATAKANA_TERM,
@@ -34,7 +35,7 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
             continue
         if not is_prose(block.text) or page.cites(block):
             continue  # code, a formula, a reference: no blank to fill in
-        cloze = next(
+        blank = next(
             (
                 (match.group(), cloze)
                 for pattern_here in _patterns_for(block.text, pattern)
@@ -43,8 +44,10 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
             ),
             None,
         )
-        if cloze:
-            found.append(Candidate(kind, {"cloze": cloze[1]}, cloze[0], block))
+        if blank:
+            answer, cloze = blank
+            named = kind == "long_word" and CJK.search(block.text)
+            found.append(Candidate("cjk_name" if named else kind, {"cloze": cloze}, answer, block))
     return found
 
 
@@ -54,6 +57,8 @@ def _patterns_for(text: str, pattern: re.Pattern) -> tuple[re.Pattern, ...]:
     then a command or an option, then (Japanese) a katakana compound."""
     if pattern is TERM and CJK.search(text):
         return (CJK_TERM, CODE_TERM, KATAKANA_TERM)
+    if pattern is LONG_WORD and CJK.search(text):
+        return (CJK_NAME,)
     return (pattern,)
 
 
@@ -69,7 +74,9 @@ def _cloze_for(page: PageView, block, match: re.Match, kind: str) -> str | None:
     before = text[: match.start()].rstrip()
     if before.endswith("(") and spelled_out(before[:-1], term):
         return None  # "Content Security Policy (___)": the words before spell it out
-    if kind == "long_word" and not _stands_alone(text, match.start(), match.end()):
+    if match.re is CJK_NAME and re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
+        return None  # "Zeileis (2002)", "Local Guide [5]": a citation, not the text's fact
+    if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
         return None
     return cloze_of(page, block, match.start(), match.end())
 
@@ -107,7 +114,8 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
 
 
 def find_long_words(page: PageView) -> list[Candidate]:
-    """The last resort of a text-rich page: a name inside a sentence, blanked."""
+    """The last resort of a text-rich page: a name inside a sentence, blanked (in CJK text, a
+    name written in Latin letters)."""
     return find_terms(page, LONG_WORD, "long_word")
 
 
@@ -129,7 +137,11 @@ LONG_WORDS = QuestionKind(
         "long_word": (  # "name" read oddly for a word such as "Unicode" (seed 47)
             'On image {n}, what word is missing from "{cloze}"?',
             'Which word completes "{cloze}" on image {n}?',
-        )
+        ),
+        "cjk_name": (  # a name or a term in Latin letters ("Sublime Text", "Checkout")
+            'On image {n}, which term completes "{cloze}"?',
+            'What term in Latin letters is missing from "{cloze}" on image {n}?',
+        ),
     },
     last_resort=True,
     cloze=True,
