@@ -1361,6 +1361,9 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
         # not a cited work ("Local Guide [5]", "Zeileis (2002)"), nor a sentence's first word
         (["현재 자신이 이용하는 시스템의 사용법을 알고 싶으면 Local Guide [5]를 보라."], None),
         (["Vim 是一款优秀的编辑器, 它的用法较目前常见的编辑器有很大不同."], None),
+        # an abbreviation's spelled-out words: the abbreviation's own question asks them
+        (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),
+        (["위험의 이름들을 Common Weakness Enumeration（CWE）취약점과 맞춥니다."], None),
     ],
 )
 def test_a_cjk_page_with_nothing_else_blanks_a_name_in_latin_letters(lines, answer):
@@ -1421,3 +1424,19 @@ def test_a_list_items_first_word_is_not_blanked():
         c.answer
         for c in find_long_words(_lines_page("• The tool was then written by Schneier for checks."))
     ] == ["Schneier"]
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        # a sibling command in the quote gives the blank away (blind audits, seeds 53 and 55)
+        ("간격은 \\, 그리고 \\quad 그리고 \\qquad 같은 특별한 명령으로 지정해야 한다.", None),
+        ("넓은 모자는 \\widehat 명령으로 넓은 물결은 \\widetilde 명령으로 조판해야 한다.", None),
+        # an option with no sibling of its kind stays a blank
+        ("그리고 git branch 명령에 -d 옵션을 주어 이 브랜치를 지운다.", "-d"),
+    ],
+)
+def test_a_command_its_siblings_give_away_is_not_blanked(line, answer):
+    from curate.stages.generators.template.terms import find_terms
+
+    assert [c.answer for c in find_terms(_lines_page(line))] == ([answer] if answer else [])

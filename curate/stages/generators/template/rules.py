@@ -364,6 +364,18 @@ def in_path(text: str, start: int, end: int) -> bool:
     )
 
 
+def _sibling_in(command: str, cloze: str) -> bool:
+    """A command or an option of the quote holds the blank's name or starts as it does ("\\,,
+    ___, \\qquad" for \\quad, "\\widehat ... ___" for \\widetilde: blind audits, seeds 53
+    and 55): its sibling in a list of them gives it away."""
+    name = command.lstrip("\\-").lower()
+    for other in CODE_TERM.findall(cloze):
+        word = other.lstrip("\\-").lower()
+        if word != name and (name in word or word[:4] == name[:4] and len(name) >= 4):
+            return True
+    return False
+
+
 _GLOSSED = re.compile(r"[^\s(（]\s?[(（]\s*$")  # a word, then an opening bracket
 
 
@@ -377,6 +389,8 @@ def gives_away(page: PageView, block: TextBlock, start: int, end: int, cloze: st
     answer = normalize(block.text[start:end])
     quote = normalize(cloze.replace("___", " "))
     if occurs(answer, quote):  # at token boundaries, CJK ones too ("99를")
+        return True
+    if CODE_TERM.fullmatch(block.text[start:end]) and _sibling_in(block.text[start:end], cloze):
         return True
     if _GLOSSED.search(block.text[:start]) and re.match(r"\s*[)）]", block.text[end:]):
         return True  # "오픈타입(___)": the bracket restates the word before it

@@ -74,6 +74,10 @@ def _cloze_for(page: PageView, block, match: re.Match, kind: str) -> str | None:
     before = text[: match.start()].rstrip()
     if before.endswith("(") and spelled_out(before[:-1], term):
         return None  # "Content Security Policy (___)": the words before spell it out
+    sentence, _, end = page.sentence_around(block, match.start(), match.end())
+    short = re.match(r"\s*[(（]([A-Z][A-Za-z]{1,9})[)）]", sentence[end:])
+    if short and spelled_out(term, short.group(1)):
+        return None  # "___ (CWE)" for Common Weakness Enumeration: the abbreviation's question
     if match.re is CJK_NAME and re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return None  # "Zeileis (2002)", "Local Guide [5]": a citation, not the text's fact
     if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
