@@ -444,7 +444,8 @@ def answers_agree(first: str, second: str) -> bool:
     """Two short answers say the same: equal after normalising, one inside the other, or close.
     Answers that carry numbers or identifiers agree only on every one of them ("Section
     102(b)" is not 102(c), "Article 18" not 11); one inside the other counts only where it
-    is most of it ("Article 18" and "18"; not "coint.res" of "coint.res + diff.income")."""
+    is most of it ("Article 18" and "18"; not "coint.res" of "coint.res + diff.income"), and
+    not where the shorter stops two words or more before the longer's end (a name cut short)."""
     a, b = normalize(first).strip(" .,;:"), normalize(second).strip(" .,;:")
     if not a or not b:
         return False
@@ -454,6 +455,8 @@ def answers_agree(first: str, second: str) -> bool:
         return True
     if grounding_score(a, b) >= 100 or grounding_score(b, a) >= 100:
         shorter, longer = sorted((a.split(), b.split()), key=len)
+        if longer[: len(shorter)] == shorter and len(longer) - len(shorter) >= 2:
+            return False  # "New York State" of "New York State Department of Health": cut short
         return len(shorter) >= 0.5 * len(longer)
     return min(grounding_score(a, b), grounding_score(b, a)) >= 90
 

@@ -32,6 +32,9 @@ from curate.stages.generators.checks import (
         ("₹7,92,758 crore", "₹7,92,756 crore", False),
         ("coint.res", "coint.res + diff.income", False),  # a cut answer inside the whole one
         ("error correction model", "error correction model (ECM)", True),
+        # a name cut two words or more before its end, however much of it is left
+        ("New York State Department", "New York State Department of Health", False),
+        ("Value Reporting Foundation", "Value Reporting Foundation (VRF)", True),
     ],
 )
 def test_verified_answers_agree_only_on_every_number_and_most_of_the_words(first, second, agree):
