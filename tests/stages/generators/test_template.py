@@ -1361,6 +1361,16 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
         # not a cited work ("Local Guide [5]", "Zeileis (2002)"), nor a sentence's first word
         (["현재 자신이 이용하는 시스템의 사용법을 알고 싶으면 Local Guide [5]를 보라."], None),
         (["Vim 是一款优秀的编辑器, 它的用法较目前常见的编辑器有很大不同."], None),
+        # a name set with an odd space is one name; one name of a list of names is none
+        (
+            ["其中的Visual\u00a0Studio Code 为文本编辑器, 它需要借助插件."],
+            "Visual\u00a0Studio Code",
+        ),
+        (
+            ["LATEX은 원래 Leslie\u2009Lamport가 만든 것이었으며 널리 쓰인다."],
+            "Leslie\u2009Lamport",
+        ),
+        (["이 책의 번역자 : 김강수, 이기황, MIKA, 샘처럼, 김지운 모두 고맙다."], None),
         # an abbreviation's spelled-out words: the abbreviation's own question asks them
         (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),
         (["위험의 이름들을 Common Weakness Enumeration（CWE）취약점과 맞춥니다."], None),

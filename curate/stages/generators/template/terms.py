@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from curate.schemas import BlockRole
+from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.acronyms import spelled_out
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
@@ -40,7 +40,7 @@ def find_terms(page: PageView, pattern: re.Pattern = TERM, kind: str = "term") -
                 (match.group(), cloze)
                 for pattern_here in _patterns_for(block.text, pattern)
                 for match in pattern_here.finditer(block.text)
-                if (cloze := _cloze_for(page, block, match, kind))
+                if (cloze := _cloze_for(page, block, match))
             ),
             None,
         )
@@ -62,7 +62,7 @@ def _patterns_for(text: str, pattern: re.Pattern) -> tuple[re.Pattern, ...]:
     return (pattern,)
 
 
-def _cloze_for(page: PageView, block, match: re.Match, kind: str) -> str | None:
+def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
     """The matched word's blank in its sentence, or None where it makes no question."""
     text, term = block.text, match.group()
     if match.start() == 0 or trivial(term) or not page.unique(term):
@@ -80,11 +80,18 @@ def _cloze_for(page: PageView, block, match: re.Match, kind: str) -> str | None:
         return None  # "___ (CWE)" for Common Weakness Enumeration: the abbreviation's question
     if match.re is CJK_NAME and re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return None  # "Zeileis (2002)", "Local Guide [5]": a citation, not the text's fact
+    if (
+        match.re is CJK_NAME
+        and before.endswith((",", "、", "，"))
+        and _LIST_GOES_ON.match(text[match.end() :])
+    ):
+        return None  # "번역자 : 김강수, 이기황, ___, 샘처럼": one name of a list, any would do
     if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
         return None
     return cloze_of(page, block, match.start(), match.end())
 
 
+_LIST_GOES_ON = re.compile(r"\s*[,、，]")
 _IN_COMPOUND = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 
