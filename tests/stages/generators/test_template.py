@@ -1450,3 +1450,28 @@ def test_a_command_its_siblings_give_away_is_not_blanked(line, answer):
     from curate.stages.generators.template.terms import find_terms
 
     assert [c.answer for c in find_terms(_lines_page(line))] == ([answer] if answer else [])
+
+
+def test_a_table_of_contents_is_asked_where_its_entries_start():
+    """A contents page has no running text; its entries give each section's page (the page
+    number may read as a running footer: the entry's row still gives it). A title the page
+    prints twice, or an entry numbered in roman figures, is not asked."""
+    from curate.schemas import BlockRole, TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.contents import find_contents
+
+    toc, foot = BlockRole.TOC, BlockRole.HEADER_FOOTER
+    rows = [
+        [("", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("3", toc)],
+        [("5.9.2", toc), ("パッケージの削除. . . . . . . . . . . .", toc), ("48", foot)],
+        [("", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("45", toc)],
+        [("Preface", toc), (". . . . . . . . . . . . . . . . .", toc), ("vii", toc)],
+    ]
+    blocks = [
+        TextBlock(text, (x, 20 * i, x + 100, 20 * i + 10), role=role)
+        for i, row in enumerate(rows)
+        for x, (text, role) in zip((10, 150, 500), row, strict=True)
+        if text
+    ]
+    found = find_contents(PageView(blocks, 800, 1))
+    assert [(c.fields["title"], c.answer) for c in found] == [("5.9.2 パッケージの削除", "48")]

@@ -48,6 +48,7 @@ QUESTION_KINDS = Registry(
         "terms": "curate.stages.generators.template.terms:TERMS",
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
         "glosses": "curate.stages.generators.template.glosses:GLOSSES",
+        "contents": "curate.stages.generators.template.contents:CONTENTS",
         "sections": "curate.stages.generators.template.sections:SECTIONS",
         "titles": "curate.stages.generators.template.titles:TITLES",
         "long_words": "curate.stages.generators.template.terms:LONG_WORDS",
@@ -111,6 +112,8 @@ def _pick(
         for kind in kinds:
             if owners[kind].cloze and any(owners[c.kind].cloze for c in picked):
                 by_kind[kind].clear()  # one blank per image: a second is as mechanical
+            if owners[kind].once and any(owners[c.kind] is owners[kind] for c in picked):
+                by_kind[kind].clear()
             while by_kind[kind] and len(picked) < limit:
                 candidate = by_kind[kind].pop(0)
                 key = normalize(candidate.answer)

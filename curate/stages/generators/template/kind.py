@@ -22,6 +22,7 @@ class QuestionKind:
     last_resort: bool = False
     read_out: bool = False  # asks the page's furniture back (a title): a few per sample at most
     cloze: bool = False  # a blank cut from a sentence: one per image at most
+    once: bool = False  # asked once per image at most (one contents entry: more are the same)
     # candidate kind ("" for any other) -> how its follow-up question may be asked
     follow_ups: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {"": ("How do you know?", "Why is that the answer?")}
