@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/qa_audit.py --set measure --seed 1 --out /tmp/audit-1
     # label /tmp/audit-1/items/*.png against /tmp/audit-1/RUBRIC.md into labels.jsonl, then
     .venv/bin/python benchmarks/qa_audit.py --seed 1 --out /tmp/audit-1 --labels L  # no re-run
+    .venv/bin/python benchmarks/qa_audit.py --docs a.pdf b.pptx --out /tmp/audit-x  # any documents
 
 The shared corpus is split in two (`TUNE`, `MEASURE` below): rules may be developed on the
 first; the second is looked at only through seeded random samples like this one, and an error
@@ -165,7 +166,7 @@ def read_out(question: str) -> bool:
     return bool(HEADING.search(question) or re.search(r"which section opens", question, re.I))
 
 
-TABLE = re.compile(r"\btable\b|\brow\b.*\bcolumn\b|\bcolumn\b", re.I)
+TABLE = re.compile(r"\btable\b(?! of contents)|\brow\b.*\bcolumn\b|\bcolumn\b", re.I)
 AGGREGATE = re.compile(
     r"\b(larger|largest|smaller|smallest|more|fewer|less|higher|highest|lower|lowest|"
     r"difference|total|sum|how many|both|increase|decrease|change|compare|than)\b",
@@ -374,18 +375,19 @@ def main() -> None:
     rows += pq.read_table(run_dir / "dropped").to_pylist()
     for name, value in measures(rows).items():
         print(f"{name:45s} {value:.3f}" if isinstance(value, float) else f"{name:45s} {value}")
-    items = sample_items(rows, args.n, args.cross, args.seed)
-    folder = args.out / "items"
-    folder.mkdir(exist_ok=True)
-    with open(args.out / "items.jsonl", "w") as handle:
-        for number, (item, row) in enumerate(items, start=1):
-            item_id = f"A{number:02d}"
-            draw(item, row, folder / f"{item_id}.png")
-            record = {"id": item_id, "kind": item["kind"], "turns": item["turns"]}
-            record["source"] = row["source_uri"].rsplit("/", 1)[-1]
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    (args.out / "RUBRIC.md").write_text(RUBRIC)
-    print(f"{len(items)} items drawn with seed {args.seed}: {folder}")
+    if not args.labels:  # the labelled items stay as they were drawn
+        items = sample_items(rows, args.n, args.cross, args.seed)
+        folder = args.out / "items"
+        folder.mkdir(exist_ok=True)
+        with open(args.out / "items.jsonl", "w") as handle:
+            for number, (item, row) in enumerate(items, start=1):
+                item_id = f"A{number:02d}"
+                draw(item, row, folder / f"{item_id}.png")
+                record = {"id": item_id, "kind": item["kind"], "turns": item["turns"]}
+                record["source"] = row["source_uri"].rsplit("/", 1)[-1]
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        (args.out / "RUBRIC.md").write_text(RUBRIC)
+        print(f"{len(items)} items drawn with seed {args.seed}: {folder}")
     if args.labels:
         labels = [json.loads(line) for line in args.labels.read_text().splitlines() if line]
         kinds = {
