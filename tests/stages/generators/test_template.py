@@ -1455,17 +1455,20 @@ def test_a_command_its_siblings_give_away_is_not_blanked(line, answer):
 def test_a_table_of_contents_is_asked_where_its_entries_start():
     """A contents page has no running text; its entries give each section's page (the page
     number may read as a running footer: the entry's row still gives it). A title the page
-    prints twice, or an entry numbered in roman figures, is not asked."""
+    prints twice, a page numbered in roman figures, or an index's entry is not asked."""
     from curate.schemas import BlockRole, TextBlock
     from curate.stages.generators.template import PageView
     from curate.stages.generators.template.contents import find_contents
 
     toc, foot = BlockRole.TOC, BlockRole.HEADER_FOOTER
     rows = [
-        [("", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("3", toc)],
+        [("5.1", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("3", toc)],
         [("5.9.2", toc), ("パッケージの削除. . . . . . . . . . . .", toc), ("48", foot)],
-        [("", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("45", toc)],
+        [("5.1", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("45", toc)],
         [("Preface", toc), (". . . . . . . . . . . . . . . . .", toc), ("vii", toc)],
+        # an index: unnumbered terms, two entries to a row (blind audit, seed 58)
+        [("", toc), ("Urdu . . . . . . . . . . . . . . . .", toc), ("23", toc)],
+        [("\\bar . . . . . . . . 44", toc), ("color . . . . . . . .", toc), ("45", toc)],
     ]
     blocks = [
         TextBlock(text, (x, 20 * i, x + 100, 20 * i + 10), role=role)

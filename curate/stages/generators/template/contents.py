@@ -14,20 +14,32 @@ from curate.stages.generators.template.page import Candidate, PageView
 
 # an entry: its number and title, three dot leaders or more, and an arabic page number
 _ENTRY = re.compile(r"^(?P<title>.*?[^\W\d_].*?)\s*(?:\.\s*){3,}\s*(?P<page>\d{1,4})$")
+_LEADERS = re.compile(r"(?:\.\s*){3,}")
+# a section's number first ("5.9.2", "第3章", "제 2 장", "Chapter 4", "附录 B"): an index, whose
+# entries are terms set in two columns ("\bar ... 44 color ... 45", blind audit, seed 58), has
+# none, and its pages point at where a term is mentioned, not where a section begins
+_NUMBERED = re.compile(
+    r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*|(?:第|제)\s*\d+\s*[章節节部장절부]"
+    r"|(?:chapter|appendix|part|附录|附錄|付録|부록)\s*[\dA-Z]+)\s",
+    re.IGNORECASE,
+)
 
 
 def find_contents(page: PageView) -> list[Candidate]:
-    """One candidate per entry whose title the page prints once (a title printed twice, as a
-    chapter's and its first section's, has no one page to ask)."""
+    """One candidate per numbered entry whose title the page prints once (a title printed
+    twice, as a chapter's and its first section's, has no one page to ask)."""
     found = []
     for row in visual_rows(page.blocks):
         first = next((b for b in row if b.role == BlockRole.TOC), None)
         if first is None:
             continue  # the page numbers may read as running footers; the entry's text may not
-        entry = _ENTRY.match(" ".join(b.text.strip() for b in row))
-        if entry is None:
-            continue
+        text = " ".join(b.text.strip() for b in row)
+        entry = _ENTRY.match(text)
+        if entry is None or len(_LEADERS.findall(text)) != 1:
+            continue  # two entries side by side: an index's columns
         title = " ".join(entry["title"].split())
+        if not _NUMBERED.match(title):
+            continue
         if page.norm.count(normalize(title)) != 1:
             continue
         found.append(Candidate("contents_page", {"title": title}, entry["page"], first))
