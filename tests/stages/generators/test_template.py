@@ -1375,6 +1375,7 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
             "Leslie\u2009Lamport",
         ),
         (["이 책의 번역자 : 김강수, 이기황, MIKA, 샘처럼, 김지운 모두 고맙다."], None),
+        (["이 책에서 다루는 이 조판 시스템은 원래 Leslie", "Lamport가 만든 것이었다."], None),
         # an abbreviation's spelled-out words: the abbreviation's own question asks them
         (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),
         (["위험의 이름들을 Common Weakness Enumeration（CWE）취약점과 맞춥니다."], None),
@@ -1459,7 +1460,8 @@ def test_a_command_its_siblings_give_away_is_not_blanked(line, answer):
 def test_a_table_of_contents_is_asked_where_its_entries_start():
     """A contents page has no running text; its entries give each section's page (the page
     number may read as a running footer: the entry's row still gives it). A title the page
-    prints twice, a page numbered in roman figures, or an index's entry is not asked."""
+    prints twice, a page numbered in roman figures, an index's entry, or an entry whose page the
+    entry before or after gives too, is not asked."""
     from curate.schemas import BlockRole, TextBlock
     from curate.stages.generators.template import PageView
     from curate.stages.generators.template.contents import find_contents
@@ -1469,6 +1471,8 @@ def test_a_table_of_contents_is_asked_where_its_entries_start():
         [("5.1", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("3", toc)],
         [("5.9.2", toc), ("パッケージの削除. . . . . . . . . . . .", toc), ("48", foot)],
         [("5.1", toc), ("はじめに. . . . . . . . . . . . . . . .", toc), ("45", toc)],
+        # the entry before gives its page too: read off either, no lookup
+        [("5.9.3", toc), ("パッケージの移動. . . . . . . . . . . .", toc), ("45", toc)],
         [("Preface", toc), (". . . . . . . . . . . . . . . . .", toc), ("vii", toc)],
         # an index: unnumbered terms, two entries to a row (blind audit, seed 58)
         [("", toc), ("Urdu . . . . . . . . . . . . . . . .", toc), ("23", toc)],

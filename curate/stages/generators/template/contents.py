@@ -8,7 +8,7 @@ import re
 
 from curate.core.text import normalize
 from curate.document.layout import visual_rows
-from curate.schemas import BlockRole
+from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 
@@ -27,8 +27,10 @@ _NUMBERED = re.compile(
 
 def find_contents(page: PageView) -> list[Candidate]:
     """One candidate per numbered entry whose title the page prints once (a title printed
-    twice, as a chapter's and its first section's, has no one page to ask)."""
-    found = []
+    twice, as a chapter's and its first section's, has no one page to ask) and whose page is
+    not the page of the entry before or after it (where every entry around gives 43, the
+    answer is read off any of them: blind audit, seed 59)."""
+    entries: list[tuple[str, str, TextBlock]] = []  # (title, page, its first line)
     for row in visual_rows(page.blocks):
         first = next((b for b in row if b.role == BlockRole.TOC), None)
         if first is None:
@@ -37,12 +39,14 @@ def find_contents(page: PageView) -> list[Candidate]:
         entry = _ENTRY.match(text)
         if entry is None or len(_LEADERS.findall(text)) != 1:
             continue  # two entries side by side: an index's columns
-        title = " ".join(entry["title"].split())
-        if not _NUMBERED.match(title):
+        entries.append((" ".join(entry["title"].split()), entry["page"], first))
+    found = []
+    for i, (title, number, first) in enumerate(entries):
+        around = {entries[j][1] for j in (i - 1, i + 1) if 0 <= j < len(entries)}
+        if not _NUMBERED.match(title) or number in around:
             continue
-        if page.norm.count(normalize(title)) != 1:
-            continue
-        found.append(Candidate("contents_page", {"title": title}, entry["page"], first))
+        if page.norm.count(normalize(title)) == 1:
+            found.append(Candidate("contents_page", {"title": title}, number, first))
     return found
 
 

@@ -80,6 +80,8 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
         return None  # "___ (CWE)" for Common Weakness Enumeration: the abbreviation's question
     if match.re is CJK_NAME and re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return None  # "Zeileis (2002)", "Local Guide [5]": a citation, not the text's fact
+    if match.re is CJK_NAME and re.match(r"[^\S\n]*\n\s*[A-Z]", sentence[end:]):
+        return None  # "원래 Leslie" / "Lamport가": the name goes on on the next line (seed 59)
     if (
         match.re is CJK_NAME
         and before.endswith((",", "、", "，"))
