@@ -78,19 +78,25 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
     short = re.match(r"\s*[(（]([A-Z][A-Za-z]{1,9})[)）]", sentence[end:])
     if short and spelled_out(term, short.group(1)):
         return None  # "___ (CWE)" for Common Weakness Enumeration: the abbreviation's question
-    if match.re is CJK_NAME and re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
-        return None  # "Zeileis (2002)", "Local Guide [5]": a citation, not the text's fact
-    if match.re is CJK_NAME and re.match(r"[^\S\n]*\n\s*[A-Z]", sentence[end:]):
-        return None  # "원래 Leslie" / "Lamport가": the name goes on on the next line (seed 59)
-    if (
-        match.re is CJK_NAME
-        and before.endswith((",", "、", "，"))
-        and _LIST_GOES_ON.match(text[match.end() :])
-    ):
-        return None  # "번역자 : 김강수, 이기황, ___, 샘처럼": one name of a list, any would do
+    if match.re is CJK_NAME and not _names_alone(text, match, sentence[end:]):
+        return None
     if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
         return None
     return cloze_of(page, block, match.start(), match.end())
+
+
+def _names_alone(text: str, match: re.Match, rest: str) -> bool:
+    """A name in Latin letters in CJK text says a fact of its own: not a work a citation points
+    to ("Zeileis (2002)", "Local Guide [5]"), not the first word of a name that goes on on the
+    next line ("원래 Leslie" / "Lamport가", blind audit, seed 59), not one name of a list of
+    names ("번역자 : 김강수, 이기황, ___, 샘처럼": any would do, seed 56). `rest` is its
+    sentence after it."""
+    if re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
+        return False
+    if re.match(r"[^\S\n]*\n\s*[A-Z]", rest):
+        return False
+    listed = text[: match.start()].rstrip().endswith((",", "、", "，"))
+    return not (listed and _LIST_GOES_ON.match(text[match.end() :]))
 
 
 _LIST_GOES_ON = re.compile(r"\s*[,、，]")
