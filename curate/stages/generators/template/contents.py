@@ -30,6 +30,8 @@ def find_contents(page: PageView) -> list[Candidate]:
     twice, as a chapter's and its first section's, has no one page to ask) and whose page is
     not the page of the entry before or after it (where every entry around gives 43, the
     answer is read off any of them: blind audit, seed 59)."""
+    if not any(b.role == BlockRole.TOC for b in page.blocks):
+        return []  # most pages: no rows to lay out
     entries: list[tuple[str, str, TextBlock]] = []  # (title, page, its first line)
     for row in visual_rows(page.blocks):
         first = next((b for b in row if b.role == BlockRole.TOC), None)

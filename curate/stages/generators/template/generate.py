@@ -101,12 +101,11 @@ def _pick(
         by_kind.setdefault(candidate.kind, []).append(candidate)
     for group in by_kind.values():
         rng.shuffle(group)
-    preferred = list(_owners())
-    unknown = sorted(set(by_kind) - set(preferred))
+    owners = _owners()
+    unknown = sorted(set(by_kind) - set(owners))
     if unknown:  # a rule found candidates of a kind no QuestionKind asks
         raise ValueError(f"no question kind asks candidates of kind {unknown}")
-    kinds = [kind for kind in preferred if kind in by_kind]
-    owners = _owners()
+    kinds = [kind for kind in owners if kind in by_kind]
     picked: list[Candidate] = []
     while len(picked) < limit and any(by_kind.values()):
         for kind in kinds:

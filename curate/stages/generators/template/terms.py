@@ -74,29 +74,30 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
     before = text[: match.start()].rstrip()
     if before.endswith("(") and spelled_out(before[:-1], term):
         return None  # "Content Security Policy (___)": the words before spell it out
-    sentence, _, end = page.sentence_around(block, match.start(), match.end())
-    short = re.match(r"\s*[(（]([A-Z][A-Za-z]{1,9})[)）]", sentence[end:])
-    if short and spelled_out(term, short.group(1)):
-        return None  # "___ (CWE)" for Common Weakness Enumeration: the abbreviation's question
-    if match.re is CJK_NAME and not _names_alone(text, match, sentence[end:]):
+    if match.re is CJK_NAME and not _names_alone(page, block, match):
         return None
     if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
         return None
     return cloze_of(page, block, match.start(), match.end())
 
 
-def _names_alone(text: str, match: re.Match, rest: str) -> bool:
+def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
     """A name in Latin letters in CJK text says a fact of its own: not a work a citation points
     to ("Zeileis (2002)", "Local Guide [5]"), not the first word of a name that goes on on the
     next line ("원래 Leslie" / "Lamport가", blind audit, seed 59), not one name of a list of
-    names ("번역자 : 김강수, 이기황, ___, 샘처럼": any would do, seed 56). `rest` is its
-    sentence after it."""
+    names ("번역자 : 김강수, 이기황, ___, 샘처럼": any would do, seed 56), not the words an
+    abbreviation right after it spells ("___ (CWE)": the abbreviation's own question)."""
+    text, name = block.text, match.group()
     if re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return False
-    if re.match(r"[^\S\n]*\n\s*[A-Z]", rest):
-        return False
     listed = text[: match.start()].rstrip().endswith((",", "、", "，"))
-    return not (listed and _LIST_GOES_ON.match(text[match.end() :]))
+    if listed and _LIST_GOES_ON.match(text[match.end() :]):
+        return False
+    sentence, _, end = page.sentence_around(block, match.start(), match.end())
+    if re.match(r"[^\S\n]*\n\s*[A-Z]", sentence[end:]):
+        return False
+    short = re.match(r"\s*[(（]([A-Z][A-Za-z]{1,9})[)）]", sentence[end:])
+    return not (short and spelled_out(name, short.group(1)))
 
 
 _LIST_GOES_ON = re.compile(r"\s*[,、，]")
