@@ -164,8 +164,8 @@ def claims_grounded(claim: str, source: str) -> bool:
     for name in names(claim):
         for word in name.split():
             word = re.sub(r"['’]s$", "", word)  # "AutoGen's" names AutoGen
-            word = re.sub(r"(?<=[A-Z]{2})s$", "", word)  # "MELs" names MEL
-            if not _named_in(normalize(word), haystack):
+            singular = re.sub(r"(?<=[A-Z]{2})s$", "", word)  # "MELs" names MEL
+            if not any(_named_in(normalize(w), haystack) for w in {word, singular}):
                 return False
     return True
 
@@ -189,15 +189,35 @@ def arithmetic_checked(claim: str, source: str) -> bool:
     """`claims_grounded`, but a number the source lacks may be worked out from two the claim
     states that the source has: their sum, difference, ratio or percentage, as rounded to the
     places the claim gives it ("2.25 times", "1.7%", "1961 ... 1979: 18 years"). A wrong sum
-    or ratio is none of these, and fails."""
+    or ratio is none of these, and fails. A count of the items the claim itself lists
+    ("GRI Standards, NVGs and UN SDGs ... so 3 + 13") is grounded by that list."""
     stated = numbers(_IMAGE_REFERENCE.sub(" ", claim))
-    known = source_numbers(source)
+    known = source_numbers(source) | {str(n) for n in listed_counts(claim)}
     grounded = sorted(float(n) for n in stated & known if _is_float(n))
     for number in stated - known:
         if not _worked_out(number, grounded):
             return False
     rest = re.sub(r"\d[\d,.]*", " ", claim)  # the names still need the source
     return claims_grounded(rest, source)
+
+
+_LIST_END = re.compile(r"^(?:and|or)\s|\s(?:and|or)\s")
+
+
+def listed_counts(text: str) -> set[int]:
+    """How many items each list in the text has, for lists of three or more short items
+    ("A, B and C", "A, B, and C"): a count a writer may state of them."""
+    counts = set()
+    for clause in re.split(r"[;:.()\n]", text):
+        run = 0  # short items before this one, since the last long or numeric part
+        for part in re.split(r",\s*", clause):
+            words = part.split()
+            ends = _LIST_END.search(part) is not None
+            if ends and run:
+                counts.add(run + (1 if part.lstrip().startswith(("and ", "or ")) else 2))
+            short = 0 < len(words) <= 5 and not re.search(r"\d", part)
+            run = run + 1 if short and not ends else 0
+    return {n for n in counts if n >= 3}
 
 
 def _is_float(text: str) -> bool:

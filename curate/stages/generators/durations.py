@@ -31,12 +31,23 @@ _DATES = (  # (pattern, where year, month and day are in its groups), most preci
     (re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"), (3, 1, 2)),
     (re.compile(rf"\b{_DAY}(?:\s+of)?\s+{_MONTH},?\s+{_YEAR}\b"), (3, 2, 1)),
     (re.compile(rf"\b{_MONTH},?\s+{_YEAR}\b"), (2, 1, None)),
+    (re.compile(rf"\bc\(\s*{_YEAR}\s*,\s*(\d{{1,2}})\s*\)"), (1, 2, None)),  # R's ts: c(1985, 12)
+    (re.compile(rf"(?<![\d/.])(\d{{1,2}})/{_YEAR}\b"), (2, 1, None)),  # 12/1985
     (re.compile(rf"(?<![\w.,]){_YEAR}(?![\w]|[.,]\d)"), (1, None, None)),
 )
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+# a count of periods said by their adjective: "506 monthly observations" are 506 months
+_PERIODIC = {
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "yearly": "year",
+    "annual": "year",
+}
 _STATED = re.compile(
     rf"\b(\d+(?:\.\d+)?|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})"
-    r"(?:\s*-\s*|\s+)(?:and\s+a\s+half\s+)?(day|week|month|year)s?\b",
+    r"(?:(?:\s*-\s*|\s+)(?:and\s+a\s+half\s+)?(day|week|month|year)s?"
+    rf"|\s+({'|'.join(_PERIODIC)}))\b",
     re.IGNORECASE,
 )
 
@@ -61,6 +72,8 @@ def dates(text: str) -> list[tuple[int, int | None, int | None]]:
                     (int(month) if month.isdigit() else _month(month)) if month else None,
                     int(match.group(d)) if d else None,
                 )
+                if parsed[1] is not None and not 1 <= parsed[1] <= 12:
+                    continue
                 if parsed[2] is not None:
                     date(*parsed)  # a real day of a real month
             except ValueError:
@@ -96,7 +109,8 @@ def stated(text: str) -> list[tuple[str, float, str]]:
     (..., 5, "months"); "a 5-year plan" is (..., 5, "years")."""
     found = []
     for match in _STATED.finditer(text):
-        number, unit = match.group(1).lower(), _UNITS[match.group(2).lower()]
+        period = match.group(2) or _PERIODIC[match.group(3).lower()]
+        number, unit = match.group(1).lower(), _UNITS[period.lower()]
         value = float(NUMBER_WORDS.get(number, number))
         if value >= 1000:  # "the 2021 year-end" names a year
             continue
@@ -126,4 +140,20 @@ def without_durations(claim: str, source: str, worked_from: str) -> str | None:
         if (value, unit) not in said and value not in spans[unit] and not remainder:
             return None
         rest = rest.replace(phrase, " ", 1)
-    return rest
+    return _months_in_figures(rest, source)
+
+
+_NAMED_MONTH = re.compile(rf"\b{_MONTH}(?=(?:\s+{_DAY},?)?\s+{_YEAR}\b)", re.IGNORECASE)
+
+
+def _months_in_figures(claim: str, source: str) -> str:
+    """The claim without the month names of the dates the source gives in figures ("December
+    1985" where the page prints c(1985,12)): the name check would call the month an invented
+    name. The year stays, for the number check."""
+    in_figures = {(year, month) for year, month, _ in dates(source) if month is not None}
+
+    def unnamed(match: re.Match) -> str:
+        year = int(re.search(_YEAR, claim[match.end() :]).group(1))
+        return " " if (year, _month(match.group(1).lower())) in in_figures else match.group(0)
+
+    return _NAMED_MONTH.sub(unnamed, claim)

@@ -16,6 +16,7 @@ from curate.stages.generators.checks import (
     cut_short,
     furniture_only,
     identifiers_on_page,
+    listed_counts,
     location_only,
     table_neighbourhood,
     used_images,
@@ -73,11 +74,30 @@ def test_indian_digit_groups_are_one_number():
         ("Hill described it in 1979, 18 years after the 1961 proposal.", True),
         ("It is about 2.5% of the 67,845 net profit of 1,186.", False),  # wrong arithmetic
         ("It is 3 times the revenue of 792,756.", False),
+        # a count of the items the claim lists is worked from that list
+        ("Revenue, net profit and CSR are given: 3 figures, 1,186 the smallest.", True),
+        ("Revenue, net profit, and CSR are the 3 figures of the year.", True),
+        ("Revenue and net profit are the 3 figures of the year.", False),  # two listed
+        ("Revenue, net profit and CSR are named, plus 1,186 others: 3 + 1,186 = 1,190.", False),
     ],
 )
 def test_a_follow_ups_arithmetic_is_recomputed(claim, grounded):
     page = "Revenue 792,756; net profit 67,845; CSR 1,186; market cap 1,781,841. 1961 and 1979."
     assert arithmetic_checked(claim, page) is grounded
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("GRI Standards, NVGs and UN SDGs are named", {3}),
+        ("red, green, blue, or yellow", {4}),
+        ("42 years and 2 months", set()),  # two parts are no list to count
+        ("from 1959, 1960 and 1961", set()),  # numbers are counted as numbers
+        ("in the long first clause of this text, A and B", set()),
+    ],
+)
+def test_a_list_of_three_or_more_short_items_can_be_counted(text, counts):
+    assert listed_counts(text) == counts
 
 
 def test_a_possessive_names_what_the_page_names():
@@ -92,6 +112,8 @@ def test_a_possessive_names_what_the_page_names():
     [
         ("Existing FAA-approved MELs may still be used.", True),  # an acronym's plural
         ("Existing FAA-approved MALs may still be used.", False),
+        ("The NVGs are guidelines.", True),  # the page prints the plural itself
+        ("The NVG is a guideline.", False),
         ("The figure uses Indian digit grouping.", True),  # the adjective of a place named
         ("Canadian and Chinese operators report it too.", True),
         ("The figure uses Italian digit grouping.", False),
@@ -99,7 +121,10 @@ def test_a_possessive_names_what_the_page_names():
     ],
 )
 def test_a_name_may_be_an_acronyms_plural_or_the_adjective_of_a_place(claim, grounded):
-    page = "The operator's existing FAA-approved MEL. Largest company in India, Canada and China."
+    page = (
+        "The operator's existing FAA-approved MEL. Largest company in India, Canada and China. "
+        "National Voluntary Guidelines (NVGs)"
+    )
     assert claims_grounded(claim, page) is grounded
 
 

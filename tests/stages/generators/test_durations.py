@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from curate.stages.generators.checks import claims_grounded
 from curate.stages.generators.durations import dates, stated, without_durations
 
 AGM = "the year ended March 31, 2022; the AGM is to be held on 29th August, 2022"
@@ -21,6 +22,12 @@ def test_dates_are_read_once_at_their_most_precise():
         (1959, 1, None),
         (2001, 2, None),
     ]
+    assert dates("start = c(1985,12), end = c(2001, 2); from 06/1990; 13/1990") == [
+        (1985, 12, None),  # R's time-series dates
+        (2001, 2, None),
+        (1990, 6, None),
+        (1990, None, None),  # there is no 13th month: the year alone is a date
+    ]
     assert dates("in 1961, version 12.2001, on February 30, 2020") == [
         (1961, None, None),
         (2020, None, None),  # there is no 30th of February: the year alone is a date
@@ -32,6 +39,10 @@ def test_stated_durations_read_number_words_and_units():
         (5, "months"),
         (151, "days"),
         (5, "years"),
+    ]
+    assert [(v, u) for _, v, u in stated("506 monthly observations, 9 annual reports")] == [
+        (506, "months"),  # a count of periods said by their adjective
+        (9, "years"),
     ]
     assert stated("the 2021 year-end, monthly data, one of the rules") == []
 
@@ -50,6 +61,8 @@ def test_stated_durations_read_number_words_and_units():
         ("Proposed in 1961, published in 1988: 37 years later.", False),
         ("The operator has 30 days to comply.", True),  # the page states it
         ("The operator has 60 days to comply.", False),
+        ("January 1959 to February 2001 gives 506 monthly observations.", True),
+        ("January 1959 to February 2001 gives 510 monthly observations.", False),
     ],
 )
 def test_a_duration_is_on_the_page_or_lies_between_two_of_the_dates_it_works_from(claim, kept):
@@ -58,3 +71,17 @@ def test_a_duration_is_on_the_page_or_lies_between_two_of_the_dates_it_works_fro
     assert (rest is not None) is kept
     if kept:  # what is left for the other checks has no duration in it
         assert stated(rest) == []
+
+
+@pytest.mark.parametrize(
+    ("claim", "kept"),
+    [
+        ("It starts one month earlier, in December 1985, before January 1986.", True),
+        ("It starts in November 1985.", False),  # the page gives no such month
+        ("It starts in December 1984.", False),  # nor that year
+    ],
+)
+def test_a_month_the_page_gives_in_figures_is_no_invented_name(claim, kept):
+    page = "window(x, start = c(1985,12)); the model data: start = c(1986,1)"
+    rest = without_durations(claim, page, f"{page}\n{claim}")
+    assert rest is not None and (claims_grounded(rest, page) is kept)
