@@ -139,7 +139,12 @@ class RejectReason(Reason):
         "the answer is not in the image's text, or a caption, explanation or answer states a "
         "number or name the text and context lack",
     )
-    NOT_A_QUESTION = "not_a_question", 'a question of fewer than three words ("1", "4,")'
+    NOT_A_QUESTION = (
+        "not_a_question",
+        'fewer than three words ("1", "4,"; in Chinese or Japanese two characters count as'
+        ' a word), or neither ending with "?" (or the full-width "？") nor opening as a question'
+        " or a request does",
+    )
     ANSWER_OFF_QUESTION = (
         "answer_off_question",
         "the answer is on the page, but nothing around it matches what the question asks (or it "

@@ -81,6 +81,7 @@ def content_words(text: str, ignore: frozenset[str] = STOPWORDS) -> set[str]:
     A word is ignored when it, or its stem, is in `ignore` ("figures" like "figure")."""
     ignored = _stems(ignore)
     words = set()
+    text = re.sub(r"n['’]t\b", " not", text)  # "Didn't Change" is "did not change"
     for word in _WORD.findall(normalize(text)):
         if _CJK.search(word):
             words.update(ch for ch in word if _CJK.match(ch))
@@ -135,6 +136,24 @@ _NUMBERED_PART = re.compile(
 )
 
 
+_PART_NUMBER = re.compile(rf"{_NUMBERED_PART.pattern}(\d+(?:\.\d+)*)", re.IGNORECASE)
+
+
+def _without_parts(claim: str, source: str) -> str:
+    """The claim without the numbered parts it names ("Section 4") that the source prints: by
+    their number alone ("4 Method"), or as the head of a subsection's number (a contents page
+    lists 4.6 and 4.7, not 4). A part the source lacks keeps its number, for the number check
+    to fail."""
+    known = source_numbers(source)
+
+    def named(match: re.Match) -> str:
+        number = match.group(1)
+        printed = number in known or re.search(rf"(?<![\d.]){re.escape(number)}\.\d", source)
+        return " " if printed else match.group(1)
+
+    return _PART_NUMBER.sub(named, claim)
+
+
 def names(text: str) -> set[str]:
     """Capitalised words and runs of them: the names a text states. A lone capitalised word
     that opens a sentence ("Together, ...") is ordinary capitalisation, not a name."""
@@ -157,7 +176,7 @@ _IMAGE_REFERENCE = re.compile(r"\bimages?\s+\d+(?:\s*(?:,|and|or)\s*\d+)*", re.I
 def claims_grounded(claim: str, source: str) -> bool:
     """Every number and capitalised name in `claim` occurs in `source` (normalised, as whole
     words). References to images ("image 2") are not claims."""
-    claim = _NUMBERED_PART.sub(" ", _IMAGE_REFERENCE.sub(" ", claim))  # its number must be there
+    claim = _without_parts(_IMAGE_REFERENCE.sub(" ", claim), source)
     if not numbers(claim) <= source_numbers(source):
         return False
     haystack = normalize(source)
@@ -170,13 +189,15 @@ def claims_grounded(claim: str, source: str) -> bool:
     return True
 
 
+_LATIN = r"[^\W\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"  # a word character of no CJK script
 _OF_A_PLACE = re.compile(r"(?:ian|an|n|ese|ish)$")
 
 
 def _named_in(word: str, haystack: str) -> bool:
-    """The word is in the text, or is the adjective of a place the text names ("Indian" of
-    India, "Canadian" of Canada, "Chinese" of China)."""
-    if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", haystack):
+    """The word is in the text, as a word of its own (a CJK character beside it ends it:
+    "のHTTP ヘッダ"), or is the adjective of a place the text names ("Indian" of India,
+    "Canadian" of Canada, "Chinese" of China)."""
+    if re.search(rf"(?<!{_LATIN}){re.escape(word)}(?!{_LATIN})", haystack):
         return True
     suffix = _OF_A_PLACE.search(word)
     if suffix is None or len(word) < 6:
@@ -191,13 +212,18 @@ def arithmetic_checked(claim: str, source: str) -> bool:
     places the claim gives it ("2.25 times", "1.7%", "1961 ... 1979: 18 years"). A wrong sum
     or ratio is none of these, and fails. A count of the items the claim itself lists
     ("GRI Standards, NVGs and UN SDGs ... so 3 + 13") is grounded by that list."""
+    if not equations_hold(claim):
+        return False
+    claim = _without_parts(claim, source)
+    claim = _COUNTING_ONE.sub(" ", claim)  # "1999 − 1991 + 1": counting both ends
     stated = numbers(_IMAGE_REFERENCE.sub(" ", claim))
     known = source_numbers(source) | {str(n) for n in listed_counts(claim)}
     grounded = sorted(float(n) for n in stated & known if _is_float(n))
     for number in stated - known:
         if not _worked_out(number, grounded):
             return False
-    rest = re.sub(r"\d[\d,.]*", " ", claim)  # the names still need the source
+    # the names still need the source; a number inside a name ("CL-1") stays with it
+    rest = re.sub(r"(?<![\w-])\d(?:[\d,.]*\d)?", " ", claim)
     return claims_grounded(rest, source)
 
 
@@ -228,9 +254,46 @@ def _is_float(text: str) -> bool:
     return True
 
 
+_FIGURE = r"\d[\d,]*(?:\.\d+)?"
+_OPERATORS = {"−": "-", "–": "-", "×": "*", "x": "*", "÷": "/"}  # as Python writes them
+_OPERATOR = r"(?:[+\-−–×*÷/]|(?<=\s)x(?=\s))"
+_EQUATION = re.compile(
+    rf"(?<![\w.,])({_FIGURE}(?:\s*{_OPERATOR}\s*{_FIGURE})+)\s*(=|≈|~)\s*(?:about\s+)?"
+    rf"({_FIGURE})(\s*%)?"
+)
+
+
+def equations_hold(claim: str) -> bool:
+    """Every sum the claim writes out ("192 − 168 = 32", "200 ÷ 30 ≈ 6.7") gives what it says,
+    to the places its result is written; a result that happens to be printed elsewhere on the
+    page is no proof of a wrong sum."""
+    for match in _EQUATION.finditer(claim):
+        left, sign, result, percent = match.groups()
+        terms = re.split(rf"\s*({_OPERATOR})\s*", left)
+        expression = "".join(
+            _OPERATORS.get(term, term.replace(",", "")) for term in terms if term.strip()
+        )
+        try:
+            value = eval(expression, {"__builtins__": {}})  # digits and + - * / only
+        except (SyntaxError, ZeroDivisionError):
+            continue
+        places = len(result.split(".")[1]) if "." in result else 0
+        target = float(result.replace(",", ""))
+        slack = (1.0 if sign == "=" else 2.0) * 0.5 * 10 ** (-places) + 1e-9
+        values = (value, 100 * value) if percent else (value,)
+        if not any(abs(v - target) <= slack for v in values):
+            return False
+    return True
+
+
+_COUNTING_ONE = re.compile(r"(?<=\d)\s*[+−-]\s*1(?![\d.,]*\d)(?=\s*=)")
+_YEARS = (1000, 2100)
+
+
 def _worked_out(number: str, values: Sequence[float]) -> bool:
     """`number` is a sum, difference, ratio or percentage of two of `values`, rounded as it is
-    written."""
+    written; or, of two years, how many years they span counting both ("1991 to 1999" is
+    nine years of data)."""
     if not _is_float(number):
         return False
     target = float(number)
@@ -239,6 +302,8 @@ def _worked_out(number: str, values: Sequence[float]) -> bool:
     for i, a in enumerate(values):
         for b in values[i + 1 :]:
             results = [a + b, abs(a - b)]
+            if all(_YEARS[0] <= v <= _YEARS[1] and v.is_integer() for v in (a, b)):
+                results.append(abs(a - b) + 1)
             if min(a, b) > 0:
                 results += [a / b, b / a, 100 * a / b, 100 * b / a]
             if any(abs(target - value) <= tolerance for value in results):
@@ -272,17 +337,23 @@ def answer_fits_question(
     answer: str,
     lines: Sequence[str],
     threshold: float = 90.0,
-    cells: Sequence[str] = (),
+    cells: Sequence[tuple[str, str]] = (),
+    section: Sequence[str] = (),
 ) -> bool:
     """The answer is on the page and the question's words are around it: any of them on the
     answer's own line ("Who is the author?" and "Author: Marta Keller"), or two of its content
-    words on the lines beside it (a table's label above its value). A title word next door is
-    not enough to tie "How many pages are in the guide?" to "Volume 2".
+    words on the lines beside it (a table's label above its value), or one code name
+    ("DES3_KEY_SIZE" above "DES key size, 24."). A title word next door is not enough to tie
+    "How many pages are in the guide?" to "Volume 2".
 
     A question whose only words are structural ("What is the title?") fits any grounded answer.
     When the answer is a table cell, its row and column are its neighbourhood (`cells`: each
     holding cell's column header and row label, from `table_neighbourhood`): a slide's or PDF's
-    table comes out one cell per line, far from the words that name it.
+    table comes out one cell per line, far from the words that name it. A cell is asked by its
+    column (the level-2 row of another column holds another rating); by its row alone only
+    where its column's header says nothing ("Value"). When it is a heading,
+    the question may name it by what its section is about (`section`: the first lines under
+    each heading that holds it, from `section_neighbourhood`).
     """
     answer_words = content_words(answer)
     asked = content_words(question) - answer_words
@@ -295,8 +366,13 @@ def answer_fits_question(
     # a word the answer shares with the question counts where the line says it apart from the
     # answer ("Edition: Second edition, 2024" for "what follows the label Edition?")
     shared = content_words(question) & answer_words
-    if any(asked & content_words(names) for names in cells):
+    for column, row in cells:
+        named = content_words(column, STOPWORDS | STRUCTURAL)
+        if (asked & named) or (not named and asked & content_words(row)):
+            return True
+    if any(specific & content_words(body) for body in section):
         return True
+    code_names = {word for word in specific if re.search(r"_|[a-z]\d|\d[a-z]", word)}
     figures = numbers(question) - numbers(answer)  # "subsection 5.2", "level 1"
     if any(figures & numbers(line) for line, _ in places):
         return True
@@ -304,19 +380,103 @@ def answer_fits_question(
         asked & content_words(line)
         or shared & content_words(_without(line, answer))
         or len(specific & content_words(near)) >= 2
+        or code_names & content_words(near)
         for line, near in places
     )
 
 
-def table_neighbourhood(answer: str, blocks: Sequence[TextBlock]) -> list[str]:
-    """For each table cell that says the answer, the words that name it: its column's header
-    cell and its row's first cell."""
+def section_neighbourhood(answer: str, blocks: Sequence[TextBlock], depth: int = 4) -> list[str]:
+    """For each heading that says the answer, the first `depth` lines of its section: what a
+    question asking for the heading by its subject ("the section on triple DES") names."""
+    key = normalize(answer).strip(" .,;:")
+    found = []
+    for i, block in enumerate(blocks):
+        if block.role == BlockRole.HEADING and key and key in normalize(block.text):
+            body = []
+            for after in blocks[i + 1 :]:
+                if after.role == BlockRole.HEADING or len(body) == depth:
+                    break
+                body.append(after.text)
+            found.append(" ".join(body))
+    return found
+
+
+def table_neighbourhood(answer: str, blocks: Sequence[TextBlock]) -> list[tuple[str, str]]:
+    """For each table cell that says the answer, the words that name it: (its column's header
+    cell, its row's first cell). Where no table the page found holds it, a cell of a table
+    the text layer gives as loose lines (a slide's rating grid, printed program output) is
+    named by the words above it in its column and before it in its row (`aligned_cells`)."""
     key = normalize(answer).strip(" .,;:")
     found = []
     for table in tables_of(blocks):
         for row, column in table.cells:
             if key and normalize(table.text(row, column)).strip(" .,;:") == key:
-                found.append(f"{table.text(0, column)} {table.text(row, 0)}".strip())
+                found.append((table.text(0, column), table.text(row, 0)))
+    return found or aligned_cells(answer, blocks)
+
+
+_LABEL = re.compile(r"^(?:[A-ZÀ-Þ&]{2,}(?:\s+[A-ZÀ-Þ&]+){0,3}|[^:]{1,40}:)$")  # EXPORTS; Name:
+_SENTENCE = re.compile(r"[^\W\d_]{2,}(?:\s+[^\W\d_]{2,}){3}")  # four words in a row
+_SPAN = re.compile(r"\S+")
+
+
+def _spans(block: TextBlock) -> list[tuple[str, float, float]]:
+    """A line's words with where each lies across the line (characters taken as equally
+    wide: exact for printed program output, near enough for a cell's few words)."""
+    x0, _, x1, _ = block.bbox
+    width = (x1 - x0) / max(1, len(block.text))
+    return [
+        (m.group(), x0 + m.start() * width, x0 + m.end() * width)
+        for m in _SPAN.finditer(block.text)
+    ]
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two spans across the page overlap by half the narrower one."""
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return shared >= 0.5 * min(a[1] - a[0], b[1] - b[0]) > 0
+
+
+def aligned_cells(
+    answer: str, blocks: Sequence[TextBlock], depth: int = 4
+) -> list[tuple[str, str]]:
+    """For each line that holds the answer as a cell (the whole line, or one of the values of
+    a line that is no sentence), the words that name it: (of the `depth` lines above it that
+    reach into its column, with no gap between them, the words there; the words before it on
+    its row)."""
+    key = normalize(answer).strip(" .,;:")
+    found = []
+    for block in blocks:
+        text = normalize(block.text).strip(" .,;:")
+        if not key or key not in text or _SENTENCE.search(block.text):
+            continue
+        start = text.find(key)
+        if (start and not text[start - 1].isspace()) or (
+            start + len(key) < len(text) and not text[start + len(key)].isspace()
+        ):
+            continue  # a piece of a value, not a cell
+        x0, top, x1, bottom = block.bbox
+        width = (x1 - x0) / max(1, len(text))
+        column = (x0 + start * width, x0 + (start + len(key)) * width)
+        above = sorted(
+            (b for b in blocks if (b.bbox[1] + b.bbox[3]) / 2 < top and b is not block),
+            key=lambda b: -b.bbox[3],
+        )
+        words, edge = [], top
+        for b in above:
+            spans = [w for w, *span in _spans(b) if _overlap(column, tuple(span))]
+            if spans:
+                if edge - b.bbox[3] > 3 * (bottom - top) or depth == 0:
+                    break  # the column ends at a gap: what is higher up heads something else
+                words, edge, depth = words + spans, b.bbox[1], depth - 1
+                if len(words) == len(spans) and _LABEL.match(b.text.strip()):
+                    break  # a tile's label right above its value ("EXPORTS" / "₹2,54,970 crore")
+        row = [
+            w for b in blocks
+            if min(b.bbox[3], bottom) - max(b.bbox[1], top) > 0.5 * (bottom - top)
+            for w, _, right in _spans(b) if right <= column[0] + 1
+        ]  # fmt: skip
+        found.append((" ".join(words), " ".join(row)))
     return found
 
 
@@ -333,15 +493,39 @@ _ASKING = re.compile(
 )
 
 
+def word_count(text: str, figures: bool = True) -> float:
+    """The words of a text (with its numbers, unless `figures` is off); in CJK text, which
+    puts no spaces between words (mostly of two characters), a character counts half a word."""
+    count = 0.0
+    for word in _WORD.findall(text):
+        if figures or any(ch.isalpha() for ch in word):
+            cjk = len(_CJK.findall(word))
+            count += 0.5 * cjk + (len(word) > cjk)
+    return count
+
+
+def _tokens(text: str) -> list[str]:
+    """A text's words, each CJK character one token (for comparing where answers stop)."""
+    return re.findall(rf"{_CJK.pattern}|[^\s{_CJK.pattern[1:-1]}]+", text)
+
+
 def is_question(text: str) -> bool:
-    """Three words or more, asked: ending with "?" or opening as a question or a request does.
-    ("1", "4," or "The first content slide" is not a question.)"""
-    words = sum(1 for word in _WORD.findall(text) if any(ch.isalpha() for ch in word))
-    return words >= 3 and (text.rstrip().endswith("?") or bool(_ASKING.match(text.strip())))
+    """Three words or more, asked: ending with "?" (or the full-width "？" of CJK text) or
+    opening as a question or a request does. ("1", "4," or "The first content slide" is not a
+    question.)"""
+    asked = text.rstrip().endswith(("?", "？")) or bool(_ASKING.match(text.strip()))
+    return word_count(text, figures=False) >= 3 and asked
+
+
+_IDENTIFIER = re.compile(r"^\S*(?:\w[/.:_<>\\]+\w|[<>])\S*$")  # a path, file or code name
 
 
 def echoes(question: str, answer: str) -> bool:
-    """The answer mostly repeats the question's own words: no answer at all."""
+    """The answer mostly repeats the question's own words: no answer at all. A path, file
+    or code name the question does not spell out is an answer of its own, whatever words
+    it is made of ("<nettle/des.h>" for "In which header file does Nettle define DES?")."""
+    if _IDENTIFIER.match(answer.strip()) and normalize(answer) not in normalize(question):
+        return False
     words = content_words(answer, STOPWORDS | STRUCTURAL)
     return bool(words) and len(words & content_words(question)) >= 0.8 * len(words)
 
@@ -355,17 +539,24 @@ def mostly_from(text: str, source: str, share: float = 0.6) -> bool:
 
 
 def builds_on(explanation: str, answer: str) -> bool:
-    """The explanation uses the answer: verbatim, or most of its content words."""
+    """The explanation uses the answer: verbatim, or most of its content words and numbers
+    ("5.2 turns to Petersen's ..." uses "5.2. Petersen (2009)")."""
     if grounding_score(answer, explanation) >= 100:
         return True
-    words = content_words(answer)
-    return bool(words) and len(words & content_words(explanation)) >= max(1, 0.6 * len(words))
+    words = content_words(answer) | numbers(answer)
+    used = words & (content_words(explanation) | numbers(explanation))
+    return bool(words) and len(used) >= max(1, 0.6 * len(words))
 
 
 _ASKS_WHERE = re.compile(
     r"^\W*(?:where\b.*\b(?:mention|mentions|mentioned|appear|appears|given|shown|found|"
     r"located|stated|written|listed|placed|printed)\b|(?:in|on) which (?:part|section|"
-    r"paragraph|page|line|box|column|row|sentence)\b)",
+    r"paragraph|page|line|box|column|row|sentence)\b)"
+    # "where on the page" in Japanese, Chinese and Korean, wherever the sentence puts it
+    r"|どこ[にで](?:は|も)?(?:書|記載|記述|載|挙げ|示|述べ|言及|出て|あり)"
+    r"|どの(?:部分|欄|節|項|ページ|行|段落|箇所)に(?:書|記載|載|挙げ|示|あり)"
+    r"|在哪(?:里|儿)?(?:提到|写|列出|出现|说明|给出)|哪(?:一|个)?(?:部分|节|页|段|行)(?:提到|写|列出)"
+    r"|어디에(?:서)?\s*(?:나와|쓰여|언급|적혀|나타|있)",
     re.IGNORECASE,
 )
 
@@ -440,7 +631,7 @@ def furniture_only(answer: str, blocks: Sequence) -> bool:
 
 def copies_page(explanation: str, text: str, words: int = 8) -> bool:
     """A follow-up that is a passage of the page, copied: it repeats, it does not explain."""
-    return len(explanation.split()) >= words and grounding_score(explanation, text) >= 95
+    return word_count(explanation) >= words and grounding_score(explanation, text) >= 95
 
 
 def derived_numbers(facts: Iterable[str]) -> set[str]:
@@ -474,10 +665,11 @@ def answers_agree(first: str, second: str) -> bool:
     if a == b:
         return True
     if grounding_score(a, b) >= 100 or grounding_score(b, a) >= 100:
-        shorter, longer = sorted((a.split(), b.split()), key=len)
-        if longer[: len(shorter)] == shorter and len(longer) - len(shorter) >= 2:
+        shorter, longer = sorted((_tokens(a), _tokens(b)), key=len)
+        rest = word_count(" ".join(longer[len(shorter) :]))
+        if longer[: len(shorter)] == shorter and rest >= 2:
             return False  # "New York State" of "New York State Department of Health": cut short
-        return len(shorter) >= 0.5 * len(longer)
+        return word_count(" ".join(shorter)) >= 0.5 * word_count(" ".join(longer))
     return min(grounding_score(a, b), grounding_score(b, a)) >= 90
 
 

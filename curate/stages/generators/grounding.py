@@ -31,10 +31,18 @@ _WORD_ON = r"[^\W\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 _SPLIT_DECIMAL = re.compile(r"(?<=\d)\. (?=\d)")
 
 
+# Chinese or Japanese split by a line break (a cell's "アプリ / ケーショ / ンによる"): these
+# scripts put no space between words, so the break is none
+_SPLIT_HAN_KANA = re.compile(
+    r"(?<=[\u3040-\u30ff\u3400-\u9fff])\s+(?=[\u3040-\u30ff\u3400-\u9fff])"
+)
+
+
 def rejoined(text: str) -> str:
-    """The text with decimals the text layer split joined again: "467. 9" -> "467.9". Read as
-    another version of the page, never instead of it ("Step 1. 2 cups" stays there too)."""
-    return _SPLIT_DECIMAL.sub(".", text)
+    """The text with what the text layer split joined again: decimals ("467. 9" -> "467.9")
+    and Chinese or Japanese words broken over lines. Read as another version of the page,
+    never instead of it ("Step 1. 2 cups" stays there too)."""
+    return _SPLIT_HAN_KANA.sub("", _SPLIT_DECIMAL.sub(".", text))
 
 
 def occurs(answer: str, text: str) -> bool:

@@ -37,11 +37,13 @@ from curate.stages.generators.checks import (
     cut_short,
     derived_numbers,
     echoes,
+    equations_hold,
     furniture_only,
     identifiers_on_page,
     is_question,
     location_only,
     mostly_from,
+    section_neighbourhood,
     table_neighbourhood,
     used_images,
 )
@@ -347,6 +349,7 @@ class _Generation:
             elif echoes(question, answer) or not answer_fits_question(
                 question, answer, lines, self.threshold,
                 table_neighbourhood(answer, self.sample.image_blocks[image]),
+                section_neighbourhood(answer, self.sample.image_blocks[image]),
             ):  # fmt: skip
                 self.out.reject(entry, RejectReason.ANSWER_OFF_QUESTION)
             else:  # named before the repeat check: "this page" of image 1 and of image 2 differ
@@ -523,8 +526,10 @@ class _Generation:
                 self.out.reject(entry, RejectReason.NOT_A_QUESTION)
             elif len(cited) < 2 or len(used_images(evidence, cited, f"{question} {answer}")) < 2:
                 self.out.reject(entry, RejectReason.NOT_MULTI_IMAGE)
-            elif worked is None or not claims_grounded(
-                worked, f"{all_text}\n{' '.join(derived_numbers(facts))}"
+            elif (
+                worked is None
+                or not equations_hold(answer)
+                or not claims_grounded(worked, f"{all_text}\n{' '.join(derived_numbers(facts))}")
             ):
                 self.out.reject(entry, RejectReason.UNGROUNDED)  # totals and differences may be new
             elif self.out.is_new(entry):

@@ -14,7 +14,12 @@ from curate.cli import app
 from curate.core.config import GeneratorOptions, LLMOptions, RenderOptions, SampleOptions
 from curate.schemas import TextBlock
 from curate.schemas.reasons import FailureReason, RejectReason
-from curate.stages.generators.checks import answer_fits_question, builds_on, table_neighbourhood
+from curate.stages.generators.checks import (
+    answer_fits_question,
+    builds_on,
+    section_neighbourhood,
+    table_neighbourhood,
+)
 from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.llm import generate_llm_qa
 from curate.stages.generators.llm_client import LLMCallError, LLMClient, LLMEndpoint
@@ -486,8 +491,11 @@ def _judged_run(out: Path) -> tuple[list[dict], dict]:
                 lines = row["image_texts"][qa["image_index"]].splitlines()
                 blocks = [TextBlock(**b) for b in row["image_blocks"][qa["image_index"]]]
                 cells = table_neighbourhood(qa["answer"], blocks)
+                section = section_neighbourhood(qa["answer"], blocks)
                 assert is_grounded(qa["answer"], "\n".join(lines), 90)
-                assert answer_fits_question(qa["question"], qa["answer"], lines, cells=cells)
+                assert answer_fits_question(
+                    qa["question"], qa["answer"], lines, cells=cells, section=section
+                )
                 if i + 1 < len(row["qa"]) and row["qa"][i + 1]["kind"] == "self_explain":
                     follow = row["qa"][i + 1]
                     assert builds_on(f"{follow['question']} {follow['answer']}", qa["answer"])
