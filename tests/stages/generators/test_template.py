@@ -476,6 +476,25 @@ def _lines_page(*lines: str, width: int = 900) -> "PageView":  # noqa: F821
             ["TeX이란 도널드 커누스가 만든 조판 프로그램이다."],
             ("TeX은 무엇입니까", "도널드 커누스가 만든 조판 프로그램"),
         ),
+        # Korean and Chinese: a Korean or Chinese noun defined by its kind, the answer ending
+        # on the subject's own head noun (a topic branch is a ... branch)
+        (
+            ["토픽 브랜치는 어떤 한 가지 주제나 작업을 위해 만든 짧은 호흡의 브랜치다."],
+            ("토픽 브랜치는 무엇입니까", "어떤 한 가지 주제나 작업을 위해 만든 짧은 호흡의 브랜치"),
+        ),
+        (
+            ["主题分支是一种短期分支，它被用来实现单一特性或其相关工作。"],
+            ("主题分支是什么", "一种短期分支"),
+        ),
+        # rejected: the kind is not the subject's ("관례" of "과학문헌"), a subject that points
+        # at its context or opens on a conjunction, a verb's ending read as a particle, two
+        # predicates, a Chinese pronoun
+        (["과학문헌은 참고문헌을 다는 것이 관례이다."], None),
+        (["아래 두 명령은 결과가 같은 동일한 명령이다."], None),
+        (["그리고 나머지 파일은 모두 Untracked 상태의 파일이다."], None),
+        (["이미 있는 명령을 편리하고 새로운 명령으로 만들어 사용할 수 있다."], None),
+        (["리모트 트래킹 브랜치는 리모트 브랜치를 추적하는 레퍼런스이며 브랜치다."], None),
+        (["这个分支是一种短期分支，用来实现单一特性。"], None),
         # Korean, rejected: a clause for subject, a pronoun, a verb ("줄이다"), a clause
         # ("...것이다"), a sentence over two lines
         (["사용하는 방법은 아주 간단한 설정 작업이다."], None),

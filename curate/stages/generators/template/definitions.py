@@ -9,6 +9,7 @@ never a pronoun) and goes straight on to "is a/an/the", "are", "refers to", "sta
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
@@ -50,6 +51,25 @@ _CJK_DEFINITION = re.compile(
     r"^(?P<subject>[^\s、。，,「」（）()]{2,12})(?:とは|というのは)、?(?P<answer>.{4,60}?)"
     r"(?:のことです|のことである|のこと|です|である)?。$"
     r"|^(?P<subject2>[^\s、。，,（）()]{2,10})是(?P<answer2>[^，,。]{4,40})。$"
+)
+
+# A definition by its kind, in Korean or Chinese: "토픽 브랜치는 ... 짧은 호흡의 브랜치다." (a
+# topic branch is a short-lived branch), "主题分支是一种短期分支，..." The subject may be a
+# Korean or Chinese noun here, since the answer names the subject's own head noun again: a
+# sentence that only opens on its topic ("과학문헌은 ... 관례이다") does not.
+_KO_GENUS = re.compile(
+    r"^(?P<subject>[가-힣A-Za-z][가-힣A-Za-z0-9]*(?:\s[가-힣A-Za-z0-9]+){0,2}?)(?P<particle>은|는)\s+"
+    r"(?P<answer>[^.。!?]{6,80}?)(?:이다|다|입니다)\.$"
+)
+_ZH_GENUS = re.compile(
+    r"^(?P<subject>[\u4e00-\u9fffA-Za-z0-9]{2,10})是(?P<answer>(?:一种|一个|一类|一款)[^，,。；;]{2,30})[，,。；;]"
+)
+# a subject's first word that points at its context or joins a clause: "아래 두 명령" (the two
+# commands below), "그리고 나머지 파일" (and the remaining files), "가장 재밌는 옵션" (the most
+# interesting option) have no one answer on another page
+_POINTING = frozenset(
+    """이 그 저 이것 그것 저것 이런 그런 이는 아래 위 다음 앞 뒤 여기 여기서 거기 그리고 그러나
+    하지만 또 또한 그래서 즉 나머지 가장 모든 각 이번 지금""".split()
 )
 
 
@@ -134,6 +154,13 @@ def find_definitions(page: PageView) -> list[Candidate]:
                 fields = {"subject": subject, "particle": particle}
                 found.append(Candidate("ko_definition", fields, answer, block))
                 continue
+            genus = None if "\n" in sentence.strip() else _genus_definition(sentence.strip())
+            if genus:
+                subject, particle, answer = genus
+                kind = "ko_definition" if particle else "zh_definition"
+                fields = {"subject": subject, "particle": particle}
+                found.append(Candidate(kind, fields, answer, block))
+                continue
             match = _CJK_DEFINITION.match(sentence)
             if match:
                 subject = match["subject"] or match["subject2"]
@@ -141,7 +168,36 @@ def find_definitions(page: PageView) -> list[Candidate]:
                 kind = "cjk_definition" if match["subject"] else "zh_definition"
                 if len(answer) >= 4 and page.unique(subject):
                     found.append(Candidate(kind, {"subject": subject}, answer, block))
-    return found
+    # a subject with two definitions by its kind on the page has no one answer
+    subjects = Counter(c.fields["subject"] for c in found if c.kind.endswith("_definition"))
+    return [c for c in found if subjects[c.fields.get("subject")] < 2 or "particle" not in c.fields]
+
+
+def _genus_definition(sentence: str) -> tuple[str, str, str] | None:
+    """(subject, its topic particle or "", answer) of a Korean or Chinese sentence that says
+    what kind of thing its subject is: the answer ends on the subject's own head noun."""
+    match = _KO_GENUS.match(sentence)
+    if match:
+        subject, answer = match["subject"], match["answer"].strip()
+        head = subject.split()[-1]
+        if (
+            subject.split()[0] in _POINTING
+            or len(head) < 2  # "이미 있는": a verb's ending, not a noun's particle
+            or len(answer.split()) < 2
+            or not answer.split()[-1].endswith(head)
+            or re.search(r"(?:이며|이고)\s", answer)  # two predicates: "레퍼런스이며 브랜치"
+            or MATH.search(answer)
+        ):
+            return None
+        return subject, match["particle"], answer
+    match = _ZH_GENUS.match(sentence)
+    if (
+        match
+        and match["subject"][0] not in "这那它其此该本"
+        and match["answer"].endswith(match["subject"][-2:])
+    ):
+        return match["subject"], "", match["answer"]
+    return None
 
 
 def _korean_definition(sentence: str) -> tuple[str, str, str] | None:
