@@ -372,7 +372,11 @@ def answer_fits_question(
             return True
     if any(specific & content_words(body) for body in section):
         return True
-    code_names = {word for word in specific if re.search(r"_|[a-z]\d|\d[a-z]", word)}
+    code_names = {
+        word
+        for word in specific
+        if re.search(r"_|[a-z]\d|\d[a-z]", word) and not re.fullmatch(r"\d+(?:st|nd|rd|th)", word)
+    }  # "des3_key_size", "sha256"; not "2nd"
     figures = numbers(question) - numbers(answer)  # "subsection 5.2", "level 1"
     if any(figures & numbers(line) for line, _ in places):
         return True
