@@ -1394,6 +1394,13 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
             "Leslie\u2009Lamport",
         ),
         (["이 책의 번역자 : 김강수, 이기황, MIKA, 샘처럼, 김지운 모두 고맙다."], None),
+        # a program's, command's or state's name in lower case (Pro Git in Korean and Chinese)
+        (["충돌이 일어난 파일은 unmerged 상태로 표시된다."], "unmerged"),
+        (["如果在一个跟踪分支上输入 git pull ，Git 能自动地识别去哪个服务器上抓取。"], "pull"),
+        # one of alternatives or of a list, first, last or in between: any would do
+        (["5. xz あるいは gzip あるいはbzip で最大限圧縮されるべきです。"], None),
+        (["メンテナスクリプト( preinst, postinst, prerm, postrm, config) を査読する。"], None),
+        (["압축 형식은 tar, zip 그리고 gzip, lzma 가운데 하나를 고른다."], None),
         (["이 책에서 다루는 이 조판 시스템은 원래 Leslie", "Lamport가 만든 것이었다."], None),
         # an abbreviation's spelled-out words: the abbreviation's own question asks them
         (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),

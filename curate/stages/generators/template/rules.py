@@ -137,7 +137,8 @@ LONG_WORD = re.compile(r"(?<![\w<\[/:-])(?<![.!?:]\s)[A-Z][a-z]{5,}(?![\w>\]/:-]
 # the same in CJK text: a name written in Latin letters, a capitalised word or a few of them
 # ("Vim", "Sublime Text", "Visual Studio Code"), which stands out from its script as a name
 CJK_NAME = re.compile(
-    r"(?<![A-Za-z0-9_<\[/:.-])[A-Z][A-Za-z0-9+#]{2,}(?:[^\S\n]+[A-Z][A-Za-z0-9+#]*){0,3}"
+    r"(?<![A-Za-z0-9_<\[/:.-])(?:[A-Z][A-Za-z0-9+#]{2,}(?:[^\S\n]+[A-Z][A-Za-z0-9+#]*){0,3}"
+    r"|[a-z][a-z0-9]{3,})"  # or a program's or package's name in lower case ("latexmk")
     r"(?![A-Za-z0-9_>\]/:-])"
 )
 STOP = frozenset(

@@ -85,14 +85,23 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
     """A name in Latin letters in CJK text says a fact of its own: not a work a citation points
     to ("Zeileis (2002)", "Local Guide [5]"), not the first word of a name that goes on on the
     next line ("원래 Leslie" / "Lamport가", blind audit, seed 59), not one name of a list of
-    names ("번역자 : 김강수, 이기황, ___, 샘처럼": any would do, seed 56), not the words an
+    names or of alternatives ("번역자 : 김강수, 이기황, ___, 샘처럼": any would do, seed 56;
+    "xz あるいは ___ あるいは bzip"), not the words an
     abbreviation right after it spells ("___ (CWE)": the abbreviation's own question)."""
     text, name = block.text, match.group()
     if re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return False
-    listed = text[: match.start()].rstrip().endswith((",", "、", "，"))
-    if listed and _LIST_GOES_ON.match(text[match.end() :]):
-        return False
+    before, after = text[: match.start()].rstrip(), text[match.end() :]
+    if _ALTERNATIVE_BEFORE.search(before) or _ALTERNATIVE_AFTER.match(after):
+        return False  # "xz あるいは ___ あるいは bzip": any of them would do
+    listed = before.endswith((",", "、", "，"))
+    if listed and (_LIST_GOES_ON.match(after) or _LATIN_BEFORE_COMMA.search(before)):
+        return False  # "김강수, 이기황, ___, 샘처럼", "prerm, postrm, ___)"
+    following = _LATIN_AFTER_COMMA.match(after)  # a clause goes on after "，" in Chinese
+    if (following and following.group(1).islower() == name[0].islower()) or (
+        before.endswith(("(", "（")) and _LIST_GOES_ON.match(after)
+    ):
+        return False  # "( ___, postinst, prerm, ...)", "그리고 ___, lzma"; not "___ ，Git 能"
     sentence, _, end = page.sentence_around(block, match.start(), match.end())
     if re.match(r"[^\S\n]*\n\s*[A-Z]", sentence[end:]):
         return False
@@ -101,6 +110,11 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
 
 
 _LIST_GOES_ON = re.compile(r"\s*[,、，]")
+_LATIN_AFTER_COMMA = re.compile(r"\s*[,、]\s*([A-Za-z])")
+_LATIN_BEFORE_COMMA = re.compile(r"[A-Za-z0-9][\w.+#-]*\s*[,、，]$")
+_OR = r"(?:あるいは|または|もしくは|或者|或是|还是|또는|혹은)"
+_ALTERNATIVE_BEFORE = re.compile(rf"[A-Za-z0-9]\S*\s*{_OR}$")
+_ALTERNATIVE_AFTER = re.compile(rf"\s*{_OR}\s*[A-Za-z]")
 _IN_COMPOUND = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 
