@@ -1401,6 +1401,11 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
         (["5. xz あるいは gzip あるいはbzip で最大限圧縮されるべきです。"], None),
         (["メンテナスクリプト( preinst, postinst, prerm, postrm, config) を査読する。"], None),
         (["압축 형식은 tar, zip 그리고 gzip, lzma 가운데 하나를 고른다."], None),
+        # an English gloss in brackets of the CJK word before it gives itself away (seed 64)
+        (["수식은 반드시 수식모드(math mode) 안에서 입력해야 한다."], None),
+        (["이 값은 양의 가지(positive branch)에서만 정의된다."], None),
+        # a word in lower case inside English words is English, not a name (tuning run)
+        (["You are encouraged to keep up with it through Debian パッケージトラッカー."], "Debian"),
         (["이 책에서 다루는 이 조판 시스템은 원래 Leslie", "Lamport가 만든 것이었다."], None),
         # an abbreviation's spelled-out words: the abbreviation's own question asks them
         (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),

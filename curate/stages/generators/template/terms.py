@@ -86,12 +86,18 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
     to ("Zeileis (2002)", "Local Guide [5]"), not the first word of a name that goes on on the
     next line ("원래 Leslie" / "Lamport가", blind audit, seed 59), not one name of a list of
     names or of alternatives ("번역자 : 김강수, 이기황, ___, 샘처럼": any would do, seed 56;
-    "xz あるいは ___ あるいは bzip"), not the words an
+    "xz あるいは ___ あるいは bzip"), not a gloss in brackets of the CJK word before it
+    ("수식모드(math ___)", blind audit, seed 64), not a word in lower case with no CJK text
+    beside it (a word of an English sentence in a Japanese page), not the words an
     abbreviation right after it spells ("___ (CWE)": the abbreviation's own question)."""
     text, name = block.text, match.group()
     if re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return False
     before, after = text[: match.start()].rstrip(), text[match.end() :]
+    if _GLOSS.search(before):
+        return False  # "수식모드(math ___)": the CJK word before the bracket gives it away
+    if name.islower() and not (_CJK_BEFORE.search(before) or _CJK_AFTER.match(after)):
+        return False  # "you're encouraged to ___ up with ... パッケージトラッカー": English
     if _ALTERNATIVE_BEFORE.search(before) or _ALTERNATIVE_AFTER.match(after):
         return False  # "xz あるいは ___ あるいは bzip": any of them would do
     listed = before.endswith((",", "、", "，"))
@@ -110,6 +116,11 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
 
 
 _LIST_GOES_ON = re.compile(r"\s*[,、，]")
+# an English gloss in brackets right after a CJK word: "수식모드(math mode)"
+_GLOSS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]\s*[(（][^)）]*$")
+_CJK_OR_ITS_MARKS = r"[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff01-\uff60]"  # "，" "（" too
+_CJK_BEFORE = re.compile(rf"{_CJK_OR_ITS_MARKS}$")
+_CJK_AFTER = re.compile(rf"[^\S\n]*{_CJK_OR_ITS_MARKS}")
 _LATIN_AFTER_COMMA = re.compile(r"\s*[,、]\s*([A-Za-z])")
 _LATIN_BEFORE_COMMA = re.compile(r"[A-Za-z0-9][\w.+#-]*\s*[,、，]$")
 _OR = r"(?:あるいは|または|もしくは|或者|或是|还是|또는|혹은)"
