@@ -189,7 +189,7 @@ def claims_grounded(claim: str, source: str) -> bool:
     return True
 
 
-_LATIN = r"[^\W\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"  # a word character of no CJK script
+_LATIN = rf"[^\W{_CJK.pattern[1:-1]}]"  # a word character of no CJK script
 _OF_A_PLACE = re.compile(r"(?:ian|an|n|ese|ish)$")
 
 

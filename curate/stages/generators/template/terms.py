@@ -117,7 +117,7 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
 
 _LIST_GOES_ON = re.compile(r"\s*[,、，]")
 # an English gloss in brackets right after a CJK word: "수식모드(math mode)"
-_GLOSS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]\s*[(（][^)）]*$")
+_GLOSS = re.compile(rf"{CJK.pattern}\s*[(（][^)）]*$")
 _CJK_OR_ITS_MARKS = r"[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff01-\uff60]"  # "，" "（" too
 _CJK_BEFORE = re.compile(rf"{_CJK_OR_ITS_MARKS}$")
 _CJK_AFTER = re.compile(rf"[^\S\n]*{_CJK_OR_ITS_MARKS}")
