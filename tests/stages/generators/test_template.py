@@ -486,6 +486,18 @@ def _lines_page(*lines: str, width: int = 900) -> "PageView":  # noqa: F821
             ["主题分支是一种短期分支，它被用来实现单一特性或其相关工作。"],
             ("主题分支是什么", "一种短期分支"),
         ),
+        # "a kind of": a Latin name's kind in Chinese, any subject's in Korean (tuning: Pro Git)
+        (
+            ["Git 是一个开源的分布式版本控制系统，它可以高效地处理项目。"],
+            ("Git是什么", "一个开源的分布式版本控制系统"),
+        ),
+        (
+            ["git mv 명령은 일종의 단축 명령어이다."],
+            ("git mv 명령은 무엇입니까", "일종의 단축 명령어"),
+        ),
+        (["这个工具是一款轻量级的编辑器，适合入门。"], None),
+        (["git mv 명령은 파일 이름을 바꾸는 단축 방법이다."], None),
+        (["리모트 트래킹 브랜치는 일종의 북마크라고 할 수 있다."], None),
         # rejected: the kind is not the subject's ("관례" of "과학문헌"), a subject that points
         # at its context or opens on a conjunction, a verb's ending read as a particle, two
         # predicates, a Chinese pronoun
@@ -1517,3 +1529,122 @@ def test_a_table_of_contents_is_asked_where_its_entries_start():
     ]
     found = find_contents(PageView(blocks, 800, 1))
     assert [(c.fields["title"], c.answer) for c in found] == [("5.9.2 パッケージの削除", "48")]
+
+
+def _descriptions(lines: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    from curate.stages.generators.template.descriptions import find_descriptions
+
+    found = find_descriptions(_list_page(lines))
+    return [(c.kind, c.fields["term"], c.answer) for c in found]
+
+
+def test_a_description_list_is_asked_term_by_term():
+    """Manuals list files, options and packages as a name at the list's edge and its
+    description indented below or beside it; the answer is the description's first sentence.
+    (Tuning: the Chinese lshort's file list, Pro Git's option tables in Korean.)"""
+    below = [
+        ("code", ".sty"),
+        ("paragraph", "   宏包文件。宏包的名称与文件名一致。"),
+        ("code", ".cls"),
+        ("paragraph", "   文档类文件。文档类名称与文件名一致。"),
+        ("code", ".log"),
+        ("paragraph", "   排版引擎生成的日志文件，供排查错误使用。"),
+    ]
+    assert _descriptions(below) == [
+        ("description_zh", ".sty", "宏包文件"),
+        ("description_zh", ".cls", "文档类文件"),
+        ("description_zh", ".log", "排版引擎生成的日志文件，供排查错误使用"),
+    ]
+    beside = [
+        ("paragraph", "-p 각 커밋에 적용된 패치를 보여준다. 자세한 내용은 아래에 있다."),
+        ("paragraph", "--stat 각 커밋에서 수정된 파일의 통계정보를 보여준다."),
+        ("paragraph", "--author 입력한 저자의 커밋만 보여준다. 저자 이름의 일부만"),
+        ("paragraph", "   입력해도 된다."),
+    ]
+    assert _descriptions(beside) == [
+        ("description_ko", "-p", "각 커밋에 적용된 패치를 보여준다"),
+        ("description_ko", "--stat", "각 커밋에서 수정된 파일의 통계정보를 보여준다"),
+        ("description_ko", "--author", "입력한 저자의 커밋만 보여준다"),
+    ]
+    # a Korean sentence may end on a noun ("...클래스.")
+    nouns = [
+        ("paragraph", "main 기본 브랜치. 처음 커밋할 때 만들어진다."),
+        ("paragraph", "HEAD 지금 작업하는 로컬 브랜치를 가리키는 포인터."),
+        ("paragraph", "origin 복제한 리모트 저장소의 기본 이름."),
+    ]
+    assert [a for _, _, a in _descriptions(nouns)] == [
+        "기본 브랜치",
+        "지금 작업하는 로컬 브랜치를 가리키는 포인터",
+        "복제한 리모트 저장소의 기본 이름",
+    ]
+    english = [
+        ("code", "-k --keep"),
+        ("paragraph", "   Keep (don't delete) input files during compression."),
+        ("code", "-f --force"),
+        ("paragraph", "   Force overwrite of output files."),
+        ("code", "-t --test"),
+        ("paragraph", "   Check integrity of the specified file, but don't decompress it."),
+    ]
+    assert [a for _, _, a in _descriptions(english)] == [
+        "Keep (don't delete) input files during compression",
+        "Force overwrite of output files",
+        "Check integrity of the specified file, but don't decompress it",
+    ]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # two entries are no list
+        [
+            ("code", ".sty"),
+            ("paragraph", "   宏包文件。"),
+            ("code", ".cls"),
+            ("paragraph", "   文档类文件。"),
+        ],
+        # prose lines that open on a name and go on from it ("Rebase 하는 것은 ...")
+        [
+            ("paragraph", "Rebase 하는 것은 괜찮다."),
+            ("paragraph", "Git 是一个分布式版本控制系统。"),
+            ("paragraph", "LaTeX 的三个标准文档类可指定的选项包括："),
+        ],
+        # terms that share the one description below them
+        [
+            ("code", "SHA224_DIGEST_SIZE"),
+            ("code", "SHA256_DIGEST_SIZE"),
+            ("code", "SHA384_DIGEST_SIZE"),
+            ("paragraph", "   The digest size for each variant, i.e., 28, 32, and 48."),
+        ],
+        # a numbered list's items, and a name heading a lead-in to what follows
+        [
+            ("paragraph", "5. バグを報告します。"),
+            ("paragraph", "6. バグがパッケージに起因する場合、さっさと直します。"),
+            ("paragraph", "7. 修正をアップロードします。"),
+            ("code", "book"),
+            ("paragraph", "   文档类还提供了前言、正文、后记结构的划分命令："),
+        ],
+        # a version's list of changes; the conditions a function returns a code under
+        [
+            ("code", "v2021.4.7"),
+            ("paragraph", "   1. 更新安装说明"),
+            ("code", "v2021.2.1"),
+            ("paragraph", "   1. 更新解决方案"),
+            ("code", "v2020.12.1"),
+            ("paragraph", "   1. 更新镜像"),
+            ("code", "Z_MEM_ERROR"),
+            ("paragraph", "   if there was not enough memory."),
+            ("code", "Z_STREAM_ERROR"),
+            ("paragraph", "   if the stream state was inconsistent."),
+            ("code", "Z_BUF_ERROR"),
+            ("paragraph", "   if no progress was possible."),
+        ],
+        # "Modified는": a word and its particle, no term
+        [
+            ("paragraph", "Committed란 데이터가 로컬 데이터베이스에 저장됐다는 것을 의미한다."),
+            ("paragraph", "Modified는 수정한 파일을 아직 커밋하지 않은 것을 말한다."),
+            ("paragraph", "Staged란 수정한 파일을 곧 커밋할 것이라고 표시한 상태를 의미한다."),
+        ],
+    ],
+)
+def test_what_only_looks_like_a_description_list_is_not_asked(lines):
+    assert _descriptions(lines) == []

@@ -62,8 +62,14 @@ _KO_GENUS = re.compile(
     r"(?P<answer>[^.。!?]{6,80}?)(?:이다|다|입니다)\.$"
 )
 _ZH_GENUS = re.compile(
-    r"^(?P<subject>[\u4e00-\u9fffA-Za-z0-9]{2,10})是(?P<answer>(?:一种|一个|一类|一款)[^，,。；;]{2,30})[，,。；;]"
+    r"^(?P<subject>[\u4e00-\u9fffA-Za-z0-9]{2,10})\s?是(?P<answer>(?:一种|一个|一类|一款)[^，,。；;]{2,30})[，,。；;]"
 )
+# a name in Latin letters ("TEXworks 是一款轻量级的 LaTeX 编辑器"): no head noun of its own to
+# end the answer on, but "一种/一款" (a kind of) says the answer is its kind
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+# "일종의 단축 명령어" (a kind of shortcut command): a noun phrase, not a clause going on
+# ("일종의 북마크라고 할 수 있다": can be called a kind of bookmark)
+_KIND_OF = re.compile(r"일종의(?:\s[가-힣A-Za-z0-9]+){1,3}(?<![고있수것])")
 # a subject's first word that points at its context or joins a clause: "아래 두 명령" (the two
 # commands below), "그리고 나머지 파일" (and the remaining files), "가장 재밌는 옵션" (the most
 # interesting option) have no one answer on another page
@@ -166,6 +172,8 @@ def find_definitions(page: PageView) -> list[Candidate]:
                 subject = match["subject"] or match["subject2"]
                 answer = (match["answer"] or match["answer2"]).strip("、，, ")
                 kind = "cjk_definition" if match["subject"] else "zh_definition"
+                if subject.endswith("的"):
+                    continue  # "值得注意的是 ...": what is worth noting is ..., no subject
                 if len(answer) >= 4 and page.unique(subject):
                     found.append(Candidate(kind, {"subject": subject}, answer, block))
     # a subject with two definitions by its kind on the page has no one answer
@@ -175,7 +183,8 @@ def find_definitions(page: PageView) -> list[Candidate]:
 
 def _genus_definition(sentence: str) -> tuple[str, str, str] | None:
     """(subject, its topic particle or "", answer) of a Korean or Chinese sentence that says
-    what kind of thing its subject is: the answer ends on the subject's own head noun."""
+    what kind of thing its subject is: the answer ends on the subject's own head noun, or
+    says it is a kind of something ("일종의 단축 명령어"; "一种/一款" after a Latin name)."""
     match = _KO_GENUS.match(sentence)
     if match:
         subject, answer = match["subject"], match["answer"].strip()
@@ -184,7 +193,7 @@ def _genus_definition(sentence: str) -> tuple[str, str, str] | None:
             subject.split()[0] in _POINTING
             or len(head) < 2  # "이미 있는": a verb's ending, not a noun's particle
             or len(answer.split()) < 2
-            or not answer.split()[-1].endswith(head)
+            or not (answer.split()[-1].endswith(head) or _KIND_OF.fullmatch(answer))
             or re.search(r"(?:이며|이고)\s", answer)  # two predicates: "레퍼런스이며 브랜치"
             or MATH.search(answer)
         ):
@@ -194,7 +203,10 @@ def _genus_definition(sentence: str) -> tuple[str, str, str] | None:
     if (
         match
         and match["subject"][0] not in "这那它其此该本"
-        and match["answer"].endswith(match["subject"][-2:])
+        and (
+            match["answer"].endswith(match["subject"][-2:])
+            or _LATIN_NAME.fullmatch(match["subject"])
+        )
     ):
         return match["subject"], "", match["answer"]
     return None

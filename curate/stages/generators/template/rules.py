@@ -516,8 +516,8 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
             if ends_sentence(word.group().strip()) and opens:
                 spans.append((start, word.end()))
                 start = word.end()
-        if paragraph[:1].islower() and spans:
-            spans = spans[1:]
+        if paragraph[:1].islower() and spans and not is_cjk(paragraph):
+            spans = spans[1:]  # a CJK sentence may open on a command ("git mv 명령은 ...")
     found = []
     for start, end in spans:
         text = paragraph[start:end]
