@@ -707,6 +707,10 @@ def test_lists_on_two_images_are_compared():
         ("The card stores up to 64 GB of photos taken with the camera in the field.", "64"),
         ("The survey was sent out on March 13 to all the members of the club.", "13"),
         ("Last season was quiet. In 14 games the club scored more than ever before.", "14"),
+        # a numeral system's base, an example's figure with no sentence (blind audit, seed 68)
+        ("Add the debug levels together and assign that (in base 10) to the variable.", None),
+        ("그러나 분수나 단위를 나타낼 때는 그 문자를 그대로 사용해야 한다. 5 MB/s.", None),
+        ("The size of a SHA224 digest, i.e. 28, is the length the function writes.", "28"),
     ],
 )
 def test_a_number_that_is_part_of_a_name_is_not_blanked(line, answer):
@@ -807,6 +811,38 @@ def test_a_table_cut_from_its_head_is_not_asked():
     assert find_table_questions(page(*head)) == []
     caption = TextBlock("Table 5.2: editors compared", (100, 26, 300, 38))
     assert find_table_questions(page(caption))  # a caption above: asked as before
+
+
+def test_a_head_set_over_two_lines_is_joined():
+    """bzip2's memory table: its head over two lines ("Decompress" over "-s usage"), only the
+    second taken into the table, named three columns "usage"; rows labelled by flags ("-1")
+    are no bullets. The line above, tight against the names and over the named columns only,
+    is the head's first line."""
+    from dataclasses import replace
+
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.tables import find_table_questions
+
+    rows = [
+        ["Flag", "usage", "usage", "-s usage"],
+        ["-1", "1200k", "500k", "350k"],
+        ["-2", "2000k", "900k", "600k"],
+        ["-3", "2800k", "1300k", "850k"],
+    ]
+    lowered = [
+        replace(b, bbox=(b.bbox[0], b.bbox[1] + 40, b.bbox[2], b.bbox[3] + 40))
+        for b in _table_page(rows).blocks
+    ]
+    first = [
+        TextBlock(name, (10 + 120 * c, 40, 100 + 120 * c, 48))
+        for c, name in enumerate(["Compress", "Decompress", "Decompress"], start=1)
+    ]
+    found = find_table_questions(PageView([*first, *lowered], 800, 1))
+    columns = {c.fields.get("column") for c in found}
+    assert {"Compress usage", "Decompress usage", "Decompress -s usage"} <= columns
+    lookup = [c for c in found if c.fields.get("row") == "-2" and "-s" in c.fields["column"]]
+    assert [c.answer for c in lookup] == ["600k"]
 
 
 @pytest.mark.parametrize(
@@ -1540,7 +1576,8 @@ def _descriptions(lines: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
 
 def test_a_description_list_is_asked_term_by_term():
     """Manuals list files, options and packages as a name at the list's edge and its
-    description indented below or beside it; the answer is the description's first sentence.
+    description indented below or beside it; the answer is the whole description (a blind
+    audit, seed 68, found a first sentence alone cut).
     (Tuning: the Chinese lshort's file list, Pro Git's option tables in Korean.)"""
     below = [
         ("code", ".sty"),
@@ -1548,32 +1585,36 @@ def test_a_description_list_is_asked_term_by_term():
         ("code", ".cls"),
         ("paragraph", "   文档类文件。文档类名称与文件名一致。"),
         ("code", ".log"),
-        ("paragraph", "   排版引擎生成的日志文件，供排查错误使用。"),
+        ("paragraph", "   排版引擎生成的日志文件，供排查错误使用。详见 2.3 小节。"),
     ]
     assert _descriptions(below) == [
-        ("description_zh", ".sty", "宏包文件"),
-        ("description_zh", ".cls", "文档类文件"),
+        ("description_zh", ".sty", "宏包文件。宏包的名称与文件名一致"),
+        ("description_zh", ".cls", "文档类文件。文档类名称与文件名一致"),
         ("description_zh", ".log", "排版引擎生成的日志文件，供排查错误使用"),
     ]
     beside = [
-        ("paragraph", "-p 각 커밋에 적용된 패치를 보여준다. 자세한 내용은 아래에 있다."),
+        ("paragraph", "-p 각 커밋에 적용된 패치를 보여준다."),
         ("paragraph", "--stat 각 커밋에서 수정된 파일의 통계정보를 보여준다."),
-        ("paragraph", "--author 입력한 저자의 커밋만 보여준다. 저자 이름의 일부만"),
+        ("paragraph", "--author 입력한 저자의 커밋만 보여준다. 이름의 일부만"),
         ("paragraph", "   입력해도 된다."),
     ]
     assert _descriptions(beside) == [
         ("description_ko", "-p", "각 커밋에 적용된 패치를 보여준다"),
         ("description_ko", "--stat", "각 커밋에서 수정된 파일의 통계정보를 보여준다"),
-        ("description_ko", "--author", "입력한 저자의 커밋만 보여준다"),
+        (
+            "description_ko",
+            "--author",
+            "입력한 저자의 커밋만 보여준다. 이름의 일부만 입력해도 된다",
+        ),
     ]
-    # a Korean sentence may end on a noun ("...클래스.")
+    # a Korean description may have sentences that end on a noun ("...브랜치.")
     nouns = [
         ("paragraph", "main 기본 브랜치. 처음 커밋할 때 만들어진다."),
         ("paragraph", "HEAD 지금 작업하는 로컬 브랜치를 가리키는 포인터."),
         ("paragraph", "origin 복제한 리모트 저장소의 기본 이름."),
     ]
     assert [a for _, _, a in _descriptions(nouns)] == [
-        "기본 브랜치",
+        "기본 브랜치. 처음 커밋할 때 만들어진다",
         "지금 작업하는 로컬 브랜치를 가리키는 포인터",
         "복제한 리모트 저장소의 기본 이름",
     ]

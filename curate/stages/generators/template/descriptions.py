@@ -1,8 +1,8 @@
 """A term of a description list and what the list says of it. Manuals in every script list
 their files, options and packages this way: a short name at the list's left edge, its
 description indented below it or beside it (".sty" over "宏包文件。宏包的名称与文件名一致。",
-"fontenc 폰트 인코딩을 지정한다."). The question names the term; the answer is the first
-sentence of its description.
+"fontenc 폰트 인코딩을 지정한다."). The question names the term; the answer is its
+description, whole.
 
 Only a list of three entries or more, their terms at one left edge and each named once, is
 asked: a lone name over an indented line is as often a code line and its comment."""
@@ -26,8 +26,11 @@ BESIDE = re.compile(rf"^(?P<term>{_NAME})\s+(?P<description>[{CJK.pattern[1:-1]}
 MIN_ENTRIES = 3
 INDENT = 6  # points: a description set at least this far right of its term's edge
 EDGE = 3  # points: terms this close to one left edge are one list's
-ANSWER_CHARS = (2, 60)  # a CJK description's first sentence
-ANSWER_WORDS = (2, 20)  # a Latin one's
+ANSWER_CHARS = (2, 60)  # a CJK description
+ANSWER_WORDS = (2, 25)  # a Latin one
+_POINTER = re.compile(
+    r"(?<=[。.！？])\s*(?:详见|参见|参看|詳しくは|자세한 내용은|see\b|cf\.).*$", re.I
+)
 _CONDITION = re.compile(r"(?:if|when|whenever|unless|returned|on)\b", re.I)
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -45,7 +48,7 @@ def find_descriptions(page: PageView) -> list[Candidate]:
     found = []
     for entries in _lists(page):
         for term, description, block in entries:
-            answer = first_sentence(description)
+            answer = whole_description(description)
             if answer is not None:
                 found.append(Candidate(_script(answer), {"term": term}, answer, block))
     return found
@@ -154,10 +157,13 @@ def _same_line(a: TextBlock, b: TextBlock) -> bool:
     return a.bbox[1] <= middle <= a.bbox[3]
 
 
-def first_sentence(description: str) -> str | None:
-    """The description's first sentence, without its stop; None where it is too short or too
-    long to be an answer, or not prose (a formula, an address)."""
-    text = unwrap_cjk(description.strip())
+def whole_description(description: str) -> str | None:
+    """The description, its lines joined, without its last stop: the question asks for the
+    description, and a first sentence alone leaves out what the rest adds ("... 위치." without
+    "크지 않은 떠다니는 개체에 유용하다.": blind audit, seed 68). None where it is too short or
+    too long to be an answer, or not prose (a formula, an address, a list of its own)."""
+    # Korean puts spaces between its words, and its lines break at them
+    text = unwrap_cjk(re.sub(r"(?<=[\uac00-\ud7af])\s*\n\s*(?=\S)", " ", description.strip()))
     if MATH.search(text) or URL.search(text):
         return None
     if re.match(r"[^。.!?！？]*[：:]", text):
@@ -165,13 +171,15 @@ def first_sentence(description: str) -> str | None:
     if ITEM_MARK.match(text) or _CONDITION.match(text):
         return None  # "1. 添加...": a list of its own; "if the library ...": when a function
         # returns the code, asked as what it is (and said again under every function)
-    if CJK.search(text):  # a CJK sentence may name Latin things ("LaTeX 生成的...文件。")
-        sentence = re.split(r"(?<=[。！？])|(?<=[가-힣])\.(?:\s|$)", text)[0].rstrip("。.！？ ")
+    # a pointer after it ("详见 2.3 小节。", "See Section 4.") says where to read on, not what
+    # the term is
+    text = _POINTER.sub("", text)
+    answer = text.rstrip("。.！？ ")
+    if CJK.search(answer):  # a CJK description may name Latin things ("LaTeX 生成的...文件。")
         low, high = ANSWER_CHARS
-        return sentence if low <= len(sentence) <= high else None
-    sentence = re.split(r"(?<=[a-z)])\.(?:\s|$)", text)[0].rstrip(". ")
+        return answer if low <= len(answer) <= high else None
     low, high = ANSWER_WORDS
-    return sentence if low <= len(sentence.split()) <= high else None
+    return answer if low <= len(answer.split()) <= high else None
 
 
 def _script(answer: str) -> str:

@@ -48,6 +48,8 @@ def find_numbers(page: PageView) -> list[Candidate]:
                 continue  # "1.4절을 참고하라", "表 3": a section, page or table it points to
             if re.search(r"(#|\bNo\.|\bNr\.|№)\s*$", block.text[: match.start()]):
                 continue  # "Scenario #2", "No. 3": what numbers an item, not a quantity
+            if re.search(r"\b(?:base|radix)\s*$", block.text[: match.start()], re.I):
+                continue  # "in base 10": a numeral system's name, not a fact (seed 68)
             if _marks_its_line(page, block, match.start()):
                 continue  # "9 Microsoft CL 15.00 compiler": a footnote's or an item's mark
             if block.text[match.end() : match.end() + 1] == "-":
@@ -64,10 +66,21 @@ def find_numbers(page: PageView) -> list[Candidate]:
             if trivial(answer):
                 continue
             cloze = cloze_of(page, block, match.start(), match.end())
+            if cloze and _bare(cloze):
+                continue  # "... 사용해야 한다. ___ MB/s.": an example's figure, no sentence
             if cloze and answer:
                 found.append(Candidate("number", {"cloze": cloze}, answer, block))
                 break
     return found
+
+
+def _bare(cloze: str) -> bool:
+    """The blank's own sentence says nothing but the blank and a word: an example set in the
+    text ("___ MB/s."), not a sentence that states a figure."""
+    before, _, after = cloze.partition("___")
+    ends = r"(?<!\b[A-Za-z])[.!?](?:\s|$)|[。！？]"  # not "i.e. ", "e.g. "
+    own = re.split(ends, before)[-1] + " " + re.split(ends, after)[0]
+    return len(own.split()) + len(re.findall(r"[\u3400-\u9fff\uac00-\ud7af]", own)) // 2 < 2
 
 
 def _marks_its_line(page: PageView, block, start: int) -> bool:

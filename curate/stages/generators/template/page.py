@@ -178,8 +178,8 @@ class PageView:
         self.headings = self._headings()
         self.tables = [
             t
-            for t in tables_of(blocks)
-            if t.rows >= 2 and t.columns >= 2 and not _headed_from_above(t, blocks)
+            for t in (_head_joined(t, blocks) for t in tables_of(blocks))
+            if t is not None and t.rows >= 2 and t.columns >= 2
         ]
         self.references = self._references()
 
@@ -357,10 +357,13 @@ class PageView:
         return f"{position_on(block, self.height)} of image {self.n}{under}"
 
 
-def _headed_from_above(table: Table, blocks: list[TextBlock]) -> bool:
-    """Text right above the table, set over two or more of its columns: its head, cut off
-    (a rule between a table's head and body split them), so that its first row of data was
-    read as the columns' names ("the "Linux/Win" of "软件类型"", blind audits, seeds 41-44)."""
+def _head_joined(table: Table, blocks: list[TextBlock]) -> Table | None:
+    """The table, or None where text right above it, set over two or more of its columns, is
+    its head, cut off (a rule between a table's head and body split them), so that its first
+    row of data was read as the columns' names ("the "Linux/Win" of "软件类型"", blind audits,
+    seeds 41-44). But a head set over two lines, only its second taken into the table, is
+    joined: one line right above the names, tight against them, a word over each named column
+    and none over the row labels' ("Decompress" over "-s usage", nothing over "Flag")."""
     cells = [b for column in table.cells.values() for b in column]
     mine = {id(b) for b in cells}
     top = min(b.bbox[1] for b in cells)
@@ -369,10 +372,32 @@ def _headed_from_above(table: Table, blocks: list[TextBlock]) -> bool:
     for (_, column), held in table.cells.items():
         x0, x1 = spans.get(column, (float("inf"), float("-inf")))
         spans[column] = (min(x0, *(b.bbox[0] for b in held)), max(x1, *(b.bbox[2] for b in held)))
-    over = set()
+    over: dict[int, list[TextBlock]] = {}
     for block in blocks:
         if id(block) in mine or not top - 2.5 * line <= block.bbox[3] <= top + 0.1 * line:
             continue
-        centre = (block.bbox[0] + block.bbox[2]) / 2
-        over |= {c for c, (x0, x1) in spans.items() if x0 - 0.2 * line <= centre <= x1 + 0.2 * line}
-    return len(over) >= 2
+        if len(block.text.split()) > 6 or block.text.rstrip().endswith((".", "。")):
+            continue  # the last line of the paragraph above, not a head
+        # the column it stands over most, by a third of its width at least
+        width = max(block.bbox[2] - block.bbox[0], 1e-6)
+        shared = {
+            c: min(x1, block.bbox[2]) - max(x0, block.bbox[0]) for c, (x0, x1) in spans.items()
+        }
+        column = max(shared, key=shared.get)
+        if shared[column] >= width / 3:
+            over.setdefault(column, []).append(block)
+    if len(over) < 2:
+        return table
+    above = [b for held in over.values() for b in held]
+    wrapped = (
+        0 not in over
+        and all(len(held) == 1 for held in over.values())
+        and all(top - 0.7 * line <= b.bbox[3] <= top + 0.1 * line for b in above)
+        and all(table.text(0, c) and len(b.text.split()) <= 3 for c, (b,) in over.items())
+    )
+    if not wrapped:
+        return None
+    joined = dict(table.cells)
+    for c, (b,) in over.items():
+        joined[(0, c)] = [b, *table.cells[(0, c)]]
+    return Table(joined)

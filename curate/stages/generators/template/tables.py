@@ -32,7 +32,12 @@ def _short(text: str) -> bool:
     """A column name or a row label: a few words, or a few CJK characters; a bullet opens a
     list item, never a cell."""
     words = len(text.split()) + len(CJK.findall(text)) // 2
-    return words <= 6 and len(text) <= 32 and not BULLET_MARK.match(text)
+    return words <= 6 and len(text) <= 32 and not _BULLET.match(text)
+
+
+# a bullet; a dash right against a figure or a letter is no bullet but a sign or an option
+# ("-1", "-s": bzip2's block-size flags label its table's rows)
+_BULLET = re.compile(rf"(?!-\w|–\d){BULLET_MARK.pattern.lstrip('^')}")
 
 
 def _names(text: str) -> bool:
