@@ -657,6 +657,22 @@ def test_a_list_under_a_heading_is_counted_and_its_order_asked():
     assert find_lists(_list_page(steps("1.", "2.", "3."), height=66)) == []
 
 
+def test_a_list_is_named_by_the_short_line_right_above_it():
+    """A changelog names each list of changes by its version, a bold line with no heading's
+    role ("v2021.4.7" over "1. 更新安装说明 ..."): a short line right above the first item, at
+    or left of its edge, that is no sentence, names the list. A lead-in sentence does not."""
+    from curate.stages.generators.template.lists import find_lists
+
+    def under(label):
+        items = [("list_item", f"  {n}. 更新第{n}部分的内容") for n in range(1, 4)]
+        return _list_page([("paragraph", label), *items])
+
+    (count,) = [c for c in find_lists(under("v2021.4.7")) if c.kind == "list_count"]
+    assert count.fields["label"] == "v2021.4.7" and count.answer == "3"
+    for lead_in in ("本版本的主要改动如下：", "The release changes the following.", ""):
+        assert find_lists(under(lead_in)) == [], lead_in
+
+
 def test_cjk_terms_and_labels_stop_where_the_latin_word_or_the_label_does():
     """A blind audit found "PostScript와" (a Korean particle) asked as the term, and "进行下载.
     具体用法是" (the end of one sentence and the start of another) asked as a label."""
@@ -1678,6 +1694,23 @@ def test_a_description_list_is_asked_term_by_term():
             ("paragraph", "   if the stream state was inconsistent."),
             ("code", "Z_BUF_ERROR"),
             ("paragraph", "   if no progress was possible."),
+        ],
+        # a term the page names again (in a table below): "the list" is open; a measure set as
+        # a formula (blind audit, seed 69)
+        [
+            ("code", "tiny"),
+            ("paragraph", "   the smallest font size."),
+            ("code", "small"),
+            ("paragraph", "   a small font size."),
+            ("code", "large"),
+            ("paragraph", "   a large font size."),
+            ("paragraph", "The table of fonts sets tiny at 5pt, small at 9pt and large at 12pt."),
+            ("code", "pt"),
+            ("paragraph", "   point ≈1/72 inch"),
+            ("code", "mm"),
+            ("paragraph", "   millimetre ≈ 1/25 inch"),
+            ("code", "cm"),
+            ("paragraph", "   centimetre = 10 mm"),
         ],
         # "Modified는": a word and its particle, no term
         [

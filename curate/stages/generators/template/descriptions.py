@@ -28,6 +28,7 @@ INDENT = 6  # points: a description set at least this far right of its term's ed
 EDGE = 3  # points: terms this close to one left edge are one list's
 ANSWER_CHARS = (2, 60)  # a CJK description
 ANSWER_WORDS = (2, 25)  # a Latin one
+_APPROXIMATE = re.compile(r"[≈≃≅∼~]|[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉]")
 _POINTER = re.compile(
     r"(?<=[。.！？])\s*(?:详见|参见|参看|詳しくは|자세한 내용은|see\b|cf\.).*$", re.I
 )
@@ -49,7 +50,7 @@ def find_descriptions(page: PageView) -> list[Candidate]:
     for entries in _lists(page):
         for term, description, block in entries:
             answer = whole_description(description)
-            if answer is not None:
+            if answer is not None and _named_once(term, page):
                 found.append(Candidate(_script(answer), {"term": term}, answer, block))
     return found
 
@@ -118,6 +119,13 @@ def _names(term: str) -> bool:
     return bool(re.search("[A-Za-z]", term))  # "6." numbers an item, it names none
 
 
+def _named_once(term: str, page: PageView) -> bool:
+    """The term stands once on the page: one named again in another list or table
+    ("\\footnotesize" in a list of sizes and a table of fonts: blind audit, seed 69) leaves
+    "the list" open."""
+    return len(re.findall(rf"(?<![\w\\.-]){re.escape(term)}(?![\w-])", page.text)) == 1
+
+
 def _shares_description(blocks: list[TextBlock], i: int) -> bool:
     """The term right above blocks[i] at its edge has no description of its own: the terms
     share the one below ("SHA224_DIGEST_SIZE" / "SHA256_DIGEST_SIZE" / "SHA384_DIGEST_SIZE"
@@ -164,8 +172,8 @@ def whole_description(description: str) -> str | None:
     too long to be an answer, or not prose (a formula, an address, a list of its own)."""
     # Korean puts spaces between its words, and its lines break at them
     text = unwrap_cjk(re.sub(r"(?<=[\uac00-\ud7af])\s*\n\s*(?=\S)", " ", description.strip()))
-    if MATH.search(text) or URL.search(text):
-        return None
+    if MATH.search(text) or _APPROXIMATE.search(text) or URL.search(text):
+        return None  # "point ≈1/72 inch ≈¹": a unit's measure, set as a formula (seed 69)
     if re.match(r"[^。.!?！？]*[：:]", text):
         return None  # "文档类还提供了...命令：": a lead-in to what follows, not a description
     if ITEM_MARK.match(text) or _CONDITION.match(text):
@@ -195,7 +203,10 @@ DESCRIPTIONS = QuestionKind(
     "term of a description list",
     find_descriptions,
     {
-        "description": ('What does the list on image {n} say "{term}" is or does?',),
+        "description": (
+            'How does the list on image {n} describe "{term}"?',
+            'According to the list on image {n}, what is "{term}"?',
+        ),
         "description_zh": ("根据图{n}中的列表，{term} 的说明是什么？",),
         "description_ja": ("画像{n}の一覧によると、{term}の説明は何ですか？",),
         "description_ko": ("이미지 {n}의 목록에서 {term}에 대한 설명은 무엇입니까?",),

@@ -16,7 +16,7 @@ from curate.document.layout import BULLET
 from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
-from curate.stages.generators.template.rules import trimmed
+from curate.stages.generators.template.rules import CJK, trimmed
 
 MOST_ITEMS = 12
 SHORT_ITEM = 10  # words: an item short enough to be asked for by name
@@ -72,10 +72,35 @@ def _counted(run: list[list[TextBlock]], page: PageView) -> bool:
     )
 
 
+def _label_above(run: list[list[TextBlock]], page: PageView) -> TextBlock | None:
+    """A short line right above the list's first item, at or left of its edge, that is no
+    sentence: the list's name where no heading gives one (a changelog's "v2021.4.7" over the
+    changes it lists)."""
+    first = run[0][0]
+    height = first.bbox[3] - first.bbox[1]
+    index = next(i for i, b in enumerate(page.blocks) if b is first)
+    if index == 0:
+        return None
+    above = page.blocks[index - 1]
+    text = above.text.strip()
+    words = len(text.split()) + len(CJK.findall(text)) // 2
+    if (
+        above.role not in (BlockRole.PARAGRAPH, BlockRole.HEADING)
+        or above not in page.content
+        or not 0 <= first.bbox[1] - above.bbox[3] <= 2 * height
+        or above.bbox[0] > first.bbox[0] + 1
+        or not 1 <= words <= 4
+        or re.search(r"[.。,，、;；:：!?！？]$", text)
+        or BULLET.match(text)
+    ):
+        return None
+    return above
+
+
 def find_lists(page: PageView) -> list[Candidate]:
     found = []
     runs = _runs(page)
-    under = [page.heading_above(run[0][0]) for run in runs]
+    under = [_label_above(run, page) or page.heading_above(run[0][0]) for run in runs]
     for run, heading in zip(runs, under, strict=True):
         if not 3 <= len(run) <= MOST_ITEMS or not _counted(run, page):
             continue
