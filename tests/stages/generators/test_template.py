@@ -1499,6 +1499,16 @@ def test_the_last_resort_is_tried_where_a_page_has_only_a_title_to_read_out():
     )
     kinds = {c.kind for c in _candidates(PageView([title, line], 800, 1))}
     assert kinds == {"title", "cjk_name"}
+    # the only other candidate a logo the text layer reads flat ("LATEX"), which is never
+    # asked: the last resort is tried all the same
+    flat = TextBlock(
+        "오늘날 모든 LATEX 결과물 생성 시스템은 벡터 그래픽을 그려낼 수 있다.", (10, 80, 900, 94)
+    )
+    tikz = TextBlock(
+        "사용자는 TikZ 명령들을 tikzpicture 환경 내에서 사용하면 된다.", (10, 100, 900, 114)
+    )
+    answers = {c.answer for c in _candidates(PageView([flat, tikz], 800, 1))}
+    assert answers == {"tikzpicture"}
 
 
 def test_a_number_that_opens_its_line_after_a_name_ending_the_line_before_is_not_blanked():
@@ -1712,6 +1722,12 @@ def test_a_description_list_is_asked_term_by_term():
             ("code", "cm"),
             ("paragraph", "   centimetre = 10 mm"),
         ],
+        # "org.": the end of a web address broken over lines, no term (blind audit, seed 70)
+        [
+            ("paragraph", "org. 유니코드를 지원하며 최소 Windows XP를 요구한다."),
+            ("paragraph", "com. 상업용 도메인이며 누구나 등록할 수 있다."),
+            ("paragraph", "net. 네트워크용 도메인이며 누구나 등록할 수 있다."),
+        ],
         # "Modified는": a word and its particle, no term
         [
             ("paragraph", "Committed란 데이터가 로컬 데이터베이스에 저장됐다는 것을 의미한다."),
@@ -1722,3 +1738,32 @@ def test_a_description_list_is_asked_term_by_term():
 )
 def test_what_only_looks_like_a_description_list_is_not_asked(lines):
     assert _descriptions(lines) == []
+
+
+def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_sentence():
+    """Blind audit, seed 70: "更多内容参考 ___ 上的讨论" (more on ___'s discussion) blanks where
+    to read on, no fact of the page; a Korean sentence ends on its stop even where a footnote's
+    mark follows it and the next opens on a Latin word in lower case ("유지된다.² math mode
+    ..."), so a blank is quoted in its own sentence only."""
+    from curate.stages.generators.template.rules import POINTS_ELSEWHERE, sentence_spans
+    from curate.stages.generators.template.terms import find_terms
+
+    assert find_terms(_lines_page("安装完成后的更多内容参考 github 上的讨论，这里不再赘述。")) == []
+    assert (
+        find_terms(_lines_page("For the full list of options, see RFC1952 and its errata.")) == []
+    )
+    inline = "This variant is useful for see Section 7.4 [Modes], page 56 AEAD construction."
+    assert find_terms(_lines_page(inline)) == []  # a cross-reference run into the sentence
+    # "を参照する場合" (when you refer to ...) points nowhere
+    names = "他のソフトウェアパッケージ、プロトコル名を参照する場合には、正規名称を使います。"
+    assert find_terms(_lines_page(names))
+    # "仅供参考": for reference only; "参考文献": a bibliography
+    assert not POINTS_ELSEWHERE.search("是 ___ 所进行的调查的结果，仅供参考。")
+    assert not POINTS_ELSEWHERE.search("___ 列在参考文献中。")
+    text = (
+        "굵기나 기울기 속성은 여전히 유지된다.² math mode 내에서 폰트를 바꾸려면 빠져나가야 한다."
+    )
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "굵기나 기울기 속성은 여전히 유지된다.",  # its footnote's mark left out
+        "math mode 내에서 폰트를 바꾸려면 빠져나가야 한다.",
+    ]

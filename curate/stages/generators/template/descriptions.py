@@ -116,7 +116,9 @@ def _entries(page: PageView):
 
 
 def _names(term: str) -> bool:
-    return bool(re.search("[A-Za-z]", term))  # "6." numbers an item, it names none
+    """A name: a letter in it ("6." numbers an item), and no stop at its end ("org." ends a web
+    address broken over lines: blind audit, seed 70)."""
+    return bool(re.search("[A-Za-z]", term)) and not term.endswith(".")
 
 
 def _named_once(term: str, page: PageView) -> bool:

@@ -149,22 +149,25 @@ def _candidates(page: PageView) -> list[Candidate]:
     the page shows a dash or a quote, on a character that may show as a box (an emoji), or on
     a fraction it flattened ("1¹" for "1½")."""
     kinds = _kinds()
-    first = [(k, c) for k in kinds if not k.last_resort for c in k.find(page)]
-    found = [c for _, c in first]
-    if not any(not k.read_out for k, _ in first):  # nothing but a title to read out
-        found += [c for k in kinds if k.last_resort for c in k.find(page)]
     unsure = {w for block in page.blocks for u in block.unsure for w in _WORD.findall(normalize(u))}
-    return [
-        c
-        for c in found
-        if not (_words(c) & unsure)
-        and not FLAT_LOGO.search(c.answer)
-        and not GARBLED_SCRIPT.search(c.answer)
-        and not any(
-            CONTROL.search(text) or UNDRAWABLE.search(text)
-            for text in (c.answer, *c.fields.values())
+
+    def sound(c: Candidate) -> bool:
+        return (
+            not (_words(c) & unsure)
+            and not FLAT_LOGO.search(c.answer)
+            and not GARBLED_SCRIPT.search(c.answer)
+            and not any(
+                CONTROL.search(text) or UNDRAWABLE.search(text)
+                for text in (c.answer, *c.fields.values())
+            )
         )
-    ]
+
+    first = [(k, c) for k in kinds if not k.last_resort for c in k.find(page) if sound(c)]
+    found = [c for _, c in first]
+    # nothing but a title to read out (what the filters left): the last resorts are tried
+    if not any(not k.read_out for k, _ in first):
+        found += [c for k in kinds if k.last_resort for c in k.find(page) if sound(c)]
+    return found
 
 
 def _words(candidate: Candidate) -> set[str]:

@@ -354,7 +354,17 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
         cloze = _whole_sentence_cloze(page, block, start, end) or None
     if cloze and (in_path(block.text, start, end) or gives_away(page, block, start, end, cloze)):
         return None
+    if cloze and POINTS_ELSEWHERE.search(cloze):
+        return None  # "更多内容参考 ___ 上的讨论": where to read on, no fact (blind audit, seed 70)
     return cloze
+
+
+# a sentence that sends the reader elsewhere: what it names is a pointer, not a fact of the page
+POINTS_ELSEWHERE = re.compile(
+    r"\b(?:see|refer to|cf\.)\s+(?:___|section|chapter|page)\b|(?<!供)参考(?!文献)|参见|详见|參閱"
+    r"|を参照(?:してくだ|のこと|。)|참고하|참조하",
+    re.IGNORECASE,
+)
 
 
 def in_path(text: str, start: int, end: int) -> bool:
@@ -442,7 +452,7 @@ def _whole_sentence_cloze(page: PageView, block: TextBlock, start: int, end: int
 
 def ends_sentence(word: str) -> bool:
     """ "brotherhood." or a lone "." does; "Fig.", "e.g.", "U.S." and an initial "J." do not."""
-    core = word.rstrip("\"”’')]")
+    core = word.rstrip("\"”’')]¹²³⁴⁵⁶⁷⁸⁹⁰")  # "다.²": a footnote's mark after the stop
     if core.endswith(("!", "?")):
         return True
     stem = core[:-1].lstrip("(\"“‘'[") if core.endswith(".") else None
@@ -512,6 +522,8 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
                 or following[:1] in '"“('
                 or following[:1].isupper()
                 or bool(CJK.match(following[:1]))  # "配置安装. 如果 ...": no capitals in CJK
+                # "유지된다.² math mode 내에서 ...": a Korean sentence ends on its stop
+                or bool(re.search(r"[가-힣]\.[¹²³⁴⁵⁶⁷⁸⁹⁰]*$", word.group().strip()))
             )
             if ends_sentence(word.group().strip()) and opens:
                 spans.append((start, word.end()))
@@ -523,6 +535,7 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
         text = paragraph[start:end]
         start += len(text) - len(text.lstrip())
         end -= len(text) - len(text.rstrip())
+        end -= len(paragraph[start:end]) - len(paragraph[start:end].rstrip("¹²³⁴⁵⁶⁷⁸⁹⁰"))
         if paragraph[start:end].endswith((".", "。", "!", "?", "！", "？")):
             found.append((start, end))
     return found
