@@ -671,6 +671,12 @@ def test_a_list_is_named_by_the_short_line_right_above_it():
     assert count.fields["label"] == "v2021.4.7" and count.answer == "3"
     for lead_in in ("本版本的主要改动如下：", "The release changes the following.", ""):
         assert find_lists(under(lead_in)) == [], lead_in
+    wrapped = [
+        ("paragraph", "Before you start, make sure that you have installed"),
+        *[("list_item", f"  {n}. the package number {n}") for n in range(1, 4)],
+    ]
+    wrapped.insert(1, ("paragraph", "the following"))  # a paragraph's last line, no name
+    assert find_lists(_list_page(wrapped)) == []
 
 
 def test_cjk_terms_and_labels_stop_where_the_latin_word_or_the_label_does():

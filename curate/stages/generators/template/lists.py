@@ -74,8 +74,8 @@ def _counted(run: list[list[TextBlock]], page: PageView) -> bool:
 
 def _label_above(run: list[list[TextBlock]], page: PageView) -> TextBlock | None:
     """A short line right above the list's first item, at or left of its edge, that is no
-    sentence: the list's name where no heading gives one (a changelog's "v2021.4.7" over the
-    changes it lists)."""
+    sentence nor a paragraph's last line: the list's name where no heading gives one (a
+    changelog's "v2021.4.7" over the changes it lists)."""
     first = run[0][0]
     height = first.bbox[3] - first.bbox[1]
     index = next(i for i, b in enumerate(page.blocks) if b is first)
@@ -92,9 +92,21 @@ def _label_above(run: list[list[TextBlock]], page: PageView) -> TextBlock | None
         or not 1 <= words <= 4
         or re.search(r"[.。,，、;；:：!?！？]$", text)
         or BULLET.match(text)
+        or index > 1
+        and _runs_into(page.blocks[index - 2], above)
     ):
         return None
     return above
+
+
+def _runs_into(line: TextBlock, below: TextBlock) -> bool:
+    """`below` is the last line of a paragraph `line` is in ("... to install / the following"),
+    not a line of its own: right under it, at its left edge."""
+    height = below.bbox[3] - below.bbox[1]
+    return (
+        0 <= below.bbox[1] - line.bbox[3] <= 0.6 * height
+        and abs(below.bbox[0] - line.bbox[0]) <= 0.5 * height
+    )
 
 
 def find_lists(page: PageView) -> list[Candidate]:
