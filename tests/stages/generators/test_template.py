@@ -1773,3 +1773,16 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
         "굵기나 기울기 속성은 여전히 유지된다.",  # its footnote's mark left out
         "math mode 내에서 폰트를 바꾸려면 빠져나가야 한다.",
     ]
+
+
+@pytest.mark.parametrize("heading", ["문헌 목록", "参考书目", "References"])
+def test_nothing_is_blanked_in_a_bibliography_whatever_its_language(heading):
+    """Blind audits, seeds 66 and 71: blanks cut from the entries under "문헌 목록" (a
+    Korean bibliography's heading) ask what a cited book is about, no fact of the page."""
+    from curate.stages.generators.template.generate import _candidates
+
+    entry = "이 책은 예제를 알려주는 Java 프로그램 소스를 포함하고 있으며 누구나 쓸 수 있다."
+    asked = [c for c in _candidates(_list_page([("heading", heading), ("paragraph", entry)]))]
+    assert [c.kind for c in asked if c.kind != "heading"] == []
+    elsewhere = _candidates(_list_page([("heading", "설치 방법"), ("paragraph", entry)]))
+    assert "Java" in {c.answer for c in elsewhere}

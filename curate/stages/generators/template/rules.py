@@ -163,7 +163,7 @@ REFERENCE_ENTRY = re.compile(
 )
 REFERENCE_HEADINGS = re.compile(
     r"^(\d+(\.\d+)*\.?\s*)?(references|bibliography|literature|literatur|bibliographie|"
-    r"références|works cited|参考文献|참고\s*문헌|"
+    r"références|works cited|参考文献|参考书目|參考書目|참고\s*문헌|문헌\s*목록|"
     r"acknowledge?ments?|remerciements|danksagung|謝辞|致谢|감사의\s*글)\s*$",
     re.IGNORECASE,
 )
