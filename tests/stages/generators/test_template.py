@@ -1786,3 +1786,29 @@ def test_nothing_is_blanked_in_a_bibliography_whatever_its_language(heading):
     assert [c.kind for c in asked if c.kind != "heading"] == []
     elsewhere = _candidates(_list_page([("heading", "설치 방법"), ("paragraph", entry)]))
     assert "Java" in {c.answer for c in elsewhere}
+
+
+@pytest.mark.parametrize(
+    ("line", "question"),
+    [
+        ("번역자: 김강수, 강윤배, 장대훈", "이미지 1에 따르면 번역자는 무엇입니까?"),
+        ("발행일: 2021년 4월 7일", "이미지 1에 따르면 발행일은 무엇입니까?"),
+        ("版本: v2021.4.7", "根据图1，版本是什么？"),
+        ("バージョン: 12.18", "画像1によると、バージョンは何ですか？"),
+        ("技術面: 2 (ページはかなで書かれている)", "画像1によると、技術面は何ですか？"),
+        ("Version: 12.18", 'What "Version" does image 1 give?'),
+    ],
+)
+def test_a_cjk_label_is_asked_in_its_own_language(line, question):
+    """Blind audit, seed 71: 'According to image 4, what is the "번역자"?' reads oddly; a
+    label in Korean, Chinese or Japanese is asked in its language (a Korean label ending on a
+    consonant takes 은, else 는), with no English follow-up after it."""
+    import random
+
+    from curate.stages.generators.template.generate import _question
+    from curate.stages.generators.template.key_values import find_key_values
+
+    (candidate,) = find_key_values(_lines_page(line))
+    asked = {_question(candidate, 1, random.Random(seed)) for seed in range(12)}
+    assert question in asked
+    assert candidate.explain is None or not candidate.kind.startswith("key_value_")

@@ -67,7 +67,10 @@ GARBLED_SCRIPT = re.compile(r"\d[⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅�
 # read-out weak (seed 66: all 8 weak items of 40 were titles read out, at a cap of 0.2)
 READ_OUT_SHARE = 0.1
 # candidate kinds whose answer stands on the line the question names: a label's value, a blank
-ASKED_BY_ITS_LINE = frozenset({"key_value", "number", "term", "long_word"})
+ASKED_BY_ITS_LINE = frozenset(
+    {"key_value", "key_value_ko_eun", "key_value_ko_neun", "key_value_ja", "key_value_zh"}
+    | {"number", "term", "long_word"}
+)
 
 
 def _kinds() -> list[QuestionKind]:

@@ -64,9 +64,24 @@ def find_key_values(page: PageView) -> list[Candidate]:
             continue  # an e-mail or phone line at the foot: the page's contact furniture
         if _labels(page, key) > 1:
             continue  # "doi: ..." under each of three references: which one is asked?
+        if is_cjk(key):  # asked in the label's language; the follow-up would be English
+            found.append(Candidate(_cjk_kind(key, page.text), {"key": key}, value, block))
+            continue
         explain = None if _contact(key) else _meaning(page, block, key, value)
         found.append(Candidate("key_value", {"key": key}, value, block, explain))
     return found
+
+
+def _cjk_kind(key: str, page_text: str) -> str:
+    """A CJK label's candidate kind, by its language ("번역자" is asked in Korean; "技術面" in
+    Japanese on a page written in kana and kanji); a Korean label ending on a consonant takes
+    은, else 는."""
+    if re.search(r"[\uac00-\ud7af]", key):
+        last = key.strip()[-1]
+        final = "\uac00" <= last <= "\ud7af" and (ord(last) - 0xAC00) % 28
+        return "key_value_ko_eun" if final else "key_value_ko_neun"
+    japanese = re.search(r"[\u3040-\u30ff]", key + page_text)
+    return "key_value_ja" if japanese else "key_value_zh"
 
 
 # labels of contact details: what they give belongs to whoever publishes the page, not to the
@@ -125,7 +140,11 @@ KEY_VALUES = QuestionKind(
             'According to image {n}, what is the "{key}"?',
             'What does image {n} list as the "{key}"?',
             'What "{key}" does image {n} give?',
-        )
+        ),
+        "key_value_ko_eun": ("이미지 {n}에 따르면 {key}은 무엇입니까?",),
+        "key_value_ko_neun": ("이미지 {n}에 따르면 {key}는 무엇입니까?",),
+        "key_value_ja": ("画像{n}によると、{key}は何ですか？",),
+        "key_value_zh": ("根据图{n}，{key}是什么？",),
     },
     follow_ups={"": ("What does that value describe?", "Whose value is that?")},
 )
