@@ -733,6 +733,11 @@ def test_lists_on_two_images_are_compared():
         ("Add the debug levels together and assign that (in base 10) to the variable.", None),
         ("그러나 분수나 단위를 나타낼 때는 그 문자를 그대로 사용해야 한다. 5 MB/s.", None),
         ("The size of a SHA224 digest, i.e. 28, is the length the function writes.", "28"),
+        # the next of a count, guessed from the one before (blind audits, seeds 61 and 72)
+        (
+            "장과 절의 번호를 바꾸지 않으면서 문서를 1부, 2부 등으로 구분하려면 이 명령을 쓴다.",
+            None,
+        ),
     ],
 )
 def test_a_number_that_is_part_of_a_name_is_not_blanked(line, answer):
@@ -1812,3 +1817,13 @@ def test_a_cjk_label_is_asked_in_its_own_language(line, question):
     asked = {_question(candidate, 1, random.Random(seed)) for seed in range(12)}
     assert question in asked
     assert candidate.explain is None or not candidate.kind.startswith("key_value_")
+
+
+@pytest.mark.parametrize(
+    ("before", "number", "counts_on"),
+    [("문서를 1부, ", "2", True), ("steps 3, ", "4", True), ("levels 3, ", "9", False)],
+)
+def test_the_next_of_a_count_is_guessed_from_the_one_before(before, number, counts_on):
+    from curate.stages.generators.template.numbers import _counts_on
+
+    assert _counts_on(before, number) is counts_on
