@@ -158,7 +158,7 @@ def _context(sample: SampleRecord, image: int | None) -> str:
     items = [
         c
         for c in sample.context
-        if (image is None or c.image_index in (image, -1)) and c.kind != "list"
+        if (image is None or c.image_index in (image, -1)) and c.kind not in ("list", "sublist")
     ]
     return "\n".join(f"- {c.kind}: {c.text}" for c in items) or "(none)"
 

@@ -116,10 +116,29 @@ def _points(shape) -> list[str] | None:
     return [" ".join(p.text.split()) for p in paragraphs]
 
 
+def _sublists(shape) -> list[list[str]]:
+    """Each point of a text box with three or more sub-points under it, all one level down
+    ("Automatically provided credentials" over five kinds): the point first, then its
+    sub-points. The template counts them under the point that names them."""
+    if not getattr(shape, "has_text_frame", False):
+        return []
+    paragraphs = [p for p in shape.text_frame.paragraphs if p.text.strip()]
+    found = []
+    for i, parent in enumerate(paragraphs):
+        below = []
+        for paragraph in paragraphs[i + 1 :]:
+            if paragraph.level <= parent.level:
+                break
+            below.append(paragraph)
+        if len(below) >= 3 and all(p.level == parent.level + 1 for p in below):
+            found.append([" ".join(p.text.split()) for p in [parent, *below]])
+    return found
+
+
 def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageHints]]:
-    """Per slide index: its title, speaker notes, picture alt text and one-level lists as
-    context; and as layout hints, the title and where charts and tables stand (python-pptx,
-    .pptx only)."""
+    """Per slide index: its title, speaker notes, picture alt text, one-level lists and
+    sub-points under a point as context; and as layout hints, the title and where charts and
+    tables stand (python-pptx, .pptx only)."""
     from pptx import Presentation
 
     context: dict[int, list[ContextItem]] = {}
@@ -139,6 +158,8 @@ def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageH
             points = None if titled else _points(shape)
             if points:
                 items.append(ContextItem("list", "\n".join(points)))
+            for sublist in [] if titled else _sublists(shape):
+                items.append(ContextItem("sublist", "\n".join(sublist)))
             description = shape._element.xpath("./p:nvPicPr/p:cNvPr/@descr")
             if description and description[0].strip():
                 items.append(ContextItem("alt_text", description[0].strip()))

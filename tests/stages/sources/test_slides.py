@@ -36,6 +36,51 @@ def test_one_page_per_slide_with_titles_notes_and_alt_text(tmp_path):
     assert context[2]["alt_text"] == "Two cranes at the north quay"
 
 
+def test_sub_points_under_a_point_are_counted_under_it(tmp_path):
+    """Three or more sub-points, all one level under a point ("Automatically provided
+    credentials" over five kinds, blind audit, seed 72: the slide was only read out by its
+    title), are counted under that point; not where a deeper level stands among them, nor
+    where the point already says how many follow."""
+    from curate.core.config import GeneratorOptions, SampleOptions
+    from curate.stages.generators import generate_qa
+    from curate.stages.samples import assemble_sample
+
+    slides = [
+        ("Harbour works", ["Works for 2026", "Dredge the basin", "Extend the quay", "Add cranes"]),
+        ("Fleet", ["Vessels in service", "Tugs", "Pilot boats", "Dredgers", "Budget approved"]),
+        ("Cargo", ["Bulk cargo", "Coal", "Iron ore", "Grain", "Maize"]),
+        ("Steps", ["Three steps to follow", "Book a berth", "Declare cargo", "Pay the dues"]),
+    ]
+    levels = [[0, 1, 1, 1], [0, 1, 1, 1, 0], [0, 1, 1, 2, 1], [0, 1, 1, 1]]
+    deck = Presentation()
+    for (title, points), depth in zip(slides, levels, strict=True):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        frame = slide.placeholders[1].text_frame
+        frame.text = points[0]
+        for point, level in zip(points[1:], depth[1:], strict=True):
+            paragraph = frame.add_paragraph()
+            paragraph.text, paragraph.level = point, level
+    deck.save(tmp_path / "harbour.pptx")
+    pages, failures = _render(tmp_path / "harbour.pptx")
+    assert failures == []
+    assert [[c.text for c in p.context if c.kind == "sublist"] for p in pages] == [
+        ["\n".join(slides[0][1])],
+        ["\n".join(slides[1][1][:4])],
+        [],  # "Grain" has a sub-point of its own
+        ["\n".join(slides[3][1])],
+    ]
+    asked = []
+    for page in pages:
+        sample = generate_qa(
+            assemble_sample([page], SampleOptions(min_images=1)), GeneratorOptions()
+        )
+        asked.append([(q.question, q.answer) for q in sample.qa if "points" in q.question])
+    assert [len(a) for a in asked] == [1, 1, 0, 0]
+    assert '"Works for 2026"' in asked[0][0][0] and asked[0][0][1] == "3"
+    assert '"Vessels in service"' in asked[1][0][0] and asked[1][0][1] == "3"
+
+
 def test_shared_corpus_decks_have_a_page_per_slide(shared_corpus):
     decks = sorted((shared_corpus / "slides").glob("*.pptx"))
     assert decks, "../shared/corpus/slides holds no deck"

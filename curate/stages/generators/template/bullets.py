@@ -5,12 +5,17 @@ text box of three or more points, all at the first level, and the image shows a 
 each, one under the other, opening on its point's words. A box whose first paragraph has no
 bullet (its heading, "防止方法" over the points) names the list; else the slide's title does,
 where the slide has one list. Paragraphs without a bullet may introduce the points, never
-stand among them (a sub-heading splits the list in two)."""
+stand among them (a sub-heading splits the list in two). Three or more sub-points under a
+point, all one level down, are counted the same way under that point, which the image shows
+right above them and further out."""
 
 from __future__ import annotations
 
+import re
+
 from curate.core.text import normalize
 from curate.schemas import BlockRole, TextBlock
+from curate.stages.generators.checks import NUMBER_WORDS
 from curate.stages.generators.grounding import is_grounded
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.lists import MOST_ITEMS
@@ -40,7 +45,49 @@ def find_bullets(page: PageView) -> list[Candidate]:
         count = str(len(points))
         lines = tuple(line for line, _ in points)
         found.append(Candidate("bullet_count", fields, count, first, explain, True, lines))
+    for parent, *points in page.declared_sublists:
+        shown = _shown_under(parent, tuple(points), page)
+        if shown is None or not 3 <= len(points) <= MOST_ITEMS or _says_count(parent, len(points)):
+            continue
+        label, (sub_points, first) = parent.rstrip(" :："), shown
+        quoted = ", ".join(f'"{_quote(line, point, page)}"' for line, point in sub_points)
+        explain = (
+            f'Under the point "{label}", image {page.n} shows {len(points)} sub-points, '
+            f"set in under it one under the other: {quoted}."
+        )
+        lines = tuple(line for line, _ in sub_points)
+        count = str(len(points))
+        fields = {"label": label}
+        found.append(Candidate("sub_point_count", fields, count, first, explain, True, lines))
     return found
+
+
+def _says_count(point: str, count: int) -> bool:
+    """The point says how many follow ("a site needs to do 3 things"): nothing to count."""
+    words = re.findall(r"[^\W_]+", normalize(point))
+    return any(NUMBER_WORDS.get(w, w) == str(count) for w in words)
+
+
+def _shown_under(parent: str, points: tuple[str, ...], page: PageView):
+    """((line, point) for each sub-point, the first point's line) where the image shows the
+    parent point on a line of its own, short enough to name them, and each sub-point set in
+    under it as `_shown` reads a list; None where it shows something else."""
+    if not _names(parent) or not is_grounded(parent, page.text):
+        return None
+    shown = _shown(points, page)
+    if shown is None or shown[0] or len(shown[1]) != len(points):
+        return None  # a sub-point with no bullet of its own
+    _, lines, first = shown
+    key, height = _key(parent), first.bbox[3] - first.bbox[1]
+    above = [
+        b
+        for b in page.blocks
+        if (k := _key(BULLET_MARK.sub("", b.text.strip())))
+        and key.startswith(k)
+        and b.bbox[0] < first.bbox[0]
+        and first.bbox[1] - 3 * height < b.bbox[3] <= first.bbox[1] + 1
+    ]
+    return (lines, first) if above else None  # else not right above them, further out
 
 
 def _key(text: str) -> str:
@@ -124,6 +171,10 @@ BULLETS = QuestionKind(
         "bullet_count": (
             'How many bullet points are listed under "{label}" on image {n}?',
             'On image {n}, how many points does the list under "{label}" have?',
+        ),
+        "sub_point_count": (
+            'How many sub-points does image {n} list under "{label}"?',
+            'On image {n}, how many points are listed under the point "{label}"?',
         ),
     },
     follow_ups={"": ("How do you count them?", "How can you tell?")},

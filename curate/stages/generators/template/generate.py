@@ -131,14 +131,22 @@ def _pick(
 
 def _pages(sample: SampleRecord) -> list[PageView]:
     """The sample's images as the question kinds see them, each with what its source declares
-    of it: its title (a slide's title placeholder) and its one-level bulleted lists."""
+    of it: its title (a slide's title placeholder), its one-level bulleted lists and the
+    sub-points under a point."""
     titles = {c.image_index: c.text for c in sample.context if c.kind == "title"}
-    lists: dict[int, list[tuple[str, ...]]] = {}
+    lists: dict[tuple[str, int], list[tuple[str, ...]]] = {}
     for item in sample.context:
-        if item.kind == "list":
-            lists.setdefault(item.image_index, []).append(tuple(item.text.split("\n")))
+        if item.kind in ("list", "sublist"):
+            lists.setdefault((item.kind, item.image_index), []).append(tuple(item.text.split("\n")))
     return [
-        PageView(blocks, size[1], i + 1, titles.get(i), tuple(lists.get(i, ())))
+        PageView(
+            blocks,
+            size[1],
+            i + 1,
+            titles.get(i),
+            tuple(lists.get(("list", i), ())),
+            tuple(lists.get(("sublist", i), ())),
+        )
         for i, (blocks, size) in enumerate(
             zip(sample.image_blocks, sample.image_sizes, strict=True)
         )

@@ -2,4 +2,4 @@
 that changes questions bumps the version."""
 
 NAME = "template"
-PROMPT_VERSION = "template-v11"
+PROMPT_VERSION = "template-v12"
