@@ -1232,6 +1232,8 @@ def test_a_blank_the_quote_or_the_page_fills_in_is_not_asked():
 
     assert find_key_values(_lines_page("글쓴이: 역자가 한국어판을 위해 추가")) == []
     assert find_key_values(_lines_page("Author: Axel Kielhorn")) == []  # a byline, incidental
+    assert find_key_values(_lines_page("번역자: 김강수, 이기황, 김지운")) == []  # seed 72
+    assert find_key_values(_lines_page("译者：王小明，李华")) == []
     alone = _lines_page(
         "The lab machines all ran the same system when the guide was tested on 12 of them."
     )
@@ -1438,6 +1440,10 @@ def test_two_question_kinds_cannot_ask_the_same_candidate_kind():
         (["他に行うべき事は Debian コミュニティガイドラインを読むことです。"], None),
         (["그 명령은 \\caption[Short]{Long} 처럼 쓴다."], None),
         (["설정 파일은 Windows XP 에서 C:\\Documents and Settings 디렉토리에 있다."], None),
+        # one of a run of commands or options: its siblings give it away (seed 72)
+        (["그리스 문자의 소문자는 \\alpha, \\beta, \\gamma, . . . 로 입력한다."], None),
+        (["옵션은 -a, -b, -c 가운데 하나를 고르면 된다."], None),
+        (["그 명령은 \\caption, 그리고 그 다음에 레이블을 쓴다."], "\\caption"),
     ],
 )
 def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
@@ -1771,6 +1777,9 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
     # "仅供参考": for reference only; "参考文献": a bibliography
     assert not POINTS_ELSEWHERE.search("是 ___ 所进行的调查的结果，仅供参考。")
     assert not POINTS_ELSEWHERE.search("___ 列在参考文献中。")
+    # "(___ 참고)": see ___ (a figure's name, tuning run); "참고로" (by the way) is no pointer
+    assert POINTS_ELSEWHERE.search("이제 브랜치를 합칠 수 있다( ___ 참고).")
+    assert not POINTS_ELSEWHERE.search("참고로 ___ 명령은 어디서나 쓸 수 있다.")
     text = (
         "굵기나 기울기 속성은 여전히 유지된다.² math mode 내에서 폰트를 바꾸려면 빠져나가야 한다."
     )
@@ -1793,10 +1802,37 @@ def test_nothing_is_blanked_in_a_bibliography_whatever_its_language(heading):
     assert "Java" in {c.answer for c in elsewhere}
 
 
+def test_a_reference_entrys_lines_set_in_under_it_are_part_of_it():
+    """Blind audit, seed 72: the second line of a numbered reference, set in under it, was
+    quoted as a sentence of its own, opening mid-word ("려주는 ___ 프로그램 ..."). An entry's
+    lines are the entry; a paragraph after the list is not."""
+    from curate.stages.generators.template.generate import _candidates
+
+    page = _list_page(
+        [
+            ("paragraph", "[7] Mina Park. Drawing with TikZ, 여러 가지 도형과 곡선을 그"),
+            ("paragraph", "  리는 Python 예제 코드를 담고 있으며 누구나 내려받을 수 있음."),
+            ("paragraph", "[8] Jun Seo. The Fontspec Guide. 글꼴을 고르는 방법을 설명"),
+            ("paragraph", "  함. 예제는 모두 한 폴더에 있고 폴더 이름은 장 번호를 따름."),
+            ("paragraph", "이 목록의 책들은 모두 온라인에서 자유롭게 읽을 수 있다."),
+            ("paragraph", "대부분은 영어로 쓰였으며 일부는 한국어로 옮겨졌다."),
+        ]
+    )
+    assert "Python" not in {c.answer for c in _candidates(page)}
+    after = _list_page(
+        [
+            ("paragraph", "[7] Mina Park. Drawing with TikZ, 여러 가지 도형과 곡선을 그"),
+            ("paragraph", "이 책은 Python 예제 코드를 담고 있으며 누구나 내려받을 수 있다."),
+            ("paragraph", "예제는 모두 한 폴더에 있고 폴더 이름은 책의 장 번호를 따른다."),
+        ]
+    )
+    assert "Python" in {c.answer for c in _candidates(after)}
+
+
 @pytest.mark.parametrize(
     ("line", "question"),
     [
-        ("번역자: 김강수, 강윤배, 장대훈", "이미지 1에 따르면 번역자는 무엇입니까?"),
+        ("출판사: 한빛미디어", "이미지 1에 따르면 출판사는 무엇입니까?"),
         ("발행일: 2021년 4월 7일", "이미지 1에 따르면 발행일은 무엇입니까?"),
         ("版本: v2021.4.7", "根据图1，版本是什么？"),
         ("バージョン: 12.18", "画像1によると、バージョンは何ですか？"),

@@ -244,11 +244,19 @@ class PageView:
         if self.content and entries >= 0.4 * len(self.content):
             return {id(b) for b in self.blocks}
         found, inside = set(), False
+        entry: TextBlock | None = None  # the entry whose lines are read, and its last line
+        last: TextBlock | None = None
         for block in self.blocks:
             if block.role in (BlockRole.TITLE, BlockRole.HEADING):
-                inside = bool(REFERENCE_HEADINGS.match(block.text.strip()))
+                inside, entry = bool(REFERENCE_HEADINGS.match(block.text.strip())), None
             elif inside or REFERENCE_ENTRY.match(block.text):
                 found.add(id(block))
+                entry = last = block
+            elif entry is not None and last is not None and _set_in_under(entry, last, block):
+                found.add(id(block))  # "[16] ... 타원을 그" / "려주는 Java ...": blind audit,
+                last = block  # seed 72, a reference's second line quoted as a sentence
+            else:
+                entry = None
         return found
 
     def cites(self, block: TextBlock) -> bool:
@@ -357,6 +365,13 @@ class PageView:
         heading = self.heading_above(block)
         under = f', under the heading "{heading.text}"' if heading else ""
         return f"{position_on(block, self.height)} of image {self.n}{under}"
+
+
+def _set_in_under(entry: TextBlock, last: TextBlock, line: TextBlock) -> bool:
+    """The line goes on with a reference list's entry: right under its last line, set in
+    from the entry's mark as a hanging indent sets it."""
+    height = last.bbox[3] - last.bbox[1]
+    return line.bbox[0] > entry.bbox[0] + height / 2 and -1 <= line.bbox[1] - last.bbox[3] < height
 
 
 def _head_joined(table: Table, blocks: list[TextBlock]) -> Table | None:

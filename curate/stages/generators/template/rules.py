@@ -68,11 +68,13 @@ def cjk_label(key: str) -> bool:
 NOT_A_KEY = re.compile(
     r"^(https?|ftp|mailto|file|chapter|section|part|page|figure|table|note|see)\b", re.I
 )
-# a byline's label: who wrote or translated a section is incidental to what it says, and its
-# "value" is often a note ("글쓴이: 역자가 한국어판을 위해 추가", added for this edition)
+# a byline's label: who wrote, translated or edited a section is incidental to what it says,
+# and its "value" is often a note ("글쓴이: 역자가 한국어판을 위해 추가", added for this
+# edition) or a run of names ("번역자: 김강수, 이기황, ...", asked as what the translator is:
+# blind audit, seed 72)
 BYLINE = re.compile(
-    r"^(authors?|by|written by|translat(ed by|ors?)|editors?|글쓴이|저자|지은이|역자|옮긴이|"
-    r"作者|译者|著者|訳者|翻訳)$",
+    r"^(authors?|by|written by|translat(ed by|ors?)|edit(ed by|ors?)|글쓴이|저자|지은이|역자|"
+    r"옮긴이|번역자?|편집자?|감수자?|作者|译者|编者|翻译|著者|訳者|翻訳|編者|編集)$",
     re.I,
 )
 # a page's or figure's annotation, not part of the section it happens to stand under
@@ -362,7 +364,7 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
 # a sentence that sends the reader elsewhere: what it names is a pointer, not a fact of the page
 POINTS_ELSEWHERE = re.compile(
     r"\b(?:see|refer to|cf\.)\s+(?:___|section|chapter|page)\b|(?<!供)参考(?!文献)|参见|详见|參閱"
-    r"|を参照(?:してくだ|のこと|。)|참고하|참조하",
+    r"|を参照(?:してくだ|のこと|。)|참고하|참조하|(?:참고|참조)\s*[)）]",
     re.IGNORECASE,
 )
 

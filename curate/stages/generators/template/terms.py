@@ -69,7 +69,7 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
         return None
     if match.re is KATAKANA_TERM and not _katakana_word(text, match.start(), match.end()):
         return None
-    if text[match.end() :].lstrip().startswith("("):
+    if text[match.end() :].lstrip().startswith("(") or _one_of_like_terms(text, match):
         return None  # "struc_foo(), ___(), and ...": one of a list of function names
     before = text[: match.start()].rstrip()
     if before.endswith("(") and spelled_out(before[:-1], term):
@@ -79,6 +79,29 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
     if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
         return None
     return cloze_of(page, block, match.start(), match.end())
+
+
+_NEXT_ITEM = re.compile(r"\s*[,、]\s*([^\s,、，;:)）]+)")
+_ITEM_BEFORE = re.compile(r"([^\s,、，;:(（]+)\s*[,、]\s*$")
+
+
+def _one_of_like_terms(text: str, match: re.Match) -> bool:
+    """The term is an item of a comma-separated run with a term of its own kind and shape
+    next to it ("___, \\beta, \\gamma": the others give it away, blind audit, seed 72;
+    "-a, ___, -c"). A Chinese "，" parts clauses, not items ("git pull ，Git 能 ...")."""
+    term = match.group()
+    after = _NEXT_ITEM.match(text, match.end())
+    before = _ITEM_BEFORE.search(text, 0, match.start())
+    return any(
+        m and match.re.fullmatch(item := m.group(1).rstrip(".")) and _shape(item) == _shape(term)
+        for m in (after, before)
+    )
+
+
+def _shape(term: str) -> str:
+    """What a term opens on: a backslash, a dash, a capital or a small letter."""
+    first = term[:1]
+    return first if first in "\\-" else "A" if first.isupper() else "a"
 
 
 def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
