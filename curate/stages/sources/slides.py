@@ -1,6 +1,7 @@
 """Slide decks (.pptx, .ppt, .odp): headless LibreOffice converts to PDF, then the PDF path
 renders it. For .pptx, python-pptx adds slide titles, speaker notes and picture alt text as
-human-written context, the "human" half of hybrid generation.
+human-written context, the "human" half of hybrid generation, and the points of its lists
+and diagrams (smartart.py), which the template counts.
 
 Each conversion runs with its own LibreOffice profile (parallel workers would otherwise fight
 over one), under a timeout that kills the whole process group, in a temporary folder that is
@@ -25,6 +26,7 @@ from curate.schemas.reasons import FailureReason
 from curate.stages.sources.checks import check_input_file
 from curate.stages.sources.mupdf import pymupdf
 from curate.stages.sources.pdf import PageHints, render_open_document
+from curate.stages.sources.smartart import diagram_sublists
 
 SLIDE_EXTENSIONS = frozenset({".pptx", ".ppt", ".odp", ".otp", ".potx", ".ppsx", ".pps"})
 
@@ -158,7 +160,7 @@ def read_deck(deck: Path) -> tuple[dict[int, list[ContextItem]], dict[int, PageH
             points = None if titled else _points(shape)
             if points:
                 items.append(ContextItem("list", "\n".join(points)))
-            for sublist in [] if titled else _sublists(shape):
+            for sublist in [] if titled else _sublists(shape) + diagram_sublists(slide, shape):
                 items.append(ContextItem("sublist", "\n".join(sublist)))
             description = shape._element.xpath("./p:nvPicPr/p:cNvPr/@descr")
             if description and description[0].strip():

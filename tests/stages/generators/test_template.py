@@ -882,6 +882,14 @@ def test_a_head_set_over_two_lines_is_joined():
         ("5 Installing the package", True),
         ("第3章 パッケージの作成", True),
         ("Chapter 5: Installing", True),
+        # a generic heading in any language: an index, a preface (blind audits, seeds 72-73)
+        ("Index", False),
+        ("색인", False),
+        ("서문", False),
+        ("索引", False),
+        ("前言", False),
+        ("まえがき", False),
+        ("색인 작성하기", True),
     ],
 )
 def test_a_chapters_number_alone_names_no_section(heading, named):
@@ -1329,6 +1337,32 @@ def test_bullets_are_counted_only_as_the_deck_declares_them_and_the_image_shows_
     assert counts([shown[0], line(points[1], 130), shown[2]], (points,)) == []  # no bullet
 
 
+def test_sub_points_are_counted_under_their_point_above_them_or_in_a_box_beside_them():
+    """A slide's point over its sub-points, or a diagram's box beside them on their left
+    (SmartArt's block list, read by the layout as table cells): counted under the point. Not
+    where the point stands elsewhere (to their right), nor where a sub-point has no bullet."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.bullets import find_bullets
+
+    kinds = ("Session cookie", "Basic authentication header", "Client certificates")
+    points = [
+        TextBlock(f"• {p}", (200, 100 + 30 * i, 200 + 9 * len(p), 120 + 30 * i), role=role)
+        for i, (p, role) in enumerate(zip(kinds, ("list_item", "table_cell", "list_item")))
+    ]
+
+    def counts(parent_box, blocks=points):
+        parent = TextBlock("Credentials sent", parent_box, role="table_cell")
+        page = PageView([parent, *blocks], 720, 1, None, (), (("Credentials sent", *kinds),))
+        return [(c.kind, c.fields["label"], c.answer) for c in find_bullets(page)]
+
+    assert counts((170, 70, 330, 90)) == [("sub_point_count", "Credentials sent", "3")]
+    assert counts((40, 125, 160, 145)) == [("sub_point_count", "Credentials sent", "3")]
+    assert counts((600, 125, 720, 145)) == []  # on their right
+    bare = [points[0], TextBlock(kinds[1], points[1].bbox), points[2]]
+    assert counts((40, 125, 160, 145), bare) == []
+
+
 def test_an_abbreviation_does_not_end_a_sentence():
     """Blind audit, seed 47: a quote cut at "ST." (St. Louis)."""
     from curate.stages.generators.template.rules import sentence_spans
@@ -1491,6 +1525,8 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
         # an abbreviation's spelled-out words: the abbreviation's own question asks them
         (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),
         (["위험의 이름들을 Common Weakness Enumeration（CWE）취약점과 맞춥니다."], None),
+        # a label that goes on in lower case is one name, not its capitalised words (seed 73)
+        (["若要把制表符变为空格, 请勾选 Convert Leading Tabs to Spaces 选项."], None),
     ],
 )
 def test_a_cjk_page_with_nothing_else_blanks_a_name_in_latin_letters(lines, answer):
@@ -1787,6 +1823,9 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
         "굵기나 기울기 속성은 여전히 유지된다.",  # its footnote's mark left out
         "math mode 내에서 폰트를 바꾸려면 빠져나가야 한다.",
     ]
+    # the stop alone on a line, its word broken before it (blind audit, seed 73)
+    wrapped = "속성은 여전히 유지된\n다.²\nmath mode 내에서 폰트를 바꾸려면 빠져나가야 한다."
+    assert [wrapped[a:b] for a, b in sentence_spans(wrapped)][0] == "속성은 여전히 유지된\n다."
 
 
 @pytest.mark.parametrize("heading", ["문헌 목록", "参考书目", "References"])

@@ -81,6 +81,29 @@ def test_sub_points_under_a_point_are_counted_under_it(tmp_path):
     assert '"Vessels in service"' in asked[1][0][0] and asked[1][0][1] == "3"
 
 
+def test_a_smartart_diagrams_points_are_read_as_sub_points(shared_corpus):
+    """python-pptx reads a SmartArt diagram as a frame with no text; its points are in the
+    diagram's data part. A node with three or more points, none with points of its own, is
+    declared as a sub-list; a deck's text boxes are still read as before."""
+    from curate.stages.sources.slides import read_deck
+
+    context, _ = read_deck(shared_corpus / "slides" / "deck_owasp-top10-2017-japanese.pptx")
+    sublists = {
+        index: [item.text.split("\n") for item in items if item.kind == "sublist"]
+        for index, items in context.items()
+    }
+    assert [(s[0], len(s) - 1) for s in sublists[19]] == [
+        ("はじめに", 4),
+        ("リスクベースポートフォリオアプローチ", 4),
+        ("強力な基礎の作り上げ", 3),
+    ]
+    assert len(sublists[20]) == 6 and ("デプロイ、テスト及び公開", 6) in [
+        (s[0], len(s) - 1) for s in sublists[20]
+    ]
+    assert sublists[19][2][1].startswith("全ての開発チームが遵守すべき")  # in the diagram's order
+    assert sum(len(found) for found in sublists.values()) == 9  # no other slide has a diagram
+
+
 def test_shared_corpus_decks_have_a_page_per_slide(shared_corpus):
     decks = sorted((shared_corpus / "slides").glob("*.pptx"))
     assert decks, "../shared/corpus/slides holds no deck"

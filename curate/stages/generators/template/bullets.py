@@ -31,7 +31,7 @@ def find_bullets(page: PageView) -> list[Candidate]:
         shown = _shown(paragraphs, page)
         if shown is None:
             continue
-        label, points, first = shown  # (what the line shows, the whole point) for each
+        label, points, first, _ = shown  # (what the line shows, the whole point) for each
         if not label and len(page.declared_lists) == 1 and page.declared_title:
             label = page.declared_title if is_grounded(page.declared_title, page.text) else ""
         if not label or not 3 <= len(points) <= MOST_ITEMS:
@@ -53,7 +53,7 @@ def find_bullets(page: PageView) -> list[Candidate]:
         quoted = ", ".join(f'"{_quote(line, point, page)}"' for line, point in sub_points)
         explain = (
             f'Under the point "{label}", image {page.n} shows {len(points)} sub-points, '
-            f"set in under it one under the other: {quoted}."
+            f"one under the other: {quoted}."
         )
         lines = tuple(line for line, _ in sub_points)
         count = str(len(points))
@@ -71,23 +71,29 @@ def _says_count(point: str, count: int) -> bool:
 def _shown_under(parent: str, points: tuple[str, ...], page: PageView):
     """((line, point) for each sub-point, the first point's line) where the image shows the
     parent point on a line of its own, short enough to name them, and each sub-point set in
-    under it as `_shown` reads a list; None where it shows something else."""
+    under it as `_shown` reads a list; None where it shows something else. A diagram may set
+    the point beside its sub-points, in a box on their left (SmartArt's block lists)."""
     if not _names(parent) or not is_grounded(parent, page.text):
         return None
     shown = _shown(points, page)
     if shown is None or shown[0] or len(shown[1]) != len(points):
         return None  # a sub-point with no bullet of its own
-    _, lines, first = shown
+    _, lines, first, last = shown
     key, height = _key(parent), first.bbox[3] - first.bbox[1]
-    above = [
+
+    def placed(b: TextBlock) -> bool:
+        above = b.bbox[0] < first.bbox[0] and (
+            first.bbox[1] - 3 * height < b.bbox[3] <= first.bbox[1] + 1
+        )
+        beside = b.bbox[2] <= first.bbox[0] and first.bbox[1] - height < b.bbox[1] < last.bbox[3]
+        return above or beside
+
+    named = [
         b
         for b in page.blocks
-        if (k := _key(BULLET_MARK.sub("", b.text.strip())))
-        and key.startswith(k)
-        and b.bbox[0] < first.bbox[0]
-        and first.bbox[1] - 3 * height < b.bbox[3] <= first.bbox[1] + 1
+        if (k := _key(BULLET_MARK.sub("", b.text.strip()))) and key.startswith(k) and placed(b)
     ]
-    return (lines, first) if above else None  # else not right above them, further out
+    return (lines, first) if named else None  # else not right above them, further out
 
 
 def _key(text: str) -> str:
@@ -137,7 +143,7 @@ def _shown(paragraphs: tuple[str, ...], page: PageView):
     ]
     if among:
         return None  # another bullet among the points: a level the deck did not declare
-    return label, points, matched[0]
+    return label, points, matched[0], matched[-1]
 
 
 def _names(paragraph: str) -> bool:
@@ -151,7 +157,8 @@ def _top(block: TextBlock) -> float:
 
 
 def _listed(block: TextBlock) -> bool:
-    return block.role in (BlockRole.LIST_ITEM, BlockRole.PARAGRAPH)
+    """A line that may hold a point: a diagram's points side by side may read as a table."""
+    return block.role in (BlockRole.LIST_ITEM, BlockRole.PARAGRAPH, BlockRole.TABLE_CELL)
 
 
 def _quote(line: str, point: str, page: PageView) -> str:

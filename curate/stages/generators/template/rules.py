@@ -461,7 +461,7 @@ def ends_sentence(word: str) -> bool:
     if stem is None:
         return False
     return stem == "" or (
-        len(stem) > 1
+        (len(stem) > 1 or bool(CJK.match(stem)))  # "J." is an initial; "다." ends a line
         and stem.lower() not in ABBREVIATIONS
         and not re.fullmatch(r"(\w\.)+\w?", stem)
     )

@@ -112,7 +112,8 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
     "xz あるいは ___ あるいは bzip"), not a gloss in brackets of the CJK word before it
     ("수식모드(math ___)", blind audit, seed 64), not a word in lower case with no CJK text
     beside it (a word of an English sentence in a Japanese page), not the words an
-    abbreviation right after it spells ("___ (CWE)": the abbreviation's own question)."""
+    abbreviation right after it spells ("___ (CWE)": the abbreviation's own question), not the
+    first words of a label that goes on in lower case ("Replace Indentation Tab by Spaces")."""
     text, name = block.text, match.group()
     if re.match(r"\s*\[\d|\W*\(?(1[5-9]|20)\d\d\b", text[match.end() :]):
         return False
@@ -121,6 +122,10 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
         return False  # "수식모드(math ___)": the CJK word before the bracket gives it away
     if name.islower() and not (_CJK_BEFORE.search(before) or _CJK_AFTER.match(after)):
         return False  # "you're encouraged to ___ up with ... パッケージトラッカー": English
+    if re.match(r"[^\S\n]+[a-z]+\b", after) or re.search(
+        r"[A-Z]\w*[^\S\n]+[a-z]+[^\S\n]+$", before + " "
+    ):
+        return False  # "勾选 ___ by Spaces": a piece of a longer label (blind audit, seed 73)
     if _ALTERNATIVE_BEFORE.search(before) or _ALTERNATIVE_AFTER.match(after):
         return False  # "xz あるいは ___ あるいは bzip": any of them would do
     listed = before.endswith((",", "、", "，"))
