@@ -14,7 +14,15 @@ import re
 from curate.schemas import BlockRole, TextBlock
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
-from curate.stages.generators.template.rules import CJK, ITEM_MARK, MATH, URL, unwrap_cjk
+from curate.stages.generators.template.rules import (
+    CJK,
+    HANGUL,
+    ITEM_MARK,
+    KANA,
+    MATH,
+    URL,
+    unwrap_cjk,
+)
 
 # a file's extension, an option, a package (in ASCII: "Modified는" is a word and its particle),
 # or a few of them ("10pt, 11pt, 12pt", "-c, --stdout", "-k --keep": an option's names)
@@ -33,8 +41,6 @@ _POINTER = re.compile(
     r"(?<=[。.！？])\s*(?:详见|参见|参看|詳しくは|자세한 내용은|see\b|cf\.).*$", re.I
 )
 _CONDITION = re.compile(r"(?:if|when|whenever|unless|returned|on)\b", re.I)
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
 
 
 # what opens a clause that goes on from a name, not a description of it: a particle or a
@@ -194,9 +200,9 @@ def whole_description(description: str) -> str | None:
 
 def _script(answer: str) -> str:
     """The candidate kind, by the language its description is written in."""
-    if _HANGUL.search(answer):
+    if HANGUL.search(answer):
         return "description_ko"
-    if _KANA.search(answer):
+    if KANA.search(answer):
         return "description_ja"
     return "description_zh" if CJK.search(answer) else "description"
 

@@ -10,6 +10,7 @@ from curate.core.text import normalize
 from curate.schemas import BlockRole
 from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
+from curate.stages.generators.template.rules import HANGUL
 
 _CJK = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
 GLOSSED = re.compile(
@@ -17,7 +18,6 @@ GLOSSED = re.compile(
     r"(?P<gloss>[A-Za-z][A-Za-z'’]*(?:[ -][A-Za-z][A-Za-z'’]*){0,3})[)）]"
 )
 _HIRAGANA = re.compile(r"[\u3040-\u309f]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
 # what a bracket after a term says that is no name of it: "(e.g.", "(see", "(cf"
 _NOT_A_NAME = frozenset("e g eg ie i cf see etc vs ex".split())
 TERM_LENGTH = (2, 10)  # characters
@@ -35,7 +35,7 @@ def term_of(run: str, before: str, gloss: str) -> str | None:
     taken there. Korean: none, since the gloss may name the words before the bracket's word
     too ("여닫는 부호(delimiters)", "가로가 긴 페이지 레이아웃(landscape)"), and nothing tells
     how many (a blind audit found three such)."""
-    if re.search(r"[A-Za-z0-9]\s?$", before) or _HANGUL.search(run):
+    if re.search(r"[A-Za-z0-9]\s?$", before) or HANGUL.search(run):
         return None
     term = _HIRAGANA.split(run)[-1]
     if term != run and (" " in gloss or run[: -len(term)].endswith(("い", "な"))):

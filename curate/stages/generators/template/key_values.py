@@ -12,6 +12,8 @@ from curate.stages.generators.template.rules import (
     ADDRESS,
     BYLINE,
     CONTINUES,
+    HANGUL,
+    KANA,
     KEY_VALUE,
     MATH,
     NOT_A_KEY,
@@ -76,11 +78,11 @@ def _cjk_kind(key: str, page_text: str) -> str:
     """A CJK label's candidate kind, by its language ("번역자" is asked in Korean; "技術面" in
     Japanese on a page written in kana and kanji); a Korean label ending on a consonant takes
     은, else 는."""
-    if re.search(r"[\uac00-\ud7af]", key):
+    if HANGUL.search(key):
         last = key.strip()[-1]
         final = "\uac00" <= last <= "\ud7af" and (ord(last) - 0xAC00) % 28
         return "key_value_ko_eun" if final else "key_value_ko_neun"
-    japanese = re.search(r"[\u3040-\u30ff]", key + page_text)
+    japanese = KANA.search(key + page_text)
     return "key_value_ja" if japanese else "key_value_zh"
 
 

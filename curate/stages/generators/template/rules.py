@@ -20,6 +20,8 @@ KEY_VALUE = re.compile(
     r"^(?P<key>[^\W\d_¹²³⁰⁴-⁹][\w ()/&'’.-]{0,40}?)\s*(?::\s+|：\s*)(?P<value>\S.{0,90})$"
 )
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+HANGUL = re.compile(r"[\uac00-\ud7af]")  # Korean
+KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese
 # what opens a Japanese or Korean clause's continuation, never a label
 _PARTICLE = re.compile(r"^[のはがをにでともへや、。]|^(그리고|하지만|또는)")
 
