@@ -5,8 +5,8 @@ Each kind of question is one module and one `QuestionKind` in `QUESTION_KINDS` (
 what a table gives and what can be worked out from it, labelled values, the terms of a
 description list, numbered lists counted, abbreviations spelled out, quantities a sentence
 states, what a sentence says its subject is, a blank number, term or name where only one place
-on the page fits it, the page a table of contents gives a section, and (a few) titles and
-headings. `rules.py` holds the text rules they
+on the page fits it, the page a table of contents gives a section or an index a term, and
+(a few) titles and headings. `rules.py` holds the text rules they
 share, `page.py` the page as they see it, `figures.py` arithmetic on printed figures. Running
 headers, watermarks, code, tables of contents (but for where their entries start), reference
 lists, placeholder text and chart text are never asked about. A follow-up explains an answer

@@ -13,12 +13,12 @@ from curate.stages.generators.template.kind import QuestionKind
 from curate.stages.generators.template.page import Candidate, PageView
 
 # an entry: its number and title, three dot leaders or more, and an arabic page number
-_ENTRY = re.compile(r"^(?P<title>.*?[^\W\d_].*?)\s*(?:\.\s*){3,}\s*(?P<page>\d{1,4})$")
-_LEADERS = re.compile(r"(?:\.\s*){3,}")
+ENTRY = re.compile(r"^(?P<title>.*?[^\W\d_].*?)\s*(?:\.\s*){3,}\s*(?P<page>\d{1,4})$")
+LEADERS = re.compile(r"(?:\.\s*){3,}")
 # a section's number first ("5.9.2", "第3章", "제 2 장", "Chapter 4", "附录 B"): an index, whose
 # entries are terms set in two columns ("\bar ... 44 color ... 45", blind audit, seed 58), has
 # none, and its pages point at where a term is mentioned, not where a section begins
-_NUMBERED = re.compile(
+NUMBERED = re.compile(
     r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.\d+(?:\.\d+)*|(?:第|제)\s*\d+\s*[章節节部장절부]"
     r"|(?:chapter|appendix|part|附录|附錄|付録|부록)\s*[\dA-Z]+)\s",
     re.IGNORECASE,
@@ -38,18 +38,38 @@ def find_contents(page: PageView) -> list[Candidate]:
         if first is None:
             continue  # the page numbers may read as running footers; the entry's text may not
         text = " ".join(b.text.strip() for b in row)
-        entry = _ENTRY.match(text)
-        if entry is None or len(_LEADERS.findall(text)) != 1:
+        entry = ENTRY.match(text)
+        if entry is None or len(LEADERS.findall(text)) != 1:
             continue  # two entries side by side: an index's columns
         entries.append((" ".join(entry["title"].split()), entry["page"], first))
     found = []
+    kind = _listing(page)
     for i, (title, number, first) in enumerate(entries):
         around = {entries[j][1] for j in (i - 1, i + 1) if 0 <= j < len(entries)}
-        if not _NUMBERED.match(title) or number in around:
+        if not NUMBERED.match(title) or number in around:
             continue
         if page.norm.count(normalize(title)) == 1:
-            found.append(Candidate("contents_page", {"title": title}, number, first))
+            found.append(Candidate(kind, {"title": title}, number, first))
     return found
+
+
+# a list of figures or of tables, set as a table of contents is ("그림 목록": a figure's entry
+# was asked as the table of contents', blind audit, seed 74)
+_FIGURES = re.compile(
+    r"^(list of (figures|illustrations)|그림\s*목록|插?图(片)?目录|図目次)$", re.I
+)
+_TABLES = re.compile(r"^(list of tables|표\s*목록|表格?目录|表目次)$", re.I)
+
+
+def _listing(page: PageView) -> str:
+    """Which list the page's entries make, as its heading names it."""
+    for block in page.blocks:
+        text = block.text.strip()
+        if _FIGURES.match(text):
+            return "figures_page"
+        if _TABLES.match(text):
+            return "tables_page"
+    return "contents_page"
 
 
 CONTENTS = QuestionKind(
@@ -59,7 +79,15 @@ CONTENTS = QuestionKind(
         "contents_page": (
             'According to the table of contents on image {n}, on which page does "{title}" begin?',
             'On image {n}, which page does the table of contents give for "{title}"?',
-        )
+        ),
+        "figures_page": (
+            'According to the list of figures on image {n}, on which page is "{title}"?',
+            'On image {n}, which page does the list of figures give for "{title}"?',
+        ),
+        "tables_page": (
+            'According to the list of tables on image {n}, on which page is "{title}"?',
+            'On image {n}, which page does the list of tables give for "{title}"?',
+        ),
     },
     once=True,
 )

@@ -50,6 +50,7 @@ QUESTION_KINDS = Registry(
         "numbers": "curate.stages.generators.template.numbers:NUMBERS",
         "glosses": "curate.stages.generators.template.glosses:GLOSSES",
         "contents": "curate.stages.generators.template.contents:CONTENTS",
+        "index": "curate.stages.generators.template.index:INDEX",
         "sections": "curate.stages.generators.template.sections:SECTIONS",
         "titles": "curate.stages.generators.template.titles:TITLES",
         "long_words": "curate.stages.generators.template.terms:LONG_WORDS",

@@ -267,9 +267,12 @@ def part_of_name(text: str, start: int, end: int) -> bool:
     )
 
 
-# TeX's logos set letters raised and lowered ("LaTeX", "ArabTeX", "TeXShop"), and the text
-# layer reads them flat, as capitals: "LATEX", "ArabTEX", "TEXShop" are not what a reader sees
-FLAT_LOGO = re.compile(r"(?<![A-Z])(?:LA)?TEX(?![A-Z])|TEX(?=[A-Z][a-z])")
+# TeX's logos set letters raised and lowered ("LaTeX", "ArabTeX", "TeXShop", "HLaTeX"), and
+# the text layer reads them flat, as capitals: "LATEX", "ArabTEX", "TEXShop", "HLATEX" (blind
+# audit, seed 74) are not what a reader sees
+FLAT_LOGO = re.compile(
+    r"(?<![A-Z])(?:LA)?TEX(?![A-Z])|TEX(?=[A-Z][a-z])|(?<![A-Za-z])[A-Z]{1,4}(?:LA)?TEX(?![A-Za-z])"
+)
 
 
 # capitals that stress a word rather than name something: the blank says nothing of the page
