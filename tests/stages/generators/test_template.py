@@ -1242,6 +1242,21 @@ def test_a_blank_the_quote_or_the_page_fills_in_is_not_asked():
     assert find_key_values(_lines_page("Author: Axel Kielhorn")) == []  # a byline, incidental
     assert find_key_values(_lines_page("번역자: 김강수, 이기황, 김지운")) == []  # seed 72
     assert find_key_values(_lines_page("译者：王小明，李华")) == []
+    # seed 75: a name of a list of names, whatever its script; a version's number
+    assert (
+        find_terms(_lines_page("이번 판의 검토자 : 박지민, 이서준, JONAS, 최유리 모두 고맙다."))
+        == []
+    )
+    assert (
+        find_terms(_lines_page("The reviewers were Alice Moore, DRAKE, Bo Lind and Ann Wu.")) == []
+    )
+    assert (
+        find_numbers(_lines_page("The slides explain what is new in the 4.0 version today.")) == []
+    )
+    assert (
+        find_numbers(_lines_page("이 문서는 버전 2.1 에서 새로 추가된 기능을 차례로 설명한다."))
+        == []
+    )
     alone = _lines_page(
         "The lab machines all ran the same system when the guide was tested on 12 of them."
     )
@@ -1870,6 +1885,13 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
     # "仅供参考": for reference only; "参考文献": a bibliography
     assert not POINTS_ELSEWHERE.search("是 ___ 所进行的调查的结果，仅供参考。")
     assert not POINTS_ELSEWHERE.search("___ 列在参考文献中。")
+    # a footnote's mark before the stop is left out of the quote (seed 75)
+    marked = _lines_page("Windows 上没有类似 Unix 的升级程序, 需要进行新安装¹⁵.")
+    from curate.stages.generators.template.terms import find_long_words
+
+    assert [c.fields["cloze"] for c in find_long_words(marked)] == [
+        "Windows 上没有类似 ___ 的升级程序, 需要进行新安装."
+    ]
     # "(___ 참고)": see ___ (a figure's name, tuning run); "참고로" (by the way) is no pointer
     assert POINTS_ELSEWHERE.search("이제 브랜치를 합칠 수 있다( ___ 참고).")
     assert not POINTS_ELSEWHERE.search("참고로 ___ 명령은 어디서나 쓸 수 있다.")

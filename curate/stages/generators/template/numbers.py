@@ -25,6 +25,9 @@ from curate.stages.generators.template.rules import (
     trivial,
 )
 
+_VERSION_AFTER = re.compile(r"\s*(?:(?:version|release)\b|버전|版本|バージョン|版)", re.IGNORECASE)
+_VERSION_BEFORE = re.compile(r"(?:\b(?:version|release|v)|버전|版本|バージョン)\s*$", re.IGNORECASE)
+
 
 def find_numbers(page: PageView) -> list[Candidate]:
     found = []
@@ -50,6 +53,10 @@ def find_numbers(page: PageView) -> list[Candidate]:
                 continue  # "Scenario #2", "No. 3": what numbers an item, not a quantity
             if re.search(r"\b(?:base|radix)\s*$", block.text[: match.start()], re.I):
                 continue  # "in base 10": a numeral system's name, not a fact (seed 68)
+            if _VERSION_AFTER.match(block.text, match.end()) or _VERSION_BEFORE.search(
+                block.text, 0, match.start()
+            ):
+                continue  # "the ___ version", "버전 ___": which release, incidental (seed 75)
             if _counts_on(block.text[: match.start()], match.group()):
                 continue  # "1부, ___부": the next of a count, guessed from the one before
             if _marks_its_line(page, block, match.start()):

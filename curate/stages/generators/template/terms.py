@@ -71,6 +71,8 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
         return None
     if text[match.end() :].lstrip().startswith("(") or _one_of_like_terms(text, match):
         return None  # "struc_foo(), ___(), and ...": one of a list of function names
+    if _ITEM_BEFORE.search(text, 0, match.start()) and _NEXT_ITEM.match(text, match.end()):
+        return None  # "번역자 : 김강수, 이기황, ___, 샘처럼": any name of a list would do (seed 75)
     before = text[: match.start()].rstrip()
     if before.endswith("(") and spelled_out(before[:-1], term):
         return None  # "Content Security Policy (___)": the words before spell it out
