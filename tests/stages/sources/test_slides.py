@@ -25,6 +25,21 @@ def _render(path, **options):
     ]
 
 
+def _deck_of_points(path, slides, levels):
+    """A deck of (title, points) slides, each point at its level in the body placeholder."""
+    deck = Presentation()
+    for (title, points), depth in zip(slides, levels, strict=True):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        frame = slide.placeholders[1].text_frame
+        frame.text = points[0]
+        for point, level in zip(points[1:], depth[1:], strict=True):
+            paragraph = frame.add_paragraph()
+            paragraph.text, paragraph.level = point, level
+    deck.save(path)
+    return path
+
+
 def test_one_page_per_slide_with_titles_notes_and_alt_text(tmp_path):
     pages, failures = _render(make_deck(tmp_path / "deck.pptx"))
     assert failures == [] and len(pages) == 3
@@ -52,17 +67,8 @@ def test_sub_points_under_a_point_are_counted_under_it(tmp_path):
         ("Steps", ["Three steps to follow", "Book a berth", "Declare cargo", "Pay the dues"]),
     ]
     levels = [[0, 1, 1, 1], [0, 1, 1, 1, 0], [0, 1, 1, 2, 1], [0, 1, 1, 1]]
-    deck = Presentation()
-    for (title, points), depth in zip(slides, levels, strict=True):
-        slide = deck.slides.add_slide(deck.slide_layouts[1])
-        slide.shapes.title.text = title
-        frame = slide.placeholders[1].text_frame
-        frame.text = points[0]
-        for point, level in zip(points[1:], depth[1:], strict=True):
-            paragraph = frame.add_paragraph()
-            paragraph.text, paragraph.level = point, level
-    deck.save(tmp_path / "harbour.pptx")
-    pages, failures = _render(tmp_path / "harbour.pptx")
+    deck = _deck_of_points(tmp_path / "harbour.pptx", slides, levels)
+    pages, failures = _render(deck)
     assert failures == []
     assert [[c.text for c in p.context if c.kind == "sublist"] for p in pages] == [
         ["\n".join(slides[0][1])],
@@ -143,17 +149,9 @@ def test_a_slides_flat_list_is_counted_where_the_deck_and_the_image_agree(tmp_pa
     from curate.stages.samples import assemble_sample
 
     points = ["Dredge the north basin", "Extend the quay wall", "Add two cranes", "Pave berth 4"]
-    deck = Presentation()
-    for title, levels in [("Works for 2026", [0, 0, 0, 0]), ("Works for 2027", [0, 1, 1, 0])]:
-        slide = deck.slides.add_slide(deck.slide_layouts[1])
-        slide.shapes.title.text = title
-        frame = slide.placeholders[1].text_frame
-        frame.text = points[0]
-        for point, level in zip(points[1:], levels[1:], strict=True):
-            paragraph = frame.add_paragraph()
-            paragraph.text, paragraph.level = point, level
-    deck.save(tmp_path / "works.pptx")
-    pages, failures = _render(tmp_path / "works.pptx")
+    slides = [("Works for 2026", points), ("Works for 2027", points)]
+    deck = _deck_of_points(tmp_path / "works.pptx", slides, [[0, 0, 0, 0], [0, 1, 1, 0]])
+    pages, failures = _render(deck)
     assert failures == []
     assert [[c.text for c in p.context if c.kind == "list"] for p in pages] == [
         ["\n".join(points)],
