@@ -16,7 +16,10 @@ It runs `curate run` (template generator, local runner) on the set, then:
 2. prints measures taken over every question of the set: heading read-outs, table questions
    on pages with a table, duplicates within a document, cross-image questions that compare or
    aggregate, CJK text pages with QA;
-3. with `--labels`, the rates of the labels (good / weak / defective, follow-ups that explain).
+3. with `--labels`, the rates of the labels (good / weak / defective, follow-ups that explain);
+   given two labellings of the same items by labellers who did not see each other's, how
+   often they agree, and Cohen's kappa: the rubric's weak line is a judgement call, and one
+   labeller's rates alone can mislead.
 Goals (issue 32): defective <= 5%, weak <= 20%, follow-ups that explain >= 80%, heading
 read-outs <= 20%, a table question on every page with a well-formed table, duplicates <= 2%,
 cross-image questions that compare or aggregate >= 50%, CJK text pages with QA >= 80%.
@@ -362,7 +365,11 @@ def main() -> None:
     parser.add_argument("--cross", type=int, default=10, help="cross-image items drawn")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
-        "--labels", type=Path, help="labels.jsonl: print the label rates (of the run in --out)"
+        "--labels",
+        type=Path,
+        nargs="+",
+        help="labels.jsonl: print the label rates (of the run in --out); two or more files of "
+        "the same items, by labellers who did not see each other's: their agreement too",
     )
     parser.add_argument("--reuse", action="store_true", help="use the run already in --out")
     args = parser.parse_args()
@@ -389,26 +396,54 @@ def main() -> None:
         (args.out / "RUBRIC.md").write_text(RUBRIC)
         print(f"{len(items)} items drawn with seed {args.seed}: {folder}")
     if args.labels:
-        labels = [json.loads(line) for line in args.labels.read_text().splitlines() if line]
         kinds = {
             json.loads(line)["id"]: json.loads(line)["kind"]
             for line in (args.out / "items.jsonl").read_text().splitlines()
         }
-        for kind in ("pair", "cross"):
-            chosen = [label for label in labels if kinds.get(label["id"]) == kind]
-            counts = Counter(label["pair"] for label in chosen)
-            total = max(len(chosen), 1)
-            rates = ", ".join(
-                f"{k} {counts[k] / total:.1%} ({counts[k]})" for k in ("good", "weak", "defective")
-            )
-            print(f"{kind}: {len(chosen)} labelled: {rates}")
-        follow = [
-            label["follow_up_explains"]
-            for label in labels
-            if label.get("follow_up_explains") is not None
-        ]
-        if follow:
-            print(f"follow-ups that explain: {sum(follow) / len(follow):.1%} of {len(follow)}")
+        for path in args.labels:
+            print(f"{path}:")
+            report_labels(read_labels(path), kinds)
+        if len(args.labels) > 1:
+            print(agreement([read_labels(path) for path in args.labels], kinds))
+
+
+def read_labels(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def agreement(labellings: list[list[dict]], kinds: dict[str, str]) -> str:
+    """How often labellers gave a pair the same label, and Cohen's kappa (agreement beyond
+    what each labeller's own rates give by chance) for the first two."""
+    by_id = [{label["id"]: label["pair"] for label in labels} for labels in labellings]
+    ids = [i for i in kinds if kinds[i] == "pair" and all(i in labels for labels in by_id)]
+    same = sum(len({labels[i] for labels in by_id}) == 1 for i in ids) / max(len(ids), 1)
+    first, second = ([labels[i] for i in ids] for labels in by_id[:2])
+    chance = (
+        sum(first.count(k) * second.count(k) for k in ("good", "weak", "defective"))
+        / max(len(ids), 1) ** 2
+    )
+    pairwise = sum(a == b for a, b in zip(first, second, strict=True)) / max(len(ids), 1)
+    kappa = (pairwise - chance) / (1 - chance) if chance < 1 else 1.0
+    return f"labellers agree on {same:.1%} of {len(ids)} pairs; Cohen's kappa {kappa:.2f}"
+
+
+def report_labels(labels: list[dict], kinds: dict[str, str]) -> None:
+    """The label rates of one labelling: pairs, cross items, follow-ups that explain."""
+    for kind in ("pair", "cross"):
+        chosen = [label for label in labels if kinds.get(label["id"]) == kind]
+        counts = Counter(label["pair"] for label in chosen)
+        total = max(len(chosen), 1)
+        rates = ", ".join(
+            f"{k} {counts[k] / total:.1%} ({counts[k]})" for k in ("good", "weak", "defective")
+        )
+        print(f"{kind}: {len(chosen)} labelled: {rates}")
+    follow = [
+        label["follow_up_explains"]
+        for label in labels
+        if label.get("follow_up_explains") is not None
+    ]
+    if follow:
+        print(f"follow-ups that explain: {sum(follow) / len(follow):.1%} of {len(follow)}")
 
 
 if __name__ == "__main__":
