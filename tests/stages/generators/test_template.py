@@ -633,6 +633,16 @@ def test_a_list_under_a_heading_is_counted_and_its_order_asked():
     assert '"Restart the machine"' in count.explain and "from 1 to 4" in count.explain
     assert found[("list_next", "Run the installer")].answer == "Restart the machine"
     assert ("list_next", "Download the archive") not in found  # the next item runs over lines
+    # the order of a list that is no procedure says nothing (blind audit, seed 76)
+    changelog = _list_page(
+        [
+            ("heading", "v2021.4.7"),
+            ("list_item", "1. Add a mirror"),
+            ("list_item", "2. Fix a link"),
+            ("list_item", "3. Reword a note"),
+        ]
+    )
+    assert [c.kind for c in find_lists(changelog)] == ["list_count"]
 
     # numbers that do not count up from 1, bullets, numbering that goes on below a sub-list,
     # no heading, or a list at the page's foot: nothing counted
@@ -1540,6 +1550,8 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
         # an abbreviation's spelled-out words: the abbreviation's own question asks them
         (["위험의 이름들을 Common Weakness Enumeration", "(CWE) 취약점과 맞춥니다."], None),
         (["위험의 이름들을 Common Weakness Enumeration（CWE）취약점과 맞춥니다."], None),
+        # the last word of a name whose first is short ("VS Code", seed 76)
+        (["使用VS Code 同样可以编写tex 文件, 这里不做展开."], None),
         # a label that goes on in lower case is one name, not its capitalised words (seed 73)
         (["若要把制表符变为空格, 请勾选 Convert Leading Tabs to Spaces 选项."], None),
     ],
@@ -1664,6 +1676,9 @@ def test_a_table_of_contents_is_asked_where_its_entries_start():
     heading = TextBlock("그림 목록", (10, 150, 200, 170), role=BlockRole.HEADING)
     found = find_contents(PageView([*blocks, heading], 800, 1))
     assert [(c.kind, c.answer) for c in found] == [("figures_page", "48")]
+    heading = TextBlock("표목차", (10, 150, 200, 170), role=BlockRole.HEADING)  # seed 76
+    found = find_contents(PageView([*blocks, heading], 800, 1))
+    assert [(c.kind, c.answer) for c in found] == [("tables_page", "48")]
 
 
 def test_an_index_is_asked_entry_by_entry_column_by_column():
@@ -1894,6 +1909,10 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
     ]
     # "(___ 참고)": see ___ (a figure's name, tuning run); "참고로" (by the way) is no pointer
     assert POINTS_ELSEWHERE.search("이제 브랜치를 합칠 수 있다( ___ 참고).")
+    # "相关讨论见本手册的 ___" (see this manual's ___), "这里引用 ___ 上的讨论" (seed 76)
+    assert POINTS_ELSEWHERE.search("目前有很多辅助程序, 相关讨论见本手册的 ___ .")
+    assert POINTS_ELSEWHERE.search("这里引用 ___ 上的讨论.")
+    assert not POINTS_ELSEWHERE.search("我们看见 ___ 已经安装好了.")
     assert not POINTS_ELSEWHERE.search("참고로 ___ 명령은 어디서나 쓸 수 있다.")
     text = (
         "굵기나 기울기 속성은 여전히 유지된다.² math mode 내에서 폰트를 바꾸려면 빠져나가야 한다."

@@ -56,9 +56,9 @@ def find_contents(page: PageView) -> list[Candidate]:
 # a list of figures or of tables, set as a table of contents is ("그림 목록": a figure's entry
 # was asked as the table of contents', blind audit, seed 74)
 _FIGURES = re.compile(
-    r"^(list of (figures|illustrations)|그림\s*목록|插?图(片)?目录|図目次)$", re.I
+    r"^(list of (figures|illustrations)|그림\s*(목록|목차|차례)|插?图(片)?目录|図目次)$", re.I
 )
-_TABLES = re.compile(r"^(list of tables|표\s*목록|表格?目录|表目次)$", re.I)
+_TABLES = re.compile(r"^(list of tables|표\s*(목록|목차|차례)|表格?目录|表目次)$", re.I)
 
 
 def _listing(page: PageView) -> str:

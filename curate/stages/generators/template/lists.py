@@ -1,5 +1,5 @@
-"""A numbered list under a heading, worked out: how many items it has, and which item comes
-right after another.
+"""A numbered list under a heading, worked out: how many items it has, and, in a list of
+steps, which item comes right after another.
 
 A list is three to twelve items numbered 1, 2, 3 (or a, b, c) in a row, each a line or a few
 (a line indented under an item goes on with it), under a heading that names it. Only numbered
@@ -144,7 +144,7 @@ def find_lists(page: PageView) -> list[Candidate]:
             )
         )
         widest = max(b.bbox[2] - b.bbox[0] for lines in run for b in lines)
-        for i in range(len(items) - 1):
+        for i in range(len(items) - 1 if PROCEDURE.search(label) else 0):
             item, after = run[i], run[i + 1]
             if len(item) > 1 or len(after) > 1:
                 continue  # an item over lines: asked whole or not at all
@@ -155,6 +155,16 @@ def find_lists(page: PageView) -> list[Candidate]:
             fields = {"label": label, "item": trimmed(items[i])}
             found.append(Candidate("list_next", fields, trimmed(items[i + 1]), after[0]))
     return found
+
+
+# a heading that names steps to take in order: which item comes after another is worth asking
+# only there (in a changelog's or a list of things to install, the order says nothing: blind
+# audit, seed 76, both labellers)
+PROCEDURE = re.compile(
+    r"\b(steps?|procedures?|instructions?|how to|installing|installation|setting up|"
+    r"getting started)\b|步骤|流程|安装方法|安装过程|순서|단계|방법|과정|절차|手順|ステップ|方法",
+    re.IGNORECASE,
+)
 
 
 LISTS = QuestionKind(

@@ -370,7 +370,8 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
 # a sentence that sends the reader elsewhere: what it names is a pointer, not a fact of the page
 POINTS_ELSEWHERE = re.compile(
     r"\b(?:see|refer to|cf\.)\s+(?:___|section|chapter|page)\b|(?<!供)参考(?!文献)|参见|详见|參閱"
-    r"|を参照(?:してくだ|のこと|。)|참고하|참조하|(?:참고|참조)\s*[)）]",
+    r"|を参照(?:してくだ|のこと|。)|참고하|참조하|(?:참고|참조)\s*[)）]"
+    r"|见(?:本|第|附录|下文|上文)|这里引用",
     re.IGNORECASE,
 )
 

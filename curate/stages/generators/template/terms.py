@@ -124,6 +124,8 @@ def _names_alone(page: PageView, block: TextBlock, match: re.Match) -> bool:
         return False  # "수식모드(math ___)": the CJK word before the bracket gives it away
     if name.islower() and not (_CJK_BEFORE.search(before) or _CJK_AFTER.match(after)):
         return False  # "you're encouraged to ___ up with ... パッケージトラッカー": English
+    if name[0].isupper() and re.search(r"(?<![A-Za-z])[A-Z][A-Za-z0-9+#.]*[^\S\n]*$", before):
+        return False  # "使用VS ___": the last word of a name ("VS Code", blind audit, seed 76)
     if re.match(r"[^\S\n]+[a-z]+\b", after) or re.search(
         r"[A-Z]\w*[^\S\n]+[a-z]+[^\S\n]+$", before + " "
     ):
