@@ -647,6 +647,11 @@ def test_a_list_under_a_heading_is_counted_and_its_order_asked():
         ]
     )
     assert [c.kind for c in find_lists(changelog)] == ["list_count"]
+    # a list that ends the page, its numbering going on at the top of the next (seed 77)
+    changelog.next_page_opens = "4. Update the links"
+    assert find_lists(changelog) == []
+    changelog.next_page_opens = "v2021.2.1"
+    assert [c.kind for c in find_lists(changelog)] == ["list_count"]
 
     # numbers that do not count up from 1, bullets, numbering that goes on below a sub-list,
     # no heading, or a list at the page's foot: nothing counted
@@ -1801,6 +1806,39 @@ def test_a_description_list_is_asked_term_by_term():
         "Force overwrite of output files",
         "Check integrity of the specified file, but don't decompress it",
     ]
+
+
+def test_a_description_is_read_on_along_its_line_and_over_its_paragraphs():
+    """Blind audit, seed 77: "-f --force" was answered by its first sentence alone. The text
+    layer split the line at wide spaces, and the description went on in a second paragraph:
+    both are the description's, read whole, and one too long to quote whole is not asked."""
+    from curate.schemas import TextBlock
+    from curate.stages.generators.template import PageView
+    from curate.stages.generators.template.descriptions import find_descriptions
+
+    def entry(y, term, *lines):
+        blocks = [TextBlock(term, (72, y, 132, y + 8))]
+        for i, pieces in enumerate(lines):
+            top, x = y + 11 + 12 * i + (10 if i == 2 else 0), 108
+            for piece in pieces:
+                blocks.append(TextBlock(piece, (x, top, x + 5 * len(piece), top + 9)))
+                x += 5 * len(piece) + 10
+        return blocks
+
+    keep = entry(100, "-k --keep", ["Keep (don't delete) input files."])
+    force = entry(
+        140,
+        "-f --force",
+        ["Force overwrite of output files.", "Normally, it will not overwrite them.", "Also"],
+        ["forces it to break hard links."],
+        ["It declines files which lack the magic header bytes, unless forced."],
+    )
+    small = entry(220, "-s --small", ["Reduce memory usage,", "for compression."])
+    page = PageView([*keep, *force, *small], 800, 1)
+    assert {c.fields["term"]: c.answer for c in find_descriptions(page)} == {
+        "-k --keep": "Keep (don't delete) input files",
+        "-s --small": "Reduce memory usage, for compression",
+    }  # "-f --force": three sentences and a paragraph, past what an answer may quote
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def _entries(page: PageView):
         beside = BESIDE.match(text) if id(block) in content and block.role in prose else None
         if beside and _names(beside["term"]) and not _GOES_ON.match(beside["description"]):
             more = _continued(blocks, i, block.bbox[0] + INDENT)
-            description = "\n".join([beside["description"], *more])
+            description = "".join([beside["description"], *more])
             yield i, i + len(more), block.bbox[0], (beside["term"], description, block)
             i += 1 + len(more)
             continue
@@ -114,7 +114,7 @@ def _entries(page: PageView):
             )
         ):
             more = _continued(blocks, i + 1, below.bbox[0] - EDGE)
-            description = "\n".join([below.text, *more])
+            description = "".join([below.text, *more])
             yield i, i + 1 + len(more), block.bbox[0], (text, description, below)
             i += 2 + len(more)
             continue
@@ -155,17 +155,24 @@ def _at_edge(a: TextBlock, b: TextBlock) -> bool:
 
 
 def _continued(blocks: list[TextBlock], i: int, left: float) -> list[str]:
-    """The lines after blocks[i] that carry its description on: right below, set at `left` or
-    further right (a term at the list's edge opens the next entry)."""
-    lines = []
+    """The pieces after blocks[i] that carry its description on, each with what joins it to
+    the one before: the rest of a line the text layer split at a wide space (" "), then the
+    lines right below, set at `left` or further right ("\n"), a further paragraph of the
+    description too (a term at the list's edge opens the next entry). A description of two
+    paragraphs was asked by its first sentence alone (bzip2's "-f --force": blind audit, seed
+    77)."""
+    pieces = []
     last = blocks[i]
     for below in blocks[i + 1 :]:
         height = last.bbox[3] - last.bbox[1]
-        if below.bbox[0] < left or not 0 <= below.bbox[1] - last.bbox[3] <= 0.8 * height:
+        if _same_line(last, below) and below.bbox[0] >= last.bbox[2] - 1:
+            pieces.append(" " + below.text)  # the line goes on to the right
+        elif below.bbox[0] >= left and 0 <= below.bbox[1] - last.bbox[3] <= 2 * height:
+            pieces.append("\n" + below.text)
+        else:
             break
-        lines.append(below.text)
         last = below
-    return lines
+    return pieces
 
 
 def _same_line(a: TextBlock, b: TextBlock) -> bool:
@@ -180,6 +187,8 @@ def whole_description(description: str) -> str | None:
     too long to be an answer, or not prose (a formula, an address, a list of its own)."""
     # Korean puts spaces between its words, and its lines break at them
     text = unwrap_cjk(re.sub(r"(?<=[\uac00-\ud7af])\s*\n\s*(?=\S)", " ", description.strip()))
+    if "-\n" in description:
+        return None  # a word broken at a line's end ("decompres-" / "sion"): not quoted whole
     if MATH.search(text) or _APPROXIMATE.search(text) or URL.search(text):
         return None  # "point ≈1/72 inch ≈¹": a unit's measure, set as a formula (seed 69)
     if re.match(r"[^。.!?！？]*[：:]", text):

@@ -4,6 +4,7 @@ then the sample's cross-image questions."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from dataclasses import replace
@@ -134,13 +135,13 @@ def _pick(
 def _pages(sample: SampleRecord) -> list[PageView]:
     """The sample's images as the question kinds see them, each with what its source declares
     of it: its title (a slide's title placeholder), its one-level bulleted lists and the
-    sub-points under a point."""
+    sub-points under a point; and how the next page opens, where it is the document's next."""
     titles = {c.image_index: c.text for c in sample.context if c.kind == "title"}
     lists: dict[tuple[str, int], list[tuple[str, ...]]] = {}
     for item in sample.context:
         if item.kind in ("list", "sublist"):
             lists.setdefault((item.kind, item.image_index), []).append(tuple(item.text.split("\n")))
-    return [
+    pages = [
         PageView(
             blocks,
             size[1],
@@ -153,6 +154,12 @@ def _pages(sample: SampleRecord) -> list[PageView]:
             zip(sample.image_blocks, sample.image_sizes, strict=True)
         )
     ]
+    for page, after, (i, j) in zip(
+        pages, pages[1:], itertools.pairwise(sample.page_indices), strict=False
+    ):
+        if j == i + 1 and after.content:  # the next page of the document
+            page.next_page_opens = min(after.content, key=lambda b: (b.bbox[1], b.bbox[0])).text
+    return pages
 
 
 def _candidates(page: PageView) -> list[Candidate]:

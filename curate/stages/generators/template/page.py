@@ -171,11 +171,14 @@ class PageView:
         declared_title: str | None = None,
         declared_lists: tuple[tuple[str, ...], ...] = (),
         declared_sublists: tuple[tuple[str, ...], ...] = (),
+        next_page_opens: str = "",
     ):
         self.blocks, self.height, self.n = blocks, height, n
         self.declared_title = declared_title  # what the source names the image (a slide title)
         self.declared_lists = declared_lists  # the points of a slide's one-level bulleted lists
         self.declared_sublists = declared_sublists  # a slide's point, then its sub-points
+        # the first line of the next page's content, where the sample holds that page too
+        self.next_page_opens = next_page_opens
         self.text = "\n".join(b.text for b in blocks)
         self.norm = normalize(self.text)
         self.content = [
