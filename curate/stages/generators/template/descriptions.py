@@ -165,9 +165,14 @@ def _continued(blocks: list[TextBlock], i: int, left: float) -> list[str]:
     last = blocks[i]
     for below in blocks[i + 1 :]:
         height = last.bbox[3] - last.bbox[1]
-        if _same_line(last, below) and below.bbox[0] >= last.bbox[2] - 1:
-            pieces.append(" " + below.text)  # the line goes on to the right
-        elif below.bbox[0] >= left and 0 <= below.bbox[1] - last.bbox[3] <= 2 * height:
+        if _same_line(last, below) and 0 <= below.bbox[0] - last.bbox[2] + 1 <= 1.5 * height:
+            pieces.append(" " + below.text)  # the line goes on to the right (not a table's
+            # next column, further off: "Label  Model  Object" read as a term and its text)
+        elif (
+            below.bbox[0] >= left
+            and 0 <= below.bbox[1] - last.bbox[3] <= 2 * height
+            and not any(b.bbox[0] < left and _same_line(b, below) for b in blocks)
+        ):  # not on the next term's line (nettle's "[Constant]" tag, set right of its term)
             pieces.append("\n" + below.text)
         else:
             break
