@@ -6,8 +6,9 @@ each, one under the other, opening on its point's words. A box whose first parag
 bullet (its heading, "防止方法" over the points) names the list; else the slide's title does,
 where the slide has one list. Paragraphs without a bullet may introduce the points, never
 stand among them (a sub-heading splits the list in two). Three or more sub-points under a
-point, all one level down, are counted the same way under that point, which the image shows
-right above them and further out."""
+point, all one level down (in a text box, or a SmartArt diagram's data), are counted the same
+way under that point, which the image shows right above them and further out, or in a box on
+their left."""
 
 from __future__ import annotations
 
