@@ -1548,6 +1548,8 @@ def test_a_cjk_sentence_blanks_its_katakana_term_or_its_command(lines, answer):
         (["如果在一个跟踪分支上输入 git pull ，Git 能自动地识别去哪个服务器上抓取。"], "pull"),
         # one of alternatives or of a list, first, last or in between: any would do
         (["5. xz あるいは gzip あるいはbzip で最大限圧縮されるべきです。"], None),
+        (["특수 문자 입력 방법을 제공하는 에디터로는 vim 이나 Emacs 가 있다."], None),  # seed 78
+        (["如果需要安装的是一个可执行文件, 例如pdftex 或 Xetex, 那么要先判断系统."], None),
         (["メンテナスクリプト( preinst, postinst, prerm, postrm, config) を査読する。"], None),
         (["압축 형식은 tar, zip 그리고 gzip, lzma 가운데 하나를 고른다."], None),
         # an English gloss in brackets of the CJK word before it gives itself away (seed 64)
@@ -1942,6 +1944,8 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
     # "仅供参考": for reference only; "参考文献": a bibliography
     assert not POINTS_ELSEWHERE.search("是 ___ 所进行的调查的结果，仅供参考。")
     assert not POINTS_ELSEWHERE.search("___ 列在参考文献中。")
+    # a question is no fact to blank (a slide's box heading, seed 78)
+    assert find_terms(_lines_page("How do you protect access to the URLs of these pages?")) == []
     # a footnote's mark before the stop is left out of the quote (seed 75)
     marked = _lines_page("Windows 上没有类似 Unix 的升级程序, 需要进行新安装¹⁵.")
     from curate.stages.generators.template.terms import find_long_words

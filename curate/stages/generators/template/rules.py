@@ -361,6 +361,9 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
         cloze = _whole_sentence_cloze(page, block, start, end) or None
     if cloze and (in_path(block.text, start, end) or gives_away(page, block, start, end, cloze)):
         return None
+    if cloze and cloze.rstrip().endswith(("?", "？")):
+        return None  # "How do you protect access to ___ (pages)?": a question asked back (a
+        # slide's box heading, blind audit, seed 78), no fact stated
     if cloze and POINTS_ELSEWHERE.search(cloze):
         return None  # "更多内容参考 ___ 上的讨论": where to read on, no fact (blind audit, seed 70)
     # a footnote's mark before the closing stop is not part of the quote ("新安装¹⁵.", seed 75)
