@@ -1944,6 +1944,18 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
     # "仅供参考": for reference only; "参考文献": a bibliography
     assert not POINTS_ELSEWHERE.search("是 ___ 所进行的调查的结果，仅供参考。")
     assert not POINTS_ELSEWHERE.search("___ 列在参考文献中。")
+    # a function written with its brackets is a term, asked with its brackets against the
+    # blank, but not one of a list of them (tuning run: papers on R functions got no question)
+    alone = _lines_page("A similar design is used by the doubledecker() function of the package.")
+    assert [(c.answer, c.fields["cloze"]) for c in find_terms(alone)] == [
+        ("doubledecker", "A similar design is used by the ___() function of the package.")
+    ]
+    listed = "It offers functions such as mosaic(), sieve(), assoc(), and doubledecker() now."
+    assert find_terms(_lines_page(listed)) == []
+    pair = "Compared to mosaicplot() and assocplot() in base R, the labels are better placed."
+    assert find_terms(_lines_page(pair)) == []
+    digits = _lines_page("To create the display, it suffices to pass shading2_fun to the plot.")
+    assert [c.answer for c in find_terms(digits)] == ["shading2_fun"]
     # a question is no fact to blank (a slide's box heading, seed 78)
     assert find_terms(_lines_page("How do you protect access to the URLs of these pages?")) == []
     # a footnote's mark before the stop is left out of the quote (seed 75)

@@ -117,7 +117,8 @@ REFERENCE = re.compile(
 # an identifier or an acronym standing free (not an option "-fkvsVL", a tag "<eq>"); a long
 # word only where a page offers nothing better
 TERM = re.compile(
-    r"(?<![\w<\[/:-])(?:[A-Za-z]+_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}\w*|[A-Z][a-z]+[A-Z]\w*)(?![\w>\]/:-])"
+    r"(?<![\w<\[/:-])(?:[A-Za-z][A-Za-z0-9]*_[\w]+|[a-z]+[A-Z]\w+|[A-Z]{2,}\w*|[A-Z][a-z]+[A-Z]\w*"
+    r"|[a-z]\w{3,}(?=\(\)))(?![\w>\]/:-])"  # or a function written with its brackets
 )
 # the same in CJK text, where a term stands right against its words: Latin letters only, so
 # that "PostScript와" is asked as "PostScript" ("\w" takes Hangul and kana in)
@@ -458,7 +459,8 @@ def _whole_sentence_cloze(page: PageView, block: TextBlock, start: int, end: int
     ):
         return ""  # the sentence recurs with another word in the blank (XDG_DATA_HOME, ..._CACHE_
         # HOME, ..._CONFIG_HOME in three entries: blind audit, seed 49), its line broken elsewhere
-    glue = "" if after[:1] in ("", ",", ";", ":", ".", ")") else " "
+    # no space where the page sets none: a call's brackets ("shading2_fun()")
+    glue = "" if after[:1] in ("", ",", ";", ":", ".", ")") or sentence[e : e + 1] == "(" else " "
     return BULLET_MARK.sub("", f"{before} ___{glue}{after}".strip())
 
 

@@ -69,7 +69,7 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
         return None
     if match.re is KATAKANA_TERM and not _katakana_word(text, match.start(), match.end()):
         return None
-    if text[match.end() :].lstrip().startswith("(") or _one_of_like_terms(text, match):
+    if _one_of_listed_calls(text, match) or _one_of_like_terms(text, match):
         return None  # "struc_foo(), ___(), and ...": one of a list of function names
     if _ITEM_BEFORE.search(text, 0, match.start()) and _NEXT_ITEM.match(text, match.end()):
         return None  # "번역자 : 김강수, 이기황, ___, 샘처럼": any name of a list would do (seed 75)
@@ -81,6 +81,20 @@ def _cloze_for(page: PageView, block: TextBlock, match: re.Match) -> str | None:
     if match.re is LONG_WORD and not _stands_alone(text, match.start(), match.end()):
         return None
     return cloze_of(page, block, match.start(), match.end())
+
+
+def _one_of_listed_calls(text: str, match: re.Match) -> bool:
+    """A function's name with its brackets, in a list of them ("struc_foo(), ___(), and
+    ..."); one alone in its sentence ("along with ___():") is a fact of the page (tuning run:
+    a paper's pages on R functions got no question)."""
+    call = re.match(r"\s*\([^)]*\)", text[match.end() :])
+    if call is None:
+        return False
+    after, before = text[match.end() + call.end() :], text[: match.start()]
+    return bool(
+        re.match(r"\s*(?:[,、]|and\b|or\b)", after)
+        or re.search(r"(?:[,、]|\band|\bor)\s*$", before)
+    )
 
 
 _NEXT_ITEM = re.compile(r"\s*[,、]\s*([^\s,、，;:)）]+)")
