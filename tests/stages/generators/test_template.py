@@ -1956,6 +1956,13 @@ def test_a_blank_that_points_elsewhere_is_not_asked_and_a_korean_stop_ends_its_s
     assert find_terms(_lines_page(pair)) == []
     digits = _lines_page("To create the display, it suffices to pass shading2_fun to the plot.")
     assert [c.answer for c in find_terms(digits)] == ["shading2_fun"]
+    # a unit's power at the sentence's end stays ("m²" is no footnote's mark)
+    from curate.stages.generators.template.numbers import find_numbers
+
+    area = _lines_page("The new warehouse of the harbour covers 4200 m².")
+    assert [c.fields["cloze"] for c in find_numbers(area)] == [
+        "The new warehouse of the harbour covers ___ m²."
+    ]
     # a question is no fact to blank (a slide's box heading, seed 78)
     assert find_terms(_lines_page("How do you protect access to the URLs of these pages?")) == []
     # a footnote's mark before the stop is left out of the quote (seed 75)

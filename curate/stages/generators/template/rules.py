@@ -367,8 +367,9 @@ def cloze_of(page: PageView, block: TextBlock, start: int, end: int) -> str | No
         # slide's box heading, blind audit, seed 78), no fact stated
     if cloze and POINTS_ELSEWHERE.search(cloze):
         return None  # "更多内容参考 ___ 上的讨论": where to read on, no fact (blind audit, seed 70)
-    # a footnote's mark before the closing stop is not part of the quote ("新安装¹⁵.", seed 75)
-    return cloze and re.sub(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+(?=[.。!?！？]?$)", "", cloze)
+    # a footnote's mark after CJK text, before the closing stop, is not part of the quote
+    # ("新安装¹⁵.", seed 75); after a Latin letter it may be a unit's power ("m²")
+    return cloze and re.sub(rf"(?<={CJK.pattern})[¹²³⁴⁵⁶⁷⁸⁹⁰]+(?=[.。!?！？]?$)", "", cloze)
 
 
 # a sentence that sends the reader elsewhere: what it names is a pointer, not a fact of the page
