@@ -51,9 +51,10 @@ def claim_output(
         _release(lock)
 
 
-def discard_staging(output: str, tries: int = 5) -> None:
+def discard_staging(output: str, tries: int = 25) -> None:
     """Remove this process's staging folder after Ctrl-C: the runner's threads may still
-    write into it for a moment, so try a few times (a later run removes what is left)."""
+    write into it for a moment, so try for up to five seconds (on a loaded machine, one second
+    left a folder behind: CI, the Ctrl-C test); a later run removes what is left."""
     if not storage.is_local(output):
         return
     staging = _staging_of(storage.normalize_uri(output))
